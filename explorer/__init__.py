@@ -1,0 +1,16 @@
+"""Latent Explorer: see and play with what autoencoders learn.
+
+    import explorer
+    explorer.list_pretrained()               # names of the shipped bundles
+    m = explorer.load_model("mnist-vae-2d")  # a shipped name or a path to a bundle folder
+    m.kind, m.latent_dim, m.dataset          # "ae" | "vae", int, "mnist" | "fashion-mnist"
+    m.encode(images)    # uint8 [N,28,28] (or float in [0,1]) -> float32 [N,k]; VAE: posterior mean
+    m.posterior(images) # VAE only: (mean, log_variance), each [N,k]
+    m.decode(z)         # float [N,k] -> float32 [N,28,28], values in [0,1]
+    m.map("pca")        # a 2-D map of the test codes with the way back: see projection.py
+"""
+
+from .bundle import BundleError, Model, list_pretrained, load_model
+from .data import DataError
+
+__all__ = ["BundleError", "DataError", "Model", "list_pretrained", "load_model"]

@@ -1,0 +1,314 @@
+"""Model bundles: a folder that holds everything needed to explore one trained model.
+
+    <bundle>/
+      config.json           what the model is: architecture, dataset, classes, training, metrics
+      weights.safetensors   the network's tensors, nothing else
+      latents.safetensors   the test set seen through the model: codes, labels, indices into the
+                            dataset's test split, per-image reconstruction error
+
+Only JSON and safetensors are ever read, so opening a bundle can never run code from it. The
+network is rebuilt from config.json (never from defaults), then its tensors are checked name by
+name and shape by shape before they are loaded. Anything wrong raises BundleError with a message
+that names the file; callers such as the app show it and carry on with the other bundles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import data
+from .models import Autoencoder, ModelConfig, build, to_float_images
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+LATENTS_FILE = "latents.safetensors"
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+class BundleError(RuntimeError):
+    """A bundle is missing, corrupt, unsafe or inconsistent. The message names the file."""
+
+
+@dataclass(frozen=True)
+class Latents:
+    """The test images of the model's classes, as the model sees them."""
+
+    codes: np.ndarray  # float32 [N, k]: encode(x), the posterior mean for a VAE
+    labels: np.ndarray  # int64 [N]
+    index: np.ndarray  # int64 [N]: row in the dataset's test split
+    recon_error: np.ndarray  # float32 [N]: mean squared error per pixel of the reconstruction
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class Model:
+    """A trained model with its description and its view of the test set.
+
+    ``encode``, ``posterior`` and ``decode`` take and return numpy arrays; see the package
+    docstring for the shapes. ``net`` is the underlying torch module.
+    """
+
+    def __init__(self, net: Autoencoder, config: dict, latents: Latents | None, path: Path | None):
+        self.net = net.eval()
+        self.config = config
+        self.latents = latents
+        self.path = path
+        self._maps: dict = {}
+
+    # description ------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.config.get("name") or (self.path.name if self.path else "unsaved")
+
+    @property
+    def kind(self) -> str:
+        return self.net.config.kind
+
+    @property
+    def latent_dim(self) -> int:
+        return self.net.config.latent_dim
+
+    @property
+    def dataset(self) -> str:
+        return self.config["dataset"]
+
+    @property
+    def classes(self) -> list[int]:
+        return list(self.config["classes"])
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(data.dataset_info(self.dataset).class_names)
+
+    @property
+    def metrics(self) -> dict:
+        return dict(self.config.get("metrics", {}))
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name}: {self.kind}, {self.latent_dim}-d, {self.dataset}>"
+
+    # computation --------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, images, batch_size: int = 2048) -> np.ndarray:
+        """Images (uint8 [N,28,28] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean)."""
+        x = to_float_images(images)
+        return np.concatenate(
+            [self.net.encode(b).numpy() for b in x.split(batch_size)] or [np.zeros((0, self.latent_dim), np.float32)]
+        )
+
+    @torch.no_grad()
+    def posterior(self, images) -> tuple[np.ndarray, np.ndarray]:
+        """VAE only: the posterior mean and log-variance, each float32 [N,k]."""
+        if self.kind != "vae":
+            raise TypeError(f"{self.name} is a plain autoencoder: it has no posterior distribution")
+        mean, log_var = self.net.posterior(to_float_images(images))
+        return mean.numpy(), log_var.numpy()
+
+    @torch.no_grad()
+    def decode(self, z) -> np.ndarray:
+        """Latent vectors float [N,k] (or one [k]) -> images float32 [N,28,28] in [0,1]."""
+        z = torch.as_tensor(np.asarray(z, dtype=np.float32))
+        if z.ndim == 1:
+            z = z.unsqueeze(0)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"{self.name} decodes vectors of size {self.latent_dim}, got {tuple(z.shape)}")
+        return self.net.decode(z).numpy()
+
+    def reconstruct(self, images) -> np.ndarray:
+        return self.decode(self.encode(images))
+
+    def map(self, method: str = "auto"):
+        """The 2-D map of the test codes named ``method`` (see projection.py), built once."""
+        from . import projection  # projection imports this module's types
+
+        method = projection.resolve(method, self.latent_dim)
+        if method not in self._maps:
+            self._maps[method] = projection.make_map(method, self)
+        return self._maps[method]
+
+
+# --------------------------------------------------------------------------------------------
+# Saving
+
+
+def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None = None,
+         weights_dtype: str = "float32") -> Path:
+    """Write a bundle atomically: into a temporary folder beside ``path``, then renamed.
+
+    An existing bundle at ``path`` is replaced only once the new one is complete.
+    """
+    net = model.net if isinstance(model, Model) else model
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {**config, "format_version": FORMAT_VERSION, "model": net.config.to_dict(),
+              "weights_dtype": weights_dtype}
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        state = {k: v.detach().to(WEIGHT_DTYPES[weights_dtype]).contiguous()
+                 for k, v in net.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS_FILE))
+        if latents is not None:
+            save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()},
+                      str(tmp / LATENTS_FILE))
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        tmp.chmod(0o755)  # mkdtemp makes a private folder; a bundle is for everyone to read
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def round_weights(net: Autoencoder, weights_dtype: str) -> None:
+    """Round the weights in place to what saving in ``weights_dtype`` keeps, so that metrics
+    measured afterwards are those of the bundle as shipped."""
+    with torch.no_grad():
+        for p in net.state_dict().values():
+            p.copy_(p.to(WEIGHT_DTYPES[weights_dtype]).to(p.dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _describe_foreign(file: Path) -> str:
+    head = file.read_bytes()[:4] if file.is_file() else b""
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        return "it looks like a pickled PyTorch checkpoint, which is refused unread (pickles can run code)"
+    return "it is not a safetensors file"
+
+
+def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
+    if not file.is_file():
+        raise BundleError(f"{file}: missing")
+    try:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise BundleError(f"{file}: cannot be loaded: {_describe_foreign(file)} ({e})") from e
+
+
+def read_config(path) -> dict:
+    file = Path(path) / CONFIG_FILE
+    try:
+        config = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{file}: missing; a bundle folder needs {CONFIG_FILE}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"{file}: not valid JSON ({e})") from e
+    if not isinstance(config, dict):
+        raise BundleError(f"{file}: expected a JSON object")
+    for key in ("model", "dataset", "classes"):
+        if key not in config:
+            raise BundleError(f"{file}: missing the field {key!r}")
+    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        raise BundleError(f"{file}: written by a newer Latent Explorer (format "
+                          f"{config['format_version']}); upgrade to open it")
+    if config["dataset"] not in data.DATASETS:
+        raise BundleError(f"{file}: unknown dataset {config['dataset']!r}")
+    return config
+
+
+def _check_state(file: Path, state: dict, expected: dict) -> None:
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    wrong = [f"{k}: {tuple(state[k].shape)} instead of {tuple(v.shape)}"
+             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    bad_values = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else []) \
+        + wrong + ([f"non-finite values in {bad_values}"] if bad_values else [])
+    if problems:
+        raise BundleError(f"{file}: does not match the architecture in {CONFIG_FILE}: " + "; ".join(problems))
+
+
+def _load_latents(path: Path, latent_dim: int) -> Latents | None:
+    file = path / LATENTS_FILE
+    if not file.exists():
+        return None
+    arrays = {k: v.numpy() for k, v in _read_tensors(file).items()}
+    fields = Latents.__dataclass_fields__
+    if set(fields) - set(arrays):
+        raise BundleError(f"{file}: missing arrays {sorted(set(fields) - set(arrays))}")
+    n = len(arrays["labels"])
+    codes = arrays["codes"]
+    if codes.shape != (n, latent_dim) or any(len(arrays[k]) != n for k in fields):
+        raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {n} labels, "
+                          f"latent size {latent_dim})")
+    return Latents(**{k: arrays[k] for k in fields})
+
+
+def load(path) -> Model:
+    """Open the bundle folder at ``path``, safely; see the module docstring."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path}: no such bundle folder")
+    config = read_config(path)
+    try:
+        model_config = ModelConfig.from_dict(config["model"])
+    except (TypeError, ValueError) as e:
+        raise BundleError(f"{path / CONFIG_FILE}: invalid model description ({e})") from e
+    net = build(model_config)
+    file = path / WEIGHTS_FILE
+    state = _read_tensors(file)
+    expected = net.state_dict()
+    _check_state(file, state, expected)
+    net.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    latents = _load_latents(path, model_config.latent_dim)
+    return Model(net, config, latents, path)
+
+
+def pretrained_dirs() -> list[Path]:
+    """Folders searched for bundles: the shipped ones, then any in $EXPLORER_MODELS_DIR."""
+    extra = [Path(p) for p in os.environ.get("EXPLORER_MODELS_DIR", "").split(os.pathsep) if p]
+    return [PRETRAINED_DIR, *extra]
+
+
+def find_bundles(dirs=None) -> dict[str, Path]:
+    """Bundle name -> folder for every folder with a config.json in ``dirs``."""
+    found: dict[str, Path] = {}
+    for d in dirs if dirs is not None else pretrained_dirs():
+        d = Path(d)
+        if not d.is_dir():
+            continue
+        for sub in sorted(d.iterdir()):
+            if (sub / CONFIG_FILE).is_file() and not sub.name.startswith("."):
+                found.setdefault(sub.name, sub)
+    return found
+
+
+def list_pretrained() -> list[str]:
+    """Names of the bundles shipped in pretrained/."""
+    return list(find_bundles([PRETRAINED_DIR]))
+
+
+def load_model(name_or_path) -> Model:
+    """A bundle by shipped name (see list_pretrained) or by folder path."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return load(path)
+    bundles = find_bundles()
+    if str(name_or_path) in bundles:
+        return load(bundles[str(name_or_path)])
+    raise BundleError(f"No bundle named {name_or_path!r} and no such folder. "
+                      f"Known bundles: {', '.join(bundles) or 'none'}.")

@@ -1,0 +1,131 @@
+"""Measure a model on the test split: `python -m explorer.evaluate <bundle> [--data-dir DIR]`.
+
+Metrics (all on the test images of the model's classes, images scaled to [0, 1]):
+- ``test_mse``: squared reconstruction error, mean over pixels and images; the reconstruction
+  decodes encode(x), which for a VAE is the posterior mean.
+- ``test_bce``: Bernoulli negative log-likelihood of that reconstruction, nats per image.
+- VAE only, ``test_neg_elbo``: BCE summed over the 784 pixels for a sampled z, plus KL to
+  N(0, I), nats per image (Kingma & Welling 2014), one seeded sample per image; ``test_kl``.
+- ``class_middles_recognised``: decode the middle (median) of each class's cluster on the
+  model's default map and ask a 10-nearest-neighbour classifier fitted on the training images of
+  the same classes what it shows; the count that come back as their own class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+from . import bundle, data
+from .bundle import Latents, Model
+from .generate import class_middles
+from .models import reconstruction_loss, to_float_images
+
+N_NEIGHBOURS = 10
+
+
+@torch.no_grad()
+def compute_latents(model: Model, split: data.Split, index: np.ndarray, batch_size: int = 2000) -> Latents:
+    codes, errors = [], []
+    for start in range(0, len(split.images), batch_size):
+        x = to_float_images(split.images[start:start + batch_size])
+        z = model.net.encode(x)
+        codes.append(z.numpy())
+        errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
+    return Latents(codes=np.concatenate(codes).astype(np.float32), labels=split.labels.astype(np.int64),
+                   index=np.asarray(index, dtype=np.int64), recon_error=np.concatenate(errors).astype(np.float32))
+
+
+@torch.no_grad()
+def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int = 2000) -> dict[str, float]:
+    """Reconstruction and (VAE) ELBO figures averaged over ``split``."""
+    gen = torch.Generator().manual_seed(seed)
+    sums = {"test_mse": 0.0, "test_bce": 0.0, "test_neg_elbo": 0.0, "test_kl": 0.0}
+    n = len(split.images)
+    for start in range(0, n, batch_size):
+        x = to_float_images(split.images[start:start + batch_size])
+        logits = model.net.decode_logits(model.net.encode(x))
+        sums["test_mse"] += ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1).sum().item()
+        sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
+        if model.kind == "vae":
+            parts = model.net.loss(x, "bce", generator=gen)
+            sums["test_neg_elbo"] += parts["loss"].item() * len(x)
+            sums["test_kl"] += parts["kl"].item() * len(x)
+    out = {k: v / n for k, v in sums.items()}
+    if model.kind != "vae":
+        del out["test_neg_elbo"], out["test_kl"]
+    return out
+
+
+def recognised_middles(model: Model, train: data.Split) -> dict:
+    """Decode each class's middle on the default map; classify it by its nearest training images."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    mp = model.map("auto")
+    middles = class_middles(mp.xy, model.latents.labels)
+    images = model.decode(mp.to_latent(np.stack(list(middles.values()))))
+    train_sub, _ = train.subset(model.classes)
+    knn = KNeighborsClassifier(n_neighbors=N_NEIGHBOURS).fit(
+        train_sub.images.reshape(len(train_sub.images), -1).astype(np.float32) / 255.0, train_sub.labels)
+    predicted = knn.predict(images.reshape(len(images), -1))
+    return {"class_middles_recognised": int((predicted == np.array(list(middles))).sum()),
+            "class_middles_total": len(middles),
+            "class_middles_predicted": {str(c): int(p) for c, p in zip(middles, predicted)},
+            "class_middles_map": mp.method}
+
+
+def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0) -> dict:
+    """All metrics of the module docstring; ``test`` holds only the model's classes."""
+    metrics = {"n_test": len(test.images), **test_losses(model, test, seed)}
+    if train is not None and model.latents is not None:
+        metrics.update(recognised_middles(model, train))
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def format_metrics(metrics: dict) -> str:
+    names = {"test_mse": "test MSE (per pixel)", "test_bce": "test BCE (nats/image)",
+             "test_neg_elbo": "test negative ELBO (nats/image)", "test_kl": "test KL (nats/image)",
+             "n_test": "test images"}
+    lines = [f"  {names.get(k, k):34s} {v:.4f}" if isinstance(v, float) else f"  {names.get(k, k):34s} {v}"
+             for k, v in metrics.items() if k in names]
+    if "class_middles_recognised" in metrics:
+        lines.append(f"  {'class middles recognised':34s} {metrics['class_middles_recognised']}"
+                     f"/{metrics['class_middles_total']} ({metrics['class_middles_map']} map)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("bundle", help="a shipped bundle name or a bundle folder")
+    parser.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
+    parser.add_argument("--download", action="store_true", help="download the dataset if it is not found")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    try:
+        model = bundle.load_model(args.bundle)
+        test, _ = data.load(model.dataset, "test", args.data_dir, args.download).subset(model.classes)
+        train = data.load(model.dataset, "train", args.data_dir, args.download)
+    except (bundle.BundleError, data.DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    metrics = evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0))
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    print(f"{model.name}: {model.kind}, {model.latent_dim}-d, {model.dataset}, classes {model.classes}")
+    print(format_metrics(metrics))
+    stored = model.metrics
+    drift = {k: (stored[k], v) for k, v in metrics.items()
+             if isinstance(v, float) and k in stored and abs(stored[k] - v) > 1e-3 * max(1.0, abs(v))}
+    for k, (was, now) in drift.items():
+        print(f"  note: {k} differs from the bundle's recorded {was}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

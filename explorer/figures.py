@@ -1,0 +1,132 @@
+"""Plotly figures and images for the app: the latent map, its overlays, and digit pictures.
+
+The map's first trace is an invisible, dense grid of points over the whole plane. Streamlit only
+reports clicks that land on a point (streamlit#8824), so the grid turns a click on empty space
+into a click on the nearest grid point: at GRID_SIZE points a side that is within a few screen
+pixels of where the user clicked. Its markers are fully transparent but still hit-testable
+(``hoverinfo="none"``; ``"skip"`` would make them unclickable).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .projection import LatentMap
+
+GRID_SIZE = 120  # grid points per side: about 4 px apart on a 500 px wide plot
+GRID_CURVE = 0  # curve number of the grid trace; class traces follow it in class order
+# Okabe & Ito's colour-blind-safe palette, extended to ten classes with two neutral tones
+PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2",
+           "#D55E00", "#CC79A7", "#000000", "#999999", "#8C564B"]
+
+
+def class_colour(c: int) -> str:
+    return PALETTE[c % len(PALETTE)]
+
+
+def grid_points(lo, hi, n: int = GRID_SIZE) -> np.ndarray:
+    """An n x n grid of points covering the box [lo, hi], float32 [n*n, 2]."""
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    return np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)
+
+
+def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names, *,
+               click=None, path=None, path_at=None, endpoints=None, height: int = 560) -> go.Figure:
+    """The scatter of test codes on ``mp``, coloured by class, with the clickable grid beneath.
+
+    click: (x, y) of the last click, drawn as a cross. path: [T, 2] interpolation path on the map,
+    path_at: (x, y) of the slider's position on it. endpoints: {"A": (x, y), "B": (x, y)}.
+    Trace order (curve numbers) is: grid, one trace per class in sorted class order, overlays.
+    """
+    lo, hi = square_box(*mp.bounds())
+    grid = grid_points(lo, hi)
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(
+        x=grid[:, 0], y=grid[:, 1], mode="markers", name="plane", showlegend=False,
+        marker=dict(size=8, opacity=0, color="#888"),
+        selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+        hoverinfo="none",
+    ))
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        fig.add_trace(go.Scattergl(
+            x=mp.xy[members, 0], y=mp.xy[members, 1], mode="markers", name=str(class_names[c]),
+            marker=dict(size=4, opacity=0.7, color=class_colour(int(c))),
+            selected=dict(marker=dict(opacity=0.7)), unselected=dict(marker=dict(opacity=0.7)),
+            customdata=index[members],
+            hovertemplate=f"{class_names[c]}<br>test image #%{{customdata}}<extra></extra>",
+        ))
+    if path is not None:
+        fig.add_trace(go.Scatter(
+            x=path[:, 0], y=path[:, 1], mode="lines", name="interpolation path",
+            line=dict(color="#222", width=3, dash="dot"), hoverinfo="skip",
+        ))
+    for label, xy in (endpoints or {}).items():
+        fig.add_trace(go.Scatter(
+            x=[xy[0]], y=[xy[1]], mode="markers+text", text=[label], textposition="top center",
+            marker=dict(size=14, color="white", line=dict(color="#222", width=2)),
+            textfont=dict(size=16, color="#222"), name=f"endpoint {label}", showlegend=False,
+            hoverinfo="skip",
+        ))
+    if path_at is not None:
+        fig.add_trace(go.Scatter(
+            x=[path_at[0]], y=[path_at[1]], mode="markers", name="slider position",
+            marker=dict(size=13, color="#222", symbol="diamond"), hoverinfo="skip",
+        ))
+    if click is not None:
+        fig.add_trace(go.Scatter(
+            x=[click[0]], y=[click[1]], mode="markers", name="your click",
+            marker=dict(size=16, color="#D00", symbol="x-thin", line=dict(width=3, color="#D00")),
+            hoverinfo="skip",
+        ))
+    x_title, y_title = mp.axis_titles
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="closest",
+        clickmode="event+select", dragmode="zoom", uirevision=mp.method,
+        legend=dict(title="click a class to hide it:", itemsizing="constant", orientation="h",
+                    yanchor="top", y=-0.1, xanchor="left", x=0),
+        # One unit has the same length on both axes, as on a real plane. "domain" shrinks the plot
+        # area rather than widening a range, so the clickable grid covers all that is visible.
+        xaxis=dict(title=x_title, range=[lo[0], hi[0]], zeroline=False, constrain="domain"),
+        yaxis=dict(title=y_title, range=[lo[1], hi[1]], zeroline=False, constrain="domain",
+                   scaleanchor="x", scaleratio=1),
+    )
+    return fig
+
+
+def square_box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest square box around [lo, hi] with the same centre."""
+    centre, half = (lo + hi) / 2, (hi - lo).max() / 2
+    return centre - half, centre + half
+
+
+def class_of_curve(curve_number: int, labels: np.ndarray) -> int | None:
+    """The class a clicked curve belongs to, or None for the grid and the overlays."""
+    classes = np.unique(labels)
+    k = curve_number - GRID_CURVE - 1
+    return int(classes[k]) if 0 <= k < len(classes) else None
+
+
+# --------------------------------------------------------------------------------------------
+# Images
+
+
+def to_picture(image: np.ndarray, scale: int = 8) -> np.ndarray:
+    """A [28,28] image in [0,1] (or uint8) as a uint8 picture enlarged ``scale`` times with crisp
+    pixels; browsers would blur a small image stretched to the same size."""
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+    return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
+
+
+def strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Images [T,28,28] side by side, separated by thin grey gaps, as one uint8 picture."""
+    pictures = [to_picture(im, scale) for im in images]
+    h = pictures[0].shape[0]
+    spacer = np.full((h, gap), 128, dtype=np.uint8)
+    parts = []
+    for p in pictures:
+        parts += [p, spacer]
+    return np.concatenate(parts[:-1], axis=1)

@@ -1,0 +1,73 @@
+"""Making latent vectors to decode: interpolation paths and the middles of class clusters.
+
+Linear interpolation walks the straight segment between two codes. Spherical interpolation
+(slerp; Shoemake 1985, used for generative models by White, "Sampling Generative Networks", 2016)
+walks the great circle between their directions while the length changes linearly, which keeps
+intermediate codes at a typical distance from the origin: under a Gaussian prior in many
+dimensions almost all mass lies near a sphere, and the straight segment cuts inside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Below this angle (radians) two directions count as the same and slerp is a straight line;
+# within it of pi they are opposite and no great circle is singled out, so it is one too.
+_ANGLE_EPS = 1e-6
+
+
+def lerp(z0, z1, t) -> np.ndarray:
+    """Points (1-t) z0 + t z1 for each t: [T, k]."""
+    z0, z1, t = _prepare(z0, z1, t)
+    return ((1.0 - t) * z0 + t * z1).astype(np.float32)
+
+
+def slerp(z0, z1, t) -> np.ndarray:
+    """Direction by spherical interpolation, length by linear interpolation: [T, k].
+
+    Identical, zero-length or opposite endpoints have no single great circle between them; the
+    path is then the straight segment, so the result is always finite and ends at z0 and z1.
+    """
+    z0, z1, t = _prepare(z0, z1, t)
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if n0 == 0 or n1 == 0:
+        return lerp(z0[0], z1[0], t[:, 0])
+    u0, u1 = z0 / n0, z1 / n1
+    omega = np.arccos(np.clip(float((u0 * u1).sum()), -1.0, 1.0))
+    if omega < _ANGLE_EPS or np.pi - omega < _ANGLE_EPS:
+        return lerp(z0[0], z1[0], t[:, 0])
+    direction = (np.sin((1.0 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
+    length = (1.0 - t) * n0 + t * n1
+    out = direction * length
+    out[t[:, 0] == 0] = z0[0]  # exact endpoints, not merely to rounding
+    out[t[:, 0] == 1] = z1[0]
+    return out.astype(np.float32)
+
+
+INTERPOLATIONS = {"linear": lerp, "slerp": slerp}
+
+
+def interpolate(z0, z1, t, method: str = "linear") -> np.ndarray:
+    """Latent vectors between z0 and z1 at the fractions t (a number or an array) by ``method``."""
+    try:
+        fn = INTERPOLATIONS[method]
+    except KeyError:
+        raise ValueError(f"interpolation {method!r}: use one of {sorted(INTERPOLATIONS)}") from None
+    return fn(z0, z1, t)
+
+
+def _prepare(z0, z1, t):
+    z0 = np.asarray(z0, dtype=np.float64).reshape(1, -1)
+    z1 = np.asarray(z1, dtype=np.float64).reshape(1, -1)
+    if z0.shape != z1.shape:
+        raise ValueError(f"endpoints differ in size: {z0.shape[1]} and {z1.shape[1]}")
+    t = np.atleast_1d(np.asarray(t, dtype=np.float64)).reshape(-1, 1)
+    return z0, z1, t
+
+
+def class_middles(xy: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
+    """The coordinate-wise median of each class's points: the middle of its cluster.
+
+    The median, unlike the mean, is not dragged away by a class's stray points.
+    """
+    return {int(c): np.median(xy[labels == c], axis=0) for c in np.unique(labels)}

@@ -1,0 +1,234 @@
+"""Autoencoders and variational autoencoders behind one small API.
+
+Every model maps images x in [0,1]^(28x28) to a latent vector z in R^k and back:
+
+- ``encode(x)``: the code of x (for a VAE, the posterior mean, the code one would plot);
+- ``posterior(x)``: VAE only, the Gaussian posterior's mean and log-variance;
+- ``decode_logits(z)`` / ``decode(z)``: Bernoulli logits / pixel intensities sigmoid(logits);
+- ``loss(x)``: the training objective and its parts, in nats (or squared error) per image.
+
+Encoders and decoders come from a backbone registry (an MLP or a small convolutional net), the
+model kind from a kind registry, and both are chosen by a ``ModelConfig`` that is saved with the
+weights so a model is always rebuilt from its own description (see bundle.py).
+
+References: Hinton & Salakhutdinov, "Reducing the dimensionality of data with neural networks",
+Science 2006 (autoencoders); Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014 (VAE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+IMAGE_SHAPE = (28, 28)
+N_PIXELS = 28 * 28
+
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU, "tanh": nn.Tanh}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model's layers; stored in the bundle's config.json."""
+
+    kind: str = "ae"  # "ae" | "vae"  (KINDS)
+    backbone: str = "mlp"  # "mlp" | "conv"  (BACKBONES)
+    latent_dim: int = 2
+    hidden: list[int] = field(default_factory=lambda: [512, 256])  # MLP widths / conv channels
+    activation: str = "relu"
+
+    def __post_init__(self):
+        self.hidden = [int(h) for h in self.hidden]
+        checks = {
+            "kind": (self.kind in KINDS, f"one of {sorted(KINDS)}"),
+            "backbone": (self.backbone in BACKBONES, f"one of {sorted(BACKBONES)}"),
+            "activation": (self.activation in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
+            "latent_dim": (1 <= int(self.latent_dim) <= 1024, "between 1 and 1024"),
+            "hidden": (bool(self.hidden) and min(self.hidden) > 0, "positive layer sizes"),
+        }
+        for name, (ok, expected) in checks.items():
+            if not ok:
+                raise ValueError(f"model config: {name}={getattr(self, name)!r}, expected {expected}")
+        self.latent_dim = int(self.latent_dim)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"model config: unknown fields {sorted(unknown)}")
+        return cls(**d)
+
+
+# --------------------------------------------------------------------------------------------
+# Backbones: (config, n_out) -> encoder, (config) -> decoder producing logits [N, 28, 28]
+
+
+def _mlp(sizes: list[int], activation: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, n_out: int):
+        super().__init__()
+        self.net = _mlp([N_PIXELS, *cfg.hidden, n_out], cfg.activation)
+
+    def forward(self, x):
+        return self.net(x.flatten(1))
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.net = _mlp([cfg.latent_dim, *reversed(cfg.hidden), N_PIXELS], cfg.activation)
+
+    def forward(self, z):
+        return self.net(z).view(-1, *IMAGE_SHAPE)
+
+
+class ConvEncoder(nn.Module):
+    """Two stride-2 convolutions (28 -> 14 -> 7), then a linear layer to the code."""
+
+    def __init__(self, cfg: ModelConfig, n_out: int):
+        super().__init__()
+        c1, c2 = (cfg.hidden + cfg.hidden)[:2]
+        act = ACTIVATIONS[cfg.activation]
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),
+            nn.Flatten(), nn.Linear(c2 * 7 * 7, n_out),
+        )
+
+    def forward(self, x):
+        return self.net(x.view(-1, 1, *IMAGE_SHAPE))
+
+
+class ConvDecoder(nn.Module):
+    """The mirror image of ConvEncoder, with transposed convolutions (7 -> 14 -> 28)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c1, c2 = (cfg.hidden + cfg.hidden)[:2]
+        act = ACTIVATIONS[cfg.activation]
+        self.net = nn.Sequential(
+            nn.Linear(cfg.latent_dim, c2 * 7 * 7), act(), nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),
+            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+        )
+
+    def forward(self, z):
+        return self.net(z).view(-1, *IMAGE_SHAPE)
+
+
+BACKBONES = {"mlp": (MLPEncoder, MLPDecoder), "conv": (ConvEncoder, ConvDecoder)}
+
+
+# --------------------------------------------------------------------------------------------
+# Kinds
+
+
+def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-image reconstruction loss summed over pixels: Bernoulli NLL ("bce") or squared error."""
+    if kind == "bce":
+        per_pixel = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    elif kind == "mse":
+        per_pixel = (torch.sigmoid(logits) - x) ** 2
+    else:
+        raise ValueError(f"reconstruction loss {kind!r}: use 'bce' or 'mse'")
+    return per_pixel.flatten(1).sum(1)
+
+
+class Autoencoder(nn.Module):
+    """A deterministic autoencoder: z = f(x), x' = sigmoid(g(z))."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.config = cfg
+        enc, dec = BACKBONES[cfg.backbone]
+        self.encoder = enc(cfg, self.n_encoder_outputs(cfg))
+        self.decoder = dec(cfg)
+
+    @staticmethod
+    def n_encoder_outputs(cfg: ModelConfig) -> int:
+        return cfg.latent_dim
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode_logits(self, z):
+        return self.decoder(z)
+
+    def decode(self, z):
+        return torch.sigmoid(self.decoder(z))
+
+    def loss(self, x, recon: str = "bce", generator=None) -> dict[str, torch.Tensor]:
+        """Mean over the batch of the per-image reconstruction loss."""
+        rec = reconstruction_loss(self.decode_logits(self.encode(x)), x, recon).mean()
+        return {"loss": rec, "recon": rec}
+
+
+class VariationalAutoencoder(Autoencoder):
+    """A VAE with a diagonal Gaussian posterior q(z|x), a N(0, I) prior and a Bernoulli decoder.
+
+    The loss is the negative evidence lower bound, -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || p(z)),
+    estimated with one reparameterised sample z = mu + sigma * eps (Kingma & Welling 2014, eq. 10).
+    """
+
+    @staticmethod
+    def n_encoder_outputs(cfg: ModelConfig) -> int:
+        return 2 * cfg.latent_dim
+
+    def posterior(self, x):
+        mean, log_var = self.encoder(x).chunk(2, dim=1)
+        return mean, log_var
+
+    def encode(self, x):
+        return self.posterior(x)[0]
+
+    @staticmethod
+    def reparameterize(mean, log_var, generator=None):
+        eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+        return mean + torch.exp(0.5 * log_var) * eps
+
+    @staticmethod
+    def kl_divergence(mean, log_var):
+        """KL(N(mean, exp(log_var)) || N(0, I)) per image; Kingma & Welling 2014, appendix B."""
+        return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
+
+    def loss(self, x, recon: str = "bce", generator=None) -> dict[str, torch.Tensor]:
+        mean, log_var = self.posterior(x)
+        z = self.reparameterize(mean, log_var, generator)
+        rec = reconstruction_loss(self.decode_logits(z), x, recon).mean()
+        kl = self.kl_divergence(mean, log_var).mean()
+        return {"loss": rec + kl, "recon": rec, "kl": kl}
+
+
+KINDS = {"ae": Autoencoder, "vae": VariationalAutoencoder}
+
+
+def build(cfg: ModelConfig) -> Autoencoder:
+    """A freshly initialised model of the kind and shape ``cfg`` describes."""
+    return KINDS[cfg.kind](cfg)
+
+
+def to_float_images(images) -> torch.Tensor:
+    """uint8 [N,28,28] in 0..255 or floats in [0,1] (numpy or torch) -> float32 tensor in [0,1]."""
+    t = torch.as_tensor(images)
+    if t.dtype == torch.uint8:
+        t = t.float() / 255.0
+    else:
+        t = t.float()
+    if t.ndim == 2:
+        t = t.unsqueeze(0)
+    if t.ndim != 3 or tuple(t.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(f"images must have shape [N, 28, 28], got {tuple(t.shape)}")
+    return t

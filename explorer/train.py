@@ -1,0 +1,190 @@
+"""Train an autoencoder or VAE and write a bundle: `python -m explorer.train --out DIR [options]`.
+
+Trains on the training split only; the test split is used to print a test loss after each epoch
+and for the final evaluation (evaluate.py) whose figures are stored in the bundle's config.json,
+together with the test-set codes the app draws. The bundle is written atomically (bundle.save).
+
+Examples (the shipped bundles' exact commands are in the README):
+    python -m explorer.train --kind vae --latent-dim 2 --epochs 30 --out pretrained/mnist-vae-2d
+    python -m explorer.train --digits 1,5,6 --hidden 1024,512,256 --out runs/my-156-ae
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from . import bundle, data, evaluate
+from .bundle import Model
+from .models import ModelConfig, build, to_float_images
+
+# Defaults, and why:
+#   one-cycle learning rate (Smith & Topin 2019): a warm-up then a cosine decay to ~0 lets a
+#   short run both move fast and settle; it beat a constant rate for every model we shipped.
+#   BCE reconstruction: the Bernoulli likelihood the VAE's ELBO needs, and for plain AEs it gave
+#   lower test MSE than optimising MSE directly (its gradients do not vanish at saturated pixels).
+#   batch 128 and lr 2e-3: fast epochs on 2 CPU cores, stable for all our MLP and conv models.
+#   float16 weights: halves pretrained/ on disk; metrics are measured after the rounding.
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "mnist"
+    digits: list[int] = field(default_factory=lambda: list(range(10)))
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 2e-3
+    schedule: str = "onecycle"  # "onecycle" | "constant"
+    recon: str = "bce"  # "bce" | "mse"
+    weight_decay: float = 0.0
+    seed: int = 0
+    train_limit: int = 0  # use only the first N training images (0: all); for smoke tests
+    weights_dtype: str = "float16"
+
+
+def parse_ints(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.replace(" ", "").split(",") if t]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m explorer.train", description=__doc__.split("\n")[0])
+    d, m = TrainConfig(), ModelConfig()
+    p.add_argument("--out", required=True, help="bundle folder to write (replaced atomically)")
+    p.add_argument("--name", help="bundle name shown in the app (default: the folder's name)")
+    p.add_argument("--dataset", default=d.dataset, choices=sorted(data.DATASETS))
+    p.add_argument("--digits", type=parse_ints, default=d.digits, help="classes to train on, e.g. 1,5,6")
+    p.add_argument("--kind", default=m.kind, choices=["ae", "vae"])
+    p.add_argument("--backbone", default=m.backbone, choices=["mlp", "conv"])
+    p.add_argument("--latent-dim", type=int, default=m.latent_dim)
+    p.add_argument("--hidden", type=parse_ints, default=m.hidden,
+                   help="MLP layer widths, or the conv backbone's two channel counts")
+    p.add_argument("--activation", default=m.activation, choices=["relu", "silu", "elu", "tanh"])
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (Adam)")
+    p.add_argument("--schedule", default=d.schedule, choices=["onecycle", "constant"])
+    p.add_argument("--recon", default=d.recon, choices=["bce", "mse"], help="AE reconstruction loss")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
+    p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
+    p.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
+    p.add_argument("--download", action="store_true", help="download the dataset if it is not found")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _batches(n: int, batch_size: int, gen: torch.Generator):
+    order = torch.randperm(n, generator=gen)
+    return order.split(batch_size)
+
+
+@torch.no_grad()
+def _mean_loss(net, x: torch.Tensor, recon: str, gen: torch.Generator, batch_size: int = 2000) -> float:
+    net.eval()
+    total = sum(net.loss(b, recon, generator=gen)["loss"].item() * len(b) for b in x.split(batch_size))
+    return total / len(x)
+
+
+def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, test_split: data.Split,
+          progress: bool = True, log=print):
+    """Fit a fresh model on ``train_split``; returns the network and the per-epoch history."""
+    from tqdm import tqdm
+
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    net = build(model_cfg)
+    x_train = to_float_images(train_split.images)
+    x_test = to_float_images(test_split.images)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
+                                                 steps_per_epoch=steps_per_epoch)
+             if cfg.schedule == "onecycle" else None)
+    recon = "bce" if model_cfg.kind == "vae" else cfg.recon  # the ELBO needs the Bernoulli term
+    history = []
+    for epoch in range(1, cfg.epochs + 1):
+        net.train()
+        start, total, seen = time.time(), 0.0, 0
+        bar = tqdm(_batches(len(x_train), cfg.batch_size, gen), total=steps_per_epoch,
+                   desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not progress, file=sys.stderr)
+        for idx in bar:
+            loss = net.loss(x_train[idx], recon, generator=gen)["loss"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += loss.item() * len(idx)
+            seen += len(idx)
+            bar.set_postfix(loss=f"{total / seen:.3f}")
+        if not math.isfinite(total):
+            raise RuntimeError(f"training diverged at epoch {epoch}; lower --lr")
+        test_loss = _mean_loss(net, x_test, recon, gen)
+        history.append({"epoch": epoch, "train_loss": total / seen, "test_loss": test_loss,
+                        "seconds": round(time.time() - start, 2)})
+        log(f"epoch {epoch:3d}/{cfg.epochs}  train loss {total / seen:9.4f}  test loss {test_loss:9.4f}"
+            f"  ({time.time() - start:.1f} s)")
+    return net.eval(), history
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        model_cfg = ModelConfig(kind=args.kind, backbone=args.backbone, latent_dim=args.latent_dim,
+                                hidden=args.hidden, activation=args.activation)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    cfg = TrainConfig(dataset=args.dataset, digits=sorted(set(args.digits)), epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
+                      weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
+                      weights_dtype=args.weights_dtype)
+    if not cfg.digits or min(cfg.digits) < 0 or max(cfg.digits) > 9:
+        print("error: --digits takes classes between 0 and 9", file=sys.stderr)
+        return 2
+    try:
+        train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)
+        test_full = data.load(cfg.dataset, "test", args.data_dir, args.download)
+    except data.DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    train_split, _ = train_full.subset(cfg.digits)
+    if cfg.train_limit:
+        train_split = data.Split(train_split.images[:cfg.train_limit], train_split.labels[:cfg.train_limit])
+    test_split, test_index = test_full.subset(cfg.digits)
+    print(f"training a {model_cfg.backbone} {model_cfg.kind} ({model_cfg.latent_dim}-d latent, hidden "
+          f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
+          f"{cfg.digits}; {len(test_split.images):,} test images", flush=True)
+    started = time.time()
+    net, history = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
+    bundle.round_weights(net, cfg.weights_dtype)
+    name = args.name or os.path.basename(os.path.normpath(args.out))
+    config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
+              "training": {**asdict(cfg), "seconds": round(time.time() - started, 1),
+                           "command": "python -m explorer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                           "torch": torch.__version__, "history": history}}
+    model = Model(net, config, None, None)
+    model.latents = evaluate.compute_latents(model, test_split, test_index)
+    train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
+    config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed)
+    path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype)
+    print(f"evaluation on {len(test_split.images):,} test images:\n{evaluate.format_metrics(config['metrics'])}")
+    print(f"wrote {path} in {time.time() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

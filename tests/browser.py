@@ -1,0 +1,119 @@
+"""Running the real app in a real browser: a Streamlit server on a free port and headless
+Chromium driven by Playwright. Shared by the browser tests and bench/click_latency.py."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def missing() -> str | None:
+    """Why a browser test cannot run here, or None. With EXPLORER_REQUIRE_BROWSER=1 (CI) a
+    missing browser is an error, so browser tests are never silently skipped there."""
+    reason = _missing()
+    if reason and os.environ.get("EXPLORER_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"browser tests required but {reason}")
+    return reason
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright)"
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 60.0):
+    """Start `streamlit run app.py` and yield its URL once it answers its health check."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1400, height: int = 1000):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Until the script has finished its run."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+    page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
+    time.sleep(0.5)  # let Plotly finish its first draw
+
+
+def plot_to_data(page, px: float, py: float) -> tuple[float, float]:
+    """Data coordinates under the page pixel (px, py), computed by Plotly itself."""
+    return tuple(page.evaluate("""([px, py]) => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [xa.p2d(px - r.left - xa._offset), ya.p2d(py - r.top - ya._offset)];
+    }""", [px, py]))
+
+
+def click_plot(page, fx: float, fy: float) -> tuple[float, float]:
+    """Click at the fractions (fx, fy) of the plot area; returns the page pixel clicked.
+    Moving first and pausing lets Plotly settle its hover point (a bare click can hit a stale one)."""
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+    page.mouse.move(x, y, steps=5)
+    time.sleep(0.15)
+    page.mouse.down()
+    page.mouse.up()
+    return x, y

@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests that need MNIST find it as the app does (EXPLORER_DATA_DIR, ...), with
+../shared/data beside the checkout as a fallback for CI, and are skipped with a reason if absent."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from explorer import data
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+def _data_dir() -> str | None:
+    env = os.environ.get(data.ENV_VAR)
+    if env:
+        return env
+    return str(SHARED_DATA) if SHARED_DATA.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> str:
+    d = _data_dir()
+    if data.find_dataset("mnist", d) is None:
+        pytest.skip("MNIST not found: set EXPLORER_DATA_DIR to a folder holding mnist/")
+    return d
+
+
+@pytest.fixture(scope="session")
+def mnist_test(data_dir):
+    return data.load("mnist", "test", data_dir)
+
+
+@pytest.fixture(scope="session")
+def mnist_train(data_dir):
+    return data.load("mnist", "train", data_dir)

@@ -1,0 +1,149 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import explorer
+from explorer import bundle
+from explorer.bundle import BundleError, Latents, Model
+from explorer.models import ModelConfig, build
+
+SHIPPED = ["mnist156-ae-2d", "mnist-ae-2d", "mnist-vae-2d"]
+
+
+def small_bundle(path, kind="vae", latent_dim=2, weights_dtype="float32"):
+    torch.manual_seed(0)
+    net = build(ModelConfig(kind=kind, latent_dim=latent_dim, hidden=[32, 16]))
+    bundle.round_weights(net, weights_dtype)
+    n = 7
+    latents = Latents(codes=np.random.default_rng(0).normal(size=(n, latent_dim)).astype(np.float32),
+                      labels=np.arange(n) % 3, index=np.arange(n) * 2,
+                      recon_error=np.linspace(0, 1, n).astype(np.float32))
+    config = {"name": "tiny", "dataset": "mnist", "classes": [0, 1, 2], "metrics": {"test_mse": 0.5}}
+    bundle.save(net, path, config, latents, weights_dtype=weights_dtype)
+    return net, latents
+
+
+@pytest.mark.parametrize("weights_dtype", ["float32", "float16"])
+def test_round_trip_keeps_every_tensor(tmp_path, weights_dtype):
+    net, latents = small_bundle(tmp_path / "b", weights_dtype=weights_dtype)
+    m = bundle.load(tmp_path / "b")
+    saved, loaded = net.state_dict(), m.net.state_dict()
+    assert saved.keys() == loaded.keys()
+    for k in saved:
+        assert torch.equal(saved[k], loaded[k]), k
+    for k, v in latents.arrays().items():
+        np.testing.assert_array_equal(getattr(m.latents, k), v)
+    assert (m.kind, m.latent_dim, m.dataset, m.classes) == ("vae", 2, "mnist", [0, 1, 2])
+    assert m.config["metrics"] == {"test_mse": 0.5}
+
+
+def test_save_replaces_atomically(tmp_path):
+    small_bundle(tmp_path / "b", kind="ae")
+    small_bundle(tmp_path / "b", kind="vae")
+    assert bundle.load(tmp_path / "b").kind == "vae"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]  # no temporary folders left
+
+
+class Boom:
+    """Unpickling this would create a file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("writer", ["torch", "pickle"])
+def test_pickled_weights_are_refused_without_running(tmp_path, writer):
+    small_bundle(tmp_path / "b")
+    marker = tmp_path / "code-ran"
+    weights = tmp_path / "b" / bundle.WEIGHTS_FILE
+    if writer == "torch":
+        torch.save({"encoder.net.0.weight": Boom(str(marker))}, weights)
+    else:
+        weights.write_bytes(pickle.dumps(Boom(str(marker))))
+    with pytest.raises(BundleError, match="pickle"):
+        bundle.load(tmp_path / "b")
+    assert not marker.exists()
+
+
+def test_corrupt_and_truncated_weights(tmp_path):
+    small_bundle(tmp_path / "b")
+    weights = tmp_path / "b" / bundle.WEIGHTS_FILE
+    good = weights.read_bytes()
+    weights.write_bytes(good[: len(good) // 2])
+    with pytest.raises(BundleError, match="weights.safetensors"):
+        bundle.load(tmp_path / "b")
+    weights.write_bytes(np.random.default_rng(0).bytes(1000))
+    with pytest.raises(BundleError, match="not a safetensors file"):
+        bundle.load(tmp_path / "b")
+
+
+def test_weights_that_do_not_fit_the_config(tmp_path):
+    small_bundle(tmp_path / "b", latent_dim=2)
+    cfg_file = tmp_path / "b" / bundle.CONFIG_FILE
+    cfg = json.loads(cfg_file.read_text())
+    cfg["model"]["latent_dim"] = 3
+    cfg_file.write_text(json.dumps(cfg))
+    with pytest.raises(BundleError, match="does not match the architecture"):
+        bundle.load(tmp_path / "b")
+
+
+def test_bad_config(tmp_path):
+    small_bundle(tmp_path / "b")
+    cfg_file = tmp_path / "b" / bundle.CONFIG_FILE
+    cfg_file.write_text("{not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        bundle.load(tmp_path / "b")
+    cfg_file.write_text(json.dumps({"model": {"kind": "gan"}, "dataset": "mnist", "classes": [1]}))
+    with pytest.raises(BundleError, match="invalid model description"):
+        bundle.load(tmp_path / "b")
+    cfg_file.unlink()
+    with pytest.raises(BundleError, match="missing"):
+        bundle.load(tmp_path / "b")
+
+
+def test_inconsistent_latents(tmp_path):
+    small_bundle(tmp_path / "b")
+    from safetensors.torch import save_file
+    save_file({"codes": torch.zeros(5, 2), "labels": torch.zeros(4, dtype=torch.int64),
+               "index": torch.zeros(5, dtype=torch.int64), "recon_error": torch.zeros(5)},
+              str(tmp_path / "b" / bundle.LATENTS_FILE))
+    with pytest.raises(BundleError, match="disagree"):
+        bundle.load(tmp_path / "b")
+
+
+def test_unknown_name_lists_known_ones():
+    with pytest.raises(BundleError, match="Known bundles:.*mnist-vae-2d"):
+        explorer.load_model("no-such-model")
+
+
+def test_shipped_bundles_are_listed():
+    assert set(SHIPPED) <= set(explorer.list_pretrained())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_bundle_api(name, mnist_test):
+    m = explorer.load_model(name)
+    assert isinstance(m, Model) and m.latent_dim == 2 and m.dataset == "mnist"
+    images = mnist_test.images[:16]
+    z = m.encode(images)
+    assert z.shape == (16, 2) and z.dtype == np.float32
+    np.testing.assert_allclose(m.encode(images.astype(np.float32) / 255), z, rtol=1e-5, atol=1e-5)
+    out = m.decode(z)
+    assert out.shape == (16, 28, 28) and out.dtype == np.float32 and 0 <= out.min() <= out.max() <= 1
+    if m.kind == "vae":
+        mean, log_var = m.posterior(images)
+        np.testing.assert_allclose(mean, z, rtol=1e-5, atol=1e-6)
+        assert log_var.shape == (16, 2)
+    else:
+        with pytest.raises(TypeError, match="no posterior"):
+            m.posterior(images)
+    # stored codes are the model's own codes of those test images
+    lat = m.latents
+    rows = np.flatnonzero(np.isin(lat.index, np.arange(16)))
+    np.testing.assert_allclose(lat.codes[rows], m.encode(mnist_test.images[lat.index[rows]]), atol=1e-4)

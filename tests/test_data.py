@@ -1,0 +1,115 @@
+import gzip
+import hashlib
+import http.server
+import threading
+from functools import partial
+
+import numpy as np
+import pytest
+
+from explorer import data
+from explorer.data import DataError
+
+
+def make_dataset(folder, n_train=10, n_test=10_000, gz=True):
+    """An MNIST-style folder (a train split too short to load, which these tests never do)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    suffix = ".gz" if gz else ""
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        data.write_idx(folder / f"{split}-images-idx3-ubyte{suffix}", np.kron(rng.integers(0, 256, (n, 1, 1)), np.ones((1, 28, 28))))
+        data.write_idx(folder / f"{split}-labels-idx1-ubyte{suffix}", rng.integers(0, 10, n))
+    return folder
+
+
+def test_idx_round_trip(tmp_path):
+    a = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    for name in ("a-idx3-ubyte", "a-idx3-ubyte.gz"):
+        data.write_idx(tmp_path / name, a)
+        np.testing.assert_array_equal(data.read_idx(tmp_path / name), a)
+
+
+def test_truncated_file_names_the_file(tmp_path):
+    f = tmp_path / "t10k-images-idx3-ubyte"
+    data.write_idx(f, np.zeros((3, 28, 28), np.uint8))
+    f.write_bytes(f.read_bytes()[:-10])
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*truncated"):
+        data.read_idx(f)
+
+
+def test_wrong_magic_is_refused(tmp_path):
+    f = tmp_path / "x.gz"
+    with gzip.open(f, "wb") as g:
+        g.write(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(DataError, match="not an IDX file"):
+        data.read_idx(f)
+
+
+def test_corrupt_gzip_is_refused(tmp_path):
+    f = tmp_path / "x-idx1-ubyte.gz"
+    f.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(DataError, match="cannot be read"):
+        data.read_idx(f)
+
+
+def test_wrong_count_is_refused(tmp_path):
+    folder = make_dataset(tmp_path / "mnist", n_test=9_999)
+    with pytest.raises(DataError, match="expected 10,000 images"):
+        data.load_split(folder, "test")
+
+
+def test_search_order_and_uncompressed_files(tmp_path, monkeypatch):
+    explicit = make_dataset(tmp_path / "explicit" / "mnist", gz=False)
+    env = make_dataset(tmp_path / "env" / "mnist")
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.find_dataset("mnist", tmp_path / "explicit") == explicit
+    assert data.find_dataset("mnist") == env
+    split = data.load("mnist", "test", tmp_path / "explicit")
+    assert split.images.shape == (10_000, 28, 28) and split.labels.dtype == np.int64
+
+
+def test_missing_dataset_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nothing"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    with pytest.raises(DataError) as e:
+        data.load("fashion-mnist", "test")
+    message = str(e.value)
+    assert data.ENV_VAR in message and "--data-dir" in message and str(tmp_path / "nothing") in message
+
+
+def test_download_without_network_fails_cleanly(tmp_path, monkeypatch):
+    info = data.DATASETS["mnist"]
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+        info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
+    with pytest.raises(DataError, match="(?s)Could not download.*EXPLORER_DATA_DIR"):
+        data.download("mnist", tmp_path / "dl", timeout=2)
+    assert not list((tmp_path / "dl").glob("*.part"))
+
+
+def test_download_verifies_checksums(tmp_path, monkeypatch):
+    """A real HTTP download from a local server: good files land, a tampered one is refused."""
+    served = make_dataset(tmp_path / "served")
+    md5 = {f.name: hashlib.md5(f.read_bytes()).hexdigest() for f in served.iterdir()}
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        info = data.DATASETS["mnist"]
+        monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+            info.name, info.title, info.class_names, (url,), md5))
+        folder = data.download("mnist", tmp_path / "dl")
+        assert data.load_split(folder, "test").images.shape == (10_000, 28, 28)
+
+        md5["t10k-labels-idx1-ubyte.gz"] = "0" * 32
+        with pytest.raises(DataError, match="checksum mismatch"):
+            data.download("mnist", tmp_path / "dl2")
+    finally:
+        server.shutdown()
+
+
+def test_real_mnist_loads(mnist_test):
+    assert mnist_test.images.shape == (10_000, 28, 28) and mnist_test.images.dtype == np.uint8
+    assert np.bincount(mnist_test.labels).tolist()[:3] == [980, 1135, 1032]

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+import torch
+
+from explorer.models import ModelConfig, VariationalAutoencoder, build, to_float_images
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+@pytest.mark.parametrize("backbone,hidden", [("mlp", [64, 32]), ("conv", [8, 16])])
+def test_shapes_and_ranges(kind, backbone, hidden):
+    torch.manual_seed(0)
+    net = build(ModelConfig(kind=kind, backbone=backbone, latent_dim=3, hidden=hidden))
+    x = torch.rand(5, 28, 28)
+    z = net.encode(x)
+    assert z.shape == (5, 3)
+    out = net.decode(z)
+    assert out.shape == (5, 28, 28) and out.min() >= 0 and out.max() <= 1
+    parts = net.loss(x)
+    assert parts["loss"].ndim == 0 and torch.isfinite(parts["loss"])
+    if kind == "vae":
+        mean, log_var = net.posterior(x)
+        assert mean.shape == log_var.shape == (5, 3)
+        torch.testing.assert_close(net.encode(x), mean)
+        assert parts["kl"] >= 0
+
+
+def test_kl_matches_closed_form():
+    mean = torch.tensor([[0.0, 0.0], [1.0, -2.0]])
+    log_var = torch.tensor([[0.0, 0.0], [float(np.log(4.0)), 0.0]])
+    kl = VariationalAutoencoder.kl_divergence(mean, log_var)
+    # KL(N(m, s^2) || N(0, 1)) = (m^2 + s^2 - 1 - log s^2) / 2 per dimension
+    expected = 0.5 * torch.tensor([0.0, (1 + 4 - 1 - np.log(4.0)) + (4 + 1 - 1 - 0)])
+    torch.testing.assert_close(kl, expected.float())
+
+
+def test_config_validation_names_the_field():
+    with pytest.raises(ValueError, match="kind"):
+        ModelConfig(kind="gan")
+    with pytest.raises(ValueError, match="latent_dim"):
+        ModelConfig(latent_dim=0)
+    with pytest.raises(ValueError, match="unknown fields"):
+        ModelConfig.from_dict({"kind": "ae", "colour": "red"})
+
+
+def test_image_conversion():
+    u8 = np.full((2, 28, 28), 255, np.uint8)
+    assert to_float_images(u8).max().item() == 1.0
+    assert to_float_images(np.zeros((28, 28), np.float32)).shape == (1, 28, 28)
+    with pytest.raises(ValueError, match="28, 28"):
+        to_float_images(np.zeros((2, 32, 32)))
