@@ -50,9 +50,22 @@ def load_model(path: str, mtime: float) -> Model:
     return bundle.load(path)
 
 
-@st.cache_data(show_spinner="Reading the test images...")
+@st.cache_resource(show_spinner="Reading the test images...")
 def load_test_images(dataset: str, data_dir: str | None) -> np.ndarray:
-    return data.load(dataset, "test", data_dir).images
+    """Shared read-only by every session (cache_data would copy 8 MB on every rerun)."""
+    images = data.load(dataset, "test", data_dir).images
+    images.flags.writeable = False
+    return images
+
+
+def download_dataset(name: str) -> None:
+    """Button callback: fetch the dataset into the user cache; a failure is shown, not raised."""
+    try:
+        with st.spinner(f"Downloading {name}..."):
+            data.download(name)
+    except data.DataError as e:
+        st.session_state["download_error"] = str(e)
+    load_test_images.clear()
 
 
 def bundle_dirs(args) -> list[Path]:
@@ -257,11 +270,14 @@ def main() -> None:
                            "works from the model's stored codes.")
         with st.sidebar.expander("How to add the dataset"):
             st.code(data_message, language=None)
+            st.button(f"Download {model.dataset} now", on_click=download_dataset, args=(model.dataset,))
+        if "download_error" in st.session_state:
+            st.sidebar.error(st.session_state.pop("download_error"))
 
     st.header(f"{name}: the {MAP_TITLES[method]}")
     st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
                "Hover a dot to see which test image it is.")
-    col_map, col_click = st.columns([3, 2], gap="large")
+    col_map, col_click = st.columns([5, 3], gap="medium")
     map_slot = col_map.empty()
     click = read_click(model, mp, chart_key, click_key)
     with col_click:

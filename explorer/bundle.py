@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +49,15 @@ class Latents:
     labels: np.ndarray  # int64 [N]
     index: np.ndarray  # int64 [N]: row in the dataset's test split
     recon_error: np.ndarray  # float32 [N]: mean squared error per pixel of the reconstruction
+    maps: dict = field(default_factory=dict)  # method -> float32 [N, 2], maps too slow to redo
+
+    REQUIRED = ("codes", "labels", "index", "recon_error")
+    MAP_PREFIX = "map_"
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out = {k: getattr(self, k) for k in self.REQUIRED}
+        out.update({self.MAP_PREFIX + k: np.asarray(v, np.float32) for k, v in self.maps.items()})
+        return out
 
 
 class Model:
@@ -105,9 +111,9 @@ class Model:
     def encode(self, images, batch_size: int = 2048) -> np.ndarray:
         """Images (uint8 [N,28,28] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean)."""
         x = to_float_images(images)
-        return np.concatenate(
-            [self.net.encode(b).numpy() for b in x.split(batch_size)] or [np.zeros((0, self.latent_dim), np.float32)]
-        )
+        if len(x) == 0:
+            return np.zeros((0, self.latent_dim), np.float32)
+        return np.concatenate([self.net.encode(b).numpy() for b in x.split(batch_size)])
 
     @torch.no_grad()
     def posterior(self, images) -> tuple[np.ndarray, np.ndarray]:
@@ -130,14 +136,21 @@ class Model:
     def reconstruct(self, images) -> np.ndarray:
         return self.decode(self.encode(images))
 
-    def map(self, method: str = "auto"):
-        """The 2-D map of the test codes named ``method`` (see projection.py), built once."""
+    def map(self, method: str = "auto", progress=None):
+        """The 2-D map of the test codes named ``method`` (see projection.py), built once.
+        ``progress(fraction)`` hears how a slow map (t-SNE not stored in the bundle) advances."""
         from . import projection  # projection imports this module's types
 
         method = projection.resolve(method, self.latent_dim)
         if method not in self._maps:
-            self._maps[method] = projection.make_map(method, self)
+            self._maps[method] = projection.make_map(method, self, progress)
         return self._maps[method]
+
+    def has_map(self, method: str) -> bool:
+        """Whether ``method`` opens at once (stored in the bundle, or quick to compute)."""
+        from . import projection
+
+        return method not in projection.SLOW_MAPS or method in self.latents.maps
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,6 +192,26 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def save_latents(path, latents: Latents) -> None:
+    """Replace a bundle's latents file atomically (used to add maps to an existing bundle)."""
+    path = Path(path)
+    tmp = path / (LATENTS_FILE + ".tmp")
+    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()}, str(tmp))
+    tmp.chmod(0o644)
+    tmp.replace(path / LATENTS_FILE)
+
+
+def write_metrics(path, metrics: dict) -> None:
+    """Replace the metrics recorded in a bundle's config.json (atomically)."""
+    path = Path(path)
+    config = read_config(path)
+    config["metrics"] = metrics
+    tmp = path / (CONFIG_FILE + ".tmp")
+    tmp.write_text(json.dumps(config, indent=2) + "\n")
+    tmp.chmod(0o644)
+    tmp.replace(path / CONFIG_FILE)
 
 
 def round_weights(net: Autoencoder, weights_dtype: str) -> None:
@@ -247,15 +280,17 @@ def _load_latents(path: Path, latent_dim: int) -> Latents | None:
     if not file.exists():
         return None
     arrays = {k: v.numpy() for k, v in _read_tensors(file).items()}
-    fields = Latents.__dataclass_fields__
-    if set(fields) - set(arrays):
-        raise BundleError(f"{file}: missing arrays {sorted(set(fields) - set(arrays))}")
+    missing = set(Latents.REQUIRED) - set(arrays)
+    if missing:
+        raise BundleError(f"{file}: missing arrays {sorted(missing)}")
     n = len(arrays["labels"])
     codes = arrays["codes"]
-    if codes.shape != (n, latent_dim) or any(len(arrays[k]) != n for k in fields):
+    maps = {k[len(Latents.MAP_PREFIX):]: v for k, v in arrays.items() if k.startswith(Latents.MAP_PREFIX)}
+    if codes.shape != (n, latent_dim) or any(len(arrays[k]) != n for k in Latents.REQUIRED) \
+            or any(v.shape != (n, 2) for v in maps.values()):
         raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {n} labels, "
-                          f"latent size {latent_dim})")
-    return Latents(**{k: arrays[k] for k in fields})
+                          f"latent size {latent_dim}, maps {[v.shape for v in maps.values()]})")
+    return Latents(**{k: arrays[k] for k in Latents.REQUIRED}, maps=maps)
 
 
 def load(path) -> Model:

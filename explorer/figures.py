@@ -32,12 +32,13 @@ def grid_points(lo, hi, n: int = GRID_SIZE) -> np.ndarray:
 
 
 def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names, *,
-               click=None, path=None, path_at=None, endpoints=None, height: int = 560) -> go.Figure:
+               click=None, path=None, path_at=None, endpoints=None, height: int = 640) -> go.Figure:
     """The scatter of test codes on ``mp``, coloured by class, with the clickable grid beneath.
 
     click: (x, y) of the last click, drawn as a cross. path: [T, 2] interpolation path on the map,
     path_at: (x, y) of the slider's position on it. endpoints: {"A": (x, y), "B": (x, y)}.
     Trace order (curve numbers) is: grid, one trace per class in sorted class order, overlays.
+    Every trace is WebGL: Plotly draws WebGL above SVG, so an SVG overlay would hide under the dots.
     """
     lo, hi = square_box(*mp.bounds())
     grid = grid_points(lo, hi)
@@ -58,25 +59,25 @@ def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names
             hovertemplate=f"{class_names[c]}<br>test image #%{{customdata}}<extra></extra>",
         ))
     if path is not None:
-        fig.add_trace(go.Scatter(
-            x=path[:, 0], y=path[:, 1], mode="lines", name="interpolation path",
+        fig.add_trace(go.Scattergl(
+            x=path[:, 0], y=path[:, 1], mode="lines", name="interpolation path", showlegend=False,
             line=dict(color="#222", width=3, dash="dot"), hoverinfo="skip",
         ))
     for label, xy in (endpoints or {}).items():
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scattergl(
             x=[xy[0]], y=[xy[1]], mode="markers+text", text=[label], textposition="top center",
             marker=dict(size=14, color="white", line=dict(color="#222", width=2)),
             textfont=dict(size=16, color="#222"), name=f"endpoint {label}", showlegend=False,
             hoverinfo="skip",
         ))
     if path_at is not None:
-        fig.add_trace(go.Scatter(
-            x=[path_at[0]], y=[path_at[1]], mode="markers", name="slider position",
+        fig.add_trace(go.Scattergl(
+            x=[path_at[0]], y=[path_at[1]], mode="markers", name="slider position", showlegend=False,
             marker=dict(size=13, color="#222", symbol="diamond"), hoverinfo="skip",
         ))
     if click is not None:
-        fig.add_trace(go.Scatter(
-            x=[click[0]], y=[click[1]], mode="markers", name="your click",
+        fig.add_trace(go.Scattergl(
+            x=[click[0]], y=[click[1]], mode="markers", name="your click", showlegend=False,
             marker=dict(size=16, color="#D00", symbol="x-thin", line=dict(width=3, color="#D00")),
             hoverinfo="skip",
         ))

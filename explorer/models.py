@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -222,11 +223,11 @@ def build(cfg: ModelConfig) -> Autoencoder:
 
 def to_float_images(images) -> torch.Tensor:
     """uint8 [N,28,28] in 0..255 or floats in [0,1] (numpy or torch) -> float32 tensor in [0,1]."""
+    if isinstance(images, np.ndarray):  # possibly read-only (read_idx), which torch warns about
+        images = images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 \
+            else images.astype(np.float32, copy=not images.flags.writeable)
     t = torch.as_tensor(images)
-    if t.dtype == torch.uint8:
-        t = t.float() / 255.0
-    else:
-        t = t.float()
+    t = t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
     if t.ndim == 2:
         t = t.unsqueeze(0)
     if t.ndim != 3 or tuple(t.shape[1:]) != IMAGE_SHAPE:

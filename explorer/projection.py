@@ -12,11 +12,21 @@ plane through the mean of the codes spanned by their first two principal compone
 Jolliffe, "Principal Component Analysis", 2002): to_map is the orthogonal projection and to_latent
 returns the point of that plane, so to_map(to_latent(p)) == p exactly, while a code off the plane
 loses its other components.
+
+"tsne" is t-SNE (van der Maaten & Hinton, JMLR 2008), computed with openTSNE's FFT-accelerated
+gradients (Linderman et al., Nature Methods 2019; Policar et al., JSS 2024). It has no inverse and
+no formula for new points, so both ways are estimates from the test codes themselves: to_latent
+averages the codes of the K test points nearest on the map, to_map averages the map positions of
+the K test codes nearest in the latent space, each weighted by inverse distance (Shepard 1968). A
+click exactly on a test point gives back that point's own code. t-SNE is computed once, stored
+in the bundle (see ``ensure_maps``), and otherwise cached in the user cache folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -86,12 +96,111 @@ class PCAMap(LatentMap):
         return ((_as_2d(z, self.components_.shape[1]) - self.mean_) @ self.components_.T).astype(np.float32)
 
 
-MAPS = {"direct": DirectMap, "pca": PCAMap}
+TSNE_NEIGHBOURS = 10  # the issue's probe: a distance-weighted 10-neighbour estimate decoded 10/10 middles
+
+
+class TSNEMap(LatentMap):
+    def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = TSNE_NEIGHBOURS):
+        from sklearn.neighbors import NearestNeighbors
+
+        self.codes_ = codes.astype(np.float32)
+        self.k = min(k, len(codes))
+        self._on_map = NearestNeighbors(n_neighbors=self.k).fit(xy)
+        self._in_latent = NearestNeighbors(n_neighbors=self.k).fit(self.codes_)
+        super().__init__(
+            method="tsne", xy=xy.astype(np.float32), exact=False, axis_titles=("t-SNE 1", "t-SNE 2"),
+            explanation=f"Each dot is a test image's {codes.shape[1]}-number code, laid out by t-SNE so "
+                        "that codes which are close in the latent space stay close here; distances "
+                        "between far-apart clusters and the empty space between them mean little.",
+        )
+
+    def neighbours(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the K test points nearest each map point, and their weights (rows sum to 1)."""
+        d, idx = self._on_map.kneighbors(_as_2d(points, 2))
+        return idx, _inverse_distance_weights(d)
+
+    def to_latent(self, points) -> np.ndarray:
+        idx, w = self.neighbours(points)
+        return np.einsum("pk,pkd->pd", w, self.codes_[idx]).astype(np.float32)
+
+    def to_map(self, z) -> np.ndarray:
+        d, idx = self._in_latent.kneighbors(_as_2d(z, self.codes_.shape[1]))
+        w = _inverse_distance_weights(d)
+        return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
+
+
+def _inverse_distance_weights(d: np.ndarray) -> np.ndarray:
+    """Shepard weights 1/d, normalised; a zero distance takes all the weight."""
+    exact = d <= 1e-12
+    w = np.where(exact.any(1, keepdims=True), exact.astype(np.float64), 1.0 / np.maximum(d, 1e-12))
+    return w / w.sum(1, keepdims=True)
+
+
+def compute_tsne(codes: np.ndarray, seed: int = 0, n_jobs: int = -1, progress=None) -> np.ndarray:
+    """t-SNE of ``codes`` with openTSNE (FFT gradients, PCA initialisation, perplexity 30).
+
+    ``progress(fraction)`` is called as the optimisation advances. See bench/tsne.py for why
+    openTSNE and these settings.
+    """
+    from openTSNE import TSNE
+
+    # FFT gradients scale linearly but cost a fixed grid per step; Barnes-Hut is quicker for small sets
+    method = "fft" if len(codes) >= 2000 else "bh"
+    tsne = TSNE(negative_gradient_method=method, n_jobs=n_jobs, random_state=seed)
+    total = (tsne.early_exaggeration_iter + tsne.n_iter) // 50
+    calls = [0]
+
+    def callback(iteration, error, embedding):
+        calls[0] += 1
+        progress(min(calls[0] / total, 1.0))
+
+    if progress is not None:
+        tsne.callbacks, tsne.callbacks_every_iters = [callback], 50
+    return np.asarray(tsne.fit(codes.astype(np.float64)), dtype=np.float32)
+
+
+SLOW_MAPS = {"tsne": compute_tsne}  # stored in bundles; the others take milliseconds
+
+
+def cache_file(codes: np.ndarray, method: str) -> Path:
+    from .data import cache_dir
+
+    digest = hashlib.sha1(np.ascontiguousarray(codes, np.float32).tobytes()).hexdigest()[:20]
+    return cache_dir() / "maps" / f"{method}-{digest}.safetensors"
+
+
+def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> np.ndarray:
+    """The layout for a slow map: from the bundle, else the user cache, else computed and cached."""
+    if method in stored:
+        return stored[method]
+    from safetensors.numpy import load_file, save_file
+
+    file = cache_file(codes, method)
+    if file.is_file():
+        try:
+            xy = load_file(str(file))["xy"]
+            if xy.shape == (len(codes), 2):
+                return xy
+        except Exception:  # noqa: BLE001 - a broken cache entry is recomputed, never trusted
+            pass
+    xy = SLOW_MAPS[method](codes, progress=progress)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp")
+        save_file({"xy": xy}, str(tmp))
+        tmp.replace(file)
+    except OSError:
+        pass  # a read-only home still gets the map, just not cached
+    return xy
+
+
+MAPS = {"direct": lambda codes, xy: DirectMap(codes), "pca": lambda codes, xy: PCAMap(codes),
+        "tsne": lambda codes, xy: TSNEMap(codes, xy)}
 
 
 def available(latent_dim: int) -> list[str]:
     """The map methods that apply to codes of this size, the default first."""
-    return ["direct", "pca"] if latent_dim == 2 else ["pca"]
+    return ["direct", "pca", "tsne"] if latent_dim == 2 else ["tsne", "pca"]
 
 
 def resolve(method: str, latent_dim: int) -> str:
@@ -103,10 +212,22 @@ def resolve(method: str, latent_dim: int) -> str:
     return method
 
 
-def make_map(method: str, model) -> LatentMap:
+def make_map(method: str, model, progress=None) -> LatentMap:
     if model.latents is None:
         raise ValueError(f"{model.name} has no stored test-set codes to map")
-    return MAPS[method](model.latents.codes)
+    codes = model.latents.codes
+    xy = slow_map_xy(method, codes, model.latents.maps, progress) if method in SLOW_MAPS else None
+    return MAPS[method](codes, xy)
+
+
+def ensure_maps(latents, progress=None) -> bool:
+    """Compute the slow maps a bundle's latents lack, in place; True if any was added."""
+    added = False
+    for method in SLOW_MAPS:
+        if method not in latents.maps:
+            latents.maps[method] = SLOW_MAPS[method](latents.codes, progress=progress)
+            added = True
+    return added
 
 
 def _as_2d(a, width: int) -> np.ndarray:

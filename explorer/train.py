@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from . import bundle, data, evaluate
+from . import bundle, data, evaluate, projection
 from .bundle import Model
 from .models import ModelConfig, build, to_float_images
 
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default=m.activation, choices=["relu", "silu", "elu", "tanh"])
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (Adam)")
+    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (AdamW)")
     p.add_argument("--schedule", default=d.schedule, choices=["onecycle", "constant"])
     p.add_argument("--recon", default=d.recon, choices=["bce", "mse"], help="AE reconstruction loss")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
     p.add_argument("--download", action="store_true", help="download the dataset if it is not found")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--skip-tsne", action="store_true",
+                   help="store no t-SNE map (the app computes it on demand); for quick experiments")
     return p
 
 
@@ -107,7 +109,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     net = build(model_cfg)
     x_train = to_float_images(train_split.images)
     x_test = to_float_images(test_split.images)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
                                                  steps_per_epoch=steps_per_epoch)
@@ -118,7 +120,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
         net.train()
         start, total, seen = time.time(), 0.0, 0
         bar = tqdm(_batches(len(x_train), cfg.batch_size, gen), total=steps_per_epoch,
-                   desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not progress, file=sys.stderr)
+                   desc=f"epoch {epoch}/{cfg.epochs}", leave=False, file=sys.stderr,
+                   disable=None if progress else True)  # None: no bar unless a terminal
         for idx in bar:
             loss = net.loss(x_train[idx], recon, generator=gen)["loss"]
             opt.zero_grad(set_to_none=True)
@@ -128,7 +131,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
                 sched.step()
             total += loss.item() * len(idx)
             seen += len(idx)
-            bar.set_postfix(loss=f"{total / seen:.3f}")
+            bar.set_postfix(loss=f"{total / seen:.3f}", refresh=False)
         if not math.isfinite(total):
             raise RuntimeError(f"training diverged at epoch {epoch}; lower --lr")
         test_loss = _mean_loss(net, x_test, recon, gen)
@@ -178,6 +181,9 @@ def main(argv=None) -> int:
                            "torch": torch.__version__, "history": history}}
     model = Model(net, config, None, None)
     model.latents = evaluate.compute_latents(model, test_split, test_index)
+    if not args.skip_tsne:
+        print(f"computing the t-SNE map of {len(test_split.images):,} test codes", flush=True)
+        projection.ensure_maps(model.latents)
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed)
     path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype)

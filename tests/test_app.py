@@ -114,3 +114,16 @@ def test_a_broken_bundle_is_reported_and_the_others_still_work(tmp_path, monkeyp
     at.sidebar.selectbox(key="model_name").set_value("mnist-vae-2d").run()
     assert not at.exception and not at.sidebar.error
     assert "mnist-vae-2d" in at.header[0].value
+
+
+def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    info = data.DATASETS["mnist"]
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+        info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
+    at = open_app("mnist-vae-2d")
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert any("Could not download" in e.value for e in at.sidebar.error)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from explorer.projection import DirectMap, PCAMap, available, resolve
+from explorer.projection import DirectMap, PCAMap, TSNEMap, available, compute_tsne, resolve
 
 
 def test_direct_map_is_the_identity():
@@ -36,6 +36,44 @@ def test_pca_of_codes_in_a_plane_inverts_them():
 
 def test_available_maps():
     assert available(2)[0] == "direct" and "pca" in available(16)
-    assert resolve("auto", 16) == "pca"
+    assert resolve("auto", 16) == "tsne" and resolve("auto", 2) == "direct"
     with pytest.raises(ValueError, match="does not apply"):
         resolve("direct", 16)
+
+
+def blobs(n_per=100, dim=8, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, dim)) * 10
+    codes = np.concatenate([c + rng.normal(size=(n_per, dim)) for c in centres]).astype(np.float32)
+    return codes, np.repeat(np.arange(3), n_per)
+
+
+@pytest.fixture(scope="module")
+def embedded_blobs():
+    codes, labels = blobs()
+    return codes, labels, compute_tsne(codes, seed=0, n_jobs=1)
+
+
+def test_tsne_estimates_land_near_the_truth(embedded_blobs):
+    codes, labels, xy = embedded_blobs
+    mp = TSNEMap(codes, xy)
+    assert not mp.exact and mp.xy.shape == (300, 2)
+    # a click exactly on a test point gives back that point's own code
+    np.testing.assert_allclose(mp.to_latent(xy[[5, 150]]), codes[[5, 150]], atol=1e-5)
+    np.testing.assert_allclose(mp.to_map(codes[[7]]), xy[[7]], atol=1e-5)
+    # between points, the estimate is a code of the same blob: nearer its own centre than the others
+    nudged = xy[:: 25] + 0.1
+    est = mp.to_latent(nudged)
+    centres = np.stack([codes[labels == c].mean(0) for c in range(3)])
+    nearest = ((est[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
+    np.testing.assert_array_equal(nearest, labels[:: 25])
+    idx, w = mp.neighbours(nudged[:1])
+    assert idx.shape == (1, 10) and np.isclose(w.sum(), 1.0)
+
+
+def test_tsne_keeps_clusters_apart(embedded_blobs):
+    codes, labels, xy = embedded_blobs
+    centres = np.stack([xy[labels == c].mean(0) for c in range(3)])
+    spread = max(np.linalg.norm(xy[labels == c] - centres[c], axis=1).mean() for c in range(3))
+    gaps = [np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a + 1, 3)]
+    assert min(gaps) > 2 * spread

@@ -1,0 +1,35 @@
+"""Add the slow maps (t-SNE) to existing bundles: `python -m explorer.maps BUNDLE [BUNDLE ...]`.
+
+The training command stores them itself; this completes bundles written without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import bundle, projection
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.maps", description=__doc__.split("\n")[0])
+    parser.add_argument("bundles", nargs="+", help="shipped bundle names or bundle folders")
+    args = parser.parse_args(argv)
+    for name in args.bundles:
+        try:
+            model = bundle.load_model(name)
+        except bundle.BundleError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        start = time.time()
+        if projection.ensure_maps(model.latents):
+            bundle.save_latents(model.path, model.latents)
+            print(f"{model.name}: added {', '.join(model.latents.maps)} in {time.time() - start:.0f} s")
+        else:
+            print(f"{model.name}: maps already stored")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
