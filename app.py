@@ -29,7 +29,11 @@ KIND_NOTES = {
            "to keep all codes close to a standard normal distribution, so the plane is filled "
            "without gaps: almost every spot near the centre decodes to something digit-like.",
 }
-MAP_TITLES = {"direct": "latent plane (z1, z2)", "pca": "PCA of the codes"}
+MAP_HELP = ("Latent plane: the 2-D codes themselves. PCA: the flat view of the codes with the most "
+            "spread; exact but hides what lies off its plane. t-SNE: keeps neighbours together; "
+            "its layout cannot be inverted, so decoded spots are estimates.")
+MAP_NAMES = {"direct": "latent plane", "pca": "PCA", "tsne": "t-SNE"}
+MAP_TITLES = {"direct": "latent plane (z1, z2)", "pca": "PCA of the codes", "tsne": "t-SNE of the codes"}
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,8 +109,8 @@ def model_sidebar_ui(args) -> tuple[str | None, Model | None, str | None]:
                         f"becomes **{model.latent_dim} numbers**.")
     st.sidebar.caption(KIND_NOTES[model.kind])
     methods = projection.available(model.latent_dim)
-    method = st.sidebar.radio("Map", methods, format_func=MAP_TITLES.get, key=f"map_{name}",
-                              horizontal=True) if len(methods) > 1 else methods[0]
+    method = st.sidebar.radio("Map", methods, format_func=MAP_NAMES.get, key=f"map_{name}",
+                              horizontal=True, help=MAP_HELP)
     metrics_table(model)
     return name, model, method
 
@@ -118,9 +122,8 @@ def metrics_table(model: Model) -> None:
         rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
     if "test_neg_elbo" in m:
         rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
-    if "class_middles_recognised" in m:
-        rows.append(("class middles recognised",
-                     f"{m['class_middles_recognised']}/{m['class_middles_total']}"))
+    for method, count in m.get("class_middles_by_map", {}).items():
+        rows.append((f"class middles recognised, {MAP_NAMES[method]} map", f"{count}/{m['class_middles_total']}"))
     if rows:
         st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
                             + "\n".join(f"| {a} | {b} |" for a, b in rows))
@@ -249,13 +252,37 @@ def interpolation_ui(model: Model, mp, ends_key: str) -> tuple[np.ndarray, np.nd
     return path, at
 
 
+def open_map(model: Model, method: str) -> projection.LatentMap:
+    """The model's map; a t-SNE map missing from the bundle is computed once, with a progress bar."""
+    if model.has_map(method):
+        return model.map(method)
+    bar = st.progress(0.0, text=f"Computing the {MAP_TITLES[method]} of {len(model.latents.codes):,} test "
+                               "codes, once (about a minute); it is cached afterwards.")
+    mp = model.map(method, progress=lambda f: bar.progress(f))
+    bar.empty()
+    return mp
+
+
+def neighbours_ui(model: Model, mp, click: dict, originals: np.ndarray | None) -> None:
+    """For an estimated map: the test images whose codes were averaged for this spot."""
+    idx, w = mp.neighbours(np.array([click["xy"]]))
+    rows, weights = idx[0], w[0]
+    images = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
+    with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
+                     "test images on the map", expanded=False):
+        st.image(figures.strip(images, scale=2),
+                 caption="nearest first; weights " + ", ".join(f"{x:.2f}" for x in weights))
+        st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
+                   "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
+
+
 def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
     args = parse_args()
     name, model, method = model_sidebar_ui(args)
     if model is None:
         st.stop()
-    mp = model.map(method)
+    mp = open_map(model, method)
     key = f"{name}:{method}"
     chart_key, click_key, ends_key = f"chart:{key}", f"click:{key}", f"ends:{key}"
     state(ends_key, default_endpoints(model, mp))
@@ -282,18 +309,24 @@ def main() -> None:
     click = read_click(model, mp, chart_key, click_key)
     with col_click:
         click_ui(model, click, originals, ends_key)
+        if click is not None and not mp.exact and click["row"] is None:
+            neighbours_ui(model, mp, click, originals)
     st.divider()
     path, at = interpolation_ui(model, mp, ends_key)
     ends = st.session_state[ends_key]
+    ringed = mp.xy[mp.neighbours(np.array([click["xy"]]))[0][0]] \
+        if click is not None and not mp.exact and click["row"] is None else None
     fig = figures.latent_map(
         mp, model.latents.labels, model.latents.index, model.class_names,
         click=click["xy"] if click else None, path=path, path_at=at,
-        endpoints={end: ends[end]["xy"] for end in ("A", "B")})
+        endpoints={end: ends[end]["xy"] for end in ("A", "B")}, ringed=ringed)
     with map_slot:
         st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
                         config={"displaylogo": False, "scrollZoom": True})
     if not mp.exact:
-        st.caption("This map is not exact: a spot's code is estimated from its neighbours.")
+        col_map.caption("On this map a clicked spot's code is an estimate, from the test points "
+                        "around it, and the walk from A to B is drawn where its codes' nearest test "
+                        "codes lie.")
 
 
 def default_endpoints(model: Model, mp) -> dict:

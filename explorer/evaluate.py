@@ -109,15 +109,40 @@ def format_metrics(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(names) -> str:
+    """The README's table of shipped bundles, from the metrics each bundle records."""
+    head = ("| bundle | model | data | test MSE | test -ELBO | class middles recognised | training |\n"
+            "|---|---|---|---|---|---|---|")
+    rows = []
+    for name in names:
+        m = bundle.load_model(name)
+        cfg, met, tr = m.net.config, m.metrics, m.config.get("training", {})
+        arch = (f"{cfg.backbone.upper()} {m.kind.upper()}, " + ("784-" + "-".join(map(str, cfg.hidden))
+                if cfg.backbone == "mlp" else f"conv {'/'.join(map(str, cfg.hidden))} ch") + f"-{m.latent_dim}")
+        classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
+        middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
+        elbo = f"{met['test_neg_elbo']:.1f}" if "test_neg_elbo" in met else "-"
+        rows.append(f"| `{name}` | {arch} | {m.dataset} ({classes}) | {met.get('test_mse', float('nan')):.4f} | "
+                    f"{elbo} | {middles} | {tr.get('epochs')} epochs, {tr.get('seconds', 0) / 60:.1f} min |")
+    return "\n".join([head, *rows])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("bundle", help="a shipped bundle name or a bundle folder")
+    parser.add_argument("bundle", nargs="?", help="a shipped bundle name or a bundle folder")
+    parser.add_argument("--table", action="store_true",
+                        help="print the recorded metrics of every shipped bundle as a Markdown table")
     parser.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
     parser.add_argument("--download", action="store_true", help="download the dataset if it is not found")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.add_argument("--write", action="store_true",
                         help="store the recomputed metrics in the bundle's config.json")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_table(bundle.list_pretrained()))
+        return 0
+    if not args.bundle:
+        parser.error("name a bundle, or use --table")
     try:
         model = bundle.load_model(args.bundle)
         test, _ = data.load(model.dataset, "test", args.data_dir, args.download).subset(model.classes)

@@ -32,11 +32,13 @@ def grid_points(lo, hi, n: int = GRID_SIZE) -> np.ndarray:
 
 
 def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names, *,
-               click=None, path=None, path_at=None, endpoints=None, height: int = 640) -> go.Figure:
+               click=None, path=None, path_at=None, endpoints=None, ringed=None,
+               height: int = 640) -> go.Figure:
     """The scatter of test codes on ``mp``, coloured by class, with the clickable grid beneath.
 
     click: (x, y) of the last click, drawn as a cross. path: [T, 2] interpolation path on the map,
     path_at: (x, y) of the slider's position on it. endpoints: {"A": (x, y), "B": (x, y)}.
+    ringed: [P, 2] points to circle (the neighbours behind an estimated code).
     Trace order (curve numbers) is: grid, one trace per class in sorted class order, overlays.
     Every trace is WebGL: Plotly draws WebGL above SVG, so an SVG overlay would hide under the dots.
     """
@@ -68,6 +70,12 @@ def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names
             x=[xy[0]], y=[xy[1]], mode="markers+text", text=[label], textposition="top center",
             marker=dict(size=14, color="white", line=dict(color="#222", width=2)),
             textfont=dict(size=16, color="#222"), name=f"endpoint {label}", showlegend=False,
+            hoverinfo="skip",
+        ))
+    if ringed is not None and len(ringed):
+        fig.add_trace(go.Scattergl(
+            x=ringed[:, 0], y=ringed[:, 1], mode="markers", name="neighbours used", showlegend=False,
+            marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color="#D00", width=2)),
             hoverinfo="skip",
         ))
     if path_at is not None:

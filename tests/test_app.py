@@ -127,3 +127,36 @@ def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
     at.sidebar.button[0].click().run()
     assert not at.exception
     assert any("Could not download" in e.value for e in at.sidebar.error)
+
+
+def test_tsne_click_is_an_estimate_with_its_neighbours():
+    name = "mnist-vae-2d"
+    at = open_app(name)
+    at.sidebar.radio(key=f"map_{name}").set_value("tsne").run()
+    m = explorer.load_model(name)
+    mp = m.map("tsne")
+    lo, hi = mp.bounds()
+    x, y = (lo + hi) / 2 + 0.013
+    click(at, f"chart:{name}:tsne", float(x), float(y))
+    assert not at.exception
+    assert any("estimate" in e.label for e in at.expander)
+    clicked = at.session_state[f"click:{name}:tsne"]
+    np.testing.assert_allclose(clicked["z"], mp.to_latent(np.array([[x, y]]))[0], rtol=1e-5)
+
+
+def test_a_missing_tsne_map_is_computed_once_and_cached(tmp_path, monkeypatch):
+    """A bundle without a stored t-SNE map still opens on it: computed with progress, then cached."""
+    from .test_bundle import small_bundle
+
+    models = tmp_path / "models"
+    small_bundle(models / "tiny-vae", latent_dim=4)
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(models))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    at = open_app("tiny-vae")
+    assert at.sidebar.radio(key="map_tiny-vae").value == "tsne"
+    assert not at.exception
+    cached = list((tmp_path / "cache" / "latent-explorer" / "maps").glob("tsne-*.safetensors"))
+    assert len(cached) == 1
+    m = explorer.load_model(models / "tiny-vae")  # a fresh process would find it in the cache
+    assert not m.has_map("tsne")
+    np.testing.assert_array_equal(m.map("tsne").xy, projection.slow_map_xy("tsne", m.latents.codes, {}))

@@ -17,7 +17,7 @@ def small_bundle(path, kind="vae", latent_dim=2, weights_dtype="float32"):
     torch.manual_seed(0)
     net = build(ModelConfig(kind=kind, latent_dim=latent_dim, hidden=[32, 16]))
     bundle.round_weights(net, weights_dtype)
-    n = 7
+    n = 60
     latents = Latents(codes=np.random.default_rng(0).normal(size=(n, latent_dim)).astype(np.float32),
                       labels=np.arange(n) % 3, index=np.arange(n) * 2,
                       recon_error=np.linspace(0, 1, n).astype(np.float32))
@@ -147,3 +147,14 @@ def test_shipped_bundle_api(name, mnist_test):
     lat = m.latents
     rows = np.flatnonzero(np.isin(lat.index, np.arange(16)))
     np.testing.assert_allclose(lat.codes[rows], m.encode(mnist_test.images[lat.index[rows]]), atol=1e-4)
+
+
+def test_maps_are_stored_and_loaded(tmp_path):
+    _, latents = small_bundle(tmp_path / "b")
+    xy = np.random.default_rng(1).normal(size=(len(latents.codes), 2)).astype(np.float32)
+    latents.maps["tsne"] = xy
+    bundle.save_latents(tmp_path / "b", latents)
+    m = bundle.load(tmp_path / "b")
+    assert m.has_map("tsne")
+    np.testing.assert_array_equal(m.map("tsne").xy, xy)
+    np.testing.assert_array_equal(m.latents.maps["tsne"], xy)
