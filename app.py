@@ -304,6 +304,13 @@ def main() -> None:
     st.header(f"{name}: the {MAP_TITLES[method]}")
     st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
                "Hover a dot to see which test image it is.")
+    by_map = model.metrics.get("class_middles_by_map", {})
+    if method == "pca" and model.latent_dim > 2 and "pca" in by_map:
+        st.caption(f"An honest limit of a flat view: decoding the middle of each class's cloud here "
+                   f"gives a digit of that class for {by_map['pca']} of {model.metrics['class_middles_total']} "
+                   f"classes (t-SNE map: {by_map.get('tsne', '?')}). Classes that are apart along the "
+                   f"{model.latent_dim - 2} hidden directions overlap in this picture, and their middles "
+                   "decode to a blend.")
     col_map, col_click = st.columns([5, 3], gap="medium")
     map_slot = col_map.empty()
     click = read_click(model, mp, chart_key, click_key)

@@ -173,6 +173,7 @@ def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> 
     """The layout for a slow map: from the bundle, else the user cache, else computed and cached."""
     if method in stored:
         return stored[method]
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file, save_file
 
     file = cache_file(codes, method)
@@ -181,8 +182,8 @@ def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> 
             xy = load_file(str(file))["xy"]
             if xy.shape == (len(codes), 2):
                 return xy
-        except Exception:  # noqa: BLE001 - a broken cache entry is recomputed, never trusted
-            pass
+        except (OSError, SafetensorError, KeyError):
+            file.unlink(missing_ok=True)  # a broken cache entry is recomputed, never trusted
     xy = SLOW_MAPS[method](codes, progress=progress)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -77,3 +77,16 @@ def test_tsne_keeps_clusters_apart(embedded_blobs):
     spread = max(np.linalg.norm(xy[labels == c] - centres[c], axis=1).mean() for c in range(3))
     gaps = [np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a + 1, 3)]
     assert min(gaps) > 2 * spread
+
+
+def test_a_corrupt_cached_map_is_recomputed(tmp_path, monkeypatch):
+    from explorer.projection import cache_file, slow_map_xy
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    codes, _ = blobs(n_per=20)
+    file = cache_file(codes, "tsne")
+    file.parent.mkdir(parents=True)
+    file.write_bytes(b"not a safetensors file")
+    xy = slow_map_xy("tsne", codes, {})
+    assert xy.shape == (60, 2) and np.isfinite(xy).all()
+    np.testing.assert_array_equal(slow_map_xy("tsne", codes, {}), xy)  # now served from the cache
