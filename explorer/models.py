@@ -47,7 +47,9 @@ class ModelConfig:
             "backbone": (self.backbone in BACKBONES, f"one of {sorted(BACKBONES)}"),
             "activation": (self.activation in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
             "latent_dim": (1 <= int(self.latent_dim) <= 1024, "between 1 and 1024"),
-            "hidden": (bool(self.hidden) and min(self.hidden) > 0, "positive layer sizes"),
+            "hidden": (bool(self.hidden) and min(self.hidden) > 0
+                       and (self.backbone != "conv" or len(self.hidden) in (2, 3)),
+                       "positive layer sizes; for conv: channels, channels[, dense width]"),
         }
         for name, (ok, expected) in checks.items():
             if not ok:
@@ -96,17 +98,25 @@ class MLPDecoder(nn.Module):
         return self.net(z).view(-1, *IMAGE_SHAPE)
 
 
+def _conv_sizes(cfg: ModelConfig) -> tuple[int, int, int | None]:
+    """hidden = [channels 1, channels 2] or [channels 1, channels 2, dense width]."""
+    c1, c2, *dense = cfg.hidden
+    return c1, c2, (dense[0] if dense else None)
+
+
 class ConvEncoder(nn.Module):
-    """Two stride-2 convolutions (28 -> 14 -> 7), then a linear layer to the code."""
+    """Two stride-2 convolutions (28 -> 14 -> 7), an optional dense layer, then the code."""
 
     def __init__(self, cfg: ModelConfig, n_out: int):
         super().__init__()
-        c1, c2 = (cfg.hidden + cfg.hidden)[:2]
+        c1, c2, dense = _conv_sizes(cfg)
         act = ACTIVATIONS[cfg.activation]
+        head = [nn.Linear(c2 * 7 * 7, dense), act(), nn.Linear(dense, n_out)] if dense \
+            else [nn.Linear(c2 * 7 * 7, n_out)]
         self.net = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),
             nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),
-            nn.Flatten(), nn.Linear(c2 * 7 * 7, n_out),
+            nn.Flatten(), *head,
         )
 
     def forward(self, x):
@@ -118,10 +128,12 @@ class ConvDecoder(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        c1, c2 = (cfg.hidden + cfg.hidden)[:2]
+        c1, c2, dense = _conv_sizes(cfg)
         act = ACTIVATIONS[cfg.activation]
+        stem = [nn.Linear(cfg.latent_dim, dense), act(), nn.Linear(dense, c2 * 7 * 7)] if dense \
+            else [nn.Linear(cfg.latent_dim, c2 * 7 * 7)]
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 7 * 7), act(), nn.Unflatten(1, (c2, 7, 7)),
+            *stem, act(), nn.Unflatten(1, (c2, 7, 7)),
             nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),
             nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
         )

@@ -6,7 +6,7 @@ from explorer.models import ModelConfig, VariationalAutoencoder, build, to_float
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
-@pytest.mark.parametrize("backbone,hidden", [("mlp", [64, 32]), ("conv", [8, 16])])
+@pytest.mark.parametrize("backbone,hidden", [("mlp", [64, 32]), ("conv", [8, 16]), ("conv", [8, 16, 32])])
 def test_shapes_and_ranges(kind, backbone, hidden):
     torch.manual_seed(0)
     net = build(ModelConfig(kind=kind, backbone=backbone, latent_dim=3, hidden=hidden))
@@ -38,6 +38,8 @@ def test_config_validation_names_the_field():
         ModelConfig(kind="gan")
     with pytest.raises(ValueError, match="latent_dim"):
         ModelConfig(latent_dim=0)
+    with pytest.raises(ValueError, match="hidden"):
+        ModelConfig(backbone="conv", hidden=[8, 16, 32, 64])
     with pytest.raises(ValueError, match="unknown fields"):
         ModelConfig.from_dict({"kind": "ae", "colour": "red"})
 
