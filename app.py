@@ -18,6 +18,7 @@ import streamlit as st
 from explorer import bundle, data, figures, generate, projection
 from explorer.bundle import BundleError, Model
 
+DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
 N_STRIP = 10  # frames in the interpolation strip
 N_PATH = 41  # points drawn along the interpolation path on the map
 KIND_TITLES = {"ae": "autoencoder (AE)", "vae": "variational autoencoder (VAE)"}
@@ -90,7 +91,9 @@ def model_sidebar_ui(args) -> tuple[str | None, Model | None, str | None]:
         st.sidebar.error("No model bundles found. Train one with `python -m explorer.train --out "
                          "pretrained/NAME` (see the README).")
         return None, None, None
-    name = st.sidebar.selectbox("Model", list(bundles), key="model_name",
+    names = list(bundles)
+    name = st.sidebar.selectbox("Model", names, key="model_name",
+                                index=names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else 0,
                                 help="Every bundle in pretrained/ and in --models-dir folders.")
     path = bundles[name]
     try:

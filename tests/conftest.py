@@ -38,3 +38,9 @@ def mnist_test(data_dir):
 @pytest.fixture(scope="session")
 def mnist_train(data_dir):
     return data.load("mnist", "train", data_dir)
+
+
+def require_dataset(name: str, data_dir: str | None) -> None:
+    """Skip, with the reason, a test whose model's dataset is not on this machine."""
+    if data.find_dataset(name, data_dir) is None:
+        pytest.skip(f"{name} not found (Debian: apt-get install dataset-{name}; or EXPLORER_DATA_DIR)")

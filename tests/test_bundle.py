@@ -6,9 +6,11 @@ import pytest
 import torch
 
 import explorer
-from explorer import bundle
+from explorer import bundle, data
 from explorer.bundle import BundleError, Latents, Model
 from explorer.models import ModelConfig, build
+
+from .conftest import require_dataset
 
 SHIPPED = ["mnist156-ae-2d", "mnist-ae-2d", "mnist-vae-2d"]
 
@@ -126,27 +128,30 @@ def test_shipped_bundles_are_listed():
     assert set(SHIPPED) <= set(explorer.list_pretrained())
 
 
-@pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_bundle_api(name, mnist_test):
+@pytest.mark.parametrize("name", explorer.list_pretrained())
+def test_shipped_bundle_api(name, data_dir):
     m = explorer.load_model(name)
-    assert isinstance(m, Model) and m.latent_dim == 2 and m.dataset == "mnist"
-    images = mnist_test.images[:16]
+    require_dataset(m.dataset, data_dir)
+    test = data.load(m.dataset, "test", data_dir)
+    k = m.latent_dim
+    assert isinstance(m, Model) and k == m.config["model"]["latent_dim"] and m.dataset in data.DATASETS
+    images = test.images[:16]
     z = m.encode(images)
-    assert z.shape == (16, 2) and z.dtype == np.float32
+    assert z.shape == (16, k) and z.dtype == np.float32
     np.testing.assert_allclose(m.encode(images.astype(np.float32) / 255), z, rtol=1e-5, atol=1e-5)
     out = m.decode(z)
     assert out.shape == (16, 28, 28) and out.dtype == np.float32 and 0 <= out.min() <= out.max() <= 1
     if m.kind == "vae":
         mean, log_var = m.posterior(images)
         np.testing.assert_allclose(mean, z, rtol=1e-5, atol=1e-6)
-        assert log_var.shape == (16, 2)
+        assert log_var.shape == (16, k)
     else:
         with pytest.raises(TypeError, match="no posterior"):
             m.posterior(images)
     # stored codes are the model's own codes of those test images
     lat = m.latents
     rows = np.flatnonzero(np.isin(lat.index, np.arange(16)))
-    np.testing.assert_allclose(lat.codes[rows], m.encode(mnist_test.images[lat.index[rows]]), atol=1e-4)
+    np.testing.assert_allclose(lat.codes[rows], m.encode(test.images[lat.index[rows]]), atol=1e-4)
 
 
 def test_maps_are_stored_and_loaded(tmp_path):

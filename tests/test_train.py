@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import evaluate, train
+from explorer import data, evaluate, train
+
+from .conftest import require_dataset
 
 
 def test_one_epoch_smoke(tmp_path, data_dir, capsys):
@@ -34,7 +36,7 @@ def test_bad_options_are_reported(tmp_path, capsys):
 def test_shipped_metrics_reproduce(name, data_dir):
     """`python -m explorer.evaluate` recomputes what each bundle says of itself."""
     m = explorer.load_model(name)
-    from explorer import data
+    require_dataset(m.dataset, data_dir)
     test, _ = data.load(m.dataset, "test", data_dir).subset(m.classes)
     train_split, _ = data.load(m.dataset, "train", data_dir).subset(m.classes)
     metrics = evaluate.evaluate(m, test, train_split, seed=m.config["training"]["seed"])
