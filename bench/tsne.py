@@ -47,6 +47,10 @@ def variants(threads: int):
         negative_gradient_method="fft", n_jobs=threads, random_state=0).fit(X))
     yield f"openTSNE FFT, {threads} jobs, 250+250 iterations", lambda X: np.asarray(OpenTSNE(
         negative_gradient_method="fft", n_jobs=threads, random_state=0, n_iter=250).fit(X))
+    yield f"openTSNE Barnes-Hut, {threads} jobs", lambda X: np.asarray(OpenTSNE(
+        negative_gradient_method="bh", n_jobs=threads, random_state=0).fit(X))
+    yield f"openTSNE Barnes-Hut, {threads} jobs, 250+250 iterations", lambda X: np.asarray(OpenTSNE(
+        negative_gradient_method="bh", n_jobs=threads, random_state=0, n_iter=250).fit(X))
 
 
 def main() -> None:

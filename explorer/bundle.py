@@ -203,11 +203,10 @@ def save_latents(path, latents: Latents) -> None:
     tmp.replace(path / LATENTS_FILE)
 
 
-def write_metrics(path, metrics: dict) -> None:
-    """Replace the metrics recorded in a bundle's config.json (atomically)."""
+def update_config(path, **fields) -> None:
+    """Replace top-level fields of a bundle's config.json (atomically), e.g. metrics=..."""
     path = Path(path)
-    config = read_config(path)
-    config["metrics"] = metrics
+    config = {**read_config(path), **fields}
     tmp = path / (CONFIG_FILE + ".tmp")
     tmp.write_text(json.dumps(config, indent=2) + "\n")
     tmp.chmod(0o644)

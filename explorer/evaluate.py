@@ -153,7 +153,7 @@ def main(argv=None) -> int:
     metrics = evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0),
                        methods=projection.available(model.latent_dim))
     if args.write:
-        bundle.write_metrics(model.path, metrics)
+        bundle.update_config(model.path, metrics=metrics)
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0

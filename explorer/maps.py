@@ -15,6 +15,7 @@ from . import bundle, projection
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.maps", description=__doc__.split("\n")[0])
     parser.add_argument("bundles", nargs="+", help="shipped bundle names or bundle folders")
+    parser.add_argument("--recompute", action="store_true", help="recompute maps already stored")
     args = parser.parse_args(argv)
     for name in args.bundles:
         try:
@@ -23,8 +24,9 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         start = time.time()
-        if projection.ensure_maps(model.latents):
+        if projection.ensure_maps(model.latents, recompute=args.recompute):
             bundle.save_latents(model.path, model.latents)
+            bundle.update_config(model.path, maps=projection.map_settings())
             print(f"{model.name}: added {', '.join(model.latents.maps)} in {time.time() - start:.0f} s")
         else:
             print(f"{model.name}: maps already stored")

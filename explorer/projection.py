@@ -136,8 +136,14 @@ def _inverse_distance_weights(d: np.ndarray) -> np.ndarray:
     return w / w.sum(1, keepdims=True)
 
 
+# bench/tsne.py on 10,000 16-d codes, 2 cores: scikit-learn 53 s; openTSNE defaults 42 s; openTSNE
+# FFT with 250 exaggerated + 250 normal iterations 18.5 s, keeping the same share of each code's 10
+# nearest neighbours (0.43) and the same 10-NN class accuracy on the map (0.96) as the others.
+TSNE_SETTINGS = {"perplexity": 30, "initialization": "pca", "early_exaggeration_iter": 250, "n_iter": 250}
+
+
 def compute_tsne(codes: np.ndarray, seed: int = 0, n_jobs: int = -1, progress=None) -> np.ndarray:
-    """t-SNE of ``codes`` with openTSNE (FFT gradients, PCA initialisation, perplexity 30).
+    """t-SNE of ``codes`` with openTSNE (TSNE_SETTINGS, FFT gradients for large sets).
 
     ``progress(fraction)`` is called as the optimisation advances. See bench/tsne.py for why
     openTSNE and these settings.
@@ -146,7 +152,7 @@ def compute_tsne(codes: np.ndarray, seed: int = 0, n_jobs: int = -1, progress=No
 
     # FFT gradients scale linearly but cost a fixed grid per step; Barnes-Hut is quicker for small sets
     method = "fft" if len(codes) >= 2000 else "bh"
-    tsne = TSNE(negative_gradient_method=method, n_jobs=n_jobs, random_state=seed)
+    tsne = TSNE(negative_gradient_method=method, n_jobs=n_jobs, random_state=seed, **TSNE_SETTINGS)
     total = (tsne.early_exaggeration_iter + tsne.n_iter) // 50
     calls = [0]
 
@@ -221,11 +227,20 @@ def make_map(method: str, model, progress=None) -> LatentMap:
     return MAPS[method](codes, xy)
 
 
-def ensure_maps(latents, progress=None) -> bool:
-    """Compute the slow maps a bundle's latents lack, in place; True if any was added."""
+def map_settings() -> dict:
+    """How the slow maps are made, recorded in a bundle's config.json beside them."""
+    import openTSNE
+
+    return {"tsne": {"library": f"openTSNE {openTSNE.__version__}", "neighbours_for_estimates": TSNE_NEIGHBOURS,
+                     **TSNE_SETTINGS}}
+
+
+def ensure_maps(latents, progress=None, recompute: bool = False) -> bool:
+    """Compute the slow maps a bundle's latents lack (all, with ``recompute``), in place;
+    True if any was made."""
     added = False
     for method in SLOW_MAPS:
-        if method not in latents.maps:
+        if recompute or method not in latents.maps:
             latents.maps[method] = SLOW_MAPS[method](latents.codes, progress=progress)
             added = True
     return added

@@ -184,6 +184,7 @@ def main(argv=None) -> int:
     if not args.skip_tsne:
         print(f"computing the t-SNE map of {len(test_split.images):,} test codes", flush=True)
         projection.ensure_maps(model.latents)
+        config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed)
     path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype)
