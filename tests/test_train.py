@@ -58,6 +58,23 @@ def test_shipped_bundles_meet_their_bars(name):
     assert m.metrics["class_middles_recognised"] >= min(8, m.metrics["class_middles_total"])
 
 
+def shipped(name):
+    if name not in explorer.list_pretrained():
+        pytest.fail(f"{name} is not shipped in pretrained/")
+    return explorer.load_model(name).metrics
+
+
+def test_sixteen_dimensional_bundles_meet_their_bars():
+    """Issue 3: the 16-d VAE's bound, conv below MLP, AEs reconstruct better than VAEs, and
+    t-SNE class middles decode to their own class."""
+    assert shipped("mnist-vae-16")["test_neg_elbo"] <= 96.0
+    assert shipped("mnist-conv-vae-16")["test_neg_elbo"] < shipped("mnist-vae-16")["test_neg_elbo"]
+    assert shipped("mnist-ae-16")["test_mse"] < shipped("mnist-vae-16")["test_mse"]
+    assert shipped("mnist-conv-ae-16")["test_mse"] < shipped("mnist-conv-vae-16")["test_mse"]
+    for name in ("mnist-ae-16", "mnist-vae-16", "mnist-conv-ae-16", "mnist-conv-vae-16"):
+        assert shipped(name)["class_middles_by_map"]["tsne"] >= 9, name
+
+
 @pytest.mark.slow
 def test_training_reaches_a_useful_vae(tmp_path, data_dir):
     """Five epochs of the shipped VAE recipe already beat the classic 784-400-2 VAE's 10 epochs."""
