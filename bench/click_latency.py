@@ -42,9 +42,10 @@ def main() -> None:
         browser.open_app(page, url)
         if args.model:
             page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
-            page.get_by_role("option", name=args.model).click()
+            page.get_by_role("option", name=args.model, exact=True).click()
+            page.get_by_role("heading", name=f"{args.model}: ").wait_for(timeout=60_000)
             browser.wait_idle(page)
-            time.sleep(1)
+            time.sleep(1.5)  # let Plotly draw the new model's map
         times, previous = [], None
         rng_points = [(0.08 + 0.84 * ((i * 0.618) % 1), 0.08 + 0.84 * ((i * 0.382) % 1)) for i in range(args.clicks)]
         for fx, fy in rng_points:

@@ -117,8 +117,12 @@ def markdown_table(names) -> str:
     for name in names:
         m = bundle.load_model(name)
         cfg, met, tr = m.net.config, m.metrics, m.config.get("training", {})
-        arch = (f"{cfg.backbone.upper()} {m.kind.upper()}, " + ("784-" + "-".join(map(str, cfg.hidden))
-                if cfg.backbone == "mlp" else f"conv {'/'.join(map(str, cfg.hidden))} ch") + f"-{m.latent_dim}")
+        if cfg.backbone == "mlp":
+            arch = f"MLP {m.kind.upper()} 784-{'-'.join(map(str, cfg.hidden))}-{m.latent_dim}"
+        else:
+            c1, c2, *dense = cfg.hidden
+            arch = (f"conv {m.kind.upper()}: {c1}, {c2} channels" + (f", {dense[0]} dense" if dense else "")
+                    + f", {m.latent_dim}-d")
         classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
         middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
         elbo = f"{met['test_neg_elbo']:.1f}" if "test_neg_elbo" in met else "-"
