@@ -51,7 +51,7 @@ def parse_args() -> argparse.Namespace:
 
 @st.cache_resource(show_spinner="Loading the model...")
 def load_model(path: str, mtime: float) -> Model:
-    """``mtime`` is part of the cache key so a retrained bundle is picked up."""
+    """``mtime`` (the newest file's) is part of the cache key, so a retrained bundle is picked up."""
     return bundle.load(path)
 
 
@@ -97,8 +97,7 @@ def model_sidebar_ui(args) -> tuple[str | None, Model | None, str | None]:
                                 help="Every bundle in pretrained/ and in --models-dir folders.")
     path = bundles[name]
     try:
-        model = load_model(str(path), (path / bundle.WEIGHTS_FILE).stat().st_mtime
-                           if (path / bundle.WEIGHTS_FILE).exists() else 0.0)
+        model = load_model(str(path), max((f.stat().st_mtime for f in path.iterdir()), default=0.0))
     except BundleError as e:
         st.sidebar.error(f"This bundle cannot be opened, pick another one.\n\n{e}")
         return None, None, None
@@ -156,17 +155,23 @@ def read_click(model: Model, mp: projection.LatentMap, chart_key: str, click_key
     """The latest click on the map, from the chart's selection; kept until the next click."""
     selection = (st.session_state.get(chart_key) or {}).get("selection") or {}
     points = selection.get("points") or []
-    if points:
-        p = points[0]
-        cls = figures.class_of_curve(int(p.get("curve_number", -1)), model.latents.labels)
-        if cls is not None:
-            rows = np.flatnonzero(model.latents.labels == cls)
-            st.session_state[click_key] = sample_point(model, mp, int(rows[int(p["point_index"])]))
-        else:
-            xy = [float(p["x"]), float(p["y"])]
-            st.session_state[click_key] = {
-                "xy": xy, "z": mp.to_latent(np.array([xy]))[0].tolist(), "row": None,
-                "label": f"the spot ({xy[0]:.2f}, {xy[1]:.2f})"}
+    try:
+        p = points[0] if points else None
+        if p is not None:
+            cls = figures.class_of_curve(int(p.get("curve_number", -1)), model.latents.labels)
+            rows = np.flatnonzero(model.latents.labels == cls) if cls is not None else []
+            k = int(p.get("point_index", -1))
+            if 0 <= k < len(rows):
+                st.session_state[click_key] = sample_point(model, mp, int(rows[k]))
+            else:
+                xy = [float(p["x"]), float(p["y"])]
+                if not np.isfinite(xy).all():
+                    raise ValueError(f"not a point: {xy}")
+                st.session_state[click_key] = {
+                    "xy": xy, "z": mp.to_latent(np.array([xy]))[0].tolist(), "row": None,
+                    "label": f"the spot ({xy[0]:.2f}, {xy[1]:.2f})"}
+    except (KeyError, TypeError, ValueError):
+        pass  # a selection that is not a click on this map (stale or malformed): keep the last click
     return st.session_state.get(click_key)
 
 

@@ -257,6 +257,11 @@ def read_config(path) -> dict:
     if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
         raise BundleError(f"{file}: written by a newer Latent Explorer (format "
                           f"{config['format_version']}); upgrade to open it")
+    if not isinstance(config.get("metrics", {}), dict) or not isinstance(config["model"], dict):
+        raise BundleError(f"{file}: 'model' and 'metrics' must be JSON objects")
+    classes = config["classes"]
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, int) and 0 <= c <= 9 for c in classes):
+        raise BundleError(f"{file}: 'classes' must be a list of class numbers 0-9")
     if config["dataset"] not in data.DATASETS:
         raise BundleError(f"{file}: unknown dataset {config['dataset']!r}")
     return config

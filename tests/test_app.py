@@ -159,3 +159,16 @@ def test_a_missing_tsne_map_is_computed_once_and_cached(tmp_path, monkeypatch):
     m = explorer.load_model(models / "tiny-vae")  # a fresh process would find it in the cache
     assert not m.has_map("tsne")
     np.testing.assert_array_equal(m.map("tsne").xy, projection.slow_map_xy("tsne", m.latents.codes, {}))
+
+
+def test_malformed_selections_are_ignored():
+    at = open_app("mnist-vae-2d")
+    key = "chart:mnist-vae-2d:direct"
+    click(at, key, 0.5, 0.5)
+    for bad in ({"x": "left", "y": 1, "curve_number": 0, "point_index": 0},
+                {"curve_number": 1, "point_index": 10**9},
+                {"x": float("nan"), "y": 0.0, "curve_number": 0, "point_index": 0}):
+        at.session_state[key] = {"selection": {"points": [bad], "point_indices": [0], "box": [], "lasso": []}}
+        at.run()
+        assert not at.exception, bad
+        assert at.session_state["click:mnist-vae-2d:direct"]["xy"] == [0.5, 0.5]

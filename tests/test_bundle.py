@@ -104,6 +104,12 @@ def test_bad_config(tmp_path):
     cfg_file.write_text(json.dumps({"model": {"kind": "gan"}, "dataset": "mnist", "classes": [1]}))
     with pytest.raises(BundleError, match="invalid model description"):
         bundle.load(tmp_path / "b")
+    cfg_file.write_text(json.dumps({"model": {}, "dataset": "mnist", "classes": [1], "metrics": "good"}))
+    with pytest.raises(BundleError, match="must be JSON objects"):
+        bundle.load(tmp_path / "b")
+    cfg_file.write_text(json.dumps({"model": {}, "dataset": "mnist", "classes": [1, 12]}))
+    with pytest.raises(BundleError, match="classes"):
+        bundle.load(tmp_path / "b")
     cfg_file.unlink()
     with pytest.raises(BundleError, match="missing"):
         bundle.load(tmp_path / "b")
