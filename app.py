@@ -271,10 +271,8 @@ def open_map(model: Model, method: str) -> projection.LatentMap:
     return mp
 
 
-def neighbours_ui(model: Model, mp, click: dict, originals: np.ndarray | None) -> None:
-    """For an estimated map: the test images whose codes were averaged for this spot."""
-    idx, w = mp.neighbours(np.array([click["xy"]]))
-    rows, weights = idx[0], w[0]
+def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals: np.ndarray | None) -> None:
+    """For an estimated map: the test images whose codes were averaged for a clicked spot."""
     images = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
     with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
                      "test images on the map", expanded=False):
@@ -296,15 +294,14 @@ def main() -> None:
     state(ends_key, default_endpoints(model, mp))
 
     data_dir = args.data_dir or os.environ.get(data.ENV_VAR)
-    originals, data_message = None, None
+    originals = None
     try:
         originals = load_test_images(model.dataset, data_dir)
     except data.DataError as e:
-        data_message = str(e)
         st.sidebar.warning("Test images not found, so originals are not shown; everything else "
                            "works from the model's stored codes.")
         with st.sidebar.expander("How to add the dataset"):
-            st.code(data_message, language=None)
+            st.code(str(e), language=None)
             st.button(f"Download {model.dataset} now", on_click=download_dataset, args=(model.dataset,))
         if "download_error" in st.session_state:
             st.sidebar.error(st.session_state.pop("download_error"))
@@ -322,19 +319,21 @@ def main() -> None:
     col_map, col_click = st.columns([5, 3], gap="medium")
     map_slot = col_map.empty()
     click = read_click(model, mp, chart_key, click_key)
+    neighbours = None  # (rows, weights) behind an estimated code
+    if click is not None and not mp.exact and click["row"] is None:
+        neighbours = tuple(a[0] for a in mp.neighbours(np.array([click["xy"]])))
     with col_click:
         click_ui(model, click, originals, ends_key)
-        if click is not None and not mp.exact and click["row"] is None:
-            neighbours_ui(model, mp, click, originals)
+        if neighbours is not None:
+            neighbours_ui(model, *neighbours, originals)
     st.divider()
     path, at = interpolation_ui(model, mp, ends_key)
     ends = st.session_state[ends_key]
-    ringed = mp.xy[mp.neighbours(np.array([click["xy"]]))[0][0]] \
-        if click is not None and not mp.exact and click["row"] is None else None
     fig = figures.latent_map(
         mp, model.latents.labels, model.latents.index, model.class_names,
         click=click["xy"] if click else None, path=path, path_at=at,
-        endpoints={end: ends[end]["xy"] for end in ("A", "B")}, ringed=ringed)
+        endpoints={end: ends[end]["xy"] for end in ("A", "B")},
+        ringed=mp.xy[neighbours[0]] if neighbours is not None else None)
     with map_slot:
         st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
                         config={"displaylogo": False, "scrollZoom": True})
