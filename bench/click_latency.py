@@ -41,11 +41,7 @@ def main() -> None:
     with browser.streamlit_server() as url, browser.chromium_page() as page:
         browser.open_app(page, url)
         if args.model:
-            page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
-            page.get_by_role("option", name=args.model, exact=True).click()
-            page.get_by_role("heading", name=f"{args.model}: ").wait_for(timeout=60_000)
-            browser.wait_idle(page)
-            time.sleep(1.5)  # let Plotly draw the new model's map
+            browser.select_model(page, args.model)
         times, previous = [], None
         rng_points = [(0.08 + 0.84 * ((i * 0.618) % 1), 0.08 + 0.84 * ((i * 0.382) % 1)) for i in range(args.clicks)]
         for fx, fy in rng_points:

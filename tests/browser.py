@@ -117,3 +117,12 @@ def click_plot(page, fx: float, fy: float) -> tuple[float, float]:
     page.mouse.down()
     page.mouse.up()
     return x, y
+
+
+def select_model(page, name: str) -> None:
+    """Pick a bundle in the sidebar and wait until its map is drawn."""
+    page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    page.get_by_role("heading", name=f"{name}: ").wait_for(timeout=60_000)
+    wait_idle(page)
+    time.sleep(1.5)  # let Plotly draw the new model's map

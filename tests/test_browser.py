@@ -1,4 +1,5 @@
-"""The app in headless Chromium: a real click on empty space decodes that very spot."""
+"""The app in headless Chromium: a real click on empty space decodes that very spot, on the
+latent plane of a 2-D model and on the t-SNE map of a 16-d one."""
 
 import re
 import time
@@ -32,9 +33,12 @@ def decoded_spot(page, previous=None, timeout: float = 20.0):
     return None
 
 
-def test_click_on_empty_space_decodes_where_clicked(app_url):
+@pytest.mark.parametrize("model", ["mnist-vae-2d", "mnist-vae-16"])  # the latent plane; a t-SNE map
+def test_click_on_empty_space_decodes_where_clicked(app_url, model):
     with browser.chromium_page() as page:
         browser.open_app(page, app_url)
+        if model != "mnist-vae-2d":  # the app opens on mnist-vae-2d
+            browser.select_model(page, model)
         got = None
         for fx, fy in [(0.1, 0.12), (0.85, 0.9)]:  # corners of the plane: empty space
             px, py = browser.click_plot(page, fx, fy)
@@ -49,4 +53,6 @@ def test_click_on_empty_space_decodes_where_clicked(app_url):
             assert abs(got[0] - expected[0]) <= step + 0.01 and abs(got[1] - expected[1]) <= step + 0.01, \
                 (got, expected, step)
             assert page.locator("[data-testid='stImage'] img").count() >= 1
+            if model == "mnist-vae-16":  # t-SNE: the app says the code is an estimate
+                assert page.get_by_text("This code is an estimate").count() == 1
         assert page.locator("[data-testid='stException']").count() == 0
