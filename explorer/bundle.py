@@ -174,9 +174,8 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
                  for k, v in net.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE))
         if latents is not None:
-            save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()},
-                      str(tmp / LATENTS_FILE))
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+            _write_latents(tmp / LATENTS_FILE, latents)
+        _write_config(tmp / CONFIG_FILE, config)
         tmp.chmod(0o755)  # mkdtemp makes a private folder; a bundle is for everyone to read
         for f in tmp.iterdir():
             f.chmod(0o644)
@@ -194,23 +193,32 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
     return path
 
 
+def _write_latents(file: Path, latents: Latents) -> None:
+    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()}, str(file))
+
+
+def _write_config(file: Path, config: dict) -> None:
+    file.write_text(json.dumps(config, indent=2) + "\n")
+
+
+def replace_file(target: Path, write) -> None:
+    """Write ``target`` through ``write(temporary_path)`` and rename it into place, so a reader
+    never sees a half-written file."""
+    tmp = target.with_name(target.name + ".tmp")
+    write(tmp)
+    tmp.chmod(0o644)
+    tmp.replace(target)
+
+
 def save_latents(path, latents: Latents) -> None:
     """Replace a bundle's latents file atomically (used to add maps to an existing bundle)."""
-    path = Path(path)
-    tmp = path / (LATENTS_FILE + ".tmp")
-    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()}, str(tmp))
-    tmp.chmod(0o644)
-    tmp.replace(path / LATENTS_FILE)
+    replace_file(Path(path) / LATENTS_FILE, lambda f: _write_latents(f, latents))
 
 
 def update_config(path, **fields) -> None:
     """Replace top-level fields of a bundle's config.json (atomically), e.g. metrics=..."""
-    path = Path(path)
     config = {**read_config(path), **fields}
-    tmp = path / (CONFIG_FILE + ".tmp")
-    tmp.write_text(json.dumps(config, indent=2) + "\n")
-    tmp.chmod(0o644)
-    tmp.replace(path / CONFIG_FILE)
+    replace_file(Path(path) / CONFIG_FILE, lambda f: _write_config(f, config))
 
 
 def round_weights(net: Autoencoder, weights_dtype: str) -> None:

@@ -191,11 +191,11 @@ def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> 
         except (OSError, SafetensorError, KeyError):
             file.unlink(missing_ok=True)  # a broken cache entry is recomputed, never trusted
     xy = SLOW_MAPS[method](codes, progress=progress)
+    from .bundle import replace_file
+
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".tmp")
-        save_file({"xy": xy}, str(tmp))
-        tmp.replace(file)
+        replace_file(file, lambda f: save_file({"xy": xy}, str(f)))
     except OSError:
         pass  # a read-only home still gets the map, just not cached
     return xy
