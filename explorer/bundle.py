@@ -18,15 +18,17 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data
+from . import data, projection
+from .files import replace_file
 from .models import Autoencoder, ModelConfig, build, to_float_images
 
 FORMAT_VERSION = 1
@@ -43,16 +45,40 @@ class BundleError(RuntimeError):
 
 @dataclass(frozen=True)
 class Latents:
-    """The test images of the model's classes, as the model sees them."""
+    """The test images of the model's classes, as the model sees them. Immutable: the arrays are
+    read-only and ``maps`` a read-only mapping; ``with_maps`` makes a new one."""
 
     codes: np.ndarray  # float32 [N, k]: encode(x), the posterior mean for a VAE
     labels: np.ndarray  # int64 [N]
     index: np.ndarray  # int64 [N]: row in the dataset's test split
     recon_error: np.ndarray  # float32 [N]: mean squared error per pixel of the reconstruction
-    maps: dict = field(default_factory=dict)  # method -> float32 [N, 2], maps too slow to redo
+    maps: MappingProxyType = field(default_factory=dict)  # method -> float32 [N, 2], stored map layouts
 
     REQUIRED = ("codes", "labels", "index", "recon_error")
     MAP_PREFIX = "map_"
+
+    def __post_init__(self):
+        def frozen(a, dtype):
+            a = np.array(a, dtype=dtype)  # a private copy, so no one else can write to it either
+            a.flags.writeable = False
+            return a
+
+        for k, dtype in zip(self.REQUIRED, (np.float32, np.int64, np.int64, np.float32)):
+            object.__setattr__(self, k, frozen(getattr(self, k), dtype))
+        object.__setattr__(self, "maps", MappingProxyType(
+            {k: frozen(v, np.float32) for k, v in dict(self.maps).items()}))
+
+    def with_maps(self, maps: dict) -> "Latents":
+        """A copy with these map layouts added (or replaced)."""
+        return replace(self, maps={**self.maps, **maps})
+
+    def rows_of(self, test_index) -> np.ndarray:
+        """Rows holding the given dataset test indices (-1 where an index is not among them)."""
+        order = np.argsort(self.index)
+        test_index = np.atleast_1d(np.asarray(test_index, np.int64))
+        pos = np.clip(np.searchsorted(self.index, test_index, sorter=order), 0, len(order) - 1)
+        rows = order[pos]
+        return np.where(self.index[rows] == test_index, rows, -1)
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {k: getattr(self, k) for k in self.REQUIRED}
@@ -100,6 +126,11 @@ class Model:
         return list(data.dataset_info(self.dataset).class_names)
 
     @property
+    def kind_info(self) -> type[Autoencoder]:
+        """What this model's kind is and can do: ``title``, ``note``, ``has_posterior``."""
+        return type(self.net)
+
+    @property
     def metrics(self) -> dict:
         return dict(self.config.get("metrics", {}))
 
@@ -118,7 +149,7 @@ class Model:
     @torch.no_grad()
     def posterior(self, images) -> tuple[np.ndarray, np.ndarray]:
         """VAE only: the posterior mean and log-variance, each float32 [N,k]."""
-        if self.kind != "vae":
+        if not self.kind_info.has_posterior:
             raise TypeError(f"{self.name} is a plain autoencoder: it has no posterior distribution")
         mean, log_var = self.net.posterior(to_float_images(images))
         return mean.numpy(), log_var.numpy()
@@ -139,18 +170,14 @@ class Model:
     def map(self, method: str = "auto", progress=None):
         """The 2-D map of the test codes named ``method`` (see projection.py), built once.
         ``progress(fraction)`` hears how a slow map (t-SNE not stored in the bundle) advances."""
-        from . import projection  # projection imports this module's types
-
         method = projection.resolve(method, self.latent_dim)
         if method not in self._maps:
-            self._maps[method] = projection.make_map(method, self, progress)
+            self._maps[method] = projection.make_map(method, self.latents, progress)
         return self._maps[method]
 
     def has_map(self, method: str) -> bool:
         """Whether ``method`` opens at once (stored in the bundle, or quick to compute)."""
-        from . import projection
-
-        return method not in projection.SLOW_MAPS or method in self.latents.maps
+        return not projection.kind(method).stored or method in self.latents.maps
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,20 +221,11 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
 
 
 def _write_latents(file: Path, latents: Latents) -> None:
-    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in latents.arrays().items()}, str(file))
+    save_file({k: torch.from_numpy(np.array(v)) for k, v in latents.arrays().items()}, str(file))
 
 
 def _write_config(file: Path, config: dict) -> None:
     file.write_text(json.dumps(config, indent=2) + "\n")
-
-
-def replace_file(target: Path, write) -> None:
-    """Write ``target`` through ``write(temporary_path)`` and rename it into place, so a reader
-    never sees a half-written file."""
-    tmp = target.with_name(target.name + ".tmp")
-    write(tmp)
-    tmp.chmod(0o644)
-    tmp.replace(target)
 
 
 def save_latents(path, latents: Latents) -> None:

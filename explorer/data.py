@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,10 @@ _SPLIT_SIZES = {"train": 60_000, "test": 10_000}
 
 class DataError(RuntimeError):
     """A dataset is missing, unreadable or not what it claims to be. The message says what to do."""
+
+
+class DataMissing(DataError):
+    """The dataset's files are not on this machine (as opposed to present but damaged)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
             root = Path(root).expanduser()
             dirs += [root / name, root]
     dirs += [SYSTEM_DIR / name, cache_dir() / name]
-    return dirs
+    return list(dict.fromkeys(dirs))  # --data-dir and the variable often name the same folder
 
 
 def find_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
@@ -185,13 +190,25 @@ def find_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Path |
 def missing_message(name: str, data_dir: str | os.PathLike | None = None) -> str:
     """What to tell a user whose machine has no copy of ``name``."""
     looked = "\n".join(f"  - {d}" for d in candidate_dirs(name, data_dir))
-    hint = "  apt-get install dataset-fashion-mnist\n" if name == "fashion-mnist" else ""
+    hint = "Or, on Debian: apt-get install dataset-fashion-mnist\n" if name == "fashion-mnist" else ""
     return (
         f"The {dataset_info(name).title} dataset ({name}) was not found. Looked in:\n{looked}\n"
-        f"Put the four IDX files ({', '.join(s + '.gz' for s in _FILE_STEMS.values())}) in a "
-        f"folder DIR/{name}/ and point the app at DIR with the environment variable "
-        f"{ENV_VAR}=DIR or the option --data-dir DIR, or allow a download.\n{hint}"
+        f"To fix: put its four IDX files ({', '.join(s + '.gz' for s in _FILE_STEMS.values())}) in "
+        f"a folder DIR/{name}/ and set {ENV_VAR}=DIR (or pass --data-dir DIR), or download it "
+        f"with: python -m explorer.fetch {name}\n{hint}"
     )
+
+
+def _why_unreachable(e: BaseException) -> str:
+    """A network failure in a sentence a student can act on (not urlopen's repr)."""
+    reason = getattr(e, "reason", e)
+    if isinstance(e, urllib.error.HTTPError):
+        return f"the server answered {e.code} {e.reason}"
+    if isinstance(reason, TimeoutError) or isinstance(e, TimeoutError) or "timed out" in str(reason):
+        return "no answer in time (is this computer offline?)"
+    if isinstance(reason, OSError) and reason.errno is not None:
+        return f"could not connect ({reason.strerror or reason}; is this computer offline?)"
+    return f"could not connect ({reason})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,7 +244,22 @@ def download(name: str, target: Path | None = None, timeout: float = 30.0) -> Pa
     """
     info = dataset_info(name)
     target = Path(target) if target else cache_dir() / name
+    created = [p for p in (target, *target.parents) if not p.exists()]
     target.mkdir(parents=True, exist_ok=True)
+    try:
+        _download_into(info, target, timeout)
+    except BaseException:
+        for folder in created:  # a failed download leaves no empty folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    return target
+
+
+def _download_into(info: DatasetInfo, target: Path, timeout: float) -> None:
+    name = info.name
     for file_name, md5 in info.md5.items():
         final = target / file_name
         if final.is_file() and _md5(final) == md5:
@@ -238,23 +270,22 @@ def download(name: str, target: Path | None = None, timeout: float = 30.0) -> Pa
             try:
                 _fetch(mirror + file_name, part, timeout)
             except (urllib.error.URLError, OSError, TimeoutError) as e:
-                errors.append(f"{mirror}: {e}")
+                errors.append(f"{urllib.parse.urlsplit(mirror).netloc}: {_why_unreachable(e)}")
                 part.unlink(missing_ok=True)
                 continue
             if _md5(part) != md5:
-                errors.append(f"{mirror}: checksum mismatch")
+                errors.append(f"{urllib.parse.urlsplit(mirror).netloc}: checksum mismatch (a damaged or different file)")
                 part.unlink(missing_ok=True)
                 continue
             part.replace(final)
             break
         else:
             raise DataError(
-                f"Could not download {file_name} for {name}:\n  "
+                f"Could not download {name} ({file_name}):\n  "
                 + "\n  ".join(errors)
                 + "\n\n"
                 + missing_message(name)
             )
-    return target
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,7 +337,7 @@ def load(
     folder = find_dataset(name, data_dir)
     if folder is None:
         if not allow_download:
-            raise DataError(missing_message(name, data_dir))
+            raise DataMissing(missing_message(name, data_dir))
         folder = download(name)
     return load_split(folder, split)
 

@@ -1,4 +1,4 @@
-"""Plotly figures and images for the app: the latent map, its overlays, and digit pictures.
+"""Plotly figures for the app: the latent map and its overlays, and how its clicks come back.
 
 The map's first trace is an invisible, dense grid of points over the whole plane. Streamlit only
 reports clicks that land on a point (streamlit#8824), so the grid turns a click on empty space
@@ -42,7 +42,7 @@ def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names
     Trace order (curve numbers) is: grid, one trace per class in sorted class order, overlays.
     Every trace is WebGL: Plotly draws WebGL above SVG, so an SVG overlay would hide under the dots.
     """
-    lo, hi = square_box(*mp.bounds())
+    lo, hi = mp.view_box()
     grid = grid_points(lo, hi)
     fig = go.Figure()
     fig.add_trace(go.Scattergl(
@@ -104,10 +104,33 @@ def latent_map(mp: LatentMap, labels: np.ndarray, index: np.ndarray, class_names
     return fig
 
 
-def square_box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest square box around [lo, hi] with the same centre."""
-    centre, half = (lo + hi) / 2, (hi - lo).max() / 2
-    return centre - half, centre + half
+def clicked_point(selection, mp: LatentMap, labels: np.ndarray):
+    """The point of the map a Plotly selection event reports, or None if it reports no click.
+
+    A click on a test point gives that point's own position (so the page knows the test image);
+    a click elsewhere lands on the invisible grid and gives that spot. Lives here because it
+    reads the trace order that ``latent_map`` decides. Anything malformed or stale (a selection
+    from another map) gives None.
+    """
+    try:
+        points = ((selection or {}).get("selection") or {}).get("points") or []
+        if not points:
+            return None
+        p = points[0]
+        curve, k = int(p.get("curve_number", -1)), int(p.get("point_index", -1))
+        if curve == GRID_CURVE:
+            xy = (float(p["x"]), float(p["y"]))
+            return xy if np.isfinite(xy).all() else None
+        cls = class_of_curve(curve, labels)
+        if cls is None:
+            return None
+        rows = np.flatnonzero(labels == cls)
+        if not 0 <= k < len(rows):
+            return None
+        x, y = mp.xy[rows[k]]
+        return (float(x), float(y))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def class_of_curve(curve_number: int, labels: np.ndarray) -> int | None:
@@ -115,27 +138,3 @@ def class_of_curve(curve_number: int, labels: np.ndarray) -> int | None:
     classes = np.unique(labels)
     k = curve_number - GRID_CURVE - 1
     return int(classes[k]) if 0 <= k < len(classes) else None
-
-
-# --------------------------------------------------------------------------------------------
-# Images
-
-
-def to_picture(image: np.ndarray, scale: int = 8) -> np.ndarray:
-    """A [28,28] image in [0,1] (or uint8) as a uint8 picture enlarged ``scale`` times with crisp
-    pixels; browsers would blur a small image stretched to the same size."""
-    img = np.asarray(image)
-    if img.dtype != np.uint8:
-        img = (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
-    return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
-
-
-def strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
-    """Images [T,28,28] side by side, separated by thin grey gaps, as one uint8 picture."""
-    pictures = [to_picture(im, scale) for im in images]
-    h = pictures[0].shape[0]
-    spacer = np.full((h, gap), 128, dtype=np.uint8)
-    parts = []
-    for p in pictures:
-        parts += [p, spacer]
-    return np.concatenate(parts[:-1], axis=1)

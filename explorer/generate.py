@@ -1,4 +1,4 @@
-"""Making latent vectors to decode: interpolation paths and the middles of class clusters.
+"""Making latent vectors to decode: walks between two codes, and the middles of class clusters.
 
 Linear interpolation walks the straight segment between two codes. Spherical interpolation
 (slerp; Shoemake 1985, used for generative models by White, "Sampling Generative Networks", 2016)
@@ -8,6 +8,8 @@ dimensions almost all mass lies near a sphere, and the straight segment cuts ins
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,10 +46,10 @@ def slerp(z0, z1, t) -> np.ndarray:
     return out.astype(np.float32)
 
 
-INTERPOLATIONS = {"linear": lerp, "slerp": slerp}
+INTERPOLATIONS = {"lerp": lerp, "slerp": slerp}  # the names are the URL's path= values
 
 
-def interpolate(z0, z1, t, method: str = "linear") -> np.ndarray:
+def interpolate(z0, z1, t, method: str = "lerp") -> np.ndarray:
     """Latent vectors between z0 and z1 at the fractions t (a number or an array) by ``method``."""
     try:
         fn = INTERPOLATIONS[method]
@@ -63,6 +65,47 @@ def _prepare(z0, z1, t):
         raise ValueError(f"endpoints differ in size: {z0.shape[1]} and {z1.shape[1]}")
     t = np.atleast_1d(np.asarray(t, dtype=np.float64)).reshape(-1, 1)
     return z0, z1, t
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A walk from code A to code B, decoded and placed on a map.
+
+    t [F]: the frames' positions, evenly spaced from 0 (A) to 1 (B); codes [F, k] and
+    frames [F, 28, 28] there. path [P, 2]: the walk drawn on the map, finer than the frames.
+    at_t, at_code, at_image, at_xy: the point of the walk at the slider's position.
+    """
+
+    method: str
+    t: np.ndarray
+    codes: np.ndarray
+    frames: np.ndarray
+    path: np.ndarray
+    at_t: float
+    at_code: np.ndarray
+    at_image: np.ndarray
+    at_xy: np.ndarray
+
+    @property
+    def frame_at(self) -> int:
+        """The frame nearest the slider's position."""
+        return int(np.argmin(np.abs(self.t - self.at_t)))
+
+
+PATH_POINTS = 41  # points of the walk drawn on the map: smooth at any zoom a student uses
+
+
+def walk(model, latent_map, za, zb, method: str = "lerp", n_frames: int = 10, t: float = 0.5) -> Walk:
+    """Decode ``n_frames`` evenly spaced codes from ``za`` to ``zb`` and the code at ``t``, in one
+    batch, and place the walk on ``latent_map`` (anything with ``to_map``)."""
+    if n_frames < 2:
+        raise ValueError(f"a walk needs at least 2 frames, got {n_frames}")
+    ts = np.linspace(0.0, 1.0, n_frames)
+    codes = interpolate(za, zb, np.append(ts, t), method)
+    images = model.decode(codes)
+    path = latent_map.to_map(interpolate(za, zb, np.linspace(0.0, 1.0, PATH_POINTS), method))
+    return Walk(method=method, t=ts, codes=codes[:-1], frames=images[:-1], path=path, at_t=float(t),
+                at_code=codes[-1], at_image=images[-1], at_xy=latent_map.to_map(codes[-1:])[0])
 
 
 def class_middles(xy: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:

@@ -24,10 +24,11 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         start = time.time()
-        if projection.ensure_maps(model.latents, recompute=args.recompute):
-            bundle.save_latents(model.path, model.latents)
+        latents = projection.with_stored_maps(model.latents, recompute=args.recompute)
+        if latents is not model.latents:
+            bundle.save_latents(model.path, latents)
             bundle.update_config(model.path, maps=projection.map_settings())
-            print(f"{model.name}: added {', '.join(model.latents.maps)} in {time.time() - start:.0f} s")
+            print(f"{model.name}: added {', '.join(latents.maps)} in {time.time() - start:.0f} s")
         else:
             print(f"{model.name}: maps already stored")
     return 0

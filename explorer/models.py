@@ -163,6 +163,13 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, kind: str) -> tor
 class Autoencoder(nn.Module):
     """A deterministic autoencoder: z = f(x), x' = sigmoid(g(z))."""
 
+    # What this kind is and can do, for every screen and command (one place, no kind == checks)
+    title = "autoencoder (AE)"
+    has_posterior = False  # a distribution over codes per image, and a prior to sample from
+    note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
+            "Nothing asks its codes to fill the plane evenly, so gaps between clusters may decode "
+            "to shapes that are no digit at all.")
+
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.config = cfg
@@ -195,6 +202,12 @@ class VariationalAutoencoder(Autoencoder):
     The loss is the negative evidence lower bound, -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || p(z)),
     estimated with one reparameterised sample z = mu + sigma * eps (Kingma & Welling 2014, eq. 10).
     """
+
+    title = "variational autoencoder (VAE)"
+    has_posterior = True
+    note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
+            "to keep all codes close to a standard normal distribution, so the plane is filled "
+            "without gaps: almost every spot near the centre decodes to something digit-like.")
 
     @staticmethod
     def n_encoder_outputs(cfg: ModelConfig) -> int:

@@ -1,11 +1,16 @@
-"""Maps of the latent space: where test codes lie on a plane, and the way back to the latent space.
+"""The registry of map kinds: where test codes lie on a plane, and the way back to the latent space.
 
-Every map has the same small surface:
+Every map kind is one class here, registered with ``@register``. It declares its name, title,
+the sentence that tells a student what it shows, which latent sizes it applies to, whether it is
+exact, how it is computed and how a map point goes back to a latent vector. A built map has the
+same small surface whatever its kind:
 
-    mp.xy            float [N, 2]: where the test codes lie on the map
-    mp.to_latent(p)  float [P, 2] -> float [P, k]: latent vectors for points of the map
-    mp.to_map(z)     float [P, k] -> float [P, 2]: where latent vectors lie on the map
-    mp.exact         whether to_latent inverts to_map exactly
+    mp.xy              float [N, 2]: where the test codes lie on the map
+    mp.to_latent(p)    float [P, 2] -> float [P, k]: latent vectors for points of the map
+    mp.to_map(z)       float [P, k] -> float [P, 2]: where latent vectors lie on the map
+    mp.exact           whether to_latent inverts to_map exactly
+    mp.estimate(p)     for inexact maps, the test points (rows, weights) behind a point's vector
+    mp.view_box()      the square box a plot of the map shows
 
 "direct" is the latent plane itself (2-D models only): both ways are the identity. "pca" is the
 plane through the mean of the codes spanned by their first two principal components (Pearson 1901;
@@ -18,34 +23,83 @@ gradients (Linderman et al., Nature Methods 2019; Policar et al., JSS 2024). It 
 no formula for new points, so both ways are estimates from the test codes themselves: to_latent
 averages the codes of the K test points nearest on the map, to_map averages the map positions of
 the K test codes nearest in the latent space, each weighted by inverse distance (Shepard 1968). A
-click exactly on a test point gives back that point's own code. t-SNE is computed once, stored
-in the bundle (see ``ensure_maps``), and otherwise cached in the user cache folder.
+click exactly on a test point gives back that point's own code. A map whose kind is ``stored``
+(t-SNE) is computed once, kept in the bundle (see ``with_stored_maps``), and otherwise cached in
+the user cache folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, ClassVar
 
 import numpy as np
 
+from .files import replace_file
 
-@dataclass
+MAPS: dict[str, type["LatentMap"]] = {}  # name -> map kind, in the order the app offers them
+
+
+def register(kind: type["LatentMap"]) -> type["LatentMap"]:
+    """Class decorator: make a map kind known to the app, the state and the commands."""
+    MAPS[kind.name] = kind
+    return kind
+
+
 class LatentMap:
-    method: str
-    xy: np.ndarray
-    exact: bool
-    axis_titles: tuple[str, str]
-    explanation: str  # one sentence for students
-    extra: dict = field(default_factory=dict)
+    """A 2-D map of a model's test codes. Subclasses set the class attributes and implement
+    ``to_latent`` and ``to_map``; a stored kind also implements ``compute_layout``."""
 
+    name: ClassVar[str]
+    label: ClassVar[str]  # short, for a picker: "t-SNE"
+    title: ClassVar[str]  # for a heading: "t-SNE of the codes"
+    help: ClassVar[str]  # one sentence: what this kind of map shows and what it hides
+    exact: ClassVar[bool]
+    stored: ClassVar[bool] = False  # slow to compute: kept in bundles and the user cache
+
+    def __init__(self, xy: np.ndarray, axis_titles: tuple[str, str], explanation: str, extra=None):
+        self.xy = np.asarray(xy, np.float32)
+        self.xy.flags.writeable = False
+        self.axis_titles = axis_titles
+        self.explanation = explanation  # one or two sentences for students, about this model's map
+        self.extra = dict(extra or {})
+
+    @property
+    def method(self) -> str:
+        return self.name
+
+    # what a kind declares ----------------------------------------------------------------
+    @classmethod
+    def applies_to(cls, latent_dim: int) -> bool:
+        return True
+
+    @classmethod
+    def rank(cls, latent_dim: int) -> int:
+        """Lower comes first among the kinds that apply; the first is the default map."""
+        return 1
+
+    @classmethod
+    def compute_layout(cls, codes: np.ndarray, progress=None) -> np.ndarray:
+        raise NotImplementedError(f"{cls.name} maps are computed when built")
+
+    @classmethod
+    def build(cls, codes: np.ndarray, layout: np.ndarray | None = None) -> "LatentMap":
+        raise NotImplementedError
+
+    # the way back ------------------------------------------------------------------------
     def to_latent(self, points) -> np.ndarray:
         raise NotImplementedError
 
     def to_map(self, z) -> np.ndarray:
         raise NotImplementedError
 
+    def estimate(self, points) -> tuple[np.ndarray, np.ndarray] | None:
+        """For inexact maps: rows of the test points each point's latent vector is estimated
+        from, and their weights. None for exact maps."""
+        return None
+
+    # drawing -----------------------------------------------------------------------------
     def bounds(self, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of a box around all points with a margin on each side;
         extreme 0.1% on each side are ignored so one outlier does not shrink the picture."""
@@ -53,16 +107,43 @@ class LatentMap:
         pad = (hi - lo) * margin
         return lo - pad, hi + pad
 
+    def view_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest square box around ``bounds`` with the same centre: a plane is drawn
+        with one unit the same length on both axes."""
+        lo, hi = self.bounds()
+        centre, half = (lo + hi) / 2, (hi - lo).max() / 2
+        return centre - half, centre + half
 
+    def nearest_point(self, xy, radius: float) -> int | None:
+        """The row of the test point nearest ``xy`` on the map if it lies within ``radius``."""
+        d = ((self.xy - np.asarray(xy, np.float32)) ** 2).sum(1)
+        row = int(np.argmin(d))
+        return row if d[row] <= radius**2 else None
+
+
+@register
 class DirectMap(LatentMap):
+    name, label, title, exact = "direct", "latent plane", "latent plane (z1, z2)", True
+    help = "the 2 numbers of each code are the 2 coordinates: the whole latent space, nothing hidden"
+
+    @classmethod
+    def applies_to(cls, latent_dim: int) -> bool:
+        return latent_dim == 2
+
+    @classmethod
+    def rank(cls, latent_dim: int) -> int:
+        return 0
+
+    @classmethod
+    def build(cls, codes, layout=None) -> "DirectMap":
+        return cls(codes)
+
     def __init__(self, codes: np.ndarray):
         if codes.shape[1] != 2:
             raise ValueError(f"the direct map needs 2-d codes, these have {codes.shape[1]} dimensions")
-        super().__init__(
-            method="direct", xy=codes.astype(np.float32), exact=True, axis_titles=("z1", "z2"),
-            explanation="Each dot is a test image placed at its 2-number code z = (z1, z2): "
-                        "the whole latent space, with nothing hidden.",
-        )
+        super().__init__(codes, ("z1", "z2"),
+                         "Each dot is a test image placed at its 2-number code z = (z1, z2): "
+                         "the whole latent space, with nothing hidden.")
 
     def to_latent(self, points) -> np.ndarray:
         return _as_2d(points, 2)
@@ -71,7 +152,60 @@ class DirectMap(LatentMap):
         return _as_2d(z, 2)
 
 
+@register
+class TSNEMap(LatentMap):
+    name, label, title, exact, stored = "tsne", "t-SNE", "t-SNE of the codes", False, True
+    help = "keeps neighbours together; it cannot be inverted, so a spot's code is estimated from its neighbours"
+
+    @classmethod
+    def rank(cls, latent_dim: int) -> int:
+        return 2 if latent_dim == 2 else 0  # the default for codes too long to see directly
+
+    @classmethod
+    def compute_layout(cls, codes, progress=None) -> np.ndarray:
+        return compute_tsne(codes, progress=progress)
+
+    @classmethod
+    def build(cls, codes, layout=None) -> "TSNEMap":
+        return cls(codes, layout)
+
+    def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = 10):
+        from sklearn.neighbors import NearestNeighbors
+
+        # 10 neighbours: a distance-weighted 10-neighbour estimate decoded 10/10 class middles
+        self.codes_ = codes.astype(np.float32)
+        self.k = min(k, len(codes))
+        super().__init__(xy, ("t-SNE 1", "t-SNE 2"),
+                         f"Each dot is a test image's {codes.shape[1]}-number code, laid out by t-SNE so "
+                         "that codes which are close in the latent space stay close here; distances "
+                         "between far-apart clusters and the empty space between them mean little.")
+        self._on_map = NearestNeighbors(n_neighbors=self.k).fit(self.xy)
+        self._in_latent = NearestNeighbors(n_neighbors=self.k).fit(self.codes_)
+
+    def estimate(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the K test points nearest each map point, and their weights (rows sum to 1)."""
+        d, idx = self._on_map.kneighbors(_as_2d(points, 2))
+        return idx, _inverse_distance_weights(d)
+
+    def to_latent(self, points) -> np.ndarray:
+        idx, w = self.estimate(points)
+        return np.einsum("pk,pkd->pd", w, self.codes_[idx]).astype(np.float32)
+
+    def to_map(self, z) -> np.ndarray:
+        d, idx = self._in_latent.kneighbors(_as_2d(z, self.codes_.shape[1]))
+        w = _inverse_distance_weights(d)
+        return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
+
+
+@register
 class PCAMap(LatentMap):
+    name, label, title, exact = "pca", "PCA", "PCA of the codes", True
+    help = "the flat view of the codes with the most spread; exact, but hides what lies off its plane"
+
+    @classmethod
+    def build(cls, codes, layout=None) -> "PCAMap":
+        return cls(codes)
+
     def __init__(self, codes: np.ndarray):
         codes = codes.astype(np.float64)
         mean = codes.mean(0)
@@ -81,11 +215,11 @@ class PCAMap(LatentMap):
         explained = s[:2] ** 2 / max((s**2).sum(), 1e-12)
         self.mean_, self.components_ = mean, components
         super().__init__(
-            method="pca", xy=((codes - mean) @ components.T).astype(np.float32), exact=True,
-            axis_titles=(f"PC1 ({explained[0]:.0%} of variance)", f"PC2 ({explained[1]:.0%} of variance)"),
-            explanation=f"Each dot is a test image's {codes.shape[1]}-number code, seen from the "
-                        "flat viewpoint that shows the most spread (PCA); codes that differ only in "
-                        "the hidden directions land on top of each other.",
+            (codes - mean) @ components.T,
+            (f"PC1 ({explained[0]:.0%} of variance)", f"PC2 ({explained[1]:.0%} of variance)"),
+            f"Each dot is a test image's {codes.shape[1]}-number code, seen from the flat viewpoint "
+            "that shows the most spread (PCA); codes that differ only in the hidden directions land "
+            "on top of each other.",
             extra={"explained_variance_ratio": explained.tolist()},
         )
 
@@ -96,44 +230,51 @@ class PCAMap(LatentMap):
         return ((_as_2d(z, self.components_.shape[1]) - self.mean_) @ self.components_.T).astype(np.float32)
 
 
-TSNE_NEIGHBOURS = 10  # the issue's probe: a distance-weighted 10-neighbour estimate decoded 10/10 middles
-
-
-class TSNEMap(LatentMap):
-    def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = TSNE_NEIGHBOURS):
-        from sklearn.neighbors import NearestNeighbors
-
-        self.codes_ = codes.astype(np.float32)
-        self.k = min(k, len(codes))
-        self._on_map = NearestNeighbors(n_neighbors=self.k).fit(xy)
-        self._in_latent = NearestNeighbors(n_neighbors=self.k).fit(self.codes_)
-        super().__init__(
-            method="tsne", xy=xy.astype(np.float32), exact=False, axis_titles=("t-SNE 1", "t-SNE 2"),
-            explanation=f"Each dot is a test image's {codes.shape[1]}-number code, laid out by t-SNE so "
-                        "that codes which are close in the latent space stay close here; distances "
-                        "between far-apart clusters and the empty space between them mean little.",
-        )
-
-    def neighbours(self, points) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the K test points nearest each map point, and their weights (rows sum to 1)."""
-        d, idx = self._on_map.kneighbors(_as_2d(points, 2))
-        return idx, _inverse_distance_weights(d)
-
-    def to_latent(self, points) -> np.ndarray:
-        idx, w = self.neighbours(points)
-        return np.einsum("pk,pkd->pd", w, self.codes_[idx]).astype(np.float32)
-
-    def to_map(self, z) -> np.ndarray:
-        d, idx = self._in_latent.kneighbors(_as_2d(z, self.codes_.shape[1]))
-        w = _inverse_distance_weights(d)
-        return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
-
-
 def _inverse_distance_weights(d: np.ndarray) -> np.ndarray:
     """Shepard weights 1/d, normalised; a zero distance takes all the weight."""
     exact = d <= 1e-12
     w = np.where(exact.any(1, keepdims=True), exact.astype(np.float64), 1.0 / np.maximum(d, 1e-12))
     return w / w.sum(1, keepdims=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The registry's questions
+
+
+def available(latent_dim: int) -> list[str]:
+    """The map kinds that apply to codes of this size, the default first."""
+    kinds = [k for k in MAPS.values() if k.applies_to(latent_dim)]
+    return [k.name for k in sorted(kinds, key=lambda k: k.rank(latent_dim))]
+
+
+def kind(name: str) -> type[LatentMap]:
+    try:
+        return MAPS[name]
+    except KeyError:
+        raise ValueError(f"unknown map {name!r}; use one of {list(MAPS)}") from None
+
+
+def resolve(method: str, latent_dim: int) -> str:
+    if method == "auto":
+        return available(latent_dim)[0]
+    if method not in available(latent_dim):
+        raise ValueError(f"map {method!r} does not apply to {latent_dim}-d codes; "
+                         f"use one of {available(latent_dim)}")
+    return method
+
+
+def make_map(method: str, latents, progress=None) -> LatentMap:
+    """Build the map ``method`` of a bundle's latents; a stored kind's layout comes from the
+    bundle, else the user cache, else it is computed (and cached)."""
+    if latents is None:
+        raise ValueError("this model has no stored test-set codes to map")
+    k = kind(method)
+    layout = stored_layout(method, latents.codes, latents.maps, progress) if k.stored else None
+    return k.build(latents.codes, layout)
+
+
+# --------------------------------------------------------------------------------------------
+# Stored maps: t-SNE
 
 
 # bench/tsne.py on 10,000 16-d codes, 2 cores: scikit-learn 53 s; openTSNE defaults 42 s; openTSNE
@@ -165,7 +306,8 @@ def compute_tsne(codes: np.ndarray, seed: int = 0, n_jobs: int = -1, progress=No
     return np.asarray(tsne.fit(codes.astype(np.float64)), dtype=np.float32)
 
 
-SLOW_MAPS = {"tsne": compute_tsne}  # stored in bundles; the others take milliseconds
+def stored_kinds() -> list[str]:
+    return [name for name, k in MAPS.items() if k.stored]
 
 
 def cache_file(codes: np.ndarray, method: str) -> Path:
@@ -175,8 +317,9 @@ def cache_file(codes: np.ndarray, method: str) -> Path:
     return cache_dir() / "maps" / f"{method}-{digest}.safetensors"
 
 
-def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> np.ndarray:
-    """The layout for a slow map: from the bundle, else the user cache, else computed and cached."""
+def stored_layout(method: str, codes: np.ndarray, stored, progress=None) -> np.ndarray:
+    """The layout of a stored map kind: from the bundle, else the user cache, else computed
+    and cached."""
     if method in stored:
         return stored[method]
     from safetensors import SafetensorError
@@ -190,9 +333,7 @@ def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> 
                 return xy
         except (OSError, SafetensorError, KeyError):
             file.unlink(missing_ok=True)  # a broken cache entry is recomputed, never trusted
-    xy = SLOW_MAPS[method](codes, progress=progress)
-    from .bundle import replace_file
-
+    xy = kind(method).compute_layout(codes, progress=progress)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         replace_file(file, lambda f: save_file({"xy": xy}, str(f)))
@@ -201,49 +342,21 @@ def slow_map_xy(method: str, codes: np.ndarray, stored: dict, progress=None) -> 
     return xy
 
 
-MAPS = {"direct": lambda codes, xy: DirectMap(codes), "pca": lambda codes, xy: PCAMap(codes),
-        "tsne": lambda codes, xy: TSNEMap(codes, xy)}
-
-
-def available(latent_dim: int) -> list[str]:
-    """The map methods that apply to codes of this size, the default first."""
-    return ["direct", "pca", "tsne"] if latent_dim == 2 else ["tsne", "pca"]
-
-
-def resolve(method: str, latent_dim: int) -> str:
-    if method == "auto":
-        return available(latent_dim)[0]
-    if method not in available(latent_dim):
-        raise ValueError(f"map {method!r} does not apply to {latent_dim}-d codes; "
-                         f"use one of {available(latent_dim)}")
-    return method
-
-
-def make_map(method: str, model, progress=None) -> LatentMap:
-    if model.latents is None:
-        raise ValueError(f"{model.name} has no stored test-set codes to map")
-    codes = model.latents.codes
-    xy = slow_map_xy(method, codes, model.latents.maps, progress) if method in SLOW_MAPS else None
-    return MAPS[method](codes, xy)
-
-
 def map_settings() -> dict:
-    """How the slow maps are made, recorded in a bundle's config.json beside them."""
+    """How the stored maps are made, recorded in a bundle's config.json beside them."""
     import openTSNE
 
-    return {"tsne": {"library": f"openTSNE {openTSNE.__version__}", "neighbours_for_estimates": TSNE_NEIGHBOURS,
+    return {"tsne": {"library": f"openTSNE {openTSNE.__version__}", "neighbours_for_estimates": 10,
                      **TSNE_SETTINGS}}
 
 
-def ensure_maps(latents, progress=None, recompute: bool = False) -> bool:
-    """Compute the slow maps a bundle's latents lack (all, with ``recompute``), in place;
-    True if any was made."""
-    added = False
-    for method in SLOW_MAPS:
-        if recompute or method not in latents.maps:
-            latents.maps[method] = SLOW_MAPS[method](latents.codes, progress=progress)
-            added = True
-    return added
+def with_stored_maps(latents, progress=None, recompute: bool = False):
+    """``latents`` with the layouts of every stored map kind it lacks (all, with ``recompute``)
+    computed; the same object when nothing was missing."""
+    todo = [m for m in stored_kinds() if recompute or m not in latents.maps]
+    if not todo:
+        return latents
+    return latents.with_maps({m: kind(m).compute_layout(latents.codes, progress=progress) for m in todo})
 
 
 def _as_2d(a, width: int) -> np.ndarray:

@@ -142,9 +142,31 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     return net.eval(), history
 
 
+def check_options(args) -> str | None:
+    """Why the numeric options cannot train a model, or None; checked before any data is read."""
+    rules = [
+        (args.epochs >= 1, f"--epochs must be at least 1 (got {args.epochs})"),
+        (args.batch_size >= 1, f"--batch-size must be at least 1 (got {args.batch_size})"),
+        (math.isfinite(args.lr) and args.lr > 0, f"--lr must be a positive number (got {args.lr})"),
+        (math.isfinite(args.weight_decay) and args.weight_decay >= 0,
+         f"--weight-decay must be zero or positive (got {args.weight_decay})"),
+        (args.train_limit >= 0, f"--train-limit must be zero (all) or positive (got {args.train_limit})"),
+        (args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
+        (args.latent_dim >= 1, f"--latent-dim must be at least 1 (got {args.latent_dim})"),
+        (bool(args.digits), "--digits needs at least one class"),
+        (all(0 <= d <= 9 for d in args.digits), f"--digits takes classes between 0 and 9 (got {args.digits})"),
+        (len(set(args.digits)) == len(args.digits), f"--digits names a class twice ({args.digits})"),
+    ]
+    return next((message for ok, message in rules if not ok), None)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    torch.set_num_threads(max(1, args.threads))
+    problem = check_options(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
     try:
         model_cfg = ModelConfig(kind=args.kind, backbone=args.backbone, latent_dim=args.latent_dim,
                                 hidden=args.hidden, activation=args.activation)
@@ -155,9 +177,6 @@ def main(argv=None) -> int:
                       batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
                       weights_dtype=args.weights_dtype)
-    if not cfg.digits or min(cfg.digits) < 0 or max(cfg.digits) > 9:
-        print("error: --digits takes classes between 0 and 9", file=sys.stderr)
-        return 2
     try:
         train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)
         test_full = data.load(cfg.dataset, "test", args.data_dir, args.download)
@@ -183,7 +202,7 @@ def main(argv=None) -> int:
     model.latents = evaluate.compute_latents(model, test_split, test_index)
     if not args.skip_tsne:
         print(f"computing the t-SNE map of {len(test_split.images):,} test codes", flush=True)
-        projection.ensure_maps(model.latents)
+        model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed)

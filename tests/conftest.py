@@ -1,5 +1,6 @@
 """Shared fixtures. Tests that need MNIST find it as the app does (EXPLORER_DATA_DIR, ...), with
-../shared/data beside the checkout as a fallback for CI, and are skipped with a reason if absent."""
+../shared/data beside the checkout as a fallback for CI; where it is nowhere they try one download
+(a fresh machine with network), and otherwise are skipped with the reason."""
 
 import os
 from pathlib import Path
@@ -22,11 +23,29 @@ def _data_dir() -> str | None:
     return str(SHARED_DATA) if SHARED_DATA.is_dir() else None
 
 
+_download_failed: list[str] = []
+
+
+def find_or_fetch(name: str = "mnist") -> tuple[str | None, str | None]:
+    """(data dir, None) once ``name`` is here, downloading it once if needed; else (None, why)."""
+    d = _data_dir()
+    if data.find_dataset(name, d) is not None:
+        return d, None
+    if not _download_failed:
+        try:
+            data.download(name, timeout=10)
+            return d, None
+        except data.DataError as e:
+            _download_failed.append(str(e).split("\n")[0])
+    return None, (f"{name} not found and not downloadable ({_download_failed[0]}): set "
+                  f"{data.ENV_VAR} to a folder holding {name}/")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> str:
-    d = _data_dir()
-    if data.find_dataset("mnist", d) is None:
-        pytest.skip("MNIST not found: set EXPLORER_DATA_DIR to a folder holding mnist/")
+    d, why = find_or_fetch()
+    if why:
+        pytest.skip(why)
     return d
 
 

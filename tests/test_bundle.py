@@ -163,9 +163,36 @@ def test_shipped_bundle_api(name, data_dir):
 def test_maps_are_stored_and_loaded(tmp_path):
     _, latents = small_bundle(tmp_path / "b")
     xy = np.random.default_rng(1).normal(size=(len(latents.codes), 2)).astype(np.float32)
-    latents.maps["tsne"] = xy
+    latents = latents.with_maps({"tsne": xy})
     bundle.save_latents(tmp_path / "b", latents)
     m = bundle.load(tmp_path / "b")
     assert m.has_map("tsne")
     np.testing.assert_array_equal(m.map("tsne").xy, xy)
     np.testing.assert_array_equal(m.latents.maps["tsne"], xy)
+
+
+def test_latents_are_immutable(tmp_path):
+    _, latents = small_bundle(tmp_path / "b")
+    m = bundle.load(tmp_path / "b")
+    for lat in (latents, m.latents):
+        with pytest.raises(ValueError):
+            lat.codes[0, 0] = 1.0
+        with pytest.raises(TypeError):
+            lat.maps["tsne"] = np.zeros((len(lat.codes), 2), np.float32)
+        with pytest.raises(AttributeError):
+            lat.codes = lat.codes
+    xy = np.zeros((len(latents.codes), 2), np.float32)
+    added = latents.with_maps({"tsne": xy})
+    assert "tsne" in added.maps and "tsne" not in latents.maps
+
+
+def test_rows_of_finds_test_indices(tmp_path):
+    _, latents = small_bundle(tmp_path / "b")
+    np.testing.assert_array_equal(latents.rows_of([0, 10, 11, 118]), [0, 5, -1, 59])
+
+
+def test_model_kinds_say_what_they_can_do():
+    from explorer.models import KINDS
+
+    assert KINDS["vae"].has_posterior and not KINDS["ae"].has_posterior
+    assert all(k.title and k.note for k in KINDS.values())

@@ -83,9 +83,47 @@ def test_download_without_network_fails_cleanly(tmp_path, monkeypatch):
     info = data.DATASETS["mnist"]
     monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
         info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
-    with pytest.raises(DataError, match="(?s)Could not download.*EXPLORER_DATA_DIR"):
-        data.download("mnist", tmp_path / "dl", timeout=2)
-    assert not list((tmp_path / "dl").glob("*.part"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataError) as e:
+        data.download("mnist", timeout=2)
+    message = str(e.value)
+    assert message.startswith("Could not download mnist") and "EXPLORER_DATA_DIR" in message
+    assert "127.0.0.1:9: could not connect" in message and "offline" in message
+    assert "urlopen" not in message and "Errno" not in message  # said for people, not as a repr
+    assert not (tmp_path / "cache").exists()  # a failed fetch leaves no empty cache folder behind
+
+
+def test_fetch_command_fails_cleanly_without_network(tmp_path, monkeypatch, capsys):
+    from explorer import fetch
+
+    info = data.DATASETS["mnist"]
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+        info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nothing"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    assert fetch.main(["mnist"]) == 2
+    assert "Could not download mnist" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_same_folder_is_listed_once(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "d"))
+    dirs = data.candidate_dirs("mnist", tmp_path / "d")
+    assert len(dirs) == len(set(dirs)) and dirs[0] == tmp_path / "d" / "mnist"
+    assert data.missing_message("mnist", tmp_path / "d").count(str(tmp_path / "d" / "mnist")) == 1
+
+
+def test_missing_and_damaged_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    with pytest.raises(data.DataMissing):
+        data.load("mnist", "test", tmp_path / "nothing")
+    folder = make_dataset(tmp_path / "d" / "mnist")
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(DataError) as e:
+        data.load("mnist", "test", tmp_path / "d")
+    assert not isinstance(e.value, data.DataMissing) and "cannot be read" in str(e.value)
 
 
 def test_download_verifies_checksums(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import pytest
 from explorer.generate import class_middles, interpolate, lerp, slerp
 
 
-@pytest.mark.parametrize("method", ["linear", "slerp"])
+@pytest.mark.parametrize("method", ["lerp", "slerp"])
 def test_endpoints_are_the_endpoints(method):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=16), rng.normal(size=16)
@@ -49,3 +49,30 @@ def test_class_middles_are_medians():
     middles = class_middles(xy, labels)
     np.testing.assert_allclose(middles[0], [1, 1])
     np.testing.assert_allclose(middles[1], [5.5, 5.5])
+
+
+class Identity:
+    """A stand-in model and map: decoding returns the code tiled, the map is the first 2 numbers."""
+
+    def decode(self, z):
+        self.calls = getattr(self, "calls", 0) + 1
+        return np.repeat(np.asarray(z)[:, :1, None], 28, 1).repeat(28, 2)
+
+    def to_map(self, z):
+        return np.asarray(z)[:, :2]
+
+
+def test_a_walk_is_one_batched_decode_with_its_path_and_point():
+    from explorer.generate import walk
+
+    model = Identity()
+    a, b = np.array([3.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0])
+    w = walk(model, model, a, b, "slerp", n_frames=5, t=0.5)
+    assert model.calls == 1 and w.frames.shape == (5, 28, 28) and w.codes.shape == (5, 3)
+    np.testing.assert_allclose(w.t, [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(w.at_code, slerp(a, b, 0.5)[0], rtol=1e-6)
+    np.testing.assert_allclose(w.at_xy, w.at_code[:2])
+    assert w.path.shape == (41, 2) and w.frame_at == 2
+    # slerp keeps the length at 3 on the way; lerp cuts inside the circle
+    assert np.linalg.norm(w.at_code) == pytest.approx(3.0)
+    assert np.linalg.norm(walk(model, model, a, b, "lerp", 5, 0.5).at_code) == pytest.approx(3 / np.sqrt(2))

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from explorer import projection
 from explorer.projection import DirectMap, PCAMap, TSNEMap, available, compute_tsne, resolve
 
 
@@ -67,7 +68,7 @@ def test_tsne_estimates_land_near_the_truth(embedded_blobs):
     centres = np.stack([codes[labels == c].mean(0) for c in range(3)])
     nearest = ((est[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
     np.testing.assert_array_equal(nearest, labels[:: 25])
-    idx, w = mp.neighbours(nudged[:1])
+    idx, w = mp.estimate(nudged[:1])
     assert idx.shape == (1, 10) and np.isclose(w.sum(), 1.0)
 
 
@@ -79,17 +80,52 @@ def test_tsne_keeps_clusters_apart(embedded_blobs):
     assert min(gaps) > 2 * spread
 
 
-def test_a_corrupt_cached_map_is_recomputed(tmp_path, monkeypatch):
-    from explorer.projection import cache_file, slow_map_xy
+def test_a_corrupt_cached_map_is_recomputed_once_then_served_from_the_cache(tmp_path, monkeypatch):
+    from explorer.projection import cache_file, stored_layout
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     codes, _ = blobs(n_per=20)
     file = cache_file(codes, "tsne")
     file.parent.mkdir(parents=True)
     file.write_bytes(b"not a safetensors file")
-    xy = slow_map_xy("tsne", codes, {})
-    assert xy.shape == (60, 2) and np.isfinite(xy).all()
-    np.testing.assert_array_equal(slow_map_xy("tsne", codes, {}), xy)  # now served from the cache
+    calls = []
+    real = TSNEMap.compute_layout.__func__
+    monkeypatch.setattr(TSNEMap, "compute_layout", classmethod(lambda cls, c, progress=None: calls.append(1) or real(cls, c, progress)))
+    xy = stored_layout("tsne", codes, {})
+    assert xy.shape == (60, 2) and np.isfinite(xy).all() and len(calls) == 1
+    np.testing.assert_array_equal(stored_layout("tsne", codes, {}), xy)
+    assert len(calls) == 1  # the second came from the cache file, not a (seeded, identical) recompute
+
+
+def test_the_registry_describes_every_map_kind():
+    for name, kind in projection.MAPS.items():
+        assert kind.name == name and kind.label and kind.title and kind.help
+        assert isinstance(kind.exact, bool)
+    assert available(2) == ["direct", "pca", "tsne"] and available(16) == ["tsne", "pca"]
+    assert [k for k in projection.MAPS if projection.MAPS[k].stored] == ["tsne"]
+
+
+def test_a_new_map_kind_is_one_class(monkeypatch):
+    """Registering a class is all it takes for the registry, the state and the models to offer it."""
+    monkeypatch.setattr(projection, "MAPS", dict(projection.MAPS))
+
+    @projection.register
+    class FirstTwo(projection.LatentMap):
+        name, label, title, exact = "first2", "first two", "the first two numbers", False
+        help = "the first two numbers of each code"
+
+        @classmethod
+        def build(cls, codes, layout=None):
+            return cls(codes[:, :2], ("z1", "z2"), "The first two numbers.")
+
+        def to_latent(self, points):
+            return np.zeros((len(points), 16), np.float32)
+
+    assert "first2" in available(16)
+    import explorer
+
+    m = explorer.load_model("mnist-vae-16")
+    np.testing.assert_array_equal(m.map("first2").xy, m.latents.codes[:, :2])
 
 
 def test_tsne_estimate_of_a_real_model_lands_near_the_true_code():

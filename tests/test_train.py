@@ -25,48 +25,76 @@ def test_one_epoch_smoke(tmp_path, data_dir, capsys):
     assert cfg["weights_dtype"] == "float16"
 
 
-def test_bad_options_are_reported(tmp_path, capsys):
-    assert train.main(["--digits", "3,12", "--out", str(tmp_path / "x")]) == 2
-    assert "--digits" in capsys.readouterr().err
+@pytest.mark.parametrize("option", [["--digits", "3,12"], ["--digits", "3,3"], ["--epochs", "0"], ["--epochs", "-1"],
+                                    ["--batch-size", "0"], ["--lr", "-1"], ["--lr", "nan"], ["--lr", "0"],
+                                    ["--weight-decay", "-0.1"], ["--train-limit", "-5"], ["--threads", "0"]])
+def test_bad_options_are_reported_before_any_work(tmp_path, capsys, monkeypatch, option):
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data was read before the options were checked")
+
+    monkeypatch.setattr(data, "load", no_data)
+    assert train.main([*option, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + option[0]) and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_one_class_is_a_valid_choice(tmp_path):
+    args = train.build_parser().parse_args(["--digits", "3", "--out", str(tmp_path / "x")])
+    assert train.check_options(args) is None
+
+
+def test_unparsable_options_exit_with_usage(tmp_path):
     with pytest.raises(SystemExit):
         train.main(["--hidden", "a,b", "--out", str(tmp_path / "x")])
+
+
+_measured: dict[str, dict] = {}
+
+
+def measured(name, data_dir) -> dict:
+    """The metrics of a shipped bundle as measured now on the test set (once per session)."""
+    if name not in _measured:
+        m = explorer.load_model(name)
+        require_dataset(m.dataset, data_dir)
+        test, _ = data.load(m.dataset, "test", data_dir).subset(m.classes)
+        train_split, _ = data.load(m.dataset, "train", data_dir).subset(m.classes)
+        _measured[name] = evaluate.evaluate(m, test, train_split, seed=m.config["training"]["seed"])
+    return _measured[name]
 
 
 @pytest.mark.parametrize("name", explorer.list_pretrained())
 def test_shipped_metrics_reproduce(name, data_dir):
     """`python -m explorer.evaluate` recomputes what each bundle says of itself."""
     m = explorer.load_model(name)
-    require_dataset(m.dataset, data_dir)
-    test, _ = data.load(m.dataset, "test", data_dir).subset(m.classes)
-    train_split, _ = data.load(m.dataset, "train", data_dir).subset(m.classes)
-    metrics = evaluate.evaluate(m, test, train_split, seed=m.config["training"]["seed"])
+    metrics = measured(name, data_dir)
     for key in ("test_mse", "test_bce", "test_neg_elbo", "class_middles_recognised"):
         if key in m.metrics:
             assert metrics[key] == pytest.approx(m.metrics[key], rel=1e-3), key
 
 
-# Quality bars of the shipped bundles (issue 2): test MSE per pixel, negative ELBO in nats.
+# Quality bars of the shipped bundles (issue 2): test MSE per pixel, negative ELBO in nats. Checked
+# on metrics measured now, not on the numbers the bundles record about themselves.
 BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0340),
         "mnist-vae-2d": ("test_neg_elbo", 138.0)}
 
 
 @pytest.mark.parametrize("name", sorted(BARS))
-def test_shipped_bundles_meet_their_bars(name):
-    m = explorer.load_model(name)
+def test_shipped_bundles_meet_their_bars(name, data_dir):
+    metrics = measured(name, data_dir)
     key, bar = BARS[name]
-    assert m.metrics[key] <= bar
-    assert m.metrics["class_middles_recognised"] >= min(8, m.metrics["class_middles_total"])
+    assert metrics[key] <= bar
+    assert metrics["class_middles_recognised"] >= min(8, metrics["class_middles_total"])
 
 
-def shipped(name):
-    if name not in explorer.list_pretrained():
-        pytest.fail(f"{name} is not shipped in pretrained/")
-    return explorer.load_model(name).metrics
-
-
-def test_sixteen_dimensional_bundles_meet_their_bars():
+def test_sixteen_dimensional_bundles_meet_their_bars(data_dir):
     """Issue 3: the 16-d VAE's bound, conv below MLP, AEs reconstruct better than VAEs, and
-    t-SNE class middles decode to their own class."""
+    t-SNE class middles decode to their own class; all measured now."""
+    def shipped(name):
+        if name not in explorer.list_pretrained():
+            pytest.fail(f"{name} is not shipped in pretrained/")
+        return measured(name, data_dir)
+
     assert shipped("mnist-vae-16")["test_neg_elbo"] <= 96.0
     assert shipped("mnist-conv-vae-16")["test_neg_elbo"] < shipped("mnist-vae-16")["test_neg_elbo"]
     assert shipped("mnist-ae-16")["test_mse"] < shipped("mnist-vae-16")["test_mse"]

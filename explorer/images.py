@@ -1,0 +1,118 @@
+"""Pictures of digits and what is exported: enlarged images, labelled strips, the walk as a GIF
+or PNG strip, the map's coordinates as CSV.
+
+Images are enlarged by repeating pixels (nearest neighbour): a 28 x 28 digit stretched by a
+browser or an image viewer would be blurred, and the pixels are what the model produced.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+BACKGROUND = (255, 255, 255)
+GAP_COLOUR = (200, 200, 200)
+HIGHLIGHT = (208, 0, 0)  # the frame the slider is at: the same red as the click's cross on the map
+TEXT = (34, 34, 34)
+
+
+def to_uint8(image) -> np.ndarray:
+    """An image in [0, 1] (or uint8 already) as uint8."""
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+    return img
+
+
+def to_picture(image, scale: int = 8) -> np.ndarray:
+    """A [28, 28] image as a uint8 picture enlarged ``scale`` times with crisp pixels."""
+    return np.kron(to_uint8(image), np.ones((scale, scale), dtype=np.uint8))
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    """A uint8 picture ([H, W] grey or [H, W, 3] colour) as PNG file bytes."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(picture)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _font(size: int):
+    return ImageFont.load_default(size=size)  # Pillow's own font: no font files needed
+
+
+def tile(image, label: str = "", scale: int = 3, highlight: bool = False, border: int = 2,
+         label_height: int | None = None) -> Image.Image:
+    """One digit enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
+    pic = Image.fromarray(to_picture(image, scale)).convert("RGB")
+    size = pic.width + 2 * border
+    label_height = label_height if label_height is not None else (max(12, 4 * scale + 2) if label else 0)
+    out = Image.new("RGB", (size, size + label_height), BACKGROUND)
+    ImageDraw.Draw(out).rectangle([0, 0, size - 1, size - 1], fill=HIGHLIGHT if highlight else GAP_COLOUR)
+    out.paste(pic, (border, border))
+    if label:
+        draw = ImageDraw.Draw(out)
+        font = _font(label_height - 3)
+        w = draw.textlength(label, font=font)
+        draw.text(((size - w) / 2, size + 1), label, fill=HIGHLIGHT if highlight else TEXT, font=font)
+    return out
+
+
+def labelled_strip(images, labels, scale: int = 3, highlight: int | None = None, gap: int = 4) -> np.ndarray:
+    """Digits side by side with a label under each; ``highlight`` frames one in red.
+    Returns an RGB uint8 picture [H, W, 3]."""
+    tiles = [tile(im, lab, scale, i == highlight) for i, (im, lab) in enumerate(zip(images, labels))]
+    width = sum(t.width for t in tiles) + gap * (len(tiles) - 1)
+    out = Image.new("RGB", (width, max(t.height for t in tiles)), BACKGROUND)
+    x = 0
+    for t in tiles:
+        out.paste(t, (x, 0))
+        x += t.width + gap
+    return np.asarray(out)
+
+
+def strip(images, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Digits side by side, separated by thin grey gaps, as one uint8 grey picture."""
+    pictures = [to_picture(im, scale) for im in images]
+    spacer = np.full((pictures[0].shape[0], gap), 128, dtype=np.uint8)
+    parts = []
+    for p in pictures:
+        parts += [p, spacer]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def walk_labels(t) -> list[str]:
+    """'A', the positions in between, 'B': how a walk's frames are labelled everywhere."""
+    t = np.asarray(t)
+    return ["A" if v == 0 else "B" if v == 1 else f"{v:.2f}" for v in t]
+
+
+def walk_gif(frames, t, scale: int = 6, ms_per_frame: int = 150, pause_ms: int = 700) -> bytes:
+    """The walk as an animated GIF that loops: one frame per step, A and B marked, a short pause
+    at each end so a student sees where the walk starts and stops."""
+    labels = walk_labels(t)
+    tiles = [tile(f, lab, scale, highlight=lab in ("A", "B")) for f, lab in zip(frames, labels)]
+    durations = [pause_ms if lab in ("A", "B") else ms_per_frame for lab in labels]
+    out = io.BytesIO()
+    tiles[0].save(out, format="GIF", save_all=True, append_images=tiles[1:], duration=durations, loop=0,
+                  optimize=False, disposal=1)
+    return out.getvalue()
+
+
+def walk_png(frames, t, scale: int = 4) -> bytes:
+    """The walk as one PNG strip, A and B marked."""
+    labels = walk_labels(t)
+    return png_bytes(labelled_strip(frames, labels, scale))
+
+
+def map_csv(xy, labels, index, class_names) -> bytes:
+    """The map's coordinates as CSV: one row per test image (its index in the dataset's test
+    split, class number and name, and where it lies on the map). UTF-8 text."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["test_index", "label", "class_name", "x", "y"])
+    for i, c, (x, y) in zip(index, labels, xy):
+        w.writerow([int(i), int(c), class_names[int(c)], f"{float(x):.6g}", f"{float(y):.6g}"])
+    return out.getvalue().encode()

@@ -1,0 +1,136 @@
+"""From a ViewState to what a page shows: the models at hand, the picked spot and its code, the
+ends of the walk and the walk itself. Screen-free, so the state logic is tested without a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import generate, projection
+from .bundle import BundleError, Model
+from .state import Endpoint, ModelUnavailable, Point, ViewState
+
+N_FRAMES = 10  # frames of a walk shown in the strip and exported
+SAME_POINT = 1e-5  # of the view box's width: a spot this close to a test point is that point (URL rounding)
+
+
+class BundleCatalog:
+    """The bundles the app offers, opened through ``load`` (the app passes a cached loader)."""
+
+    def __init__(self, bundles: dict[str, Path], load: Callable[[Path], Model], default: str):
+        self.bundles = dict(bundles)
+        self._load = load
+        self._default = default if default in self.bundles else next(iter(self.bundles), default)
+
+    def names(self) -> list[str]:
+        return list(self.bundles)
+
+    def default(self) -> str:
+        return self._default
+
+    def model(self, name: str) -> Model:
+        try:
+            model = self._load(self.bundles[name])
+        except KeyError:
+            raise ModelUnavailable(f"no bundle named {name!r}") from None
+        except BundleError as e:
+            raise ModelUnavailable(str(e)) from None
+        if model.latents is None:
+            raise ModelUnavailable("it has no stored test-set codes; retrain it with python -m explorer.train")
+        return model
+
+    def maps(self, name: str) -> list[str]:
+        return projection.available(self.model(name).latent_dim)
+
+    def test_indices(self, name: str) -> np.ndarray:
+        return np.sort(self.model(name).latents.index)
+
+    def view_box(self, name: str, map_name: str):
+        return self.model(name).map(map_name).view_box()
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A point chosen on a map: a spot of the plane, or a test image (``row`` of the latents)."""
+
+    xy: np.ndarray  # [2] where it lies on the map
+    code: np.ndarray  # [k] its latent vector
+    row: int | None  # the test image it is, if any
+    estimate: tuple[np.ndarray, np.ndarray] | None  # inexact maps: test rows and weights behind code
+
+    def describe(self, model: Model) -> str:
+        if self.row is not None:
+            lat = model.latents
+            return f"test image #{lat.index[self.row]} (a {model.class_names[lat.labels[self.row]]})"
+        return f"the spot ({self.xy[0]:.2f}, {self.xy[1]:.2f})"
+
+
+def pick_row(model: Model, mp: projection.LatentMap, row: int) -> Pick:
+    return Pick(xy=mp.xy[row], code=model.latents.codes[row], row=int(row), estimate=None)
+
+
+def pick_spot(model: Model, mp: projection.LatentMap, xy: Point) -> Pick:
+    """The spot ``xy``; if it is (to URL rounding) a test point, that test image."""
+    lo, hi = mp.view_box()
+    row = mp.nearest_point(xy, SAME_POINT * float((hi - lo).max()))
+    if row is not None:
+        return pick_row(model, mp, row)
+    p = np.asarray([xy], np.float32)
+    estimate = mp.estimate(p)
+    return Pick(xy=p[0], code=mp.to_latent(p)[0], row=None,
+                estimate=None if estimate is None else (estimate[0][0], estimate[1][0]))
+
+
+def pick_test_image(model: Model, mp: projection.LatentMap, test_index: int) -> Pick:
+    row = int(model.latents.rows_of(test_index)[0])
+    if row < 0:
+        raise ValueError(f"test image #{test_index} is not among {model.name}'s test images")
+    return pick_row(model, mp, row)
+
+
+def pick_endpoint(model: Model, mp: projection.LatentMap, end: Endpoint) -> Pick:
+    return pick_test_image(model, mp, end) if isinstance(end, int) else pick_spot(model, mp, end)
+
+
+def default_ends(model: Model, mp: projection.LatentMap) -> tuple[int, int]:
+    """Test indices of the images nearest the middles of the first and last class on this map:
+    a walk across the map."""
+    lat = model.latents
+    middles = generate.class_middles(mp.xy, lat.labels)
+    ends = []
+    for c in (model.classes[0], model.classes[-1]):
+        rows = np.flatnonzero(lat.labels == c)
+        ends.append(int(lat.index[rows[np.argmin(((mp.xy[rows] - middles[c]) ** 2).sum(1))]]))
+    return ends[0], ends[1]
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the explorer page shows for one state."""
+
+    state: ViewState
+    spot: Pick | None
+    a: Pick
+    b: Pick
+    walk: generate.Walk
+
+
+def resolve(state: ViewState, model: Model, mp: projection.LatentMap, n_frames: int = N_FRAMES) -> View:
+    """The picks and the walk of ``state`` on ``model``'s map ``mp`` (one batched decode)."""
+    default_a, default_b = default_ends(model, mp)
+    a = pick_endpoint(model, mp, state.a if state.a is not None else default_a)
+    b = pick_endpoint(model, mp, state.b if state.b is not None else default_b)
+    spot = pick_spot(model, mp, state.spot) if state.spot is not None else None
+    walk = generate.walk(model, mp, a.code, b.code, state.path, n_frames, state.t)
+    return View(state=state, spot=spot, a=a, b=b, walk=walk)
+
+
+def endpoint_of(model: Model, pick: Pick) -> Endpoint:
+    """How a pick is kept in the state (and the URL): a test image by its index, else the spot."""
+    if pick.row is not None:
+        return int(model.latents.index[pick.row])
+    return (float(pick.xy[0]), float(pick.xy[1]))
