@@ -157,7 +157,7 @@ class Model:
     @torch.no_grad()
     def decode(self, z) -> np.ndarray:
         """Latent vectors float [N,k] (or one [k]) -> images float32 [N,28,28] in [0,1]."""
-        z = torch.as_tensor(np.asarray(z, dtype=np.float32))
+        z = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: codes may be read-only
         if z.ndim == 1:
             z = z.unsqueeze(0)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:

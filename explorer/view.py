@@ -15,7 +15,9 @@ from .bundle import BundleError, Model
 from .state import Endpoint, ModelUnavailable, Point, ViewState
 
 N_FRAMES = 10  # frames of a walk shown in the strip and exported
-SAME_POINT = 1e-5  # of the view box's width: a spot this close to a test point is that point (URL rounding)
+# A spot this close to a test point, relative to the size of its coordinates, is that point: the
+# URL writes 7 significant digits, a float32 holds about 7.2, so a clicked point comes back within this.
+SAME_POINT = 2e-6
 
 
 class BundleCatalog:
@@ -75,8 +77,7 @@ def pick_row(model: Model, mp: projection.LatentMap, row: int) -> Pick:
 
 def pick_spot(model: Model, mp: projection.LatentMap, xy: Point) -> Pick:
     """The spot ``xy``; if it is (to URL rounding) a test point, that test image."""
-    lo, hi = mp.view_box()
-    row = mp.nearest_point(xy, SAME_POINT * float((hi - lo).max()))
+    row = mp.nearest_point(xy, SAME_POINT * max(abs(xy[0]), abs(xy[1])) + 1e-12)
     if row is not None:
         return pick_row(model, mp, row)
     p = np.asarray([xy], np.float32)

@@ -1,44 +1,74 @@
 """The app driven the way a user drives it, under Streamlit's AppTest (no browser)."""
 
+import html
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
 from explorer import bundle, data, projection
+from explorer.projection import TSNEMap
+from explorer.state import ViewState
+from ui import session
+from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_T
 
-from .conftest import ROOT
+from .conftest import ROOT, find_or_fetch
 
 APP = str(ROOT / "app.py")
 
 
-def click(at, chart_key, x, y, curve=0, point=0):
-    """What Streamlit stores when a user clicks a point of the Plotly chart."""
-    at.session_state[chart_key] = {"selection": {
+def click(at, x, y, curve=0, point=0):
+    """What Streamlit stores when a user clicks a point of the Plotly chart, and the rerun."""
+    key = session.chart_key(at.session_state[session.VIEW])
+    at.session_state[key] = {"selection": {
         "points": [{"x": x, "y": y, "curve_number": curve, "point_index": point}],
         "point_indices": [point], "box": [], "lasso": []}}
     return at.run()
 
 
-def open_app(name=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def open_app(name=None, query=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
     if name is not None:
-        at.sidebar.selectbox(key="model_name").set_value(name).run()
+        at.sidebar.selectbox(key=W_MODEL).set_value(name).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def view(at) -> ViewState:
+    return at.session_state[session.VIEW]
+
+
+def url(at) -> dict[str, str]:
+    """The page's URL parameters as the address bar shows them."""
+    return {k: v if isinstance(v, str) else ",".join(v) for k, v in dict(at.query_params).items()}
 
 
 def captions(at):
     return " ".join(c.value for c in at.caption)
 
 
-def image_captions(at):
-    return [c for img in at.get("image") for c in getattr(img, "proto").imgs for c in [c.caption]]
+def figures(at) -> dict[str, str]:
+    """Caption -> the <img> tag of every inline picture on the page."""
+    out = {}
+    for h in at.get("html"):
+        for img, caption in re.findall(r"(<img [^>]*>)<figcaption[^>]*>(.*?)</figcaption>", h.proto.body):
+            out[html.unescape(caption)] = img
+    return out
 
 
 @pytest.fixture(autouse=True)
-def with_data(data_dir, monkeypatch):
-    monkeypatch.setenv(data.ENV_VAR, data_dir)
+def with_data(monkeypatch):
+    """The dataset where it is found; tests that need it ask for it, the others run without."""
+    d, _ = find_or_fetch()
+    if d:
+        monkeypatch.setenv(data.ENV_VAR, d)
 
 
 @pytest.mark.parametrize("name", explorer.list_pretrained())
@@ -46,48 +76,94 @@ def test_every_bundle_opens_and_decodes_a_click_anywhere(name):
     at = open_app(name)
     m = explorer.load_model(name)
     for method in projection.available(m.latent_dim):
-        at.sidebar.radio(key=f"map_{name}").set_value(method).run()
+        at.sidebar.radio(key=W_MAP).set_value(method).run()
         mp = m.map(method)
         lo, hi = mp.bounds()
         x, y = lo + 0.37 * (hi - lo)  # a spot on the plane, most likely empty space
-        click(at, f"chart:{name}:{method}", float(x), float(y))
+        click(at, float(x), float(y))
         assert not at.exception, [e.value for e in at.exception]
+        assert view(at).spot == (float(x), float(y)) and view(at).map == method
         assert f"the spot ({x:.2f}, {y:.2f})" in captions(at), captions(at)[-400:]
-        assert "decoded" in image_captions(at)
-        clicked = at.session_state[f"click:{name}:{method}"]
-        np.testing.assert_allclose(clicked["z"], mp.to_latent(np.array([[x, y]]))[0], rtol=1e-5)
+        assert f'data-spot="{x:.7g},{y:.7g}"' in figures(at)["decoded"]
+        assert url(at)["spot"] == f"{x:.7g},{y:.7g}"  # the address bar follows
 
 
-def test_clicking_a_test_point_shows_original_and_reconstruction():
+def test_clicking_a_test_point_shows_original_and_reconstruction(data_dir):
     name = "mnist-vae-2d"
     at = open_app(name)
     m = explorer.load_model(name)
-    first_class = m.classes[0]
-    row = int(np.flatnonzero(m.latents.labels == first_class)[3])
+    row = int(np.flatnonzero(m.latents.labels == m.classes[0])[3])
     x, y = m.latents.codes[row]
-    click(at, f"chart:{name}:direct", float(x), float(y), curve=1, point=3)
-    assert f"test image #{m.latents.index[row]}" in captions(at)
-    assert {"original", "reconstruction"} <= set(image_captions(at))
+    click(at, 9.0, 9.0, curve=1, point=3)  # the reported x, y are not trusted: the point is
+    assert f"Test image #{m.latents.index[row]} (a 0)" in captions(at)
+    assert {"original", "reconstruction"} <= set(figures(at))
+    assert view(at).spot == (float(x), float(y))
 
 
-def test_interpolation_controls():
+def test_the_caption_says_a_spot_once_on_the_plane_and_gives_the_code_elsewhere():
+    at = open_app("mnist-vae-2d")
+    click(at, 0.5, -0.25)
+    text = captions(at)
+    assert "the spot (0.50, -0.25)." in text and "Its code" not in text
+    at.sidebar.radio(key=W_MAP).set_value("pca").run()
+    click(at, 0.5, -0.25)
+    assert "Its code: (" in captions(at)
+
+
+def test_walk_controls_change_the_state_and_the_url():
     name = "mnist-ae-2d"
     at = open_app(name)
-    ends_key = f"ends:{name}:direct"
-    at.slider(key=f"{ends_key}_t").set_value(0.0).run()
-    assert "decoded at 0.00" in image_captions(at)
-    # pick the third test "7" as the end point
-    at.selectbox(key=f"{ends_key}_B_class").set_value(7).run()
-    at.number_input(key=f"{ends_key}_B_n").set_value(2).run()
     m = explorer.load_model(name)
+    at.slider(key=W_T).set_value(0.0).run()
+    assert "decoded at 0.00" in figures(at)
+    at.selectbox(key=W_CLASS["b"]).set_value(7).run()
+    at.number_input(key=W_EXAMPLE["b"]).set_value(2).run()
     row = int(np.flatnonzero(m.latents.labels == 7)[2])
-    assert at.session_state[ends_key]["B"]["row"] == row
+    assert view(at).b == int(m.latents.index[row])
+    assert f"test image #{m.latents.index[row]} (a 7)" in " ".join(md.value for md in at.markdown)
+    assert url(at)["b"] == str(m.latents.index[row])
     # a clicked spot becomes the start
-    click(at, f"chart:{name}:direct", 0.5, -0.25)
-    at.button[0].click().run()
-    assert at.session_state[ends_key]["A"]["z"] == pytest.approx([0.5, -0.25])
-    at.radio(key=f"{ends_key}_method").set_value("slerp").run()
+    click(at, 0.5, -0.25)
+    next(b for b in at.button if b.label == "Use as start A").click().run()
+    assert view(at).a == (0.5, -0.25)
+    assert "**A**: the spot (0.50, -0.25)" in [md.value for md in at.markdown]
+    # slerp and lerp give different frames at the same t between the same ends
+    at.slider(key=W_T).set_value(0.5).run()
+    lerp_frame = figures(at)["decoded at 0.50"]
+    at.radio(key=W_PATH).set_value("slerp").run()
+    assert view(at).path == "slerp" and url(at)["path"] == "slerp"
+    assert figures(at)["decoded at 0.50"] != lerp_frame
     assert not at.exception
+
+
+def test_a_link_restores_the_whole_view():
+    m = explorer.load_model("mnist-vae-16")
+    mp = m.map("tsne")
+    a, b = int(m.latents.index[11]), int(m.latents.index[500])
+    x, y = (float(v) for v in mp.xy[42] + np.float32(1.5))
+    at = open_app(query={"model": "mnist-vae-16", "map": "tsne", "spot": f"{x:.7g},{y:.7g}", "a": str(a),
+                         "b": str(b), "path": "slerp", "t": "0.3"})
+    v = view(at)
+    assert (v.model, v.map, v.a, v.b, v.path, v.t) == ("mnist-vae-16", "tsne", a, b, "slerp", 0.3)
+    assert v.spot == pytest.approx((x, y), rel=1e-6)
+    assert at.sidebar.selectbox(key=W_MODEL).value == "mnist-vae-16"
+    assert at.sidebar.radio(key=W_MAP).value == "tsne" and at.radio(key=W_PATH).value == "slerp"
+    assert at.slider(key=W_T).value == 0.3 and "decoded at 0.30" in figures(at)
+    assert f"test image #{a} (a {m.latents.labels[11]})" in " ".join(md.value for md in at.markdown)
+    assert any("estimate" in e.label for e in at.expander)
+    assert not at.warning  # nothing in the link was ignored
+
+
+def test_a_bad_link_shows_one_notice_and_opens_the_rest():
+    at = open_app(query={"model": "mnist-vae-2d", "map": "tsne", "spot": "nan,1", "t": "7", "a": "../../etc/passwd"})
+    notices = [w.value for w in at.warning]
+    assert len(notices) == 1 and notices[0].startswith("Part of the link was ignored")
+    assert "spot" in notices[0] and "t '7'" in notices[0] and "a '../../etc/passwd'" in notices[0]
+    v = view(at)
+    assert (v.map, v.spot, v.t, v.a) == ("tsne", None, 0.5, None) and not at.exception
+    assert url(at) == {"model": "mnist-vae-2d", "map": "tsne"}  # the URL is cleaned
+    at.slider(key=W_T).set_value(0.2).run()
+    assert not at.warning  # the notice goes once the student works
 
 
 def test_without_the_dataset_the_app_still_works(tmp_path, monkeypatch):
@@ -95,24 +171,58 @@ def test_without_the_dataset_the_app_still_works(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     at = open_app("mnist-vae-2d")
-    assert any("not found" in w.value for w in at.sidebar.warning)
-    click(at, "chart:mnist-vae-2d:direct", 0.0, 0.0, curve=1, point=0)
+    assert any("not on this computer" in w.value for w in at.sidebar.warning)
+    click(at, 0.0, 0.0, curve=1, point=0)
     assert not at.exception
-    assert "reconstruction" in image_captions(at)
+    assert "reconstruction" in figures(at) and "original" not in figures(at)
     assert any("original is not shown" in w.value for w in at.warning)
 
 
-def test_a_broken_bundle_is_reported_and_the_others_still_work(tmp_path, monkeypatch):
-    broken = tmp_path / "models" / "broken-model"
+def test_damaged_dataset_files_are_not_called_missing(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+              "t10k-labels-idx1-ubyte.gz"):
+        (folder / f).write_bytes(b"\x1f\x8b\x08\x00damaged")
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "data"))
+    at = open_app("mnist-vae-2d")
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "cannot be read" in warning and "not on this computer" not in warning
+    assert str(folder / "t10k-images-idx3-ubyte.gz") in warning
+
+
+def broken_bundle(models_dir, name="broken-model"):
+    broken = models_dir / name
     broken.mkdir(parents=True)
     (broken / bundle.CONFIG_FILE).write_text('{"model": {"kind": "ae"}, "dataset": "mnist", "classes": [1]}')
     (broken / bundle.WEIGHTS_FILE).write_bytes(b"\x80\x04garbage")
+    return broken
+
+
+def test_a_broken_bundle_is_reported_and_the_shown_model_stays(tmp_path, monkeypatch):
+    broken_bundle(tmp_path / "models")
     monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path / "models"))
-    at = open_app("broken-model")
-    assert any("cannot be opened" in e.value for e in at.sidebar.error)
-    at.sidebar.selectbox(key="model_name").set_value("mnist-vae-2d").run()
-    assert not at.exception and not at.sidebar.error
-    assert "mnist-vae-2d" in at.header[0].value
+    at = open_app()
+    at.sidebar.selectbox(key=W_MODEL).set_value("broken-model").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "broken-model cannot be opened" in errors[0] and "pickled" in errors[0]
+    assert view(at).model == "mnist-vae-2d" and at.sidebar.selectbox(key=W_MODEL).value == "mnist-vae-2d"
+    at.sidebar.selectbox(key=W_MODEL).set_value("mnist-ae-2d").run()
+    assert not at.error and "mnist-ae-2d" in at.header[0].value
+
+
+def test_a_broken_default_bundle_opens_the_next_that_loads(tmp_path, monkeypatch):
+    from ui import resources
+
+    broken_bundle(tmp_path / "models", "aaa-default")
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setattr(resources, "DEFAULT_MODEL", "aaa-default")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("The model aaa-default cannot be opened")
+    assert view(at).model == bundle.list_pretrained()[0] and at.get("plotly_chart")
 
 
 def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
@@ -123,52 +233,83 @@ def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
     monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
         info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
     at = open_app("mnist-vae-2d")
-    at.sidebar.button[0].click().run()
+    next(b for b in at.sidebar.button if b.label.startswith("Download mnist")).click().run()
     assert not at.exception
-    assert any("Could not download" in e.value for e in at.sidebar.error)
+    errors = [e.value for e in at.sidebar.error]
+    assert len(errors) == 1 and errors[0].startswith("The download did not work. Could not download mnist")
+    assert "urlopen" not in errors[0]
 
 
 def test_tsne_click_is_an_estimate_with_its_neighbours():
     name = "mnist-vae-2d"
     at = open_app(name)
-    at.sidebar.radio(key=f"map_{name}").set_value("tsne").run()
-    m = explorer.load_model(name)
-    mp = m.map("tsne")
+    at.sidebar.radio(key=W_MAP).set_value("tsne").run()
+    mp = explorer.load_model(name).map("tsne")
     lo, hi = mp.bounds()
     x, y = (lo + hi) / 2 + 0.013
-    click(at, f"chart:{name}:tsne", float(x), float(y))
+    click(at, float(x), float(y))
     assert not at.exception
     assert any("estimate" in e.label for e in at.expander)
-    clicked = at.session_state[f"click:{name}:tsne"]
-    np.testing.assert_allclose(clicked["z"], mp.to_latent(np.array([[x, y]]))[0], rtol=1e-5)
+    assert "nearest first, with the weight of each" in figures(at)
+
+
+def test_switching_maps_drops_spots_and_keeps_test_images():
+    m = explorer.load_model("mnist-vae-2d")
+    a = int(m.latents.index[3])
+    at = open_app(query={"model": m.name, "map": "direct", "spot": "0.5,0.5", "a": str(a), "b": "1.0,1.0"})
+    at.sidebar.radio(key=W_MAP).set_value("pca").run()
+    v = view(at)
+    assert (v.map, v.spot, v.a, v.b) == ("pca", None, a, None)
 
 
 def test_a_missing_tsne_map_is_computed_once_and_cached(tmp_path, monkeypatch):
-    """A bundle without a stored t-SNE map still opens on it: computed with progress, then cached."""
+    """A bundle without a stored t-SNE map still opens on it: computed with progress, then cached,
+    and reruns and new processes do not compute it again."""
     from .test_bundle import small_bundle
 
     models = tmp_path / "models"
     small_bundle(models / "tiny-vae", latent_dim=4)
     monkeypatch.setenv("EXPLORER_MODELS_DIR", str(models))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls = []
+    real = TSNEMap.compute_layout.__func__
+    monkeypatch.setattr(TSNEMap, "compute_layout",
+                        classmethod(lambda cls, c, progress=None: calls.append(1) or real(cls, c, progress)))
     at = open_app("tiny-vae")
-    assert at.sidebar.radio(key="map_tiny-vae").value == "tsne"
-    assert not at.exception
+    assert at.sidebar.radio(key=W_MAP).value == "tsne" and not at.exception
+    click(at, 0.1, 0.1)
+    at.slider(key=W_T).set_value(0.9).run()
+    assert len(calls) == 1
     cached = list((tmp_path / "cache" / "latent-explorer" / "maps").glob("tsne-*.safetensors"))
     assert len(cached) == 1
-    m = explorer.load_model(models / "tiny-vae")  # a fresh process would find it in the cache
+    m = explorer.load_model(models / "tiny-vae")  # a fresh process finds it in the cache
     assert not m.has_map("tsne")
-    np.testing.assert_array_equal(m.map("tsne").xy, projection.slow_map_xy("tsne", m.latents.codes, {}))
+    m.map("tsne")
+    assert len(calls) == 1
 
 
 def test_malformed_selections_are_ignored():
     at = open_app("mnist-vae-2d")
-    key = "chart:mnist-vae-2d:direct"
-    click(at, key, 0.5, 0.5)
+    click(at, 0.5, 0.5)
+    key = session.chart_key(view(at))
     for bad in ({"x": "left", "y": 1, "curve_number": 0, "point_index": 0},
                 {"curve_number": 1, "point_index": 10**9},
-                {"x": float("nan"), "y": 0.0, "curve_number": 0, "point_index": 0}):
+                {"x": float("nan"), "y": 0.0, "curve_number": 0, "point_index": 0},
+                {"x": 0.1, "y": 0.1, "curve_number": 99, "point_index": 0}):
         at.session_state[key] = {"selection": {"points": [bad], "point_indices": [0], "box": [], "lasso": []}}
         at.run()
         assert not at.exception, bad
-        assert at.session_state["click:mnist-vae-2d:direct"]["xy"] == [0.5, 0.5]
+        assert view(at).spot == (0.5, 0.5)
+
+
+def test_importing_the_app_and_its_pages_runs_nothing():
+    code = "import app, views.explore, ui.session, ui.resources, ui.pictures; print('imported')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "imported", done.stderr
+    assert "ScriptRunContext" not in done.stderr  # a Streamlit command would have complained
+
+
+def test_the_library_knows_no_screen():
+    """As `grep -rl streamlit explorer/` would say."""
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "explorer").rglob("*.py") if "streamlit" in p.read_text()]
+    assert offenders == []

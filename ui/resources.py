@@ -1,0 +1,74 @@
+"""The app's settings and what it loads, cached by lifetime: a model per process (shared by every
+session, read-only), the test images per dataset, clicks per session (ui/session.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from explorer import bundle, data
+from explorer.bundle import Model
+from explorer.view import BundleCatalog
+
+DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
+
+
+def settings() -> argparse.Namespace:
+    """``streamlit run app.py -- --data-dir DIR --models-dir DIR``; unknown arguments belong to
+    a test runner and are left alone."""
+    parser = argparse.ArgumentParser(prog="streamlit run app.py --")
+    parser.add_argument("--data-dir", default=None, help=f"folder holding mnist/ (else ${data.ENV_VAR})")
+    parser.add_argument("--models-dir", action="append", default=[], help="extra folder of bundles")
+    args, _ = parser.parse_known_args()
+    args.data_dir = args.data_dir or os.environ.get(data.ENV_VAR) or None
+    return args
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=32)
+def _load_model(path: str, mtime: float) -> Model:
+    """``mtime`` (the newest file's) is part of the cache key, so a retrained bundle is picked up."""
+    return bundle.load(path)
+
+
+def load_model(path: Path) -> Model:
+    path = Path(path)
+    try:
+        mtime = max((f.stat().st_mtime for f in path.iterdir()), default=0.0)
+    except OSError as e:
+        raise bundle.BundleError(f"{path}: cannot be read ({e})") from e
+    return _load_model(str(path), mtime)
+
+
+def catalog(args) -> BundleCatalog:
+    dirs = [*bundle.pretrained_dirs(), *(Path(d) for d in args.models_dir)]
+    return BundleCatalog(bundle.find_bundles(dirs), load_model, DEFAULT_MODEL)
+
+
+@st.cache_resource(show_spinner="Reading the test images...")
+def _test_images(dataset: str, data_dir: str | None) -> np.ndarray:
+    """Shared read-only by every session (cache_data would copy 8 MB on every rerun)."""
+    images = data.load(dataset, "test", data_dir).images
+    images.flags.writeable = False
+    return images
+
+
+def test_images(dataset: str, data_dir: str | None) -> tuple[np.ndarray | None, data.DataError | None]:
+    """The dataset's test images, or the error that says why they are not here."""
+    try:
+        return _test_images(dataset, data_dir), None
+    except data.DataError as e:
+        return None, e
+
+
+def download_dataset(name: str) -> None:
+    """Button callback: fetch the dataset into the user cache; a failure is shown, not raised."""
+    try:
+        with st.spinner(f"Downloading {name}..."):
+            data.download(name)
+    except data.DataError as e:
+        st.session_state["download_error"] = e
+    _test_images.clear()

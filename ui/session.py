@@ -1,0 +1,90 @@
+"""The page's ViewState in ``st.session_state``, mirrored in the address bar.
+
+A fresh session (a page load, an opened link) reads the URL once through ``explorer.state``; from
+then on the session holds the state, every widget callback replaces it with an updated copy, and
+the URL is rewritten to match at the start of each run, so the address bar always shares the view.
+Widget keys live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import state as view_state
+from explorer.state import ModelUnavailable, ViewState
+
+VIEW = "view"  # the ViewState
+LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
+MODEL_ERRORS = "model_errors"  # models that failed to open, shown until the next change
+SEEN_SELECTION = "seen_selection"  # (chart key, selection) last turned into a spot
+
+# widget keys: the widgets show the state; their callbacks change it
+W_MODEL, W_MAP, W_PATH, W_T = "w_model", "w_map", "w_path", "w_t"
+W_CLASS = {"a": "w_a_class", "b": "w_b_class"}
+W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
+
+
+def chart_key(view: ViewState) -> str:
+    """One chart per model and map, so a selection on one map never reads as a click on another."""
+    return f"chart:{view.model}:{view.map}"
+
+
+def query() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def current(catalog) -> ViewState | None:
+    """This session's state: from the URL on its first run, else as the widgets left it. The model
+    it names is known to open (else the first that does, with the reason in MODEL_ERRORS)."""
+    ss = st.session_state
+    if VIEW not in ss:
+        view, notes = view_state.from_query(query(), catalog)
+        failed = [n for n in notes if n.startswith("the model ")]
+        ss[LINK_NOTES] = [n for n in notes if n not in failed]
+        ss[MODEL_ERRORS] = failed
+        ss[VIEW] = view
+    view = ss[VIEW]
+    if view is None:
+        return None
+    try:
+        catalog.maps(view.model)
+    except ModelUnavailable:  # its files changed under us: open the next one that loads
+        name, failed = view_state.open_first(catalog, view.model)
+        ss[MODEL_ERRORS] = failed
+        view = ss[VIEW] = None if name is None else ViewState(model=name, map=catalog.maps(name)[0])
+    return view
+
+
+def sync_url(view: ViewState) -> None:
+    wanted = view.to_query()
+    if {k: st.query_params.get(k) for k in st.query_params} != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def take_click(view: ViewState, to_spot) -> ViewState:
+    """The state after the map chart's newest selection, if it is one not yet taken:
+    ``to_spot(selection)`` gives the clicked point or None. The chart's selection stays in the
+    session after a click, so each one is taken once (by comparing with the last seen)."""
+    key = chart_key(view)
+    selection = st.session_state.get(key)
+    if not selection or st.session_state.get(SEEN_SELECTION) == (key, selection):
+        return view
+    st.session_state[SEEN_SELECTION] = (key, selection)
+    xy = to_spot(selection)
+    if xy is None:
+        return view
+    set_view(view.updated(spot=xy))
+    return st.session_state[VIEW]
+
+
+def set_view(view: ViewState) -> None:
+    """Replace the state (from a callback); notices about the opened link are done with."""
+    if view.model != st.session_state[VIEW].model or view.map != st.session_state[VIEW].map:
+        st.session_state.pop(SEEN_SELECTION, None)  # a chart drawn afresh starts with no selection
+    st.session_state[VIEW] = view
+    st.session_state[LINK_NOTES] = []
+    st.session_state[MODEL_ERRORS] = []
+
+
+def update(**changes) -> None:
+    set_view(st.session_state[VIEW].updated(**changes))

@@ -1,0 +1,343 @@
+"""The explorer page: a model's latent map where a click anywhere decodes, and a walk from A to B.
+
+Importing this module runs nothing; ``render()`` draws the page (app.py hands it to
+st.navigation). It gathers input into the ViewState (ui/session.py), asks the library what that
+state shows (explorer.view.resolve) and renders it.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import numpy as np
+import streamlit as st
+
+from explorer import data, figures, generate, images, projection
+from explorer.bundle import Model
+from explorer.state import ModelUnavailable, ViewState, format_point
+from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
+from ui import pictures, resources, session
+from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_T
+
+PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
+             "slerp": "slerp: along the sphere, keeping the length of the code typical, which matters "
+                      "in many dimensions (most of a high-dimensional Gaussian lies near a sphere)."}
+
+
+def render() -> None:
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    st.sidebar.title("Latent Explorer")
+    st.sidebar.caption("See what an autoencoder learns: every image becomes a point, every point an image.")
+    if not catalog.names():
+        st.error("No model bundles found. Train one with `python -m explorer.train --out pretrained/NAME` "
+                 "(see the README).")
+        return
+    view = session.current(catalog)
+    errors_ui()
+    if view is None:
+        st.error("None of the model bundles can be opened (reasons above). Retrain one with "
+                 "`python -m explorer.train` (see the README).")
+        return
+    model = catalog.model(view.model)
+    mp = open_map(model, view.map)
+    view = session.take_click(view, lambda selection: figures.clicked_point(selection, mp, model.latents.labels))
+    session.sync_url(view)
+    v = resolve(view, model, mp)
+    sync_widgets(v, model)
+
+    model_sidebar_ui(catalog, model, view)
+    originals = dataset_ui(model, args.data_dir)
+    link_notes_ui()
+
+    st.header(f"{model.name}: the {projection.kind(view.map).title}")
+    st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
+               "Hover a dot to see which test image it is, click anywhere to decode that spot.")
+    pca_limit_ui(model, view.map)
+    col_map, col_click = st.columns([5, 3], gap="large")
+    with col_map:
+        map_ui(model, mp, v)
+    with col_click:
+        click_ui(model, mp, v, originals)
+    st.divider()
+    walk_ui(model, mp, v, originals)
+    share_ui(view)
+
+
+# --------------------------------------------------------------------------------------------
+# Notices
+
+
+def errors_ui() -> None:
+    for message in st.session_state.get(session.MODEL_ERRORS, []):
+        st.error(f"{message[0].upper()}{message[1:]}. Showing another model instead.")
+
+
+def link_notes_ui() -> None:
+    notes = st.session_state.get(session.LINK_NOTES, [])
+    if notes:
+        st.warning("Part of the link was ignored, so those settings are at their defaults: "
+                   + "; ".join(notes) + ".", icon="🔗")
+
+
+def pca_limit_ui(model: Model, map_name: str) -> None:
+    by_map = model.metrics.get("class_middles_by_map", {})
+    if map_name == "pca" and model.latent_dim > 2 and "pca" in by_map:
+        st.caption(f"An honest limit of a flat view: decoding the middle of each class's cloud here "
+                   f"gives a digit of that class for {by_map['pca']} of {model.metrics['class_middles_total']} "
+                   f"classes (t-SNE map: {by_map.get('tsne', '?')}). Classes that are apart along the "
+                   f"{model.latent_dim - 2} hidden directions overlap in this picture, and their middles "
+                   "decode to a blend.")
+
+
+# --------------------------------------------------------------------------------------------
+# Sidebar
+
+
+def model_sidebar_ui(catalog, model: Model, view) -> None:
+    names = catalog.names()
+    st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
+                         help="Every bundle in pretrained/ and in --models-dir folders.")
+    info = data.dataset_info(model.dataset)
+    kind = model.kind_info
+    st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
+                        f"{', '.join(model.class_names[c] for c in model.classes)}; each image "
+                        f"becomes **{model.latent_dim} numbers**.")
+    st.sidebar.caption(kind.note)
+    maps = projection.available(model.latent_dim)
+    st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
+                     format_func=lambda m: projection.kind(m).label,
+                     help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
+    metrics_table(model)
+
+
+def metrics_table(model: Model) -> None:
+    m = model.metrics
+    rows = [("test images", f"{m['n_test']:,}")] if "n_test" in m else []
+    if "test_mse" in m:
+        rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
+    if "test_neg_elbo" in m:
+        rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
+    for method, count in m.get("class_middles_by_map", {}).items():
+        if method in projection.MAPS:
+            rows.append((f"class middles recognised, {projection.kind(method).label}",
+                         f"{count}/{m['class_middles_total']}"))
+    if rows:
+        st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
+                            + "\n".join(f"| {a} | {b} |" for a, b in rows))
+        st.sidebar.caption("Lower is better for the errors. A class middle is recognised when the "
+                           "image decoded at the middle of that class's cluster is classified as "
+                           "that class by its nearest training images.")
+
+
+def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
+    """The test images, or a sidebar message saying what happened and the one thing to do."""
+    originals, error = resources.test_images(model.dataset, data_dir)
+    failed = st.session_state.pop("download_error", None)
+    if failed is not None:
+        st.sidebar.error(f"The download did not work. {first_line(failed)}")
+        with st.sidebar.expander("Details"):
+            st.code(str(failed), language=None, wrap_lines=True)
+    if error is None:
+        return originals
+    if isinstance(error, data.DataMissing):
+        st.sidebar.warning(f"The {model.dataset} test images are not on this computer, so originals "
+                           "are not shown; everything else works from the model's stored codes.")
+    else:
+        st.sidebar.warning(f"The {model.dataset} files were found but cannot be read, so originals are "
+                           f"not shown. {first_line(error)}")
+    with st.sidebar.expander("How to add the dataset"):
+        st.code(str(error), language=None, wrap_lines=True)
+        st.button(f"Download {model.dataset} now (about 11 MB)", on_click=resources.download_dataset,
+                  args=(model.dataset,))
+    return None
+
+
+def first_line(error: Exception) -> str:
+    return str(error).split("\n")[0]
+
+
+def share_ui(view) -> None:
+    with st.sidebar.expander("Share this view"):
+        st.caption("The address bar always holds this view; this link opens it anywhere: the model, "
+                   "the map, the clicked spot, A, B, the path and the slider.")
+        base = (st.context.url or "").split("?")[0]
+        st.code(f"{base}?{urllib.parse.urlencode(view.to_query(), safe=',')}", language=None, wrap_lines=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Callbacks: widgets change the state; the state is what the page shows
+
+
+def on_model(catalog) -> None:
+    name = st.session_state[W_MODEL]
+    try:
+        maps = catalog.maps(name)
+    except ModelUnavailable as e:
+        st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
+        return
+    session.set_view(ViewState(model=name, map=maps[0]))
+
+
+def on_map() -> None:
+    """Spots belong to a map: the clicked spot and spot ends are dropped, test images kept."""
+    view = st.session_state[session.VIEW]
+    keep = {end: getattr(view, end) if isinstance(getattr(view, end), int) else None for end in ("a", "b")}
+    session.update(map=st.session_state[W_MAP], spot=None, **keep)
+
+
+def on_end(end: str, model: Model) -> None:
+    c, n = st.session_state[W_CLASS[end]], int(st.session_state[W_EXAMPLE[end]] or 0)
+    rows = np.flatnonzero(model.latents.labels == c)
+    session.update(**{end: int(model.latents.index[rows[n % len(rows)]])})
+
+
+def use_as(end: str, model: Model, pick: Pick) -> None:
+    session.update(**{end: endpoint_of(model, pick)})
+
+
+def sync_widgets(v: View, model: Model) -> None:
+    """Widgets show the state (set before they are drawn in this run)."""
+    ss = st.session_state
+    ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
+    for end, pick in (("a", v.a), ("b", v.b)):
+        if pick.row is not None:
+            c = int(model.latents.labels[pick.row])
+            ss[W_CLASS[end]] = c
+            ss[W_EXAMPLE[end]] = int(np.searchsorted(np.flatnonzero(model.latents.labels == c), pick.row))
+        else:
+            ss.setdefault(W_CLASS[end], model.classes[0])
+            ss.setdefault(W_EXAMPLE[end], 0)
+
+
+# --------------------------------------------------------------------------------------------
+# The map and the click
+
+
+def open_map(model: Model, method: str) -> projection.LatentMap:
+    """The model's map; a stored kind missing from the bundle is computed once, with a progress bar."""
+    if model.has_map(method):
+        return model.map(method)
+    bar = st.progress(0.0, text=f"Computing the {projection.kind(method).title} of "
+                                f"{len(model.latents.codes):,} test codes, once (about a minute); it is "
+                                "cached afterwards.")
+    mp = model.map(method, progress=lambda f: bar.progress(f))
+    bar.empty()
+    return mp
+
+
+def map_ui(model: Model, mp: projection.LatentMap, v: View) -> None:
+    lat = model.latents
+    key = session.chart_key(v.state)
+    fig = figures.latent_map(
+        mp, lat.labels, lat.index, model.class_names,
+        click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,
+        endpoints={"A": v.a.xy, "B": v.b.xy},
+        ringed=mp.xy[v.spot.estimate[0]] if v.spot is not None and v.spot.estimate is not None else None)
+    st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
+                    config={"displaylogo": False, "scrollZoom": True})
+    if not mp.exact:
+        st.caption("On this map a clicked spot's code is an estimate, from the test points around it, "
+                   "and the walk from A to B is drawn where its codes' nearest test codes lie.")
+    st.download_button("Map coordinates as CSV", icon=":material/download:", data=lambda: images.map_csv(mp.xy, lat.labels, lat.index, model.class_names),
+                       file_name=f"{model.name}-{mp.name}.csv", mime="text/csv", on_click="ignore",
+                       help="One row per test image: its index in the test set, its class, x and y on this map.")
+
+
+def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
+    st.subheader("Decoded at your click")
+    pick = v.spot
+    if pick is None:
+        st.info("Click anywhere on the map, on a dot or on empty space. The decoder turns that spot's "
+                "code into an image, here.")
+        return
+    decoded = model.decode(pick.code[None])[0]
+    where = format_point(v.state.spot)  # the spot as the URL has it
+    if pick.row is None:
+        code = "" if mp.name == "direct" else f" Its code: {format_code(pick.code)}."
+        st.caption(f"The decoder's image for {pick.describe(model)}.{code}")
+        pictures.show(decoded, "decoded", 224, spot=where)
+    else:
+        lat = model.latents
+        st.caption(f"{pick.describe(model)[0].upper()}{pick.describe(model)[1:]}: what the encoder made "
+                   f"of it ({format_code(pick.code)}) and what the decoder rebuilt from that.")
+        original = (originals[lat.index[pick.row]], "original", 180, {}) if originals is not None else None
+        pictures.show_row([*([original] if original else []), (decoded, "reconstruction", 180, {"spot": where})])
+        if originals is None:
+            st.warning("The original is not shown: the test images are not available.")
+        st.caption(f"Reconstruction error of this image: {lat.recon_error[pick.row]:.4f} per pixel. "
+                   "What the code kept, and what it lost.")
+    a, b = st.columns(2)
+    a.button("Use as start A", on_click=use_as, args=("a", model, pick), width="stretch")
+    b.button("Use as end B", on_click=use_as, args=("b", model, pick), width="stretch")
+    if pick.estimate is not None:
+        neighbours_ui(model, *pick.estimate, originals)
+
+
+def format_code(z: np.ndarray) -> str:
+    return "(" + ", ".join(f"{x:.2f}" for x in z[:4]) + (", ..." if len(z) > 4 else "") + ")"
+
+
+def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals: np.ndarray | None) -> None:
+    """For an estimated map: the test images whose codes were averaged for a clicked spot."""
+    pics = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
+    with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
+                     "test images on the map", expanded=False):
+        pictures.show(images.labelled_strip(pics, [f"{w:.2f}" for w in weights], scale=2),
+                      "nearest first, with the weight of each", 2 * 32 * len(rows))
+        st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
+                   "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
+
+
+# --------------------------------------------------------------------------------------------
+# The walk
+
+
+def endpoint_ui(model: Model, end: str, pick: Pick, column) -> None:
+    """Shows what the end is, and picks a test image for it by class and example."""
+    labels = model.latents.labels
+    with column:
+        st.markdown(f"**{end.upper()}**: {pick.describe(model)}")
+        c1, c2 = st.columns(2)
+        c1.selectbox("class", model.classes, format_func=lambda c: model.class_names[c], key=W_CLASS[end],
+                     on_change=on_end, args=(end, model))
+        c2.number_input("example", min_value=0, max_value=int(np.bincount(labels).max()) - 1, step=1,
+                        key=W_EXAMPLE[end], on_change=on_end, args=(end, model),
+                        help="Which test image of that class (0 is the first).")
+
+
+def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
+    st.subheader("Walk from A to B")
+    st.caption("The two codes are mixed step by step and every mixture is decoded: a smooth walk means "
+               "the model has learned a continuous space, jumps and smudges show gaps. Pick the ends "
+               "below or with the buttons under a click; the dotted line on the map is the path.")
+    ca, cb, cm = st.columns([2, 2, 1])
+    endpoint_ui(model, "a", v.a, ca)
+    endpoint_ui(model, "b", v.b, cb)
+    cm.radio("Path", list(generate.INTERPOLATIONS), key=W_PATH, on_change=lambda: session.update(path=st.session_state[W_PATH]),
+             help=" ".join(PATH_HELP.values()))
+    st.slider("Position between A (0) and B (1)", 0.0, 1.0, step=0.01, key=W_T,
+              on_change=lambda: session.update(t=float(st.session_state[W_T])))
+    w = v.walk
+    left, right = st.columns([1, 4], gap="medium")
+    with left:
+        pictures.show(w.at_image, f"decoded at {w.at_t:.2f}", 168, frame=f"{w.at_t:g}")
+    tiles, labels, highlight = list(w.frames), images.walk_labels(w.t), w.frame_at
+    if originals is not None:  # the ends as they really are, beside the decoder's version of them
+        for side, pick in (("A", v.a), ("B", v.b)):
+            if pick.row is not None:
+                original = originals[model.latents.index[pick.row]]
+                if side == "A":
+                    tiles, labels, highlight = [original, *tiles], [f"{side} original", *labels], highlight + 1
+                else:
+                    tiles, labels = [*tiles, original], [*labels, f"{side} original"]
+    with right:
+        strip = images.labelled_strip(tiles, labels, scale=3, highlight=highlight)
+        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}); the red frame is "
+                             "nearest the slider", strip.shape[1])
+        base = f"{model.name}-walk-{w.method}"
+        d1, d2 = st.columns(2)
+        d1.download_button("Walk as animated GIF", lambda: images.walk_gif(w.frames, w.t),
+                           file_name=f"{base}.gif", mime="image/gif", on_click="ignore", icon=":material/download:")
+        d2.download_button("Steps as PNG strip", lambda: images.walk_png(w.frames, w.t),
+                           file_name=f"{base}.png", mime="image/png", on_click="ignore", icon=":material/download:")
