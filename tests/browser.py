@@ -76,12 +76,13 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
 
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1000):
+    """A fresh browser (no cookies, no session) and a page in it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            yield browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
         finally:
             browser.close()
 
@@ -91,11 +92,28 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
 
 
-def open_app(page, url: str) -> None:
-    page.goto(url)
+def open_app(page, url: str, query: str = "") -> None:
+    page.goto(url + ("/?" + query if query else ""))
     wait_idle(page)
     page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
     time.sleep(0.5)  # let Plotly finish its first draw
+
+
+def data_to_page(page, x: float, y: float) -> tuple[float, float]:
+    """The page pixel where the data point (x, y) is drawn, computed by Plotly itself."""
+    return tuple(page.evaluate("""([x, y]) => {
+        const gd = document.querySelector('.js-plotly-plot');
+        const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [r.left + xa._offset + xa.d2p(x), r.top + ya._offset + ya.d2p(y)];
+    }""", [float(x), float(y)]))
+
+
+def click_at(page, x: float, y: float) -> None:
+    """Click the page pixel (x, y), moving there first (see click_plot)."""
+    page.mouse.move(x, y, steps=5)
+    time.sleep(0.15)
+    page.mouse.down()
+    page.mouse.up()
 
 
 def plot_to_data(page, px: float, py: float) -> tuple[float, float]:
@@ -112,10 +130,7 @@ def click_plot(page, fx: float, fy: float) -> tuple[float, float]:
     Moving first and pausing lets Plotly settle its hover point (a bare click can hit a stale one)."""
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-    page.mouse.move(x, y, steps=5)
-    time.sleep(0.15)
-    page.mouse.down()
-    page.mouse.up()
+    click_at(page, x, y)
     return x, y
 
 
