@@ -28,7 +28,7 @@ def app_first_run(name: str) -> float:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["model_name"] = name
+    at.query_params["model"] = name  # as a shared link opens it
     start = time.perf_counter()
     at.run()
     if at.exception:
