@@ -55,13 +55,16 @@ def render() -> None:
                "Hover a dot to see which test image it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
     col_map, col_click = st.columns([5, 3], gap="large")
-    with col_map:
-        map_ui(model, mp, v)
+    map_slot = col_map.container()
     with col_click:
         click_ui(model, mp, v, originals)
     st.divider()
     walk_ui(model, mp, v, originals)
     share_ui(view)
+    # The map goes out last: its figure is the largest message and the slowest for a browser to
+    # redraw, so the decoded image and the walk are on screen before it (bench/click_latency.py).
+    with map_slot:
+        map_ui(model, mp, v)
 
 
 # --------------------------------------------------------------------------------------------
