@@ -48,7 +48,7 @@ def tile(image, label: str = "", scale: int = 3, highlight: bool = False, border
     """One digit enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
     pic = Image.fromarray(to_picture(image, scale)).convert("RGB")
     size = pic.width + 2 * border
-    label_height = label_height if label_height is not None else (max(12, 4 * scale + 2) if label else 0)
+    label_height = label_height if label_height is not None else (max(15, 4 * scale + 2) if label else 0)
     out = Image.new("RGB", (size, size + label_height), BACKGROUND)
     ImageDraw.Draw(out).rectangle([0, 0, size - 1, size - 1], fill=HIGHLIGHT if highlight else GAP_COLOUR)
     out.paste(pic, (border, border))

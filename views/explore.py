@@ -331,15 +331,15 @@ def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarr
             if pick.row is not None:
                 original = originals[model.latents.index[pick.row]]
                 if side == "A":
-                    tiles, labels, highlight = [original, *tiles], [f"{side} original", *labels], highlight + 1
+                    tiles, labels, highlight = [original, *tiles], ["original", *labels], highlight + 1
                 else:
-                    tiles, labels = [*tiles, original], [*labels, f"{side} original"]
+                    tiles, labels = [*tiles, original], [*labels, "original"]
     with right:
-        strip = images.labelled_strip(tiles, labels, scale=3, highlight=highlight)
-        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}); the red frame is "
-                             "nearest the slider", strip.shape[1])
+        strip = images.labelled_strip(tiles, labels, scale=2, highlight=highlight)
+        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}), between the "
+                             "original images of A and B; the red frame is nearest the slider", strip.shape[1])
         base = f"{model.name}-walk-{w.method}"
-        d1, d2 = st.columns(2)
+        d1, d2, _ = st.columns([1, 1, 1])
         d1.download_button("Walk as animated GIF", lambda: images.walk_gif(w.frames, w.t),
                            file_name=f"{base}.gif", mime="image/gif", on_click="ignore", icon=":material/download:")
         d2.download_button("Steps as PNG strip", lambda: images.walk_png(w.frames, w.t),
