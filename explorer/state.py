@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping, Protocol, Sequence, Union
+from typing import Mapping, NamedTuple, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -109,12 +109,17 @@ def open_first(catalog: Catalog, preferred: str) -> tuple[str | None, list[str]]
     return None, failed
 
 
-def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> tuple[ViewState | None, list[str]]:
-    """The state a URL's parameters describe, and one sentence for each part that was ignored.
+class Parsed(NamedTuple):
+    state: ViewState | None  # None only when no model at all can be opened
+    ignored: list[str]  # one sentence per part of the URL that was set back to its default
+    failed: list[str]  # one sentence per model that was tried and could not be opened
+
+
+def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Parsed:
+    """The state a URL's parameters describe, what of it was ignored, and which models failed.
 
     ``query`` maps a parameter to its value, or to all its values where the key was repeated
-    (as ``st.query_params.get_all`` gives them). Returns (None, notes) only when no model at
-    all can be opened.
+    (as ``st.query_params.get_all`` gives them).
     """
     notes: list[str] = []
     values: dict[str, str] = {}
@@ -143,9 +148,8 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> tu
         else:
             notes.append(f"model {_quote(requested)} is not one of the models here")
     model, failed = open_first(catalog, preferred)
-    notes += failed
     if model is None:
-        return None, notes
+        return Parsed(None, notes, failed)
     maps = list(catalog.maps(model))
 
     map_name = values.get("map", maps[0])
@@ -187,7 +191,7 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> tu
             notes.append(f"t {_quote(values['t'])} is not a number from 0 to 1")
             t = DEFAULT_T
     state = ViewState(model=model, map=map_name, spot=spot, a=ends["a"], b=ends["b"], path=path, t=t)
-    return state, notes
+    return Parsed(state, notes, failed)
 
 
 def parse_point(text: str, box=None) -> tuple[Point | None, str | None]:

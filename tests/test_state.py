@@ -24,7 +24,7 @@ def test_a_full_state_round_trips(catalog):
     original = ViewState(model="mnist-vae-16", map="tsne", spot=(x, y), a=a, b=(1.5, -2.25), path="slerp", t=0.3)
     query = original.to_query()
     assert set(query) == {"model", "map", "spot", "a", "b", "path", "t"}
-    back, notes = from_query(query, catalog)
+    back, notes, _ = from_query(query, catalog)
     assert notes == []
     assert back.model == original.model and back.map == original.map and back.path == "slerp"
     assert back.a == a and back.b == (1.5, -2.25) and back.t == pytest.approx(0.3)
@@ -36,11 +36,11 @@ def test_a_full_state_round_trips(catalog):
 def test_defaults_are_left_out_and_restored(catalog):
     view = ViewState(model="mnist-ae-2d", map="pca")
     assert view.to_query() == {"model": "mnist-ae-2d", "map": "pca"}
-    assert from_query(view.to_query(), catalog) == (view, [])
+    assert from_query(view.to_query(), catalog) == (view, [], [])
 
 
 def test_an_empty_query_opens_the_default_model_on_its_default_map(catalog):
-    view, notes = from_query({}, catalog)
+    view, notes, _ = from_query({}, catalog)
     assert (view.model, view.map, view.spot, view.a, view.t, notes) == ("mnist-vae-2d", "direct", None, None, 0.5, [])
     assert from_query({"model": "mnist-vae-16"}, catalog)[0].map == "tsne"
 
@@ -91,7 +91,7 @@ BAD = [
 
 @pytest.mark.parametrize("query,field,fell_back", BAD, ids=[f"{f}={str(q)[:30]}" for q, f, _ in BAD])
 def test_a_bad_parameter_falls_back_with_one_note(catalog, query, field, fell_back):
-    view, notes = from_query(query, catalog)
+    view, notes, _ = from_query(query, catalog)
     assert fell_back(view), view
     assert len(notes) == 1 and notes[0].startswith(field), notes
     assert len(notes[0]) < 200  # a readable notice, even for a 5,000-character value
@@ -100,7 +100,7 @@ def test_a_bad_parameter_falls_back_with_one_note(catalog, query, field, fell_ba
 def test_bad_parameters_leave_the_good_ones_alone(catalog):
     m = explorer.load_model("mnist-vae-16")
     a = int(m.latents.index[10])
-    view, notes = from_query({"model": "mnist-vae-16", "map": "pca", "a": str(a), "b": "oops",
+    view, notes, _ = from_query({"model": "mnist-vae-16", "map": "pca", "a": str(a), "b": "oops",
                               "path": "slerp", "t": "NaN", "spot": "0.5,0.25", "utm_source": "mail"}, catalog)
     assert (view.model, view.map, view.a, view.b, view.path, view.t, view.spot) == \
         ("mnist-vae-16", "pca", a, None, "slerp", 0.5, (0.5, 0.25))
@@ -110,7 +110,7 @@ def test_bad_parameters_leave_the_good_ones_alone(catalog):
 def test_an_index_of_another_class_is_refused_for_a_model_of_three_digits(catalog):
     m = explorer.load_model("mnist156-ae-2d")
     outside = next(i for i in range(10_000) if i not in set(m.latents.index.tolist()))
-    view, notes = from_query({"model": m.name, "a": str(outside), "b": str(m.latents.index[0])}, catalog)
+    view, notes, _ = from_query({"model": m.name, "a": str(outside), "b": str(m.latents.index[0])}, catalog)
     assert view.a is None and view.b == int(m.latents.index[0]) and notes[0].startswith("a ")
 
 
@@ -139,13 +139,13 @@ class FakeCatalog:
 
 
 def test_a_broken_default_model_opens_the_next_that_loads_and_says_why():
-    view, notes = from_query({}, FakeCatalog({"first"}))
-    assert view.model == "second"
-    assert notes == ["the model first cannot be opened: weights.safetensors: it is not a safetensors file"]
-    view, notes = from_query({"model": "third"}, FakeCatalog({"third"}))
-    assert view.model == "first" and "third" in notes[0]
-    view, notes = from_query({}, FakeCatalog({"first", "second", "third"}))
-    assert view is None and len(notes) == 3
+    view, ignored, failed = from_query({}, FakeCatalog({"first"}))
+    assert view.model == "second" and ignored == []
+    assert failed == ["the model first cannot be opened: weights.safetensors: it is not a safetensors file"]
+    view, ignored, failed = from_query({"model": "third"}, FakeCatalog({"third"}))
+    assert view.model == "first" and "third" in failed[0] and ignored == []
+    view, ignored, failed = from_query({}, FakeCatalog({"first", "second", "third"}))
+    assert view is None and len(failed) == 3
 
 
 def test_spot_bounds_follow_the_map():

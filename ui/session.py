@@ -38,11 +38,7 @@ def current(catalog) -> ViewState | None:
     it names is known to open (else the first that does, with the reason in MODEL_ERRORS)."""
     ss = st.session_state
     if VIEW not in ss:
-        view, notes = view_state.from_query(query(), catalog)
-        failed = [n for n in notes if n.startswith("the model ")]
-        ss[LINK_NOTES] = [n for n in notes if n not in failed]
-        ss[MODEL_ERRORS] = failed
-        ss[VIEW] = view
+        ss[VIEW], ss[LINK_NOTES], ss[MODEL_ERRORS] = view_state.from_query(query(), catalog)
     view = ss[VIEW]
     if view is None:
         return None
