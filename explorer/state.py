@@ -95,11 +95,11 @@ class Catalog(Protocol):
 
 
 def open_first(catalog: Catalog, preferred: str) -> tuple[str | None, list[str]]:
-    """``preferred`` if it opens, else the first model in the catalogue's order that does.
-    Returns the name (None if none opens) and one sentence per model that failed."""
+    """``preferred`` if it opens, else the default model, else the first in the catalogue's
+    order that does. Returns the name (None if none opens) and one sentence per model that failed."""
     failed = []
     names = list(catalog.names())
-    order = [preferred] + [n for n in names if n != preferred] if preferred in names else names
+    order = list(dict.fromkeys([n for n in (preferred, catalog.default()) if n in names] + names))
     for name in order:
         try:
             catalog.maps(name)

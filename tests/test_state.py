@@ -144,6 +144,8 @@ def test_a_broken_default_model_opens_the_next_that_loads_and_says_why():
     assert failed == ["the model first cannot be opened: weights.safetensors: it is not a safetensors file"]
     view, ignored, failed = from_query({"model": "third"}, FakeCatalog({"third"}))
     assert view.model == "first" and "third" in failed[0] and ignored == []
+    view, ignored, failed = from_query({"model": "third"}, FakeCatalog({"first", "third"}))
+    assert view.model == "second" and len(failed) == 2  # the one asked for, then the default
     view, ignored, failed = from_query({}, FakeCatalog({"first", "second", "third"}))
     assert view is None and len(failed) == 3
 

@@ -80,7 +80,7 @@ def link_notes_ui() -> None:
     notes = st.session_state.get(session.LINK_NOTES, [])
     if notes:
         st.warning("Part of the link was ignored, so those settings are at their defaults: "
-                   + "; ".join(notes) + ".", icon="🔗")
+                   + "; ".join(notes) + ".", icon=":material/link_off:")
 
 
 def pca_limit_ui(model: Model, map_name: str) -> None:
@@ -150,9 +150,11 @@ def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
         st.sidebar.warning(f"The {model.dataset} files were found but cannot be read, so originals are "
                            f"not shown. {first_line(error)}")
     with st.sidebar.expander("How to add the dataset"):
-        st.code(str(error), language=None, wrap_lines=True)
-        st.button(f"Download {model.dataset} now (about 11 MB)", on_click=resources.download_dataset,
+        st.markdown(f"Put its four IDX files in a folder `DIR/{model.dataset}/` and start the app with "
+                    f"`{data.ENV_VAR}=DIR`, or download it now:")
+        st.button(f"Download {model.dataset} (about 11 MB)", on_click=resources.download_dataset,
                   args=(model.dataset,))
+        st.caption("Looked in: " + ", ".join(f"`{d}`" for d in data.candidate_dirs(model.dataset, data_dir)))
     return None
 
 
