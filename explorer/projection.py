@@ -57,6 +57,7 @@ class LatentMap:
     help: ClassVar[str]  # one sentence: what this kind of map shows and what it hides
     exact: ClassVar[bool]
     stored: ClassVar[bool] = False  # slow to compute: kept in bundles and the user cache
+    coordinates_are_codes: ClassVar[bool] = False  # a point's (x, y) is its latent vector itself
 
     def __init__(self, xy: np.ndarray, axis_titles: tuple[str, str], explanation: str, extra=None):
         self.xy = np.asarray(xy, np.float32)
@@ -124,6 +125,7 @@ class LatentMap:
 @register
 class DirectMap(LatentMap):
     name, label, title, exact = "direct", "latent plane", "latent plane (z1, z2)", True
+    coordinates_are_codes = True
     help = "the 2 numbers of each code are the 2 coordinates: the whole latent space, nothing hidden"
 
     @classmethod

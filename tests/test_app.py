@@ -288,6 +288,18 @@ def test_a_missing_tsne_map_is_computed_once_and_cached(tmp_path, monkeypatch):
     assert len(calls) == 1
 
 
+def test_pictures_are_inline_so_quick_switching_cannot_break_them():
+    """The broken-image icon after quick PCA/t-SNE switching came from media files that Streamlit
+    drops when the next run ends before the browser fetched them; pictures are now inline."""
+    at = open_app("mnist-ae-16")
+    for method in ("pca", "tsne", "pca", "tsne"):
+        at.sidebar.radio(key=W_MAP).set_value(method).run()
+        click(at, 0.5, 0.5)
+        assert not at.get("imgs") and not at.image  # nothing served as a media file
+        srcs = re.findall(r'src="([^"]{0,30})', " ".join(figures(at).values()))
+        assert srcs and all(src.startswith("data:image/png;base64,") for src in srcs)
+
+
 def test_malformed_selections_are_ignored():
     at = open_app("mnist-vae-2d")
     click(at, 0.5, 0.5)

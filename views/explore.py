@@ -259,7 +259,7 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
     decoded = model.decode(pick.code[None])[0]
     where = format_point(v.state.spot)  # the spot as the URL has it
     if pick.row is None:
-        code = "" if mp.name == "direct" else f" Its code: {format_code(pick.code)}."
+        code = "" if mp.coordinates_are_codes else f" Its code: {format_code(pick.code)}."
         st.caption(f"The decoder's image for {pick.describe(model)}.{code}")
         pictures.show(decoded, "decoded", 224, spot=where)
     else:
