@@ -115,6 +115,7 @@ def test_the_same_folder_is_listed_once(tmp_path, monkeypatch):
 
 
 def test_missing_and_damaged_are_told_apart(tmp_path, monkeypatch):
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     with pytest.raises(data.DataMissing):
