@@ -100,6 +100,11 @@ class LatentMap:
         from, and their weights. None for exact maps."""
         return None
 
+    def web_form(self, add) -> dict:
+        """How a browser turns a point of this map into a latent vector (explorer/webexport.py);
+        ``add(key, array)`` stores an array and returns its key."""
+        raise NotImplementedError(f"the {self.name} map has no browser form yet")
+
     # drawing -----------------------------------------------------------------------------
     def bounds(self, margin: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of a box around all points with a margin on each side;
@@ -153,6 +158,9 @@ class DirectMap(LatentMap):
     def to_map(self, z) -> np.ndarray:
         return _as_2d(z, 2)
 
+    def web_form(self, add) -> dict:
+        return {"kind": "identity"}
+
 
 @register
 class TSNEMap(LatentMap):
@@ -198,6 +206,9 @@ class TSNEMap(LatentMap):
         w = _inverse_distance_weights(d)
         return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
 
+    def web_form(self, add) -> dict:
+        return {"kind": "neighbours", "k": self.k}  # over the test codes, which every map shares
+
 
 @register
 class PCAMap(LatentMap):
@@ -230,6 +241,9 @@ class PCAMap(LatentMap):
 
     def to_map(self, z) -> np.ndarray:
         return ((_as_2d(z, self.components_.shape[1]) - self.mean_) @ self.components_.T).astype(np.float32)
+
+    def web_form(self, add) -> dict:
+        return {"kind": "affine", "mean": add("pca.mean", self.mean_), "components": add("pca.components", self.components_)}
 
 
 def _inverse_distance_weights(d: np.ndarray) -> np.ndarray:
