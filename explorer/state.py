@@ -14,6 +14,7 @@ address bar mirrors it, and a link restores it:
 | a, b      | a test image's index in the dataset's test split, or ``x,y``: a spot | the page's default ends  |
 | path      | ``lerp`` or ``slerp``                                         | ``lerp``                 |
 | t         | a number from 0 (A) to 1 (B)                                  | 0.5                      |
+| renderer  | ``plotly`` or ``canvas`` (decoded in the browser)             | ``plotly``               |
 
 ``from_query`` never raises on what a URL holds: a value that is not valid for its field (unknown
 model, NaN, inf, a huge number, an index the model does not have, a path such as
@@ -32,9 +33,11 @@ import numpy as np
 
 from .generate import INTERPOLATIONS
 
-PARAMS = ("model", "map", "spot", "a", "b", "path", "t")  # read by tests, links and users' scripts
+PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer")  # read by tests, links and users' scripts
 DEFAULT_PATH = "lerp"
 DEFAULT_T = 0.5
+RENDERERS = ("plotly", "canvas")  # who draws the map: Plotly on the server, or our canvas in the browser
+DEFAULT_RENDERER = "plotly"
 MAX_VALUE_LENGTH = 100  # longer values are never valid: names are short, numbers shorter
 SPOT_REACH = 1.0  # a spot may lie this many view-box widths outside the map's view box
 
@@ -51,6 +54,7 @@ class ViewState:
     b: Endpoint | None = None
     path: str = DEFAULT_PATH
     t: float = DEFAULT_T
+    renderer: str = DEFAULT_RENDERER
 
     def updated(self, **changes) -> "ViewState":
         return replace(self, **changes)
@@ -68,6 +72,8 @@ class ViewState:
             q["path"] = self.path
         if self.t != DEFAULT_T:
             q["t"] = f"{self.t:.4g}"
+        if self.renderer != DEFAULT_RENDERER:
+            q["renderer"] = self.renderer
         return q
 
 
@@ -190,7 +196,12 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Pa
         if t is None or not 0.0 <= t <= 1.0:
             notes.append(f"t {_quote(values['t'])} is not a number from 0 to 1")
             t = DEFAULT_T
-    state = ViewState(model=model, map=map_name, spot=spot, a=ends["a"], b=ends["b"], path=path, t=t)
+    renderer = values.get("renderer", DEFAULT_RENDERER)
+    if renderer not in RENDERERS:
+        notes.append(f"renderer {_quote(renderer)} is not one of {', '.join(RENDERERS)}")
+        renderer = DEFAULT_RENDERER
+    state = ViewState(model=model, map=map_name, spot=spot, a=ends["a"], b=ends["b"], path=path, t=t,
+                      renderer=renderer)
     return Parsed(state, notes, failed)
 
 

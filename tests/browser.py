@@ -92,11 +92,12 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
 
 
-def open_app(page, url: str, query: str = "") -> None:
+def open_app(page, url: str, query: str = "", plotly: bool = True) -> None:
     page.goto(url + ("/?" + query if query else ""))
     wait_idle(page)
-    page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
-    time.sleep(0.5)  # let Plotly finish its first draw
+    if plotly:
+        page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
+        time.sleep(0.5)  # let Plotly finish its first draw
 
 
 def data_to_page(page, x: float, y: float) -> tuple[float, float]:

@@ -300,6 +300,25 @@ def test_pictures_are_inline_so_quick_switching_cannot_break_them():
         assert srcs and all(src.startswith("data:image/png;base64,") for src in srcs)
 
 
+def test_the_browser_map_reports_clicks_as_its_spot_state():
+    """?renderer=canvas: the component appears as an unknown element here; its state is what a
+    click in the browser sets, and the page takes it as the spot (bad values are ignored)."""
+    from ui import map_component
+
+    at = open_app(query={"model": "mnist-vae-16", "renderer": "canvas"})
+    assert view(at).renderer == "canvas" and at.sidebar.radio(key=session.W_RENDERER).value == "canvas"
+    at.session_state[map_component.KEY] = {"spot": [12.5, -3.25]}
+    at.run()
+    assert view(at).spot == (12.5, -3.25) and url(at)["spot"] == "12.5,-3.25" and url(at)["renderer"] == "canvas"
+    assert f'data-spot="12.5,-3.25"' in figures(at)["decoded"]
+    for bad in ({"spot": ["x", 1]}, {"spot": [float("nan"), 0]}, {"spot": [1]}, {"other": 1}):
+        at.session_state[map_component.KEY] = bad
+        at.run()
+        assert not at.exception and view(at).spot == (12.5, -3.25), bad
+    at.sidebar.radio(key=session.W_RENDERER).set_value("plotly").run()
+    assert view(at).renderer == "plotly" and "renderer" not in url(at) and at.get("plotly_chart")
+
+
 def test_malformed_selections_are_ignored():
     at = open_app("mnist-vae-2d")
     click(at, 0.5, 0.5)

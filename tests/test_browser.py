@@ -39,7 +39,8 @@ def caption_match(page, pattern, previous=None, timeout: float = 20.0):
 
 
 def query_of(page) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+    """The address bar's parameters, read from location itself (Playwright's page.url can lag)."""
+    return dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
 
 
 @pytest.mark.parametrize("model", ["mnist-vae-2d", "mnist-vae-16"])  # the latent plane; a t-SNE map

@@ -19,7 +19,7 @@ MODEL_ERRORS = "model_errors"  # models that failed to open, shown until the nex
 SEEN_SELECTION = "seen_selection"  # (chart key, selection) last turned into a spot
 
 # widget keys: the widgets show the state; their callbacks change it
-W_MODEL, W_MAP, W_PATH, W_T = "w_model", "w_map", "w_path", "w_t"
+W_MODEL, W_MAP, W_PATH, W_T, W_RENDERER = "w_model", "w_map", "w_path", "w_t", "w_renderer"
 W_CLASS = {"a": "w_a_class", "b": "w_b_class"}
 W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
 
@@ -57,17 +57,18 @@ def sync_url(view: ViewState) -> None:
         st.query_params.from_dict(wanted)
 
 
-def take_click(view: ViewState, to_spot) -> ViewState:
-    """The state after the map chart's newest selection, if it is one not yet taken:
-    ``to_spot(selection)`` gives the clicked point or None. The chart's selection stays in the
-    session after a click, so each one is taken once (by comparing with the last seen)."""
-    key = chart_key(view)
-    selection = st.session_state.get(key)
-    if not selection or st.session_state.get(SEEN_SELECTION) == (key, selection):
+def take_click(view: ViewState, key: str, to_spot) -> ViewState:
+    """The state after the newest click reported under ``key`` (the Plotly chart's selection,
+    or the browser map's state), if it is one not yet taken; ``to_spot(value)`` gives the
+    clicked point or None. A widget's value stays in the session after a click, so each is
+    taken once, by comparing with the last one seen; reading it in the run (not in a callback)
+    lets AppTest drive it too."""
+    value = st.session_state.get(key)
+    if not value or st.session_state.get(SEEN_SELECTION) == (key, value):
         return view
-    st.session_state[SEEN_SELECTION] = (key, selection)
-    xy = to_spot(selection)
-    if xy is None:
+    st.session_state[SEEN_SELECTION] = (key, value)
+    xy = to_spot(value)
+    if xy is None or xy == view.spot:
         return view
     set_view(view.updated(spot=xy))
     return st.session_state[VIEW]

@@ -16,8 +16,11 @@ from explorer import data, figures, generate, images, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
-from ui import pictures, resources, session
-from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_T
+from explorer.state import RENDERERS
+from ui import map_component, pictures, resources, session
+from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
+
+RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server)"}
 
 PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
              "slerp": "slerp: along the sphere, keeping the length of the code typical, which matters "
@@ -41,7 +44,11 @@ def render() -> None:
         return
     model = catalog.model(view.model)
     mp = open_map(model, view.map)
-    view = session.take_click(view, lambda selection: figures.clicked_point(selection, mp, model.latents.labels))
+    if view.renderer == "canvas":
+        view = session.take_click(view, map_component.KEY, map_component.clicked_point)
+    else:
+        view = session.take_click(view, session.chart_key(view),
+                                  lambda selection: figures.clicked_point(selection, mp, model.latents.labels))
     session.sync_url(view)
     v = resolve(view, model, mp)
     sync_widgets(v, model)
@@ -111,6 +118,10 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
                      format_func=lambda m: projection.kind(m).label,
                      help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
+    st.sidebar.radio("Map drawn by", RENDERERS, key=W_RENDERER, format_func=RENDERER_NAMES.get,
+                     on_change=lambda: session.update(renderer=st.session_state[W_RENDERER]),
+                     help="In the browser: the map decodes the spot under the pointer as you move, "
+                          "without asking the server. Plotly: the classic chart; decodes on click.")
     metrics_table(model)
 
 
@@ -205,6 +216,7 @@ def sync_widgets(v: View, model: Model) -> None:
     """Widgets show the state (set before they are drawn in this run)."""
     ss = st.session_state
     ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
+    ss[W_RENDERER] = v.state.renderer
     for end, pick in (("a", v.a), ("b", v.b)):
         if pick.row is not None:
             c = int(model.latents.labels[pick.row])
@@ -233,14 +245,20 @@ def open_map(model: Model, method: str) -> projection.LatentMap:
 
 def map_ui(model: Model, mp: projection.LatentMap, v: View) -> None:
     lat = model.latents
-    key = session.chart_key(v.state)
-    fig = figures.latent_map(
-        mp, lat.labels, lat.index, model.class_names,
-        click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,
-        endpoints={"A": v.a.xy, "B": v.b.xy},
-        ringed=mp.xy[v.spot.estimate[0]] if v.spot is not None and v.spot.estimate is not None else None)
-    st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
-                    config={"displaylogo": False, "scrollZoom": True})
+    if v.state.renderer == "canvas":
+        st.caption("Move the pointer over the map: the image under it is decoded right here in your "
+                   "browser. Click to keep a spot; scroll to zoom, drag to pan.")
+        maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
+        map_component.latent_map(model, mp, v, maps)
+    else:
+        key = session.chart_key(v.state)
+        fig = figures.latent_map(
+            mp, lat.labels, lat.index, model.class_names,
+            click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,
+            endpoints={"A": v.a.xy, "B": v.b.xy},
+            ringed=mp.xy[v.spot.estimate[0]] if v.spot is not None and v.spot.estimate is not None else None)
+        st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
+                        config={"displaylogo": False, "scrollZoom": True})
     if not mp.exact:
         st.caption("On this map a clicked spot's code is an estimate, from the test points around it, "
                    "and the walk from A to B is drawn where its codes' nearest test codes lie.")

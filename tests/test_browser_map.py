@@ -1,0 +1,110 @@
+"""The browser-drawn latent map (?renderer=canvas) in headless Chromium: hovering decodes under
+the pointer and sends nothing to the server; a click shows its image at once and the server's
+state and the address bar follow."""
+
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+
+import explorer
+
+from . import browser
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+# a model and map of each kind: the latent plane, t-SNE of an MLP VAE, PCA of a conv VAE
+CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "pca")]
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+        yield url
+
+
+def attr(page, selector, name):
+    """An attribute of the first match; Playwright's locators see into the component's shadow root."""
+    found = page.locator(selector)
+    return found.first.get_attribute(name) if found.count() else None
+
+
+def open_map(page, url, model, map_name):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(time.perf_counter())))
+    browser.open_app(page, url, f"model={model}&map={map_name}&renderer=canvas", plotly=False)
+    surface = page.locator("[data-latent-map]")
+    surface.wait_for(timeout=30_000)
+    box = surface.bounding_box()
+    # the model's files are in once the first hover draws a preview
+    deadline = time.time() + 30
+    while attr(page, "[data-preview]", "data-preview") is None and time.time() < deadline:
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+        time.sleep(0.2)
+    assert attr(page, "[data-preview]", "data-preview") is not None, "the map never decoded under the pointer"
+    return box, sent
+
+
+@pytest.mark.parametrize("model,map_name", CASES)
+def test_hover_decodes_in_the_browser_and_a_click_commits_the_spot(app_url, model, map_name):
+    m = explorer.load_model(model)
+    with browser.chromium_page() as page:
+        box, sent = open_map(page, app_url, model, map_name)
+        browser.wait_idle(page)
+        time.sleep(0.5)
+        before = len(sent)
+        previews = set()
+        for i in range(12):  # a sweep across the map
+            page.mouse.move(box["x"] + box["width"] * (0.15 + 0.06 * i), box["y"] + box["height"] * (0.2 + 0.05 * i))
+            time.sleep(0.05)
+            previews.add(attr(page, "[data-preview]", "data-preview"))
+        assert len(previews) >= 10  # the preview followed the pointer
+        assert len(sent) == before, "hovering sent messages to the server"
+        # the preview names the map point under the pointer
+        x, y = (float(v) for v in attr(page, "[data-preview]", "data-preview").split(","))
+        lo, hi = m.map(map_name).view_box()
+        assert lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1]
+
+        # click: the image is there at once (measured in the page), then the server follows
+        took = page.evaluate("""() => new Promise((resolve) => {
+            const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+                e.shadowRoot.querySelector('[data-latent-map]'));
+            const root = host ? host.shadowRoot : document;
+            const surface = root.querySelector('[data-latent-map]'), spot = root.querySelector('.lm-spot');
+            const before = spot.dataset.spot;
+            const r = surface.getBoundingClientRect();
+            const at = {clientX: r.left + r.width * 0.62, clientY: r.top + r.height * 0.37, pointerId: 1, bubbles: true};
+            const start = performance.now();
+            surface.dispatchEvent(new PointerEvent('pointerdown', at));
+            surface.dispatchEvent(new PointerEvent('pointerup', at));
+            resolve([performance.now() - start, spot.dataset.spot !== before]);
+        })""")
+        assert took[1], "the clicked spot's image did not appear"
+        assert took[0] < 100, f"the click took {took[0]:.0f} ms to show its image"
+        spot = page.evaluate("""() => {
+            const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+                e.shadowRoot.querySelector('[data-spot]'));
+            return (host ? host.shadowRoot : document).querySelector('canvas[data-spot]').dataset.spot;
+        }""")
+        deadline = time.time() + 20
+        while time.time() < deadline:  # location itself: Playwright's page.url can lag behind it
+            query = dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+            if query.get("spot") == spot:
+                break
+            time.sleep(0.1)
+        assert query.get("spot") == spot and query["renderer"] == "canvas"
+        browser.wait_idle(page)
+        server_images = page.locator("img[data-spot]")
+        assert server_images.first.get_attribute("data-spot") == spot
+        assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_the_plotly_renderer_stays_one_click_away(app_url):
+    with browser.chromium_page() as page:
+        open_map(page, app_url, "mnist-vae-2d", "direct")
+        page.get_by_test_id("stSidebar").get_by_text("Plotly (server)").click()
+        page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
+        time.sleep(1)
+        assert "renderer" not in page.evaluate("() => location.search")  # the default: left out of the link
+        assert page.locator("[data-latent-map]").count() == 0

@@ -1,0 +1,342 @@
+// The latent map in the browser (a Streamlit components.v2 component). It draws every test code
+// on a canvas, decodes the point under the pointer with LatentDecoder (decoder.js, inlined
+// before this file) at display rate without a word to the server, and on a click shows the
+// decoded spot at once and tells the server (setStateValue "spot"). Test hooks: the drawing
+// surface carries data-latent-map, the hover preview data-preview="x,y", the clicked image
+// data-spot="x,y".
+
+const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
+const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
+const PICK_PX = 4; // a pointer this close to a test point shows that test image
+
+function loadModel(url) {
+  if (!models.has(url)) models.set(url, LatentDecoder.load(url));
+  return models.get(url);
+}
+
+function fmt(v) {
+  return Number(v.toPrecision(7)).toString();
+}
+
+function drawDigit(canvas, pixels) {
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function build(root) {
+  root.innerHTML = `
+    <div class="lm-wrap">
+      <div class="lm-left">
+        <div class="lm-stage">
+          <canvas class="lm-points"></canvas>
+          <canvas class="lm-overlay" data-latent-map tabindex="0"></canvas>
+          <canvas class="lm-float" width="28" height="28"></canvas>
+          <div class="lm-status">Loading the model into the browser...</div>
+        </div>
+        <div class="lm-legend"></div>
+      </div>
+      <div class="lm-panel">
+        <figure><canvas class="lm-preview" width="28" height="28"></canvas>
+          <figcaption class="lm-preview-caption">Move the pointer over the map</figcaption></figure>
+        <figure><canvas class="lm-spot" width="28" height="28"></canvas>
+          <figcaption class="lm-spot-caption">Click to keep a spot</figcaption></figure>
+        <button class="lm-reset" type="button">Reset zoom</button>
+      </div>
+    </div>`;
+  return {
+    wrap: root.querySelector(".lm-wrap"),
+    stage: root.querySelector(".lm-stage"),
+    points: root.querySelector(".lm-points"),
+    overlay: root.querySelector(".lm-overlay"),
+    float: root.querySelector(".lm-float"),
+    status: root.querySelector(".lm-status"),
+    preview: root.querySelector(".lm-preview"),
+    previewCaption: root.querySelector(".lm-preview-caption"),
+    spot: root.querySelector(".lm-spot"),
+    spotCaption: root.querySelector(".lm-spot-caption"),
+    reset: root.querySelector(".lm-reset"),
+    legend: root.querySelector(".lm-legend"),
+  };
+}
+
+export default function (component) {
+  const { parentElement, data, key, setStateValue } = component;
+  let ui = parentElement.__latentMap;
+  if (!ui) {
+    const root = document.createElement("div");
+    parentElement.appendChild(root);
+    ui = parentElement.__latentMap = { el: build(root), state: {} };
+  }
+  const el = ui.el;
+  const s = ui.state; // what the handlers below read; replaced on every rerun's data
+  Object.assign(s, { data, key, setStateValue, committed: null });
+
+  const saved = views.get(key);
+  if (!saved || saved.model !== data.model || saved.map !== data.map) {
+    views.set(key, { model: data.model, map: data.map, lo: data.box[0].slice(), hi: data.box[1].slice() });
+  }
+  s.view = views.get(key);
+
+  // as large as data.size allows while the side panel still fits beside the map
+  const host = parentElement.host || parentElement;
+  const room = (host.clientWidth || data.size + 160) - 160;
+  const size = Math.max(240, Math.min(data.size, room));
+  el.legend.innerHTML = data.classes.map((c) =>
+    `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("");
+  el.stage.style.width = el.stage.style.height = size + "px";
+  const dpr = window.devicePixelRatio || 1;
+  for (const c of [el.points, el.overlay]) {
+    c.width = Math.round(size * dpr);
+    c.height = Math.round(size * dpr);
+    c.style.width = c.style.height = size + "px";
+  }
+  s.size = size;
+  s.dpr = dpr;
+
+  const toPx = (x, y) => {
+    const v = s.view;
+    return [((x - v.lo[0]) / (v.hi[0] - v.lo[0])) * s.size, (1 - (y - v.lo[1]) / (v.hi[1] - v.lo[1])) * s.size];
+  };
+  const toData = (px, py) => {
+    const v = s.view;
+    return [v.lo[0] + (px / s.size) * (v.hi[0] - v.lo[0]), v.lo[1] + (1 - py / s.size) * (v.hi[1] - v.lo[1])];
+  };
+  s.toPx = toPx;
+  s.toData = toData;
+
+  loadModel(data.url).then((model) => {
+    if (s.data !== data) return; // a newer rerun took over
+    s.model = model;
+    s.xy = model.maps[data.map].xy;
+    s.labels = model.array(model.manifest.labels);
+    el.status.style.display = "none";
+    drawPoints(s, el);
+    drawOverlay(s, el);
+    if (data.spot) showSpot(s, el, data.spot[0], data.spot[1]);
+  }).catch((err) => {
+    el.status.textContent = "The map could not load the model in this browser: " + err;
+  });
+
+  if (!ui.listening) {
+    ui.listening = true;
+    attach(ui, el);
+  }
+  return undefined;
+}
+
+function drawPoints(s, el) {
+  const ctx = el.points.getContext("2d");
+  ctx.setTransform(s.dpr, 0, 0, s.dpr, 0, 0);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, s.size, s.size);
+  const colours = s.data.colours, n = s.xy.length / 2;
+  const r = n > 50000 ? 1 : 1.6;
+  for (let i = 0; i < n; i++) {
+    const [px, py] = s.toPx(s.xy[2 * i], s.xy[2 * i + 1]);
+    if (px < -2 || py < -2 || px > s.size + 2 || py > s.size + 2) continue;
+    ctx.fillStyle = colours[s.labels[i]] || "#888";
+    ctx.globalAlpha = 0.75;
+    ctx.fillRect(px - r, py - r, 2 * r, 2 * r);
+  }
+  ctx.globalAlpha = 1;
+}
+
+function drawOverlay(s, el, hover) {
+  const ctx = el.overlay.getContext("2d");
+  ctx.setTransform(s.dpr, 0, 0, s.dpr, 0, 0);
+  ctx.clearRect(0, 0, s.size, s.size);
+  const d = s.data;
+  if (d.path && d.path.length > 1) {
+    ctx.setLineDash([2, 4]);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = "#222";
+    ctx.beginPath();
+    d.path.forEach(([x, y], i) => (i ? ctx.lineTo(...s.toPx(x, y)) : ctx.moveTo(...s.toPx(x, y))));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  for (const [label, p] of [["A", d.a], ["B", d.b]]) {
+    if (!p) continue;
+    const [px, py] = s.toPx(p[0], p[1]);
+    ctx.fillStyle = "#fff";
+    ctx.strokeStyle = "#222";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.arc(px, py, 6, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+    ctx.fillStyle = "#222";
+    ctx.font = "bold 13px sans-serif";
+    ctx.fillText(label, px - 4, py - 10);
+  }
+  if (d.at) {
+    const [px, py] = s.toPx(d.at[0], d.at[1]);
+    ctx.fillStyle = "#222";
+    ctx.beginPath();
+    ctx.moveTo(px, py - 7); ctx.lineTo(px + 7, py); ctx.lineTo(px, py + 7); ctx.lineTo(px - 7, py);
+    ctx.fill();
+  }
+  const spot = s.committed || d.spot;
+  if (spot) {
+    const [px, py] = s.toPx(spot[0], spot[1]);
+    ctx.strokeStyle = "#D00";
+    ctx.lineWidth = 3;
+    ctx.beginPath();
+    ctx.moveTo(px - 7, py - 7); ctx.lineTo(px + 7, py + 7);
+    ctx.moveTo(px + 7, py - 7); ctx.lineTo(px - 7, py + 7);
+    ctx.stroke();
+  }
+  if (hover && hover.row !== null) {
+    const [px, py] = s.toPx(s.xy[2 * hover.row], s.xy[2 * hover.row + 1]);
+    ctx.strokeStyle = "#222";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.arc(px, py, 5, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+}
+
+// the test point within PICK_PX of the pointer, nearest first; null if none
+function pickRow(s, px, py) {
+  const n = s.xy.length / 2;
+  const [x0, y0] = s.toData(px - PICK_PX, py + PICK_PX), [x1, y1] = s.toData(px + PICK_PX, py - PICK_PX);
+  let best = null, bestD = Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = s.xy[2 * i], y = s.xy[2 * i + 1];
+    if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+    const [qx, qy] = s.toPx(x, y);
+    const dd = (qx - px) ** 2 + (qy - py) ** 2;
+    if (dd <= PICK_PX * PICK_PX && dd < bestD) { bestD = dd; best = i; }
+  }
+  return best;
+}
+
+// what the pointer at (px, py) shows: a test image, or the decoded spot
+function under(s, px, py) {
+  const row = pickRow(s, px, py);
+  if (row !== null) {
+    const x = s.xy[2 * row], y = s.xy[2 * row + 1];
+    const code = s.model.codes.subarray(row * s.model.latentDim, (row + 1) * s.model.latentDim);
+    return { row, x, y, image: s.model.decode(code) };
+  }
+  const [x, y] = s.toData(px, py);
+  return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)) };
+}
+
+function describe(s, h) {
+  if (h.row === null) return `the spot (${h.x.toFixed(2)}, ${h.y.toFixed(2)})`;
+  const index = s.model.array(s.model.manifest.test_index)[h.row];
+  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]}), reconstructed`;
+}
+
+// the test point at (x, y), to the 7 digits a URL keeps (explorer/view.py: SAME_POINT), or null
+function exactRow(s, x, y) {
+  const tol = 2e-6 * Math.max(Math.abs(x), Math.abs(y)) + 1e-12, n = s.xy.length / 2;
+  for (let i = 0; i < n; i++) {
+    if (Math.abs(s.xy[2 * i] - x) <= tol && Math.abs(s.xy[2 * i + 1] - y) <= tol) return i;
+  }
+  return null;
+}
+
+function showSpot(s, el, x, y, h) {
+  if (!s.model) return;
+  if (!h) {
+    const row = exactRow(s, x, y), k = s.model.latentDim;
+    const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
+    h = { row, x, y, image: s.model.decode(code) };
+  }
+  drawDigit(el.spot, h.image);
+  el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
+  el.spotCaption.textContent = "your click: " + describe(s, h);
+}
+
+function attach(ui, el) {
+  const s = ui.state;
+  let pending = null, drag = null;
+
+  const local = (ev) => {
+    const r = el.overlay.getBoundingClientRect();
+    return [ev.clientX - r.left, ev.clientY - r.top];
+  };
+
+  const hoverAt = (px, py) => {
+    if (!s.model) return;
+    const h = under(s, px, py);
+    drawDigit(el.preview, h.image);
+    drawDigit(el.float, h.image);
+    el.preview.dataset.preview = `${fmt(h.x)},${fmt(h.y)}`;
+    el.previewCaption.textContent = "under the pointer: " + describe(s, h);
+    el.float.style.display = "block";
+    el.float.style.left = Math.min(px + 14, s.size - 60) + "px";
+    el.float.style.top = Math.max(py - 70, 0) + "px";
+    drawOverlay(s, el, h);
+  };
+
+  el.overlay.addEventListener("pointermove", (ev) => {
+    const [px, py] = local(ev);
+    if (drag) {
+      const dx = px - drag.px, dy = py - drag.py;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      if (drag.moved) {
+        const v = s.view, w = v.hi[0] - v.lo[0], hgt = v.hi[1] - v.lo[1];
+        const ox = (-dx / s.size) * w, oy = (dy / s.size) * hgt;
+        v.lo = [drag.lo[0] + ox, drag.lo[1] + oy];
+        v.hi = [drag.hi[0] + ox, drag.hi[1] + oy];
+        drawPoints(s, el);
+        drawOverlay(s, el);
+        return;
+      }
+    }
+    // decode at most once per frame: the newest pointer position wins
+    if (pending === null) {
+      pending = requestAnimationFrame(() => {
+        pending = null;
+        hoverAt(...s.last);
+      });
+    }
+    s.last = [px, py];
+  });
+  el.overlay.addEventListener("pointerleave", () => {
+    el.float.style.display = "none";
+    if (s.model) drawOverlay(s, el);
+  });
+  el.overlay.addEventListener("pointerdown", (ev) => {
+    const [px, py] = local(ev);
+    drag = { px, py, lo: s.view.lo.slice(), hi: s.view.hi.slice(), moved: false };
+    el.overlay.setPointerCapture(ev.pointerId);
+  });
+  el.overlay.addEventListener("pointerup", (ev) => {
+    const wasDrag = drag && drag.moved;
+    drag = null;
+    if (wasDrag || !s.model) return;
+    const [px, py] = local(ev);
+    const h = under(s, px, py);
+    s.committed = [h.x, h.y];
+    showSpot(s, el, h.x, h.y, h);
+    drawOverlay(s, el, h);
+    s.setStateValue("spot", [h.x, h.y]);
+  });
+  el.overlay.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const [px, py] = local(ev);
+    const [cx, cy] = s.toData(px, py);
+    const f = Math.exp(ev.deltaY * 0.0015);
+    const v = s.view;
+    v.lo = [cx - (cx - v.lo[0]) * f, cy - (cy - v.lo[1]) * f];
+    v.hi = [cx + (v.hi[0] - cx) * f, cy + (v.hi[1] - cy) * f];
+    drawPoints(s, el);
+    drawOverlay(s, el);
+  }, { passive: false });
+  el.reset.addEventListener("click", () => {
+    s.view.lo = s.data.box[0].slice();
+    s.view.hi = s.data.box[1].slice();
+    drawPoints(s, el);
+    drawOverlay(s, el);
+  });
+}

@@ -1,0 +1,80 @@
+"""The latent map drawn and decoded in the browser (``?renderer=canvas``).
+
+A ``st.components.v2`` component (ui/latent_map/: decoder.js and component.js, inlined as one
+module, and style.css). The model's decoder and maps go to the browser once, as files it fetches
+and caches (explorer/webexport.py writes them under static/models/, served by Streamlit's static
+file serving, .streamlit/config.toml); each rerun sends only the small ``data`` below. Hovering
+decodes in the browser and sends nothing; a click shows its image at once and sets the
+component's ``spot`` state, which the page takes into the ViewState on its next run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import shutil
+from pathlib import Path
+
+import streamlit as st
+
+from explorer import figures, webexport
+from explorer.bundle import Model
+from explorer.projection import LatentMap
+from explorer.view import View
+
+ASSETS = Path(__file__).resolve().parent / "latent_map"
+STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ beside app.py
+KEY = "latent_map"
+SIZE = 520  # CSS pixels a side: the map is square, as a plane is
+
+
+@functools.cache
+def _mount():
+    js = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
+    return st.components.v2.component("latent_map", js=js, css=(ASSETS / "style.css").read_text())
+
+
+@st.cache_resource(show_spinner="Preparing the model for the browser...", max_entries=32)
+def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model) -> str:
+    """Write the model's browser files once per bundle version; their URL, relative to the page.
+    The folder's name changes whenever the bundle does, so a browser never keeps stale weights."""
+    digest = hashlib.sha1(f"{path}:{mtime}:{','.join(maps)}".encode()).hexdigest()[:12]
+    name = f"{Path(path).name}-{digest}"
+    folder = STATIC / "models" / name
+    if not (folder / "manifest.json").is_file():
+        webexport.write(_model, folder, list(maps))
+        for old in folder.parent.glob(f"{Path(path).name}-*"):  # earlier versions of this bundle
+            if old != folder and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+    return f"app/static/models/{name}/"
+
+
+def model_url(model: Model, maps: list[str]) -> str:
+    mtime = max((f.stat().st_mtime for f in model.path.iterdir()), default=0.0)
+    return _files(str(model.path), mtime, tuple(maps), model)
+
+
+def clicked_point(value) -> tuple[float, float] | None:
+    """The spot of the component's state, or None if it holds none (or something malformed)."""
+    try:
+        x, y = (float(v) for v in (value or {}).get("spot") or ())
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+
+
+def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str]) -> None:
+    """Mount the map; a click reaches the page as this component's ``spot`` state (KEY)."""
+    lo, hi = mp.view_box()
+    data = {
+        "url": model_url(model, maps), "model": model.name, "map": mp.name, "size": SIZE,
+        "box": [lo.tolist(), hi.tolist()],
+        "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
+        "class_names": list(model.class_names), "classes": list(model.classes),
+        "spot": list(v.state.spot) if v.state.spot is not None else None,
+        "a": v.a.xy.tolist(), "b": v.b.xy.tolist(), "path": v.walk.path.round(5).tolist(),
+        "at": v.walk.at_xy.tolist(),
+    }
+    # the page takes the spot in its next run (session.take_click); the callback only declares it
+    _mount()(key=KEY, data=data, default={"spot": None}, on_spot_change=lambda: None)
