@@ -315,6 +315,8 @@ def test_the_browser_map_reports_clicks_as_its_spot_state():
         at.session_state[map_component.KEY] = bad
         at.run()
         assert not at.exception and view(at).spot == (12.5, -3.25), bad
+    at.sidebar.selectbox(key=W_MODEL).set_value("mnist-ae-2d").run()
+    assert view(at).renderer == "canvas" and view(at).spot is None  # another model, drawn the same way
     at.sidebar.radio(key=session.W_RENDERER).set_value("plotly").run()
     assert view(at).renderer == "plotly" and "renderer" not in url(at) and at.get("plotly_chart")
 

@@ -192,7 +192,8 @@ def on_model(catalog) -> None:
     except ModelUnavailable as e:
         st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
         return
-    session.set_view(ViewState(model=name, map=maps[0]))
+    view = st.session_state[session.VIEW]  # a new model starts afresh, drawn and walked the same way
+    session.set_view(ViewState(model=name, map=maps[0], path=view.path, renderer=view.renderer))
 
 
 def on_map() -> None:

@@ -1,0 +1,139 @@
+"""Latency of the browser-drawn latent map (?renderer=canvas) in headless Chromium, measured inside
+the page with performance.now().
+
+    python bench/latency.py [--moves 200] [--clicks 20]
+
+For mnist-vae-2d (latent plane), mnist-vae-16 (t-SNE) and mnist-conv-vae-16 (t-SNE):
+- hover: pointer event -> preview redrawn (its data-preview rewritten), and the websocket frames
+  the page sent while only hovering;
+- click: pointer up -> the clicked spot's image shown (data-spot), and the bytes the server sent
+  back for the click's rerun;
+- cold start: page load -> map drawn; switch: choosing another model -> its map drawn.
+Walk scrubbing in the browser is not built yet: scrub_p95_ms reads "na".
+
+The last line is
+``hover_p95_ms=.. click_p50_ms=.. click_p95_ms=.. scrub_p95_ms=.. cold_start_s=.. switch_s=.. ws_kb_per_click=..``
+(the worst model's figure for each). Needs Chromium and Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests import browser  # noqa: E402
+
+CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "tsne")]
+
+# Installs listeners inside the page that time each pointer event to the redraw it causes.
+PROBE = """() => {
+    const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('[data-latent-map]'));
+    const root = host ? host.shadowRoot : document;
+    const surface = root.querySelector('[data-latent-map]');
+    const preview = root.querySelector('[data-preview]') || root.querySelector('.lm-preview');
+    const spot = root.querySelector('.lm-spot');
+    const probe = window.__probe = {hover: [], click: []};
+    let movedAt = null, upAt = null;
+    surface.addEventListener('pointermove', () => { if (movedAt === null) movedAt = performance.now(); }, true);
+    surface.addEventListener('pointerup', () => { upAt = performance.now(); }, true);
+    new MutationObserver(() => {
+        if (movedAt !== null) { probe.hover.push(performance.now() - movedAt); movedAt = null; }
+    }).observe(preview, {attributes: true, attributeFilter: ['data-preview']});
+    new MutationObserver(() => {
+        if (upAt !== null) { probe.click.push(performance.now() - upAt); upAt = null; }
+    }).observe(spot, {attributes: true, attributeFilter: ['data-spot']});
+}"""
+
+
+def pct(values, q):
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def measure(page, url, model, map_name, moves, clicks):
+    sent, received = [], []
+    page.on("websocket", lambda ws: (ws.on("framesent", lambda p: sent.append(len(p))),
+                                     ws.on("framereceived", lambda p: received.append(len(p)))))
+    start = time.perf_counter()
+    browser.open_app(page, url, f"model={model}&map={map_name}&renderer=canvas", plotly=False)
+    surface = page.locator("[data-latent-map]")
+    box = surface.bounding_box()
+    while page.locator("[data-preview]").count() == 0:  # drawn once the model's files are in
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+        time.sleep(0.02)
+    cold = time.perf_counter() - start
+    browser.wait_idle(page)
+    page.evaluate(PROBE)
+    rng = np.random.default_rng(0)
+    before = len(sent)
+    for _ in range(moves):
+        fx, fy = rng.uniform(0.05, 0.95, 2)
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        time.sleep(0.02)
+    hover_frames = len(sent) - before
+    kb = []
+    for _ in range(clicks):
+        fx, fy = rng.uniform(0.1, 0.9, 2)
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        time.sleep(0.05)
+        mark = sum(received)
+        page.mouse.down()
+        page.mouse.up()
+        time.sleep(0.1)
+        browser.wait_idle(page)
+        kb.append((sum(received) - mark) / 1024)
+    probe = page.evaluate("() => window.__probe")
+    # switch: another model from the sidebar, until its map has decoded under the pointer
+    other = "mnist-ae-16" if model != "mnist-ae-16" else "mnist-vae-16"
+    start = time.perf_counter()
+    page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
+    page.get_by_role("option", name=other, exact=True).click()
+    page.get_by_role("heading", name=f"{other}: ").wait_for(timeout=60_000)
+    previous = page.locator("[data-preview]").first.get_attribute("data-preview")
+    while True:
+        box = page.locator("[data-latent-map]").bounding_box()
+        if box is None:  # between the runs of the switch
+            time.sleep(0.02)
+            continue
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5 + np.random.rand())
+        if page.locator("[data-preview]").first.get_attribute("data-preview") not in (None, previous):
+            break
+        time.sleep(0.02)
+    switch = time.perf_counter() - start
+    return {"hover": probe["hover"], "click": probe["click"], "hover_frames": hover_frames, "kb": kb,
+            "cold": cold, "switch": switch}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--moves", type=int, default=200)
+    parser.add_argument("--clicks", type=int, default=20)
+    args = parser.parse_args()
+    if browser.missing():
+        sys.exit(f"cannot run: {browser.missing()}")
+    worst = {}
+    with browser.streamlit_server() as url:
+        for model, map_name in CASES:
+            with browser.chromium_page() as page:
+                r = measure(page, url, model, map_name, args.moves, args.clicks)
+            figures = {"hover_p95_ms": pct(r["hover"], 95), "click_p50_ms": pct(r["click"], 50),
+                       "click_p95_ms": pct(r["click"], 95), "cold_start_s": r["cold"], "switch_s": r["switch"],
+                       "ws_kb_per_click": float(np.median(r["kb"]))}
+            print(f"{model} ({map_name}): hover p50 {pct(r['hover'], 50):.1f} ms, p95 {figures['hover_p95_ms']:.1f} ms "
+                  f"over {len(r['hover'])} redraws, {r['hover_frames']} websocket frames sent while hovering; "
+                  f"click p50 {figures['click_p50_ms']:.1f} ms, p95 {figures['click_p95_ms']:.1f} ms; "
+                  f"{figures['ws_kb_per_click']:.0f} KB received per click (median); cold start "
+                  f"{r['cold']:.2f} s; switch to another model {r['switch']:.2f} s")
+            for k, v in figures.items():
+                worst[k] = max(worst.get(k, v), v)
+    print(f"hover_p95_ms={worst['hover_p95_ms']:.1f} click_p50_ms={worst['click_p50_ms']:.1f} "
+          f"click_p95_ms={worst['click_p95_ms']:.1f} scrub_p95_ms=na cold_start_s={worst['cold_start_s']:.2f} "
+          f"switch_s={worst['switch_s']:.2f} ws_kb_per_click={worst['ws_kb_per_click']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
