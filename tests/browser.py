@@ -109,10 +109,16 @@ def data_to_page(page, x: float, y: float) -> tuple[float, float]:
     }""", [float(x), float(y)]))
 
 
-def click_at(page, x: float, y: float) -> None:
-    """Click the page pixel (x, y), moving there first (see click_plot)."""
+def click_at(page, x: float, y: float, settle: float = 0.15) -> None:
+    """Click the page pixel (x, y), moving there first (see click_plot). Plotly picks the point
+    under its last hover, which lags the pointer on a busy machine: ``settle`` seconds, and a
+    one-pixel nudge, let it catch up."""
     page.mouse.move(x, y, steps=5)
-    time.sleep(0.15)
+    time.sleep(settle)
+    if settle > 0.15:
+        page.mouse.move(x + 1, y)
+        page.mouse.move(x, y)
+        time.sleep(settle)
     page.mouse.down()
     page.mouse.up()
 

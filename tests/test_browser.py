@@ -86,7 +86,7 @@ def test_a_click_on_a_test_point_in_a_dense_cluster_selects_that_point(app_url):
         previous = None
         for row in targets:
             px, py = browser.data_to_page(page, *xy[row])
-            browser.click_at(page, px, py)
+            browser.click_at(page, px, py, settle=0.4)
             got = caption_match(page, TEST_IMAGE, previous)
             assert got is not None, "the click on a dot did not select a test image"
             chosen = int(m.latents.rows_of(int(got[0]))[0])
