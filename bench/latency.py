@@ -8,8 +8,8 @@ For mnist-vae-2d (latent plane), mnist-vae-16 (t-SNE) and mnist-conv-vae-16 (t-S
   the page sent while only hovering;
 - click: pointer up -> the clicked spot's image shown (data-spot), and the bytes the server sent
   back for the click's rerun;
+- scrub: the walk's slider dragged end to end, input event -> that frame shown (data-frame);
 - cold start: page load -> map drawn; switch: choosing another model -> its map drawn.
-Walk scrubbing in the browser is not built yet: scrub_p95_ms reads "na".
 
 The last line is
 ``hover_p95_ms=.. click_p50_ms=.. click_p95_ms=.. scrub_p95_ms=.. cold_start_s=.. switch_s=.. ws_kb_per_click=..``
@@ -37,8 +37,13 @@ PROBE = """() => {
     const surface = root.querySelector('[data-latent-map]');
     const preview = root.querySelector('[data-preview]') || root.querySelector('.lm-preview');
     const spot = root.querySelector('.lm-spot');
-    const probe = window.__probe = {hover: [], click: []};
-    let movedAt = null, upAt = null;
+    const scrub = root.querySelector('[data-scrub]'), frame = root.querySelector('.lm-frame');
+    const probe = window.__probe = {hover: [], click: [], scrub: []};
+    let movedAt = null, upAt = null, scrubAt = null;
+    scrub.addEventListener('input', () => { if (scrubAt === null) scrubAt = performance.now(); }, true);
+    new MutationObserver(() => {
+        if (scrubAt !== null) { probe.scrub.push(performance.now() - scrubAt); scrubAt = null; }
+    }).observe(frame, {attributes: true, attributeFilter: ['data-frame']});
     surface.addEventListener('pointermove', () => { if (movedAt === null) movedAt = performance.now(); }, true);
     surface.addEventListener('pointerup', () => { upAt = performance.now(); }, true);
     new MutationObserver(() => {
@@ -86,6 +91,16 @@ def measure(page, url, model, map_name, moves, clicks):
         time.sleep(0.1)
         browser.wait_idle(page)
         kb.append((sum(received) - mark) / 1024)
+    # scrub: drag the walk's slider end to end in 50 steps, then let go
+    sbox = page.locator("[data-scrub]").bounding_box()
+    y = sbox["y"] + sbox["height"] / 2
+    page.mouse.move(sbox["x"] + 4, y)
+    page.mouse.down()
+    for i in range(1, 51):
+        page.mouse.move(sbox["x"] + 4 + i * (sbox["width"] - 8) / 50, y)
+        time.sleep(0.02)
+    page.mouse.up()
+    browser.wait_idle(page)
     probe = page.evaluate("() => window.__probe")
     # switch: another model from the sidebar, until its map has decoded under the pointer
     other = "mnist-ae-16" if model != "mnist-ae-16" else "mnist-vae-16"
@@ -93,18 +108,16 @@ def measure(page, url, model, map_name, moves, clicks):
     page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
     page.get_by_role("option", name=other, exact=True).click()
     page.get_by_role("heading", name=f"{other}: ").wait_for(timeout=60_000)
-    previous = page.locator("[data-preview]").first.get_attribute("data-preview")
-    while True:
-        box = page.locator("[data-latent-map]").bounding_box()
-        if box is None:  # between the runs of the switch
-            time.sleep(0.02)
-            continue
-        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5 + np.random.rand())
-        if page.locator("[data-preview]").first.get_attribute("data-preview") not in (None, previous):
-            break
+    while True:  # the new model's map is a new element: drawn once it decodes under the pointer
+        surface = page.locator("[data-latent-map]")
+        box = surface.bounding_box() if surface.count() == 1 else None
+        if box is not None:
+            page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5 + np.random.rand())
+            if page.locator("[data-preview]").count() == 1:
+                break
         time.sleep(0.02)
     switch = time.perf_counter() - start
-    return {"hover": probe["hover"], "click": probe["click"], "hover_frames": hover_frames, "kb": kb,
+    return {"hover": probe["hover"], "click": probe["click"], "scrub": probe["scrub"], "hover_frames": hover_frames, "kb": kb,
             "cold": cold, "switch": switch}
 
 
@@ -121,17 +134,19 @@ def main() -> None:
             with browser.chromium_page() as page:
                 r = measure(page, url, model, map_name, args.moves, args.clicks)
             figures = {"hover_p95_ms": pct(r["hover"], 95), "click_p50_ms": pct(r["click"], 50),
+                       "scrub_p95_ms": pct(r["scrub"], 95),
                        "click_p95_ms": pct(r["click"], 95), "cold_start_s": r["cold"], "switch_s": r["switch"],
                        "ws_kb_per_click": float(np.median(r["kb"]))}
             print(f"{model} ({map_name}): hover p50 {pct(r['hover'], 50):.1f} ms, p95 {figures['hover_p95_ms']:.1f} ms "
                   f"over {len(r['hover'])} redraws, {r['hover_frames']} websocket frames sent while hovering; "
                   f"click p50 {figures['click_p50_ms']:.1f} ms, p95 {figures['click_p95_ms']:.1f} ms; "
+                  f"scrub p95 {figures['scrub_p95_ms']:.1f} ms over {len(r['scrub'])} frames; "
                   f"{figures['ws_kb_per_click']:.0f} KB received per click (median); cold start "
                   f"{r['cold']:.2f} s; switch to another model {r['switch']:.2f} s")
             for k, v in figures.items():
                 worst[k] = max(worst.get(k, v), v)
     print(f"hover_p95_ms={worst['hover_p95_ms']:.1f} click_p50_ms={worst['click_p50_ms']:.1f} "
-          f"click_p95_ms={worst['click_p95_ms']:.1f} scrub_p95_ms=na cold_start_s={worst['cold_start_s']:.2f} "
+          f"click_p95_ms={worst['click_p95_ms']:.1f} scrub_p95_ms={worst['scrub_p95_ms']:.1f} cold_start_s={worst['cold_start_s']:.2f} "
           f"switch_s={worst['switch_s']:.2f} ws_kb_per_click={worst['ws_kb_per_click']:.0f}")
 
 

@@ -303,18 +303,22 @@ def test_pictures_are_inline_so_quick_switching_cannot_break_them():
 def test_the_browser_map_reports_clicks_as_its_spot_state():
     """?renderer=canvas: the component appears as an unknown element here; its state is what a
     click in the browser sets, and the page takes it as the spot (bad values are ignored)."""
-    from ui import map_component
-
     at = open_app(query={"model": "mnist-vae-16", "renderer": "canvas"})
     assert view(at).renderer == "canvas" and at.sidebar.radio(key=session.W_RENDERER).value == "canvas"
-    at.session_state[map_component.KEY] = {"spot": [12.5, -3.25]}
+    key = session.chart_key(view(at))
+    at.session_state[key] = {"spot": [12.5, -3.25], "t": None}
     at.run()
     assert view(at).spot == (12.5, -3.25) and url(at)["spot"] == "12.5,-3.25" and url(at)["renderer"] == "canvas"
     assert f'data-spot="12.5,-3.25"' in figures(at)["decoded"]
-    for bad in ({"spot": ["x", 1]}, {"spot": [float("nan"), 0]}, {"spot": [1]}, {"other": 1}):
-        at.session_state[map_component.KEY] = bad
+    for bad in ({"spot": ["x", 1]}, {"spot": [float("nan"), 0]}, {"spot": [1]}, {"other": 1},
+                {"spot": [12.5, -3.25], "t": 7}, {"spot": [12.5, -3.25], "t": "x"}):
+        at.session_state[key] = bad
         at.run()
-        assert not at.exception and view(at).spot == (12.5, -3.25), bad
+        assert not at.exception and view(at).spot == (12.5, -3.25) and view(at).t == 0.5, bad
+    # letting go of the scrub control sets t; the spot, unchanged in the component, stays as it is
+    at.session_state[key] = {"spot": [12.5, -3.25], "t": 0.8}
+    at.run()
+    assert view(at).t == 0.8 and url(at)["t"] == "0.8" and "decoded at 0.80" in figures(at)
     at.sidebar.selectbox(key=W_MODEL).set_value("mnist-ae-2d").run()
     assert view(at).renderer == "canvas" and view(at).spot is None  # another model, drawn the same way
     at.sidebar.radio(key=session.W_RENDERER).set_value("plotly").run()

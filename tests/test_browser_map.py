@@ -100,6 +100,33 @@ def test_hover_decodes_in_the_browser_and_a_click_commits_the_spot(app_url, mode
         assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(app_url):
+    with browser.chromium_page() as page:
+        open_map(page, app_url, "mnist-conv-vae-16", "tsne")
+        browser.wait_idle(page)
+        box = page.locator("[data-scrub]").bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + 4, y)
+        page.mouse.down()
+        shown = []
+        for i in range(1, 11):
+            page.mouse.move(box["x"] + 4 + i * (box["width"] - 8) / 10, y)
+            time.sleep(0.05)
+            shown.append(attr(page, "canvas[data-frame]", "data-frame"))
+        page.mouse.up()
+        assert len(set(shown)) == 10, shown  # a new frame for every step of the drag
+        assert [float(t) for t in shown] == sorted(float(t) for t in shown)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            query = dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+            if query.get("t") == shown[-1]:
+                break
+            time.sleep(0.1)
+        assert query.get("t") == shown[-1]  # the final position reached the server and the link
+        browser.wait_idle(page)
+        assert page.locator("img[data-frame]").first.get_attribute("data-frame") == shown[-1]
+
+
 def test_the_plotly_renderer_stays_one_click_away(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-vae-2d", "direct")

@@ -25,7 +25,6 @@ from explorer.view import View
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ beside app.py
-KEY = "latent_map"
 SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
 
@@ -55,26 +54,44 @@ def model_url(model: Model, maps: list[str]) -> str:
     return _files(str(model.path), mtime, tuple(maps), model)
 
 
-def clicked_point(value) -> tuple[float, float] | None:
-    """The spot of the component's state, or None if it holds none (or something malformed)."""
-    try:
-        x, y = (float(v) for v in (value or {}).get("spot") or ())
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+def changes(value, previous) -> dict:
+    """The ViewState fields the component's state changed since ``previous``: ``spot`` when a click
+    set one, ``t`` when the walk's scrub control was let go. Malformed values are ignored."""
+    previous = previous or {}
+    out = {}
+    if value.get("spot") != previous.get("spot"):
+        try:
+            x, y = (float(v) for v in value.get("spot") or ())
+            if math.isfinite(x) and math.isfinite(y):
+                out["spot"] = (x, y)
+        except (TypeError, ValueError):
+            pass
+    if value.get("t") != previous.get("t"):
+        try:
+            t = float(value.get("t"))
+            if 0.0 <= t <= 1.0:
+                out["t"] = t
+        except (TypeError, ValueError):
+            pass
+    return out
 
 
-def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str]) -> None:
-    """Mount the map; a click reaches the page as this component's ``spot`` state (KEY)."""
+def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str) -> None:
+    """Mount the map; a click and a scrub reach the page as this component's state under ``key``
+    (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
+    w = v.walk
     data = {
         "url": model_url(model, maps), "model": model.name, "map": mp.name, "size": SIZE,
         "box": [lo.tolist(), hi.tolist()],
         "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
         "class_names": list(model.class_names), "classes": list(model.classes),
         "spot": list(v.state.spot) if v.state.spot is not None else None,
-        "a": v.a.xy.tolist(), "b": v.b.xy.tolist(), "path": v.walk.path.round(5).tolist(),
-        "at": v.walk.at_xy.tolist(),
+        "a": v.a.xy.tolist(), "b": v.b.xy.tolist(), "path": w.path.round(5).tolist(),
+        "at": w.at_xy.tolist(),
+        # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
+        "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }
-    # the page takes the spot in its next run (session.take_click); the callback only declares it
-    _mount()(key=KEY, data=data, default={"spot": None}, on_spot_change=lambda: None)
+    # the callbacks only declare the state keys: the page reads them in its run
+    _mount()(key=key, data=data, default={"spot": None, "t": None}, on_spot_change=lambda: None,
+             on_t_change=lambda: None)

@@ -8,6 +8,8 @@ Widget keys live here and nowhere else.
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
 from explorer import state as view_state
@@ -25,8 +27,9 @@ W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
 
 
 def chart_key(view: ViewState) -> str:
-    """One chart per model and map, so a selection on one map never reads as a click on another."""
-    return f"chart:{view.model}:{view.map}"
+    """One map widget per model, map and renderer, so what was clicked on one map never reads as
+    a click on another (and a fresh map starts with nothing clicked)."""
+    return f"{view.renderer}:{view.model}:{view.map}"
 
 
 def query() -> dict[str, list[str]]:
@@ -57,20 +60,23 @@ def sync_url(view: ViewState) -> None:
         st.query_params.from_dict(wanted)
 
 
-def take_click(view: ViewState, key: str, to_spot) -> ViewState:
-    """The state after the newest click reported under ``key`` (the Plotly chart's selection,
-    or the browser map's state), if it is one not yet taken; ``to_spot(value)`` gives the
-    clicked point or None. A widget's value stays in the session after a click, so each is
-    taken once, by comparing with the last one seen; reading it in the run (not in a callback)
-    lets AppTest drive it too."""
+def take_changes(view: ViewState, key: str, to_changes) -> ViewState:
+    """The state after what the map widget ``key`` newly reports: the Plotly chart's selection,
+    or the browser map's state. ``to_changes(value, previous)`` gives the ViewState fields it
+    changes, ``previous`` being the value last taken (None at first). A widget's value stays in
+    the session, so each report is taken once; reading it in the run (not in a callback) lets
+    AppTest drive it too."""
     value = st.session_state.get(key)
-    if not value or st.session_state.get(SEEN_SELECTION) == (key, value):
+    if not value:
         return view
-    st.session_state[SEEN_SELECTION] = (key, value)
-    xy = to_spot(value)
-    if xy is None or xy == view.spot:
+    seen_key, seen = st.session_state.get(SEEN_SELECTION) or (None, None)
+    previous = seen if seen_key == key else None
+    if previous == value:
         return view
-    set_view(view.updated(spot=xy))
+    st.session_state[SEEN_SELECTION] = (key, copy.deepcopy(dict(value)))
+    changes = {k: v for k, v in to_changes(value, previous).items() if getattr(view, k) != v}
+    if changes:
+        set_view(view.updated(**changes))
     return st.session_state[VIEW]
 
 

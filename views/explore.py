@@ -44,11 +44,8 @@ def render() -> None:
         return
     model = catalog.model(view.model)
     mp = open_map(model, view.map)
-    if view.renderer == "canvas":
-        view = session.take_click(view, map_component.KEY, map_component.clicked_point)
-    else:
-        view = session.take_click(view, session.chart_key(view),
-                                  lambda selection: figures.clicked_point(selection, mp, model.latents.labels))
+    view = session.take_changes(view, session.chart_key(view), map_component.changes if view.renderer == "canvas"
+                                else lambda selection, _: plotly_changes(selection, mp, model.latents.labels))
     session.sync_url(view)
     v = resolve(view, model, mp)
     sync_widgets(v, model)
@@ -244,13 +241,18 @@ def open_map(model: Model, method: str) -> projection.LatentMap:
     return mp
 
 
+def plotly_changes(selection, mp: projection.LatentMap, labels: np.ndarray) -> dict:
+    xy = figures.clicked_point(selection, mp, labels)
+    return {"spot": xy} if xy is not None else {}
+
+
 def map_ui(model: Model, mp: projection.LatentMap, v: View) -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
         st.caption("Move the pointer over the map: the image under it is decoded right here in your "
                    "browser. Click to keep a spot; scroll to zoom, drag to pan.")
         maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
-        map_component.latent_map(model, mp, v, maps)
+        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state))
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(

@@ -1,9 +1,11 @@
 // The latent map in the browser (a Streamlit components.v2 component). It draws every test code
 // on a canvas, decodes the point under the pointer with LatentDecoder (decoder.js, inlined
 // before this file) at display rate without a word to the server, and on a click shows the
-// decoded spot at once and tells the server (setStateValue "spot"). Test hooks: the drawing
-// surface carries data-latent-map, the hover preview data-preview="x,y", the clicked image
-// data-spot="x,y".
+// decoded spot at once and tells the server (setStateValue "spot"). Its slider scrubs the walk
+// from A to B, every frame decoded here, and tells the server the final position on release
+// (setStateValue "t"). Test hooks: the drawing surface carries data-latent-map, the hover preview
+// data-preview="x,y", the clicked image data-spot="x,y", the scrubbed frame data-frame="t" and
+// the scrub control data-scrub.
 
 const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
 const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
@@ -40,12 +42,16 @@ function build(root) {
           <div class="lm-status">Loading the model into the browser...</div>
         </div>
         <div class="lm-legend"></div>
+        <label class="lm-scrub">Walk from A to B:
+          <input type="range" min="0" max="1" step="0.01" data-scrub></label>
       </div>
       <div class="lm-panel">
         <figure><canvas class="lm-preview" width="28" height="28"></canvas>
           <figcaption class="lm-preview-caption">Move the pointer over the map</figcaption></figure>
         <figure><canvas class="lm-spot" width="28" height="28"></canvas>
           <figcaption class="lm-spot-caption">Click to keep a spot</figcaption></figure>
+        <figure><canvas class="lm-frame" width="28" height="28"></canvas>
+          <figcaption class="lm-frame-caption">Drag the walk's slider</figcaption></figure>
         <button class="lm-reset" type="button">Reset zoom</button>
       </div>
     </div>`;
@@ -62,6 +68,9 @@ function build(root) {
     spotCaption: root.querySelector(".lm-spot-caption"),
     reset: root.querySelector(".lm-reset"),
     legend: root.querySelector(".lm-legend"),
+    scrub: root.querySelector("[data-scrub]"),
+    frame: root.querySelector(".lm-frame"),
+    frameCaption: root.querySelector(".lm-frame-caption"),
   };
 }
 
@@ -75,7 +84,13 @@ export default function (component) {
   }
   const el = ui.el;
   const s = ui.state; // what the handlers below read; replaced on every rerun's data
-  Object.assign(s, { data, key, setStateValue, committed: null });
+  Object.assign(s, { data, key, setStateValue, committed: null, scrubAt: null });
+  const walkId = JSON.stringify([data.url, data.map, data.walk.a, data.walk.b, data.walk.method]);
+  if (s.walkId !== walkId) {
+    s.walkId = walkId;
+    s.frames = new Map(); // scrub position (hundredths) -> decoded frame
+  }
+  if (!s.scrubbing) el.scrub.value = data.walk.t;
 
   const saved = views.get(key);
   if (!saved || saved.model !== data.model || saved.map !== data.map) {
@@ -119,6 +134,8 @@ export default function (component) {
     drawPoints(s, el);
     drawOverlay(s, el);
     if (data.spot) showSpot(s, el, data.spot[0], data.spot[1]);
+    showFrame(s, el, data.walk.t);
+    decodeWalk(s, walkId);
   }).catch((err) => {
     el.status.textContent = "The map could not load the model in this browser: " + err;
   });
@@ -175,8 +192,9 @@ function drawOverlay(s, el, hover) {
     ctx.font = "bold 13px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
   }
-  if (d.at) {
-    const [px, py] = s.toPx(d.at[0], d.at[1]);
+  const at = s.scrubAt || d.at;
+  if (at) {
+    const [px, py] = s.toPx(at[0], at[1]);
     ctx.fillStyle = "#222";
     ctx.beginPath();
     ctx.moveTo(px, py - 7); ctx.lineTo(px + 7, py); ctx.lineTo(px, py + 7); ctx.lineTo(px - 7, py);
@@ -256,6 +274,55 @@ function showSpot(s, el, x, y, h) {
   el.spotCaption.textContent = "your click: " + describe(s, h);
 }
 
+// the walk's latent vector at t, as explorer/generate.py walks (lerp, or slerp: Shoemake 1985)
+function walkCode(w, t) {
+  const a = w.a, b = w.b, k = a.length, z = new Float32Array(k);
+  const lerp = () => { for (let j = 0; j < k; j++) z[j] = (1 - t) * a[j] + t * b[j]; return z; };
+  if (t === 0) return Float32Array.from(a);
+  if (t === 1) return Float32Array.from(b);
+  if (w.method !== "slerp") return lerp();
+  const na = Math.hypot(...a), nb = Math.hypot(...b);
+  if (na === 0 || nb === 0) return lerp();
+  let dot = 0;
+  for (let j = 0; j < k; j++) dot += (a[j] / na) * (b[j] / nb);
+  const omega = Math.acos(Math.min(1, Math.max(-1, dot)));
+  if (omega < 1e-6 || Math.PI - omega < 1e-6) return lerp();
+  const sa = Math.sin((1 - t) * omega) / Math.sin(omega), sb = Math.sin(t * omega) / Math.sin(omega);
+  const length = (1 - t) * na + t * nb;
+  for (let j = 0; j < k; j++) z[j] = (sa * a[j] / na + sb * b[j] / nb) * length;
+  return z;
+}
+
+function frameAt(s, t) {
+  const step = Math.round(t * 100);
+  if (!s.frames.has(step)) s.frames.set(step, s.model.decode(walkCode(s.data.walk, step / 100)));
+  return s.frames.get(step);
+}
+
+// every frame of the walk, decoded ahead in slices between animation frames
+function decodeWalk(s, walkId) {
+  let step = 0;
+  const slice = () => {
+    if (s.walkId !== walkId || !s.model) return;
+    for (const stop = Math.min(step + 10, 101); step < stop; step++) frameAt(s, step / 100);
+    if (step < 101) requestAnimationFrame(slice);
+  };
+  requestAnimationFrame(slice);
+}
+
+// the marker's place on the map at t, along the drawn path (its points evenly spaced in t)
+function pathAt(path, t) {
+  const u = t * (path.length - 1), i = Math.min(Math.floor(u), path.length - 2), f = u - i;
+  return [path[i][0] + f * (path[i + 1][0] - path[i][0]), path[i][1] + f * (path[i + 1][1] - path[i][1])];
+}
+
+function showFrame(s, el, t) {
+  if (!s.model) return;
+  drawDigit(el.frame, frameAt(s, t));
+  el.frame.dataset.frame = String(Math.round(t * 100) / 100);
+  el.frameCaption.textContent = `the walk at ${t.toFixed(2)} (${s.data.walk.method})`;
+}
+
 function attach(ui, el) {
   const s = ui.state;
   let pending = null, drag = null;
@@ -333,6 +400,18 @@ function attach(ui, el) {
     drawPoints(s, el);
     drawOverlay(s, el);
   }, { passive: false });
+  el.scrub.addEventListener("input", () => {
+    if (!s.model) return;
+    s.scrubbing = true;
+    const t = Number(el.scrub.value);
+    showFrame(s, el, t);
+    s.scrubAt = pathAt(s.data.path, t);
+    drawOverlay(s, el);
+  });
+  el.scrub.addEventListener("change", () => { // let go: the server hears the final position
+    s.scrubbing = false;
+    s.setStateValue("t", Number(el.scrub.value));
+  });
   el.reset.addEventListener("click", () => {
     s.view.lo = s.data.box[0].slice();
     s.view.hi = s.data.box[1].slice();
