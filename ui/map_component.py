@@ -89,6 +89,8 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str) 
         "spot": list(v.state.spot) if v.state.spot is not None else None,
         "a": v.a.xy.tolist(), "b": v.b.xy.tolist(), "path": w.path.round(5).tolist(),
         "at": w.at_xy.tolist(),
+        # an estimated spot's neighbours, ringed as on the Plotly map
+        "ringed": mp.xy[v.spot.estimate[0]].tolist() if v.spot is not None and v.spot.estimate is not None else [],
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }

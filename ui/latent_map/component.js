@@ -200,6 +200,16 @@ function drawOverlay(s, el, hover) {
     ctx.moveTo(px, py - 7); ctx.lineTo(px + 7, py); ctx.lineTo(px, py + 7); ctx.lineTo(px - 7, py);
     ctx.fill();
   }
+  if (!s.committed) {  // the test points an estimated spot was borrowed from (until a new click)
+    ctx.strokeStyle = "#D00";
+    ctx.lineWidth = 1.5;
+    for (const [x, y] of d.ringed || []) {
+      const [px, py] = s.toPx(x, y);
+      ctx.beginPath();
+      ctx.arc(px, py, 5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  }
   const spot = s.committed || d.spot;
   if (spot) {
     const [px, py] = s.toPx(spot[0], spot[1]);
