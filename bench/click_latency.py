@@ -32,7 +32,7 @@ def main() -> None:
     if browser.missing():
         sys.exit(f"cannot run: {browser.missing()}")
     with browser.streamlit_server() as url, browser.chromium_page() as page:
-        browser.open_app(page, url)
+        browser.open_app(page, url, "renderer=plotly")
         if args.model:
             browser.select_model(page, args.model)
         times, previous = [], None

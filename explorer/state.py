@@ -14,7 +14,7 @@ address bar mirrors it, and a link restores it:
 | a, b      | a test image's index in the dataset's test split, or ``x,y``: a spot | the page's default ends  |
 | path      | ``lerp`` or ``slerp``                                         | ``lerp``                 |
 | t         | a number from 0 (A) to 1 (B)                                  | 0.5                      |
-| renderer  | ``plotly`` or ``canvas`` (decoded in the browser)             | ``plotly``               |
+| renderer  | ``canvas`` (decoded in the browser) or ``plotly``             | ``canvas``               |
 
 ``from_query`` never raises on what a URL holds: a value that is not valid for its field (unknown
 model, NaN, inf, a huge number, an index the model does not have, a path such as
@@ -36,8 +36,8 @@ from .generate import INTERPOLATIONS
 PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer")  # read by tests, links and users' scripts
 DEFAULT_PATH = "lerp"
 DEFAULT_T = 0.5
-RENDERERS = ("plotly", "canvas")  # who draws the map: Plotly on the server, or our canvas in the browser
-DEFAULT_RENDERER = "plotly"
+RENDERERS = ("canvas", "plotly")  # who draws the map: our canvas in the browser, or Plotly
+DEFAULT_RENDERER = "canvas"
 MAX_VALUE_LENGTH = 100  # longer values are never valid: names are short, numbers shorter
 SPOT_REACH = 1.0  # a spot may lie this many view-box widths outside the map's view box
 

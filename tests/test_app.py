@@ -22,11 +22,17 @@ APP = str(ROOT / "app.py")
 
 
 def click(at, x, y, curve=0, point=0):
-    """What Streamlit stores when a user clicks a point of the Plotly chart, and the rerun."""
-    key = session.chart_key(at.session_state[session.VIEW])
-    at.session_state[key] = {"selection": {
-        "points": [{"x": x, "y": y, "curve_number": curve, "point_index": point}],
-        "point_indices": [point], "box": [], "lasso": []}}
+    """What the map widget stores when a user clicks (x, y), and the rerun: the browser map's
+    state, or the Plotly chart's selection (where a click on a test point names its trace and
+    index, ``curve`` and ``point``)."""
+    v = at.session_state[session.VIEW]
+    if v.renderer == "canvas":
+        assert curve == 0, "the browser map reports a test point by its position"
+        at.session_state[session.chart_key(v)] = {"spot": [x, y], "t": None}
+    else:
+        at.session_state[session.chart_key(v)] = {"selection": {
+            "points": [{"x": x, "y": y, "curve_number": curve, "point_index": point}],
+            "point_indices": [point], "box": [], "lasso": []}}
     return at.run()
 
 
@@ -90,7 +96,7 @@ def test_every_bundle_opens_and_decodes_a_click_anywhere(name):
 
 def test_clicking_a_test_point_shows_original_and_reconstruction(data_dir):
     name = "mnist-vae-2d"
-    at = open_app(name)
+    at = open_app(query={"model": name, "renderer": "plotly"})
     m = explorer.load_model(name)
     row = int(np.flatnonzero(m.latents.labels == m.classes[0])[3])
     x, y = m.latents.codes[row]
@@ -172,7 +178,8 @@ def test_without_the_dataset_the_app_still_works(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     at = open_app("mnist-vae-2d")
     assert any("not on this computer" in w.value for w in at.sidebar.warning)
-    click(at, 0.0, 0.0, curve=1, point=0)
+    x, y = explorer.load_model("mnist-vae-2d").latents.codes[0]
+    click(at, float(x), float(y))  # on a test point
     assert not at.exception
     assert "reconstruction" in figures(at) and "original" not in figures(at)
     assert any("original is not shown" in w.value for w in at.warning)
@@ -222,7 +229,7 @@ def test_a_broken_default_bundle_opens_the_next_that_loads(tmp_path, monkeypatch
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("The model aaa-default cannot be opened")
-    assert view(at).model == bundle.list_pretrained()[0] and at.get("plotly_chart")
+    assert view(at).model == bundle.list_pretrained()[0] and at.header[0].value.startswith(view(at).model)
 
 
 def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):
@@ -303,12 +310,12 @@ def test_pictures_are_inline_so_quick_switching_cannot_break_them():
 def test_the_browser_map_reports_clicks_as_its_spot_state():
     """?renderer=canvas: the component appears as an unknown element here; its state is what a
     click in the browser sets, and the page takes it as the spot (bad values are ignored)."""
-    at = open_app(query={"model": "mnist-vae-16", "renderer": "canvas"})
+    at = open_app(query={"model": "mnist-vae-16"})
     assert view(at).renderer == "canvas" and at.sidebar.radio(key=session.W_RENDERER).value == "canvas"
     key = session.chart_key(view(at))
     at.session_state[key] = {"spot": [12.5, -3.25], "t": None}
     at.run()
-    assert view(at).spot == (12.5, -3.25) and url(at)["spot"] == "12.5,-3.25" and url(at)["renderer"] == "canvas"
+    assert view(at).spot == (12.5, -3.25) and url(at)["spot"] == "12.5,-3.25" and "renderer" not in url(at)
     assert f'data-spot="12.5,-3.25"' in figures(at)["decoded"]
     for bad in ({"spot": ["x", 1]}, {"spot": [float("nan"), 0]}, {"spot": [1]}, {"other": 1},
                 {"spot": [12.5, -3.25], "t": 7}, {"spot": [12.5, -3.25], "t": "x"}):
@@ -322,11 +329,11 @@ def test_the_browser_map_reports_clicks_as_its_spot_state():
     at.sidebar.selectbox(key=W_MODEL).set_value("mnist-ae-2d").run()
     assert view(at).renderer == "canvas" and view(at).spot is None  # another model, drawn the same way
     at.sidebar.radio(key=session.W_RENDERER).set_value("plotly").run()
-    assert view(at).renderer == "plotly" and "renderer" not in url(at) and at.get("plotly_chart")
+    assert view(at).renderer == "plotly" and url(at)["renderer"] == "plotly" and at.get("plotly_chart")
 
 
 def test_malformed_selections_are_ignored():
-    at = open_app("mnist-vae-2d")
+    at = open_app(query={"model": "mnist-vae-2d", "renderer": "plotly"})
     click(at, 0.5, 0.5)
     key = session.chart_key(view(at))
     for bad in ({"x": "left", "y": 1, "curve_number": 0, "point_index": 0},

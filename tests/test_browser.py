@@ -46,7 +46,7 @@ def query_of(page) -> dict[str, str]:
 @pytest.mark.parametrize("model", ["mnist-vae-2d", "mnist-vae-16"])  # the latent plane; a t-SNE map
 def test_click_on_empty_space_decodes_where_clicked(app_url, model):
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url)
+        browser.open_app(page, app_url, "renderer=plotly")
         if model != "mnist-vae-2d":  # the app opens on mnist-vae-2d
             browser.select_model(page, model)
         got = None
@@ -67,6 +67,7 @@ def test_click_on_empty_space_decodes_where_clicked(app_url, model):
             spot = page.locator("img[data-spot]").first.get_attribute("data-spot")
             assert np.allclose([float(v) for v in spot.split(",")], got, atol=0.006)
             assert query_of(page)["spot"] == spot and query_of(page)["model"] == model
+            assert query_of(page)["renderer"] == "plotly"
             got = tuple(f"{v:.2f}" for v in got)
             if model == "mnist-vae-16":  # t-SNE: the app says the code is an estimate
                 assert page.get_by_text("This code is an estimate").count() == 1
@@ -82,7 +83,7 @@ def test_a_click_on_a_test_point_in_a_dense_cluster_selects_that_point(app_url):
     counts = [(np.linalg.norm(xy - xy[i], axis=1) < 0.1).sum() for i in sample]
     targets = sample[np.argsort(counts)[-3:]]
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url)
+        browser.open_app(page, app_url, "renderer=plotly")
         previous = None
         for row in targets:
             px, py = browser.data_to_page(page, *xy[row])
@@ -98,7 +99,7 @@ def test_a_click_on_a_test_point_in_a_dense_cluster_selects_that_point(app_url):
 
 def test_the_latent_plane_is_drawn_square(app_url):
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url)
+        browser.open_app(page, app_url, "renderer=plotly")
         scale = page.evaluate("""() => {
             const l = document.querySelector('.js-plotly-plot')._fullLayout;
             return [l.xaxis._length / (l.xaxis.range[1] - l.xaxis.range[0]),
@@ -115,7 +116,7 @@ def test_a_link_opened_in_a_fresh_browser_restores_the_view(app_url):
     query = {"model": "mnist-vae-16", "map": "tsne", "spot": f"{x:.7g},{y:.7g}", "a": str(a), "b": str(b),
              "path": "slerp", "t": "0.3"}
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url, urllib.parse.urlencode(query, safe=","))
+        browser.open_app(page, app_url, urllib.parse.urlencode(query, safe=","), plotly=False)  # the default map
         assert page.get_by_role("heading", name="mnist-vae-16: the t-SNE of the codes").count() == 1
         assert page.locator("img[data-spot]").first.get_attribute("data-spot") == query["spot"]
         assert page.locator("img[data-frame]").first.get_attribute("data-frame") == "0.3"
@@ -131,7 +132,7 @@ def test_a_link_opened_in_a_fresh_browser_restores_the_view(app_url):
 
 def test_a_bad_link_shows_one_notice_and_no_traceback(app_url):
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url, "model=../../etc/passwd&t=nan&spot=1e999,0&a=abc&a=2")
+        browser.open_app(page, app_url, "model=../../etc/passwd&t=nan&spot=1e999,0&a=abc&a=2", plotly=False)
         notices = page.locator("[data-testid='stAlertContentWarning']").all_inner_texts()
         assert len(notices) == 1 and "Part of the link was ignored" in notices[0]
         assert page.locator("[data-testid='stException']").count() == 0
@@ -142,7 +143,7 @@ def test_the_walk_downloads_as_a_gif_with_every_frame(app_url):
     from PIL import Image
 
     with browser.chromium_page() as page:
-        browser.open_app(page, app_url)
+        browser.open_app(page, app_url, plotly=False)
         with page.expect_download(timeout=30_000) as info:
             page.get_by_role("button", name=re.compile("Walk as animated GIF")).click()
         download = info.value

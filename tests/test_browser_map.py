@@ -33,7 +33,7 @@ def attr(page, selector, name):
 def open_map(page, url, model, map_name):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(time.perf_counter())))
-    browser.open_app(page, url, f"model={model}&map={map_name}&renderer=canvas", plotly=False)
+    browser.open_app(page, url, f"model={model}&map={map_name}", plotly=False)  # canvas: the default
     surface = page.locator("[data-latent-map]")
     surface.wait_for(timeout=30_000)
     box = surface.bounding_box()
@@ -93,7 +93,7 @@ def test_hover_decodes_in_the_browser_and_a_click_commits_the_spot(app_url, mode
             if query.get("spot") == spot:
                 break
             time.sleep(0.1)
-        assert query.get("spot") == spot and query["renderer"] == "canvas"
+        assert query.get("spot") == spot and "renderer" not in query
         browser.wait_idle(page)
         server_images = page.locator("img[data-spot]")
         assert server_images.first.get_attribute("data-spot") == spot
@@ -130,8 +130,8 @@ def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(ap
 def test_the_plotly_renderer_stays_one_click_away(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-vae-2d", "direct")
-        page.get_by_test_id("stSidebar").get_by_text("Plotly (server)").click()
+        page.get_by_test_id("stSidebar").get_by_text("Plotly (server; decodes on click)").click()
         page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=30_000)
         time.sleep(1)
-        assert "renderer" not in page.evaluate("() => location.search")  # the default: left out of the link
+        assert "renderer=plotly" in page.evaluate("() => location.search")  # the link keeps the choice
         assert page.locator("[data-latent-map]").count() == 0

@@ -22,13 +22,13 @@ def test_a_full_state_round_trips(catalog):
     x, y = (float(v) for v in mp.xy[123] + 0.37)
     a, b = int(m.latents.index[5]), int(m.latents.index[77])
     original = ViewState(model="mnist-vae-16", map="tsne", spot=(x, y), a=a, b=(1.5, -2.25), path="slerp", t=0.3,
-                         renderer="canvas")
+                         renderer="plotly")
     query = original.to_query()
     assert set(query) == {"model", "map", "spot", "a", "b", "path", "t", "renderer"}
     back, notes, _ = from_query(query, catalog)
     assert notes == []
     assert back.model == original.model and back.map == original.map and back.path == "slerp"
-    assert back.renderer == "canvas"
+    assert back.renderer == "plotly"
     assert back.a == a and back.b == (1.5, -2.25) and back.t == pytest.approx(0.3)
     np.testing.assert_allclose(back.spot, (x, y), rtol=1e-6)
     assert b != a  # (a second test index is tested below)
@@ -79,7 +79,7 @@ BAD = [
     ({"a": "1e3"}, "a", lambda v: v.a is None),
     ({"b": "../../etc/passwd"}, "b", lambda v: v.b is None),
     ({"path": "cubic"}, "path", lambda v: v.path == "lerp"),
-    ({"renderer": "webgl9"}, "renderer", lambda v: v.renderer == "plotly"),
+    ({"renderer": "webgl9"}, "renderer", lambda v: v.renderer == "canvas"),
     ({"t": "nan"}, "t", lambda v: v.t == 0.5),
     ({"t": "inf"}, "t", lambda v: v.t == 0.5),
     ({"t": "1.5"}, "t", lambda v: v.t == 0.5),

@@ -20,7 +20,7 @@ from explorer.state import RENDERERS
 from ui import map_component, pictures, resources, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
-RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server)"}
+RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
 
 PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
              "slerp": "slerp: along the sphere, keeping the length of the code typical, which matters "
