@@ -73,16 +73,6 @@ def labelled_strip(images, labels, scale: int = 3, highlight: int | None = None,
     return np.asarray(out)
 
 
-def strip(images, scale: int = 3, gap: int = 2) -> np.ndarray:
-    """Digits side by side, separated by thin grey gaps, as one uint8 grey picture."""
-    pictures = [to_picture(im, scale) for im in images]
-    spacer = np.full((pictures[0].shape[0], gap), 128, dtype=np.uint8)
-    parts = []
-    for p in pictures:
-        parts += [p, spacer]
-    return np.concatenate(parts[:-1], axis=1)
-
-
 def walk_labels(t) -> list[str]:
     """'A', the positions in between, 'B': how a walk's frames are labelled everywhere."""
     t = np.asarray(t)

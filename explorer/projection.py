@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 

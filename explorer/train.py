@@ -18,7 +18,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 
 from . import bundle, data, evaluate, projection

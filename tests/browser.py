@@ -100,6 +100,14 @@ def open_app(page, url: str, query: str = "", plotly: bool = True) -> None:
         time.sleep(0.5)  # let Plotly finish its first draw
 
 
+def location_query(page) -> dict[str, str]:
+    """The address bar's parameters, read from location itself: Playwright's page.url can lag
+    behind a replaceState."""
+    import urllib.parse
+
+    return dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+
+
 def data_to_page(page, x: float, y: float) -> tuple[float, float]:
     """The page pixel where the data point (x, y) is drawn, computed by Plotly itself."""
     return tuple(page.evaluate("""([x, y]) => {

@@ -316,7 +316,7 @@ def test_the_browser_map_reports_clicks_as_its_spot_state():
     at.session_state[key] = {"spot": [12.5, -3.25], "t": None}
     at.run()
     assert view(at).spot == (12.5, -3.25) and url(at)["spot"] == "12.5,-3.25" and "renderer" not in url(at)
-    assert f'data-spot="12.5,-3.25"' in figures(at)["decoded"]
+    assert 'data-spot="12.5,-3.25"' in figures(at)["decoded"]
     for bad in ({"spot": ["x", 1]}, {"spot": [float("nan"), 0]}, {"spot": [1]}, {"other": 1},
                 {"spot": [12.5, -3.25], "t": 7}, {"spot": [12.5, -3.25], "t": "x"}):
         at.session_state[key] = bad

@@ -38,9 +38,7 @@ def caption_match(page, pattern, previous=None, timeout: float = 20.0):
     return None
 
 
-def query_of(page) -> dict[str, str]:
-    """The address bar's parameters, read from location itself (Playwright's page.url can lag)."""
-    return dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+query_of = browser.location_query
 
 
 @pytest.mark.parametrize("model", ["mnist-vae-2d", "mnist-vae-16"])  # the latent plane; a t-SNE map

@@ -3,7 +3,6 @@ the pointer and sends nothing to the server; a click shows its image at once and
 state and the address bar follow."""
 
 import time
-import urllib.parse
 
 import numpy as np
 import pytest
@@ -88,8 +87,8 @@ def test_hover_decodes_in_the_browser_and_a_click_commits_the_spot(app_url, mode
             return (host ? host.shadowRoot : document).querySelector('canvas[data-spot]').dataset.spot;
         }""")
         deadline = time.time() + 20
-        while time.time() < deadline:  # location itself: Playwright's page.url can lag behind it
-            query = dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+        while time.time() < deadline:
+            query = browser.location_query(page)
             if query.get("spot") == spot:
                 break
             time.sleep(0.1)
@@ -118,7 +117,7 @@ def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(ap
         assert [float(t) for t in shown] == sorted(float(t) for t in shown)
         deadline = time.time() + 20
         while time.time() < deadline:
-            query = dict(urllib.parse.parse_qsl(page.evaluate("() => location.search").lstrip("?")))
+            query = browser.location_query(page)
             if query.get("t") == shown[-1]:
                 break
             time.sleep(0.1)

@@ -22,6 +22,7 @@ from explorer import figures, webexport
 from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
+from ui import resources
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ beside app.py
@@ -50,8 +51,7 @@ def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model) -> str
 
 
 def model_url(model: Model, maps: list[str]) -> str:
-    mtime = max((f.stat().st_mtime for f in model.path.iterdir()), default=0.0)
-    return _files(str(model.path), mtime, tuple(maps), model)
+    return _files(str(model.path), resources.bundle_mtime(model.path), tuple(maps), model)
 
 
 def changes(value, previous) -> dict:

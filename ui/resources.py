@@ -34,13 +34,17 @@ def _load_model(path: str, mtime: float) -> Model:
     return bundle.load(path)
 
 
-def load_model(path: Path) -> Model:
+def bundle_mtime(path: Path) -> float:
+    """The newest modification time of a bundle's files: its version, for caches."""
     path = Path(path)
     try:
-        mtime = max((f.stat().st_mtime for f in path.iterdir()), default=0.0)
+        return max((f.stat().st_mtime for f in path.iterdir()), default=0.0)
     except OSError as e:
         raise bundle.BundleError(f"{path}: cannot be read ({e})") from e
-    return _load_model(str(path), mtime)
+
+
+def load_model(path: Path) -> Model:
+    return _load_model(str(path), bundle_mtime(path))
 
 
 def catalog(args) -> BundleCatalog:

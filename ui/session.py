@@ -18,7 +18,7 @@ from explorer.state import ModelUnavailable, ViewState
 VIEW = "view"  # the ViewState
 LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
 MODEL_ERRORS = "model_errors"  # models that failed to open, shown until the next change
-SEEN_SELECTION = "seen_selection"  # (chart key, selection) last turned into a spot
+SEEN_SELECTION = "seen_selection"  # (map widget key, its value) last taken into the state
 
 # widget keys: the widgets show the state; their callbacks change it
 W_MODEL, W_MAP, W_PATH, W_T, W_RENDERER = "w_model", "w_map", "w_path", "w_t", "w_renderer"
