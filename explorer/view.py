@@ -122,9 +122,9 @@ class View:
 
 def resolve(state: ViewState, model: Model, mp: projection.LatentMap, n_frames: int = N_FRAMES) -> View:
     """The picks and the walk of ``state`` on ``model``'s map ``mp`` (one batched decode)."""
-    default_a, default_b = default_ends(model, mp)
-    a = pick_endpoint(model, mp, state.a if state.a is not None else default_a)
-    b = pick_endpoint(model, mp, state.b if state.b is not None else default_b)
+    defaults = default_ends(model, mp) if state.a is None or state.b is None else (None, None)
+    a = pick_endpoint(model, mp, state.a if state.a is not None else defaults[0])
+    b = pick_endpoint(model, mp, state.b if state.b is not None else defaults[1])
     spot = pick_spot(model, mp, state.spot) if state.spot is not None else None
     walk = generate.walk(model, mp, a.code, b.code, state.path, n_frames, state.t)
     return View(state=state, spot=spot, a=a, b=b, walk=walk)
