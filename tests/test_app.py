@@ -160,6 +160,16 @@ def test_a_link_restores_the_whole_view():
     assert not at.warning  # nothing in the link was ignored
 
 
+def test_the_share_panel_gives_the_link_of_this_view_when_opened():
+    at = open_app(query={"model": "mnist-vae-16", "map": "pca", "path": "slerp", "t": "0.3"})
+    assert not at.code  # closed: nothing drawn inside it (the code block costs the browser 0.5 s)
+    at.session_state[session.W_SHARE] = True
+    at.run()
+    (link,) = [c.value for c in at.code]
+    query = dict(p.split("=") for p in link.split("?", 1)[1].split("&"))
+    assert query == url(at) and query["model"] == "mnist-vae-16" and query["path"] == "slerp"
+
+
 def test_a_bad_link_shows_one_notice_and_opens_the_rest():
     at = open_app(query={"model": "mnist-vae-2d", "map": "tsne", "spot": "nan,1", "t": "7", "a": "../../etc/passwd"})
     notices = [w.value for w in at.warning]

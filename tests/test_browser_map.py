@@ -99,6 +99,45 @@ def test_hover_decodes_in_the_browser_and_a_click_commits_the_spot(app_url, mode
         assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_a_click_reruns_only_the_map_and_its_panel_and_use_as_a_reruns_the_page(app_url):
+    """A click reruns the map's fragment alone: the walk below is neither recomputed nor re-sent.
+    "Use as start A" changes the walk, so it reruns the whole page."""
+    with browser.chromium_page() as page:
+        received = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.append(
+            p if isinstance(p, bytes) else p.encode())))
+        box, _ = open_map(page, app_url, "mnist-vae-2d", "direct")
+        browser.wait_idle(page)
+        time.sleep(0.5)
+        assert any(b"evenly spaced steps" in p for p in received)  # the walk's caption, sent at first
+        received.clear()
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+        page.mouse.down()
+        page.mouse.up()
+        page.locator("img[data-spot]").wait_for(timeout=20_000)
+        browser.wait_idle(page)
+        spot = page.locator("img[data-spot]").first.get_attribute("data-spot")
+        assert any(b"Decoded at your click" in p for p in received)
+        assert not any(b"evenly spaced steps" in p for p in received), "the click re-sent the walk"
+        assert sum(len(p) for p in received) < 50_000
+        ends = lambda: [t for t in page.locator("p").all_inner_texts() if t.startswith("A: ")]  # noqa: E731
+        before = ends()
+        page.get_by_role("button", name="Use as start A").click()
+        deadline = time.time() + 20
+        while "a" not in browser.location_query(page) and time.time() < deadline:
+            time.sleep(0.1)
+        browser.wait_idle(page)
+        a = browser.location_query(page)["a"]
+        # A is the clicked spot, or the test image it landed on (a click near a dot takes the dot)
+        assert ends() != before
+        if "," in a:
+            x, y = (float(v) for v in spot.split(","))
+            assert a == spot and ends() == [f"A: the spot ({x:.2f}, {y:.2f})"]
+        else:
+            assert ends()[0].startswith(f"A: test image #{a} ")
+        assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-conv-vae-16", "tsne")

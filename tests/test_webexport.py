@@ -2,6 +2,7 @@
 against the library, in real Chromium: for 200 random points of every shipped model's every map,
 the decoded images differ by at most 2/255 per pixel."""
 
+import gzip
 import json
 import time
 
@@ -27,16 +28,37 @@ def test_export_describes_the_decoder_layer_by_layer(tmp_path):
     assert types == ["linear", "activation", "linear", "activation", "reshape", "conv_transpose",
                      "activation", "conv_transpose"]
     assert set(manifest["maps"]) == {"tsne", "pca"} and manifest["maps"]["tsne"]["kind"] == "neighbours"
-    total = sum(length for _, length in manifest["arrays"].values())
-    assert len(payload) == 4 * total
-    # every array comes back exactly: the decoder's first weight, the codes
-    floats = np.frombuffer(payload, "<f4")
-    offset, length = manifest["arrays"][manifest["decoder"][0]["weight"]]
-    np.testing.assert_array_equal(floats[offset:offset + length], m.net.decoder.net[0].weight.detach().numpy().ravel())
-    offset, length = manifest["arrays"][manifest["codes"]]
-    np.testing.assert_array_equal(floats[offset:offset + length].reshape(-1, 16), m.latents.codes)
+    assert all(offset % 4 == 0 for offset, _, _ in manifest["arrays"].values())
+    # every array comes back exactly, in the smallest type that holds it: the bundle's float16
+    # weights as float16, the float32 codes as float32, the labels as bytes
+    first = manifest["decoder"][0]["weight"]
+    assert manifest["arrays"][first][2] == "f2"
+    np.testing.assert_array_equal(webexport.read_array(payload, manifest["arrays"][first]).astype(np.float32),
+                                  m.net.decoder.net[0].weight.detach().numpy().ravel())
+    assert manifest["arrays"]["codes"][2] == "f4"
+    np.testing.assert_array_equal(webexport.read_array(payload, manifest["arrays"]["codes"]).reshape(-1, 16),
+                                  m.latents.codes)
+    assert manifest["arrays"]["labels"][2] == "u1"
+    np.testing.assert_array_equal(webexport.read_array(payload, manifest["arrays"]["labels"]), m.latents.labels)
     folder = webexport.write(m, tmp_path / "web")
     assert json.loads((folder / "manifest.json").read_text()) == json.loads(json.dumps(manifest))
+    assert gzip.decompress((folder / webexport.BINARY).read_bytes()) == payload
+
+
+def test_arrays_keep_the_smallest_exact_type():
+    assert webexport.narrowest(np.array([0, 9, 255])) == "u1"
+    assert webexport.narrowest(np.array([0, 9999])) == "u2"
+    assert webexport.narrowest(np.array([-1, 70000])) == "i4"
+    assert webexport.narrowest(np.array([0.5, -2.0, 1024.0], np.float32)) == "f2"
+    assert webexport.narrowest(np.array([0.1], np.float32)) == "f4"  # not exact in float16
+    assert webexport.narrowest(np.array([1e6], np.float32)) == "f4"  # beyond float16's range
+    assert webexport.narrowest(np.array([np.nan], np.float32)) == "f4"
+    arrays = webexport.Arrays()
+    for key, a in {"a": np.arange(3), "b": np.array([0.1, 0.2], np.float32), "c": np.array([1.5], np.float32)}.items():
+        arrays.add(key, a)
+    payload = arrays.tobytes()
+    np.testing.assert_array_equal(webexport.read_array(payload, arrays.index["b"]), np.array([0.1, 0.2], np.float32))
+    assert webexport.read_array(payload, arrays.index["c"])[0] == 1.5
 
 
 def random_points(mp, n, seed=0):
@@ -48,22 +70,43 @@ def random_points(mp, n, seed=0):
     return np.concatenate([anywhere, on_points]).astype(np.float32)
 
 
+def serve_model(page, folder) -> None:
+    """Serve ``folder``'s files at ORIGIN in ``page`` and load them with decoder.js as window.model."""
+    files = {f.name: f.read_bytes() for f in folder.iterdir()}
+    page.route(ORIGIN + "**", lambda route: route.fulfill(
+        status=200, body=files.get(route.request.url[len(ORIGIN):], b""),
+        content_type="application/json" if route.request.url.endswith(".json") else "application/gzip"))
+    page.route(ORIGIN, lambda route: route.fulfill(status=200, body="<html><body></body></html>",
+                                                   content_type="text/html"))
+    page.goto(ORIGIN)
+    page.add_script_tag(content=DECODER_JS.read_text())
+    page.evaluate("async () => { window.model = await LatentDecoder.load('/'); }")
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_float16_arrays_widen_exactly_without_float16array(tmp_path):
+    """Browsers before Float16Array widen the weights with decoder.js's own table."""
+    m = explorer.load_model("mnist-vae-2d")
+    manifest, payload = webexport.export(m)
+    folder = webexport.write(m, tmp_path / "web")
+    with browser.chromium_page() as page:
+        page.add_init_script("delete globalThis.Float16Array")
+        serve_model(page, folder)
+        assert page.evaluate("typeof Float16Array") == "undefined"
+        for key, entry in manifest["arrays"].items():
+            if entry[2] == "f2":
+                got = np.array(page.evaluate("(key) => Array.from(window.model.array(key))", key), np.float32)
+                np.testing.assert_array_equal(got, webexport.read_array(payload, entry).astype(np.float32))
+
+
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 @pytest.mark.parametrize("name", explorer.list_pretrained())
 def test_the_browser_decodes_as_the_library_does(tmp_path, name):
     m = explorer.load_model(name)
     folder = webexport.write(m, tmp_path / name)
-    files = {f.name: f.read_bytes() for f in folder.iterdir()}
     maps = projection.available(m.latent_dim)
     with browser.chromium_page() as page:
-        page.route(ORIGIN + "**", lambda route: route.fulfill(
-            status=200, body=files.get(route.request.url[len(ORIGIN):], b""),
-            content_type="application/json" if route.request.url.endswith(".json") else "application/octet-stream"))
-        page.route(ORIGIN, lambda route: route.fulfill(status=200, body="<html><body></body></html>",
-                                                       content_type="text/html"))
-        page.goto(ORIGIN)
-        page.add_script_tag(content=DECODER_JS.read_text())
-        page.evaluate("async () => { window.model = await LatentDecoder.load('/'); }")
+        serve_model(page, folder)
         for method in maps:
             mp = m.map(method)
             points = random_points(mp, N_POINTS)

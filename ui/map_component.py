@@ -39,7 +39,8 @@ def _mount():
 def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model) -> str:
     """Write the model's browser files once per bundle version; their URL, relative to the page.
     The folder's name changes whenever the bundle does, so a browser never keeps stale weights."""
-    digest = hashlib.sha1(f"{path}:{mtime}:{','.join(maps)}".encode()).hexdigest()[:12]
+    key = f"{path}:{mtime}:{','.join(maps)}:v{webexport.FORMAT_VERSION}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     name = f"{Path(path).name}-{digest}"
     folder = STATIC / "models" / name
     if not (folder / "manifest.json").is_file():

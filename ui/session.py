@@ -19,9 +19,12 @@ VIEW = "view"  # the ViewState
 LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
 MODEL_ERRORS = "model_errors"  # models that failed to open, shown until the next change
 SEEN_SELECTION = "seen_selection"  # (map widget key, its value) last taken into the state
+FULL_RUN = "full_run"  # True while the whole page runs, False in a rerun of the map's fragment alone
+WALK_CHANGED = "walk_changed"  # set by callbacks in the map's fragment that change the walk
 
 # widget keys: the widgets show the state; their callbacks change it
 W_MODEL, W_MAP, W_PATH, W_T, W_RENDERER = "w_model", "w_map", "w_path", "w_t", "w_renderer"
+W_SHARE = "w_share"  # the "Share this view" expander (open or not)
 W_CLASS = {"a": "w_a_class", "b": "w_b_class"}
 W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
 

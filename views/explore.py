@@ -44,31 +44,60 @@ def render() -> None:
         return
     model = catalog.model(view.model)
     mp = open_map(model, view.map)
-    view = session.take_changes(view, session.chart_key(view), map_component.changes if view.renderer == "canvas"
-                                else lambda selection, _: plotly_changes(selection, mp, model.latents.labels))
     session.sync_url(view)
-    v = resolve(view, model, mp)
-    sync_widgets(v, model)
 
-    model_sidebar_ui(catalog, model, view)
-    originals = dataset_ui(model, args.data_dir)
-    link_notes_ui()
-
+    notices = st.container()  # above the map, filled once the sidebar has looked for the data
     st.header(f"{model.name}: the {projection.kind(view.map).title}")
     st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
                "Hover a dot to see which test image it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
-    col_map, col_click = st.columns([5, 3], gap="large")
-    map_slot = col_map.container()
-    with col_click:
-        click_ui(model, mp, v, originals)
+    st.session_state[session.FULL_RUN] = True
+    try:
+        v = map_and_click(catalog, args.data_dir)
+    finally:
+        st.session_state[session.FULL_RUN] = False
+    sync_widgets(v, model)
+    model_sidebar_ui(catalog, model, v.state)
+    originals = dataset_ui(model, args.data_dir)
+    with notices:
+        link_notes_ui()
     st.divider()
     walk_ui(model, mp, v, originals)
-    share_ui(view)
-    # The map goes out last: its figure is the largest message and the slowest for a browser to
-    # redraw, so the decoded image and the walk are on screen before it (bench/click_latency.py).
-    with map_slot:
-        map_ui(model, mp, v)
+    share_ui(v.state)
+
+
+@st.fragment
+def map_and_click(catalog, data_dir: str | None) -> View:
+    """The map and what a click on it shows. A click reruns only this (a fragment): the map's
+    files are already in the browser, and the walk and the sidebar do not depend on the spot, so
+    they are neither recomputed nor re-sent. What does change them (a scrub let go, "Use as
+    start A") asks for a run of the whole page."""
+    ss = st.session_state
+    view = ss[session.VIEW]
+    model = catalog.model(view.model)
+    mp = open_map(model, view.map)
+    before = view
+    view = session.take_changes(view, session.chart_key(view), map_component.changes if view.renderer == "canvas"
+                                else lambda selection, _: plotly_changes(selection, mp, model.latents.labels))
+    walk_changed = ss.pop(session.WALK_CHANGED, False) or view.t != before.t
+    if walk_changed and not ss.get(session.FULL_RUN):
+        st.rerun()  # the whole page, so the walk below follows
+    session.sync_url(view)
+    v = resolve(view, model, mp)
+    originals, _ = resources.test_images(model.dataset, data_dir)  # the sidebar says why if None
+    col_map, col_click = st.columns([5, 3], gap="large")
+    # The browser map goes out first, so the browser fetches the model's files while the rest of
+    # the page arrives. The Plotly figure goes out last: it is the largest message and the slowest
+    # to redraw, so the decoded image is on screen before it (bench/click_latency.py).
+    if view.renderer == "canvas":
+        with col_map:
+            map_ui(model, mp, v)
+    with col_click:
+        click_ui(model, mp, v, originals)
+    if view.renderer != "canvas":
+        with col_map:
+            map_ui(model, mp, v)
+    return v
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +200,11 @@ def first_line(error: Exception) -> str:
 
 
 def share_ui(view) -> None:
-    with st.sidebar.expander("Share this view"):
+    # drawn only while open: the code block's highlighter costs the browser half a second
+    share = st.sidebar.expander("Share this view", key=session.W_SHARE, on_change="rerun")
+    if not share.open:
+        return
+    with share:
         st.caption("The address bar always holds this view; this link opens it anywhere: the model, "
                    "the map, the clicked spot, A, B, the path and the slider.")
         base = (st.context.url or "").split("?")[0]
@@ -208,6 +241,7 @@ def on_end(end: str, model: Model) -> None:
 
 def use_as(end: str, model: Model, pick: Pick) -> None:
     session.update(**{end: endpoint_of(model, pick)})
+    st.session_state[session.WALK_CHANGED] = True  # the walk is outside the click's fragment
 
 
 def sync_widgets(v: View, model: Model) -> None:

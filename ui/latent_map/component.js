@@ -309,15 +309,26 @@ function frameAt(s, t) {
   return s.frames.get(step);
 }
 
-// every frame of the walk, decoded ahead in slices between animation frames
+// Decodes the walk's 101 frames ahead of scrubbing in the browser's idle time, a frame only when
+// it fits before the next pointer event is due, so previews never wait behind it (a conv decoder
+// takes 4-7 ms a frame here).
+const whenIdle = globalThis.requestIdleCallback
+  ? (f) => requestIdleCallback(f, { timeout: 1000 })
+  : (f) => setTimeout(() => f({ didTimeout: true, timeRemaining: () => 0 }), 16);
+
 function decodeWalk(s, walkId) {
-  let step = 0;
-  const slice = () => {
+  let step = 0, cost = 1;
+  const slice = (deadline) => {
     if (s.walkId !== walkId || !s.model) return;
-    for (const stop = Math.min(step + 10, 101); step < stop; step++) frameAt(s, step / 100);
-    if (step < 101) requestAnimationFrame(slice);
+    if (deadline.didTimeout && step < 101) frameAt(s, step++ / 100); // never idle: still progress
+    while (step < 101 && deadline.timeRemaining() > cost + 1) {
+      const t0 = performance.now();
+      frameAt(s, step++ / 100);
+      cost = Math.max(cost, performance.now() - t0); // a decode's worst time so far
+    }
+    if (step < 101) whenIdle(slice);
   };
-  requestAnimationFrame(slice);
+  whenIdle(slice);
 }
 
 // the marker's place on the map at t, along the drawn path (its points evenly spaced in t)

@@ -11,23 +11,88 @@
     elu: (x) => (x > 0 ? x : Math.expm1(x)),
   };
 
+  const FORMAT_VERSION = 2; // explorer/webexport.py
+
+  async function fetched(url) {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(url.split("/").pop() + ": HTTP " + r.status);
+    return r;
+  }
+
+  // manifest.json and the gzip-compressed arrays (explorer/webexport.py), fetched together
   async function load(baseUrl) {
     const [manifest, buffer] = await Promise.all([
-      fetch(baseUrl + "manifest.json").then((r) => r.json()),
-      fetch(baseUrl + "arrays.bin").then((r) => r.arrayBuffer()),
+      fetched(baseUrl + "manifest.json").then((r) => r.json()),
+      fetched(baseUrl + "arrays.bin.gz").then((r) =>
+        new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()),
     ]);
+    if (manifest.format_version !== FORMAT_VERSION) {
+      throw new Error(`model files of format ${manifest.format_version}, this page reads ${FORMAT_VERSION}; reload the page`);
+    }
     return new Model(manifest, buffer);
+  }
+
+  // float16 -> float32, for browsers without Float16Array
+  let halfTable = null;
+  function widenHalf(bits) {
+    if (!halfTable) {
+      halfTable = new Float32Array(65536);
+      for (let h = 0; h < 65536; h++) {
+        const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+        halfTable[h] = e === 0 ? sign * f * 2 ** -24 : e === 31 ? (f ? NaN : sign * Infinity)
+          : sign * (1 + f / 1024) * 2 ** (e - 15);
+      }
+    }
+    const out = new Float32Array(bits.length);
+    for (let i = 0; i < bits.length; i++) out[i] = halfTable[bits[i]];
+    return out;
+  }
+
+  const VIEWS = { u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array };
+
+  // one array of the binary as a typed array; float16 ones widened to Float32Array
+  function view(buffer, [offset, length, dtype]) {
+    if (dtype === "f2") {
+      return typeof Float16Array === "function" ? Float32Array.from(new Float16Array(buffer, offset, length))
+        : widenHalf(new Uint16Array(buffer, offset, length));
+    }
+    if (!VIEWS[dtype]) throw new Error("unknown array type " + dtype);
+    return new VIEWS[dtype](buffer, offset, length);
+  }
+
+  // A transposed convolution in gather form, worked out once per layer and input size: for each
+  // output row (and column), the input rows (columns) that reach it with the kernel row (column)
+  // that carries them, as flat [input, kernel, ...] pairs; and the weight reordered
+  // [out][ky][kx][in] so each output pixel is a few dot products over contiguous channels.
+  function convPlan(l, h, w) {
+    const key = h + "x" + w;
+    l.plans ??= {};
+    if (l.plans[key]) return l.plans[key];
+    const k = l.kernel, s = l.stride, p = l.padding, cin = l.in, cout = l.out;
+    const oh = (h - 1) * s - 2 * p + k, ow = (w - 1) * s - 2 * p + k;
+    const taps = (n, size) => Array.from({ length: size }, (_, o) => {
+      const t = [];
+      for (let i = 0; i < n; i++) {
+        const kk = o + p - i * s;
+        if (kk >= 0 && kk < k) t.push(i, kk);
+      }
+      return t;
+    });
+    const W = new Float32Array(cout * k * k * cin);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let co = 0; co < cout; co++) {
+        for (let kk = 0; kk < k * k; kk++) W[(co * k * k + kk) * cin + ci] = l.W[(ci * cout + co) * k * k + kk];
+      }
+    }
+    return (l.plans[key] = { oh, ow, rows: taps(h, oh), cols: taps(w, ow), W });
   }
 
   class Model {
     constructor(manifest, buffer) {
       this.manifest = manifest;
       this.latentDim = manifest.latent_dim;
-      const all = new Float32Array(buffer);
-      this.array = (key) => {
-        const [offset, length] = manifest.arrays[key];
-        return all.subarray(offset, offset + length);
-      };
+      const cache = {};
+      this.array = (key) => (cache[key] ??= view(buffer, manifest.arrays[key]));
       this.layers = manifest.decoder.map((l) => ({ ...l, W: l.weight && this.array(l.weight), b: l.bias && this.array(l.bias) }));
       this.codes = manifest.codes ? this.array(manifest.codes) : null;
       this.maps = {};
@@ -58,33 +123,32 @@
           shape = l.shape;
         } else if (l.type === "conv_transpose") {
           const [cin, h, w] = shape;
-          const k = l.kernel, s = l.stride, p = l.padding, cout = l.out;
-          const oh = (h - 1) * s - 2 * p + k, ow = (w - 1) * s - 2 * p + k;
-          const out = new Float32Array(cout * oh * ow);
-          for (let co = 0; co < cout; co++) out.fill(l.b[co], co * oh * ow, (co + 1) * oh * ow);
-          // scatter form: every input pixel adds its kernel-weighted value to a k x k patch
+          const g = convPlan(l, h, w);
+          // channels last, so the innermost loop runs over contiguous input channels
+          const xh = new Float32Array(h * w * cin);
           for (let ci = 0; ci < cin; ci++) {
-            for (let iy = 0; iy < h; iy++) {
-              for (let ix = 0; ix < w; ix++) {
-                const v = x[(ci * h + iy) * w + ix];
-                if (v === 0) continue;
-                for (let co = 0; co < cout; co++) {
-                  const wBase = ((ci * cout + co) * k) * k, oBase = co * oh * ow;
-                  for (let ky = 0; ky < k; ky++) {
-                    const oy = iy * s - p + ky;
-                    if (oy < 0 || oy >= oh) continue;
-                    for (let kx = 0; kx < k; kx++) {
-                      const ox = ix * s - p + kx;
-                      if (ox < 0 || ox >= ow) continue;
-                      out[oBase + oy * ow + ox] += v * l.W[wBase + ky * k + kx];
-                    }
+            for (let j = 0; j < h * w; j++) xh[j * cin + ci] = x[ci * h * w + j];
+          }
+          const out = new Float32Array(l.out * g.oh * g.ow);
+          for (let co = 0; co < l.out; co++) {
+            for (let oy = 0; oy < g.oh; oy++) {
+              const rows = g.rows[oy];
+              for (let ox = 0; ox < g.ow; ox++) {
+                const cols = g.cols[ox];
+                let acc = l.b[co];
+                for (let r = 0; r < rows.length; r += 2) {
+                  for (let c = 0; c < cols.length; c += 2) {
+                    const xb = (rows[r] * w + cols[c]) * cin;
+                    const wb = ((co * l.kernel + rows[r + 1]) * l.kernel + cols[c + 1]) * cin;
+                    for (let ci = 0; ci < cin; ci++) acc += xh[xb + ci] * g.W[wb + ci];
                   }
                 }
+                out[(co * g.oh + oy) * g.ow + ox] = acc;
               }
             }
           }
           x = out;
-          shape = [cout, oh, ow];
+          shape = [l.out, g.oh, g.ow];
         } else {
           throw new Error("unknown decoder layer " + l.type);
         }
