@@ -104,8 +104,11 @@ def walk(model, latent_map, za, zb, method: str = "lerp", n_frames: int = 10, t:
     codes = interpolate(za, zb, np.append(ts, t), method)
     images = model.decode(codes)
     path = latent_map.to_map(interpolate(za, zb, np.linspace(0.0, 1.0, PATH_POINTS), method))
-    return Walk(method=method, t=ts, codes=codes[:-1], frames=images[:-1], path=path, at_t=float(t),
-                at_code=codes[-1], at_image=images[-1], at_xy=latent_map.to_map(codes[-1:])[0])
+    arrays = dict(t=ts, codes=codes[:-1], frames=images[:-1], path=path, at_code=codes[-1],
+                  at_image=images[-1], at_xy=latent_map.to_map(codes[-1:])[0])
+    for a in arrays.values():
+        a.flags.writeable = False  # a walk may be shared (explorer/view.py caches them)
+    return Walk(method=method, at_t=float(t), **arrays)
 
 
 def class_middles(xy: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:

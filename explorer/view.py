@@ -4,6 +4,7 @@ ends of the walk and the walk itself. Screen-free, so the state logic is tested 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -97,6 +98,7 @@ def pick_endpoint(model: Model, mp: projection.LatentMap, end: Endpoint) -> Pick
     return pick_test_image(model, mp, end) if isinstance(end, int) else pick_spot(model, mp, end)
 
 
+@functools.lru_cache(maxsize=64)
 def default_ends(model: Model, mp: projection.LatentMap) -> tuple[int, int]:
     """Test indices of the images nearest the middles of the first and last class on this map:
     a walk across the map."""
@@ -126,8 +128,16 @@ def resolve(state: ViewState, model: Model, mp: projection.LatentMap, n_frames: 
     a = pick_endpoint(model, mp, state.a if state.a is not None else defaults[0])
     b = pick_endpoint(model, mp, state.b if state.b is not None else defaults[1])
     spot = pick_spot(model, mp, state.spot) if state.spot is not None else None
-    walk = generate.walk(model, mp, a.code, b.code, state.path, n_frames, state.t)
+    walk = _walk(model, mp, np.float32(a.code).tobytes(), np.float32(b.code).tobytes(), state.path, n_frames, state.t)
     return View(state=state, spot=spot, a=a, b=b, walk=walk)
+
+
+@functools.lru_cache(maxsize=256)
+def _walk(model: Model, mp: projection.LatentMap, a: bytes, b: bytes, method: str, n_frames: int, t: float):
+    """The walk, computed once per model, map, ends, method and position: a click changes none of
+    them, so the page's runs after clicks (many students, one server) reuse it. Models and maps are
+    shared read-only, and so is the walk (its arrays cannot be written)."""
+    return generate.walk(model, mp, np.frombuffer(a, np.float32), np.frombuffer(b, np.float32), method, n_frames, t)
 
 
 def endpoint_of(model: Model, pick: Pick) -> Endpoint:

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -47,12 +48,20 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 60.0):
     """Start `streamlit run app.py` and yield its URL once it answers its health check."""
+    with streamlit_process(env, timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(env: dict | None = None, timeout: float = 60.0):
+    """Start `streamlit run app.py`; yield its URL, once it answers its health check, and the
+    process (bench/load.py reads its CPU time and memory)."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a long run's output never blocks the server
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -63,15 +72,17 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + proc.stdout.read().decode(errors="replace"))
+                log.seek(0)
+                raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
             time.sleep(0.25)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @contextlib.contextmanager

@@ -123,7 +123,7 @@ def test_walk_controls_change_the_state_and_the_url():
     at.slider(key=W_T).set_value(0.0).run()
     assert "decoded at 0.00" in figures(at)
     at.selectbox(key=W_CLASS["b"]).set_value(7).run()
-    at.number_input(key=W_EXAMPLE["b"]).set_value(2).run()
+    at.slider(key=W_EXAMPLE["b"]).set_value(2).run()
     row = int(np.flatnonzero(m.latents.labels == 7)[2])
     assert view(at).b == int(m.latents.index[row])
     assert f"test image #{m.latents.index[row]} (a 7)" in " ".join(md.value for md in at.markdown)

@@ -361,9 +361,9 @@ def endpoint_ui(model: Model, end: str, pick: Pick, column) -> None:
         c1, c2 = st.columns(2)
         c1.selectbox("class", model.classes, format_func=lambda c: model.class_names[c], key=W_CLASS[end],
                      on_change=on_end, args=(end, model))
-        c2.number_input("example", min_value=0, max_value=int(np.bincount(labels).max()) - 1, step=1,
-                        key=W_EXAMPLE[end], on_change=on_end, args=(end, model),
-                        help="Which test image of that class (0 is the first).")
+        c2.slider("example", min_value=0, max_value=int(np.bincount(labels).max()) - 1, step=1,
+                  key=W_EXAMPLE[end], on_change=on_end, args=(end, model),
+                  help="Which test image of that class (0 is the first).")
 
 
 def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:

@@ -3,7 +3,7 @@
 // before this file) at display rate without a word to the server, and on a click shows the
 // decoded spot at once and tells the server (setStateValue "spot"). Its slider scrubs the walk
 // from A to B, every frame decoded here, and tells the server the final position on release
-// (setStateValue "t"). Test hooks: the drawing surface carries data-latent-map, the hover preview
+// (setStateValue "t"). Test hooks: the drawing surface carries data-latent-map="model/map", the hover preview
 // data-preview="x,y", the clicked image data-spot="x,y", the scrubbed frame data-frame="t" and
 // the scrub control data-scrub.
 
@@ -84,13 +84,14 @@ export default function (component) {
   }
   const el = ui.el;
   const s = ui.state; // what the handlers below read; replaced on every rerun's data
-  Object.assign(s, { data, key, setStateValue, committed: null, scrubAt: null });
+  Object.assign(s, { data, key, setStateValue, committed: null, scrubAt: null, rgb: null });
   const walkId = JSON.stringify([data.url, data.map, data.walk.a, data.walk.b, data.walk.method]);
   if (s.walkId !== walkId) {
     s.walkId = walkId;
     s.frames = new Map(); // scrub position (hundredths) -> decoded frame
   }
   if (!s.scrubbing) el.scrub.value = data.walk.t;
+  el.overlay.dataset.latentMap = `${data.model}/${data.map}`; // which map this is, for scripts
 
   const saved = views.get(key);
   if (!saved || saved.model !== data.model || saved.map !== data.map) {
@@ -104,15 +105,18 @@ export default function (component) {
   const size = Math.max(240, Math.min(data.size, room));
   el.legend.innerHTML = data.classes.map((c) =>
     `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("");
-  el.stage.style.width = el.stage.style.height = size + "px";
   const dpr = window.devicePixelRatio || 1;
-  for (const c of [el.points, el.overlay]) {
-    c.width = Math.round(size * dpr);
-    c.height = Math.round(size * dpr);
-    c.style.width = c.style.height = size + "px";
+  if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
+    el.stage.style.width = el.stage.style.height = size + "px";
+    for (const c of [el.points, el.overlay]) {
+      c.width = Math.round(size * dpr);
+      c.height = Math.round(size * dpr);
+      c.style.width = c.style.height = size + "px";
+    }
+    s.size = size;
+    s.dpr = dpr;
+    s.pointsDrawn = null;
   }
-  s.size = size;
-  s.dpr = dpr;
 
   const toPx = (x, y) => {
     const v = s.view;
@@ -131,9 +135,17 @@ export default function (component) {
     s.xy = model.maps[data.map].xy;
     s.labels = model.array(model.manifest.labels);
     el.status.style.display = "none";
-    drawPoints(s, el);
+    // a rerun after a click changes the rings and the spot, not the points: 10,000 of them are
+    // redrawn only for another model, map, zoom or size
+    const drawn = JSON.stringify([data.url, data.map, s.view.lo, s.view.hi, s.size, s.dpr]);
+    if (s.pointsDrawn !== drawn) {
+      drawPoints(s, el);
+      s.pointsDrawn = drawn;
+    }
     drawOverlay(s, el);
-    if (data.spot) showSpot(s, el, data.spot[0], data.spot[1]);
+    if (data.spot && el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}`) {
+      showSpot(s, el, data.spot[0], data.spot[1]); // not already shown by the click itself
+    }
     showFrame(s, el, data.walk.t);
     decodeWalk(s, walkId);
   }).catch((err) => {
@@ -147,21 +159,40 @@ export default function (component) {
   return undefined;
 }
 
+// Every test point as a small square in its class's colour, 75% opaque, written straight into
+// the canvas's pixels: 100,000 points redraw in a few milliseconds (bench/scale.py), where a
+// fillRect per point takes over 100 ms.
 function drawPoints(s, el) {
   const ctx = el.points.getContext("2d");
-  ctx.setTransform(s.dpr, 0, 0, s.dpr, 0, 0);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, s.size, s.size);
-  const colours = s.data.colours, n = s.xy.length / 2;
-  const r = n > 50000 ? 1 : 1.6;
+  const w = el.points.width, h = el.points.height, n = s.xy.length / 2;
+  const img = ctx.createImageData(w, h), px32 = new Uint32Array(img.data.buffer);
+  px32.fill(0xffffffff); // white (the bytes are RGBA; any byte order reads white)
+  const rgb = (s.rgb ??= s.data.colours.map(parseColour));
+  const grey = [136, 136, 136];
+  const side = Math.max(2, Math.round((n > 50000 ? 2 : 3.2) * s.dpr)), half = side / 2;
+  const d = img.data, a = 0.75;
   for (let i = 0; i < n; i++) {
-    const [px, py] = s.toPx(s.xy[2 * i], s.xy[2 * i + 1]);
-    if (px < -2 || py < -2 || px > s.size + 2 || py > s.size + 2) continue;
-    ctx.fillStyle = colours[s.labels[i]] || "#888";
-    ctx.globalAlpha = 0.75;
-    ctx.fillRect(px - r, py - r, 2 * r, 2 * r);
+    const [cx, cy] = s.toPx(s.xy[2 * i], s.xy[2 * i + 1]);
+    const x0 = Math.round(cx * s.dpr - half), y0 = Math.round(cy * s.dpr - half);
+    if (x0 + side <= 0 || y0 + side <= 0 || x0 >= w || y0 >= h) continue;
+    const c = rgb[s.labels[i]] || grey;
+    for (let y = Math.max(0, y0); y < Math.min(h, y0 + side); y++) {
+      for (let x = Math.max(0, x0), j = (y * w + x) * 4; x < Math.min(w, x0 + side); x++, j += 4) {
+        d[j] += a * (c[0] - d[j]);
+        d[j + 1] += a * (c[1] - d[j + 1]);
+        d[j + 2] += a * (c[2] - d[j + 2]);
+      }
+    }
   }
-  ctx.globalAlpha = 1;
+  ctx.putImageData(img, 0, 0);
+}
+
+// a CSS colour as [r, g, b], read back from a 1-pixel canvas
+function parseColour(colour) {
+  const c = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+  c.fillStyle = colour;
+  c.fillRect(0, 0, 1, 1);
+  return Array.from(c.getImageData(0, 0, 1, 1).data.slice(0, 3));
 }
 
 function drawOverlay(s, el, hover) {
