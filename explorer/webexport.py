@@ -40,6 +40,7 @@ FORMAT_VERSION = 2
 DTYPES = {"u1": "u1", "u2": "<u2", "i4": "<i4", "f2": "<f2", "f4": "<f4"}
 ALIGN = 4
 BINARY = "arrays.bin.gz"
+IMAGES = "test-images.u8.gz"  # a dataset's test images, uint8 [N, 28, 28] row-major, gzip-compressed
 ACTIVATION_NAMES = {cls: name for name, cls in ACTIVATIONS.items()}
 
 
@@ -149,3 +150,16 @@ def write(model, folder, maps=None) -> Path:
     replace_file(folder / BINARY, lambda f: f.write_bytes(packed))
     replace_file(folder / "manifest.json", lambda f: f.write_text(json.dumps(manifest)))
     return folder
+
+
+def write_images(images: np.ndarray, folder) -> Path:
+    """A dataset's test images as a browser reads them (IMAGES, in test-split order), so hovering
+    a test point shows the image itself. Written once per dataset and shared by its models."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = np.ascontiguousarray(images, dtype=np.uint8)
+    if raw.ndim != 3 or raw.shape[1:] != (28, 28):
+        raise ValueError(f"test images must be [N, 28, 28], got {raw.shape}")
+    packed = gzip.compress(raw.tobytes(), compresslevel=6, mtime=0)
+    replace_file(folder / IMAGES, lambda f: f.write_bytes(packed))
+    return folder / IMAGES

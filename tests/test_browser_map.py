@@ -138,6 +138,44 @@ def test_a_click_reruns_only_the_map_and_its_panel_and_use_as_a_reruns_the_page(
         assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_hovering_a_test_point_shows_the_dataset_image_itself(app_url, data_dir):
+    """Over a test point the preview is that test image as the dataset has it, not its
+    reconstruction; over empty space, the decoder's image."""
+    from explorer import data
+
+    m = explorer.load_model("mnist-vae-2d")
+    mp = m.map("direct")
+    originals = data.load("mnist", "test", data_dir).images
+    with browser.chromium_page() as page:
+        box, _ = open_map(page, app_url, "mnist-vae-2d", "direct")
+        lo, hi = (np.asarray(v, float) for v in mp.view_box())
+        px = (mp.xy - lo) / (hi - lo) * [box["width"], -box["height"]] + [box["x"], box["y"] + box["height"]]
+        # a test point with no other within 8 pixels, well inside the map
+        d = np.hypot(*(px[:, None, :] - px[None, :500, :]).transpose(2, 0, 1))
+        d[np.arange(500), np.arange(500)] = np.inf
+        inside = (px[:500] > [box["x"] + 20, box["y"] + 20]).all(1) & (px[:500] < [box["x"] + box["width"] - 20, box["y"] + box["height"] - 20]).all(1)
+        row = int(np.flatnonzero((d.min(0) > 8) & inside)[0])
+        preview = """() => {
+            const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('.lm-preview'));
+            const c = host.shadowRoot.querySelector('.lm-preview');
+            return [Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)),
+                    host.shadowRoot.querySelector('.lm-preview-caption').textContent];
+        }"""
+        deadline = time.time() + 20
+        while time.time() < deadline:  # the images arrive after the model
+            page.mouse.move(*px[row] + [0, 0.3 * np.random.rand()])
+            time.sleep(0.1)
+            pixels, caption = page.evaluate(preview)
+            if "reconstructed" not in caption:
+                break
+        assert caption == f"under the pointer: test image #{m.latents.index[row]} (a {m.latents.labels[row]})"
+        np.testing.assert_array_equal(np.array(pixels, np.uint8).reshape(28, 28), originals[m.latents.index[row]])
+        # empty space: the decoder's image, and no test image named
+        page.mouse.move(box["x"] + 3, box["y"] + 3)
+        time.sleep(0.2)
+        assert page.evaluate(preview)[1].startswith("under the pointer: the spot (")
+
+
 def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-conv-vae-16", "tsne")

@@ -51,6 +51,23 @@ def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model) -> str
     return f"app/static/models/{name}/"
 
 
+_IMAGE_URLS: dict[int, tuple] = {}  # id of a cached test-image array -> (the array, its URL)
+
+
+def images_url(dataset: str, originals) -> str | None:
+    """URL of the dataset's test images for the browser (written once per set of images, named by
+    their digest, so a browser never keeps stale ones); None without them."""
+    if originals is None:
+        return None
+    if id(originals) not in _IMAGE_URLS:  # the array itself is kept, so its id is never reused
+        digest = hashlib.sha1(originals.tobytes()).hexdigest()[:12]
+        folder = STATIC / "datasets" / f"{dataset}-{digest}"
+        if not (folder / webexport.IMAGES).is_file():
+            webexport.write_images(originals, folder)
+        _IMAGE_URLS[id(originals)] = (originals, f"app/static/datasets/{dataset}-{digest}/{webexport.IMAGES}")
+    return _IMAGE_URLS[id(originals)][1]
+
+
 def model_url(model: Model, maps: list[str]) -> str:
     return _files(str(model.path), resources.bundle_mtime(model.path), tuple(maps), model)
 
@@ -77,13 +94,15 @@ def changes(value, previous) -> dict:
     return out
 
 
-def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str) -> None:
+def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
     w = v.walk
     data = {
         "url": model_url(model, maps), "model": model.name, "map": mp.name, "size": SIZE,
+        # the dataset's test images, so a hovered test point shows itself (None without the data)
+        "images": images_url(model.dataset, originals),
         "box": [lo.tolist(), hi.tolist()],
         "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
         "class_names": list(model.class_names), "classes": list(model.classes),

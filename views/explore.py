@@ -91,12 +91,12 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     # to redraw, so the decoded image is on screen before it (bench/click_latency.py).
     if view.renderer == "canvas":
         with col_map:
-            map_ui(model, mp, v)
+            map_ui(model, mp, v, originals)
     with col_click:
         click_ui(model, mp, v, originals)
     if view.renderer != "canvas":
         with col_map:
-            map_ui(model, mp, v)
+            map_ui(model, mp, v, originals)
     return v
 
 
@@ -280,13 +280,13 @@ def plotly_changes(selection, mp: projection.LatentMap, labels: np.ndarray) -> d
     return {"spot": xy} if xy is not None else {}
 
 
-def map_ui(model: Model, mp: projection.LatentMap, v: View) -> None:
+def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
         st.caption("Move the pointer over the map: the image under it is decoded right here in your "
                    "browser. Click to keep a spot; scroll to zoom, drag to pan.")
         maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
-        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state))
+        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state), originals)
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(

@@ -9,6 +9,18 @@
 
 const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
 const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
+const imageSets = new Map(); // test images URL -> Promise<Uint8Array> (N x 784), kept across reruns
+
+// a dataset's test images (explorer/webexport.py: write_images), fetched once; null if they fail
+function loadImages(url) {
+  if (!imageSets.has(url)) {
+    imageSets.set(url, fetch(url).then((r) => {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    }).then((b) => new Uint8Array(b)).catch(() => null));
+  }
+  return imageSets.get(url);
+}
 const PICK_PX = 4; // a pointer this close to a test point shows that test image
 
 function loadModel(url) {
@@ -148,6 +160,9 @@ export default function (component) {
     }
     showFrame(s, el, data.walk.t);
     decodeWalk(s, walkId);
+    // then the dataset's images, so a hovered test point shows itself rather than its reconstruction
+    s.images = null;
+    if (data.images) loadImages(data.images).then((images) => { if (s.data === data) s.images = images; });
   }).catch((err) => {
     el.status.textContent = "The map could not load the model in this browser: " + err;
   });
@@ -281,6 +296,8 @@ function under(s, px, py) {
   const row = pickRow(s, px, py);
   if (row !== null) {
     const x = s.xy[2 * row], y = s.xy[2 * row + 1];
+    const original = testImage(s, row);
+    if (original) return { row, x, y, image: original, original: true };
     const code = s.model.codes.subarray(row * s.model.latentDim, (row + 1) * s.model.latentDim);
     return { row, x, y, image: s.model.decode(code) };
   }
@@ -288,10 +305,19 @@ function under(s, px, py) {
   return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)) };
 }
 
+// the dataset's own image for a test point (pixels in [0, 1]), or null before (or without) them
+function testImage(s, row) {
+  const index = s.model.array(s.model.manifest.test_index)[row];
+  if (!s.images || (index + 1) * 784 > s.images.length) return null;
+  const out = new Float32Array(784);
+  for (let i = 0, j = index * 784; i < 784; i++, j++) out[i] = s.images[j] / 255;
+  return out;
+}
+
 function describe(s, h) {
   if (h.row === null) return `the spot (${h.x.toFixed(2)}, ${h.y.toFixed(2)})`;
   const index = s.model.array(s.model.manifest.test_index)[h.row];
-  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]}), reconstructed`;
+  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})${h.original ? "" : ", reconstructed"}`;
 }
 
 // the test point at (x, y), to the 7 digits a URL keeps (explorer/view.py: SAME_POINT), or null
@@ -303,10 +329,12 @@ function exactRow(s, x, y) {
   return null;
 }
 
+// the committed spot: always what the decoder makes of it (on a test point, its reconstruction;
+// the server's panel puts the original beside it)
 function showSpot(s, el, x, y, h) {
   if (!s.model) return;
-  if (!h) {
-    const row = exactRow(s, x, y), k = s.model.latentDim;
+  if (!h || h.original) {
+    const row = h ? h.row : exactRow(s, x, y), k = s.model.latentDim;
     const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
     h = { row, x, y, image: s.model.decode(code) };
   }
