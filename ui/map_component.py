@@ -94,7 +94,8 @@ def changes(value, previous) -> dict:
     return out
 
 
-def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None) -> None:
+def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None,
+               upload=None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
@@ -111,6 +112,8 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, 
         "at": w.at_xy.tolist(),
         # an estimated spot's neighbours, ringed as on the Plotly map
         "ringed": mp.xy[v.spot.estimate[0]].tolist() if v.spot is not None and v.spot.estimate is not None else [],
+        # where a drawn or uploaded digit lands (map coordinates), marked with a star
+        "upload": [float(upload[0]), float(upload[1])] if upload is not None else None,
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }

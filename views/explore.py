@@ -8,16 +8,17 @@ state shows (explorer.view.resolve) and renders it.
 from __future__ import annotations
 
 import urllib.parse
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from explorer import data, figures, generate, images, projection
+from explorer import data, figures, generate, images, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
 from explorer.state import RENDERERS
-from ui import map_component, pictures, resources, session
+from ui import draw_pad, map_component, pictures, resources, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
 RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
@@ -85,18 +86,21 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     session.sync_url(view)
     v = resolve(view, model, mp)
     originals, _ = resources.test_images(model.dataset, data_dir)  # the sidebar says why if None
+    take_inputs()
+    drawn = placed(model, mp)
     col_map, col_click = st.columns([5, 3], gap="large")
     # The browser map goes out first, so the browser fetches the model's files while the rest of
     # the page arrives. The Plotly figure goes out last: it is the largest message and the slowest
     # to redraw, so the decoded image is on screen before it (bench/click_latency.py).
     if view.renderer == "canvas":
         with col_map:
-            map_ui(model, mp, v, originals)
+            map_ui(model, mp, v, originals, drawn)
     with col_click:
         click_ui(model, mp, v, originals)
     if view.renderer != "canvas":
         with col_map:
-            map_ui(model, mp, v, originals)
+            map_ui(model, mp, v, originals, drawn)
+    upload_ui(model, mp, originals, drawn)
     return v
 
 
@@ -280,13 +284,14 @@ def plotly_changes(selection, mp: projection.LatentMap, labels: np.ndarray) -> d
     return {"spot": xy} if xy is not None else {}
 
 
-def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
+def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None, drawn: "Placed | None") -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
         st.caption("Move the pointer over the map: the image under it is decoded right here in your "
                    "browser. Click to keep a spot; scroll to zoom, drag to pan.")
         maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
-        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state), originals)
+        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state), originals,
+                                 drawn.xy if drawn is not None else None)
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(
@@ -401,3 +406,117 @@ def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarr
                            file_name=f"{base}.gif", mime="image/gif", on_click="ignore", icon=":material/download:")
         d2.download_button("Steps as PNG strip", lambda: images.walk_png(w.frames, w.t),
                            file_name=f"{base}.png", mime="image/png", on_click="ignore", icon=":material/download:")
+
+
+# --------------------------------------------------------------------------------------------
+# A digit of your own: drawn on the pad or uploaded
+
+
+@dataclass(frozen=True)
+class Placed:
+    """The drawn or uploaded digit as the current model sees it."""
+
+    image: np.ndarray  # [28, 28], what the model receives
+    code: np.ndarray  # the encoder's code (a VAE's posterior mean)
+    recon: np.ndarray  # [28, 28], the decoder's image of that code
+    error: float  # mean squared error per pixel
+    percentile: float  # share of test images reconstructed better, in percent
+    xy: np.ndarray  # where it lands on the map
+    source: str
+    notes: tuple[str, ...]
+
+
+def placed(model: Model, mp: projection.LatentMap) -> Placed | None:
+    up = st.session_state.get(session.UPLOAD)
+    if up is None:
+        return None
+    code = model.encode(up["image"][None])[0]
+    recon = model.decode(code[None])[0]
+    error = float(((recon - up["image"]) ** 2).mean())
+    return Placed(image=up["image"], code=code, recon=recon, error=error,
+                  percentile=float((model.latents.recon_error < error).mean() * 100),
+                  xy=mp.to_map(code[None])[0], source=up["source"], notes=tuple(up["notes"]))
+
+
+def take_picture(raw: bytes, source: str) -> None:
+    """A picture becomes the digit shown, or a message saying why not (the last one stays)."""
+    try:
+        p = preprocess.prepare(raw)
+    except preprocess.BadImage as e:
+        st.session_state[session.UPLOAD_ERROR] = f"{source} was not used: {e}."
+        return
+    notes = []
+    if p.inverted:
+        notes.append("its light background was inverted, as MNIST's digits are light on dark")
+    if p.frames > 1:
+        notes.append(f"the first of its {p.frames} frames was used")
+    st.session_state[session.UPLOAD] = {"image": p.image, "source": source, "notes": notes}
+    st.session_state[session.UPLOAD_ERROR] = None
+
+
+def take_inputs() -> None:
+    """A new drawing or upload becomes the digit shown (read in the run, like the map's clicks,
+    so AppTest can drive it too). Clearing the pad drops a drawn digit; "Forget this digit" any."""
+    ss = st.session_state
+    current = (ss.get(session.UPLOAD) or {}).get("source", "")
+    drawing = (ss.get(session.W_DRAW) or {}).get("drawing")
+    if drawing != ss.get(session.SEEN_DRAWING):
+        ss[session.SEEN_DRAWING] = drawing
+        raw = draw_pad.png_of(drawing)
+        if raw is not None:
+            take_picture(raw, "your drawing")
+        elif current == "your drawing":
+            ss.pop(session.UPLOAD, None)
+    file = ss.get(session.W_UPLOAD)
+    file_id = getattr(file, "file_id", None)
+    if file_id != ss.get(session.SEEN_FILE):
+        ss[session.SEEN_FILE] = file_id
+        if file is not None:  # (an emptied uploader keeps the digit: choosing another file empties it first)
+            take_picture(file.getvalue(), f"the file {file.name}")
+
+
+def upload_ui(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, drawn: Placed | None) -> None:
+    st.subheader("Draw or upload a digit")
+    st.caption("Your digit becomes a 28x28 image the way MNIST's were made (LeCun et al., 1998): grey, light "
+               "ink on a dark field, cropped to the ink, fitted into 20x20 pixels and centred by its centre "
+               "of mass. The encoder turns it into a code; the star on the map is where that code lands.")
+    pad, upload, result = st.columns([1.15, 1, 2.2], gap="medium")
+    with pad:
+        draw_pad.draw_pad(session.W_DRAW)
+    with upload:
+        st.file_uploader("Or upload a picture of one", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
+                         key=session.W_UPLOAD,
+                         help="A photo of a digit on paper works: dark ink on light paper is inverted. "
+                              f"Up to {preprocess.MAX_BYTES // 2**20} MB.")
+        if st.session_state.get(session.UPLOAD_ERROR):
+            st.error(st.session_state[session.UPLOAD_ERROR])
+    with result:
+        if drawn is None:
+            st.info("Draw a digit on the pad, or upload a picture: you will see what the model receives, what "
+                    "it rebuilds, and where it puts your digit among the test images.")
+            return
+        pictures.show_row([(drawn.image, "what the model receives", 112, {}),
+                           (drawn.recon, "its reconstruction", 112, {})])
+        notes = f"; {'; '.join(drawn.notes)}" if drawn.notes else ""
+        st.caption(f"From {drawn.source}{notes}. Reconstruction error {drawn.error:.4f} per pixel: worse than "
+                   f"{drawn.percentile:.0f}% of the test images. A digit like the ones it learned from is "
+                   "rebuilt about as well as they are; a much higher error means the model finds it unusual.")
+        where = f"({drawn.xy[0]:.2f}, {drawn.xy[1]:.2f})"
+        if mp.exact:
+            st.caption(f"It lands at {where} on this map (the star).")
+        else:
+            st.caption(f"It lands near {where} (the star). On a t-SNE map this is an estimate: t-SNE places only "
+                       "the points it was run on, so a new code is put at the distance-weighted mean of the map "
+                       f"positions of the {mp.k} test images whose codes are nearest to it.")
+        neighbours_of_code(model, drawn.code, originals)
+        st.button("Forget this digit", on_click=lambda: st.session_state.pop(session.UPLOAD, None))
+
+
+def neighbours_of_code(model: Model, code: np.ndarray, originals: np.ndarray | None, k: int = 8) -> None:
+    """The k test images whose codes are nearest, in the latent space itself (not on the map)."""
+    lat = model.latents
+    dist, rows = projection.nearest(code[None], lat.codes, k)
+    pics = originals[lat.index[rows[0]]] if originals is not None else model.decode(lat.codes[rows[0]])
+    labels = [f"{model.class_names[lat.labels[r]]} d={d:.2f}" for r, d in zip(rows[0], dist[0])]
+    pictures.show(images.labelled_strip(pics, labels, scale=2),
+                  f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k)

@@ -51,6 +51,7 @@ function build(root) {
           <canvas class="lm-points"></canvas>
           <canvas class="lm-overlay" data-latent-map tabindex="0"></canvas>
           <canvas class="lm-float" width="28" height="28"></canvas>
+          <div class="lm-upload" title="your digit"></div>
           <div class="lm-status">Loading the model into the browser...</div>
         </div>
         <div class="lm-legend"></div>
@@ -73,6 +74,7 @@ function build(root) {
     points: root.querySelector(".lm-points"),
     overlay: root.querySelector(".lm-overlay"),
     float: root.querySelector(".lm-float"),
+    upload: root.querySelector(".lm-upload"),
     status: root.querySelector(".lm-status"),
     preview: root.querySelector(".lm-preview"),
     previewCaption: root.querySelector(".lm-preview-caption"),
@@ -237,6 +239,17 @@ function drawOverlay(s, el, hover) {
     ctx.fillStyle = "#222";
     ctx.font = "bold 13px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
+  }
+  // the drawn or uploaded digit: a marker element, so scripts find it by data-upload
+  if (d.upload) {
+    const [px, py] = s.toPx(d.upload[0], d.upload[1]);
+    el.upload.dataset.upload = `${fmt(d.upload[0])},${fmt(d.upload[1])}`;
+    el.upload.style.display = px < 0 || py < 0 || px > s.size || py > s.size ? "none" : "block";
+    el.upload.style.left = px + "px";
+    el.upload.style.top = py + "px";
+  } else {
+    el.upload.style.display = "none";
+    delete el.upload.dataset.upload;
   }
   const at = s.scrubAt || d.at;
   if (at) {
