@@ -367,3 +367,13 @@ def test_the_library_knows_no_screen():
     """As `grep -rl streamlit explorer/` would say."""
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "explorer").rglob("*.py") if "streamlit" in p.read_text()]
     assert offenders == []
+
+
+def test_no_dataset_file_is_committed():
+    """Datasets are found or downloaded, never committed; nor are the test images the app writes
+    for the browser (static/datasets/)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert [f for f in files if f.startswith(("static/datasets/", "static/models/")) or "ubyte" in f
+            or f.endswith(".u8.gz")] == []
