@@ -377,3 +377,27 @@ def test_no_dataset_file_is_committed():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert [f for f in files if f.startswith(("static/datasets/", "static/models/")) or "ubyte" in f
             or f.endswith(".u8.gz")] == []
+
+
+def test_a_vae_shows_the_cloud_of_a_clicked_test_image_and_draws_from_it(data_dir):
+    m = explorer.load_model("mnist-vae-2d")
+    mp = m.map("direct")
+    at = open_app(query={"model": "mnist-vae-2d", "map": "direct"})
+    assert any("Click a dot (a test image) or draw a digit" in i.value for i in at.info)
+    x, y = (float(v) for v in mp.xy[7])
+    click(at, x, y)
+    mean, log_var = m.posterior(data.load("mnist", "test", data_dir).images[m.latents.index[7]][None])
+    sd = np.exp(0.5 * log_var[0])
+    text = " ".join(c.value for c in at.caption)
+    assert f"mu = ({mean[0, 0]:.2f}, {mean[0, 1]:.2f}), sigma = ({sd[0]:.3f}, {sd[1]:.3f})" in text
+    assert any(md.value.startswith(f"**Test image #{m.latents.index[7]}") and "KL from the prior" in md.value
+               for md in at.markdown)
+    next(b for b in at.button if b.label.startswith("Draw 8 codes")).click().run()
+    assert "codes drawn from the cloud, decoded (red dots on the map)" in figures(at)
+    first = figures(at)["codes drawn from the cloud, decoded (red dots on the map)"]
+    next(b for b in at.button if b.label.startswith("Draw 8 codes")).click().run()
+    assert figures(at)["codes drawn from the cloud, decoded (red dots on the map)"] != first  # new draws
+    assert not at.exception
+    # a plain autoencoder has no cloud
+    at = open_app(query={"model": "mnist-ae-2d", "map": "direct"})
+    assert not [s for s in at.subheader if "cloud" in s.value]

@@ -16,6 +16,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from explorer import figures, webexport
@@ -95,7 +96,7 @@ def changes(value, previous) -> dict:
 
 
 def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None,
-               upload=None) -> None:
+               upload=None, curves=(), samples=None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
@@ -114,6 +115,9 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, 
         "ringed": mp.xy[v.spot.estimate[0]].tolist() if v.spot is not None and v.spot.estimate is not None else [],
         # where a drawn or uploaded digit lands (map coordinates), marked with a star
         "upload": [float(upload[0]), float(upload[1])] if upload is not None else None,
+        # contours to draw (each {"points", "colour", "dash"}) and sampled codes, in map coordinates
+        "curves": [{**c, "points": np.asarray(c["points"]).round(5).tolist()} for c in curves],
+        "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }

@@ -29,6 +29,7 @@ W_DRAW, W_UPLOAD = "w_draw", "w_upload"  # the drawing pad and the picture uploa
 UPLOAD = "upload"  # the drawn or uploaded digit as the model receives it: {"image", "source", "notes"}
 UPLOAD_ERROR = "upload_error"  # why the last picture was refused, shown until the next one
 SEEN_DRAWING, SEEN_FILE = "seen_drawing", "seen_file"  # the pad's picture and the file last taken
+SAMPLE_SEED, SAMPLED = "sample_seed", "sampled"  # the posterior samples' seed, and (model, image) drawn for
 W_CLASS = {"a": "w_a_class", "b": "w_b_class"}
 W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
 

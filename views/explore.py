@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import data, figures, generate, images, preprocess, projection
+from explorer import data, figures, generate, images, posterior, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
@@ -88,19 +88,21 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     originals, _ = resources.test_images(model.dataset, data_dir)  # the sidebar says why if None
     take_inputs()
     drawn = placed(model, mp)
+    cloud = cloud_of(model, mp, v, originals, drawn)
     col_map, col_click = st.columns([5, 3], gap="large")
     # The browser map goes out first, so the browser fetches the model's files while the rest of
     # the page arrives. The Plotly figure goes out last: it is the largest message and the slowest
     # to redraw, so the decoded image is on screen before it (bench/click_latency.py).
     if view.renderer == "canvas":
         with col_map:
-            map_ui(model, mp, v, originals, drawn)
+            map_ui(model, mp, v, originals, drawn, cloud)
     with col_click:
         click_ui(model, mp, v, originals)
     if view.renderer != "canvas":
         with col_map:
-            map_ui(model, mp, v, originals, drawn)
+            map_ui(model, mp, v, originals, drawn, cloud)
     upload_ui(model, mp, originals, drawn)
+    posterior_ui(model, mp, cloud)
     return v
 
 
@@ -284,14 +286,17 @@ def plotly_changes(selection, mp: projection.LatentMap, labels: np.ndarray) -> d
     return {"spot": xy} if xy is not None else {}
 
 
-def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None, drawn: "Placed | None") -> None:
+def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None, drawn: "Placed | None",
+           cloud: "Cloud | None") -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
         st.caption("Move the pointer over the map: the image under it is decoded right here in your "
                    "browser. Click to keep a spot; scroll to zoom, drag to pan.")
         maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
         map_component.latent_map(model, mp, v, maps, session.chart_key(v.state), originals,
-                                 drawn.xy if drawn is not None else None)
+                                 drawn.xy if drawn is not None else None,
+                                 cloud.curves if cloud is not None else (),
+                                 cloud.samples_xy if cloud is not None else None)
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(
@@ -520,3 +525,96 @@ def neighbours_of_code(model: Model, code: np.ndarray, originals: np.ndarray | N
     labels = [f"{model.class_names[lat.labels[r]]} d={d:.2f}" for r, d in zip(rows[0], dist[0])]
     pictures.show(images.labelled_strip(pics, labels, scale=2),
                   f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k)
+
+
+# --------------------------------------------------------------------------------------------
+# The VAE's posterior, sampling and the prior
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A VAE's posterior for one image: mean and spread, what to draw, and any samples."""
+
+    what: str  # which image, in words
+    mean: np.ndarray
+    sd: np.ndarray
+    curves: tuple  # for the browser map: the 1- and 2-sigma ellipses and the prior's circles
+    samples: np.ndarray | None  # drawn codes [n, k]
+    samples_xy: np.ndarray | None  # and where they land on the map
+
+
+N_SAMPLES = 8
+PRIOR_COLOUR, POSTERIOR_COLOUR = "#777", "#D00"
+
+
+def cloud_of(model: Model, mp: projection.LatentMap, v: View, originals, drawn: Placed | None) -> Cloud | None:
+    """The posterior of the clicked test image (or else the drawn digit) for a VAE; None for an AE
+    or when there is no image (a spot between the dots has no image to encode)."""
+    if not model.kind_info.has_posterior:
+        return None
+    if v.spot is not None and v.spot.row is not None and originals is not None:
+        image, what = originals[model.latents.index[v.spot.row]], v.spot.describe(model)
+    elif drawn is not None:
+        image, what = drawn.image, "your digit"
+    else:
+        return None
+    mean, log_var = (a[0] for a in model.posterior(image[None]))
+    sd = np.exp(0.5 * log_var)
+    curves = []
+    if mp.coordinates_are_codes:  # the latent plane itself: the contours are exact
+        curves += [{"points": posterior.ellipse(np.zeros(2), np.ones(2), k, 96), "colour": PRIOR_COLOUR, "dash": True}
+                   for k in (1, 2, 3)]
+        curves += [{"points": posterior.ellipse(mean, sd, k), "colour": POSTERIOR_COLOUR, "dash": k == 2}
+                   for k in (1, 2)]
+    seed = st.session_state.get(session.SAMPLE_SEED)
+    samples = posterior.sample(mean, sd, N_SAMPLES, seed) if seed is not None and \
+        st.session_state.get(session.SAMPLED) == (model.name, what) else None
+    return Cloud(what=what, mean=mean, sd=sd, curves=tuple(curves), samples=samples,
+                 samples_xy=mp.to_map(samples) if samples is not None else None)
+
+
+def draw_samples(model: Model, what: str) -> None:
+    st.session_state[session.SAMPLE_SEED] = int(st.session_state.get(session.SAMPLE_SEED) or 0) + 1
+    st.session_state[session.SAMPLED] = (model.name, what)
+
+
+def posterior_ui(model: Model, mp: projection.LatentMap, cloud: Cloud | None) -> None:
+    if not model.kind_info.has_posterior:
+        return
+    st.subheader("The VAE's cloud of codes")
+    st.caption("A VAE's encoder gives each image not one code but a cloud of likely codes: a mean mu and a "
+               "spread sigma per dimension. Training decodes a code drawn from the cloud, z = mu + sigma * eps "
+               "with eps from N(0, I) (the reparameterisation trick, so the draw can be learned through), and "
+               "pays a KL penalty for each cloud's distance from the prior N(0, I). That keeps the clouds near "
+               "the origin and wide enough to overlap, so the plane has no holes and codes drawn from the prior "
+               "decode to digits (Kingma & Welling, 2014).")
+    if cloud is None:
+        st.info("Click a dot (a test image) or draw a digit above to see its cloud.")
+        return
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        kl = posterior.kl_to_prior(cloud.mean, cloud.sd)
+        st.markdown(f"**{cloud.what[0].upper()}{cloud.what[1:]}**: KL from the prior {kl:.1f} nats.")
+        if mp.coordinates_are_codes:
+            st.caption(f"On the map: the solid red ellipse holds {posterior.share_inside(1):.0%} of the cloud "
+                       f"(1 sigma), the dashed one {posterior.share_inside(2):.0%} (2 sigma); the grey dashed "
+                       "circles are the prior at 1, 2 and 3 sigma. mu = "
+                       f"({cloud.mean[0]:.2f}, {cloud.mean[1]:.2f}), sigma = ({cloud.sd[0]:.3f}, {cloud.sd[1]:.3f})."
+                       + (" The cloud is small at this scale: scroll on the map to zoom in on it."
+                          if cloud.sd.max() < 0.03 * float((mp.view_box()[1] - mp.view_box()[0]).max()) else ""))
+        else:
+            st.caption("sigma of each of the code's dimensions: short bars are dimensions the model is sure "
+                       "of for this image; bars near 1 are dimensions it leaves to the prior (unused).")
+            st.bar_chart({"sigma": cloud.sd}, height=180, x_label="dimension", y_label="sigma")
+        st.button(f"Draw {N_SAMPLES} codes from this cloud", on_click=draw_samples, args=(model, cloud.what),
+                  help="Each press draws new ones: z = mu + sigma * eps.")
+    with right:
+        if cloud.samples is None:
+            st.caption("Draw codes from the cloud to see what they decode to: the images a VAE is trained "
+                       "to rebuild this one from.")
+        else:
+            decoded = model.decode(cloud.samples)
+            pictures.show(images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2),
+                          "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded))
+            st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
+                       "what makes the plane smooth enough to generate from.")

@@ -240,6 +240,26 @@ function drawOverlay(s, el, hover) {
     ctx.font = "bold 13px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
   }
+  // contours the page asks for (a VAE's posterior and prior) and sampled codes
+  for (const c of d.curves || []) {
+    ctx.setLineDash(c.dash ? [5, 4] : []);
+    ctx.lineWidth = c.width || 1.5;
+    ctx.strokeStyle = c.colour;
+    ctx.beginPath();
+    c.points.forEach(([x, y], i) => (i ? ctx.lineTo(...s.toPx(x, y)) : ctx.moveTo(...s.toPx(x, y))));
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  for (const [x, y] of d.samples || []) {
+    const [px, py] = s.toPx(x, y);
+    ctx.fillStyle = "#D00";
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+  }
   // the drawn or uploaded digit: a marker element, so scripts find it by data-upload
   if (d.upload) {
     const [px, py] = s.toPx(d.upload[0], d.upload[1]);
