@@ -122,7 +122,8 @@ def test_a_link_opened_in_a_fresh_browser_restores_the_view(app_url):
         assert page.get_by_text(f"test image #{b} (a {m.class_names[m.latents.labels[500]]})").count() >= 1
         slerp = page.get_by_test_id("stRadio").filter(has_text="Path").locator("input[value='1']")
         assert slerp.is_checked()
-        assert page.get_by_test_id("stSliderThumbValue").inner_text() == "0.30"
+        walk_slider = page.get_by_test_id("stSlider").filter(has_text="Position between A (0) and B (1)")
+        assert walk_slider.get_by_test_id("stSliderThumbValue").inner_text() == "0.30"
         assert query_of(page) == query
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentWarning']").count() == 0
