@@ -87,12 +87,56 @@ def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
             "class_middles_map": default, "class_middles_by_map": by_map}
 
 
+def roc_auc(scores, positive) -> float:
+    """Area under the ROC curve of ``scores`` for telling ``positive`` (bool) cases from the rest:
+    the probability that a random positive scores higher than a random negative, ties counting
+    half (the Mann-Whitney U statistic over the product of the class sizes)."""
+    scores, positive = np.asarray(scores, np.float64), np.asarray(positive, bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("an AUC needs positive and negative cases")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # average ranks over ties (1-based)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    for a, b in zip(starts, ends):
+        ranks[order[a:b]] = (a + b + 1) / 2
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+@torch.no_grad()
+def reconstruction_errors(model: Model, images, batch_size: int = 2000) -> np.ndarray:
+    """Mean squared error per pixel of each image's reconstruction, float32 [N]."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = to_float_images(images[start:start + batch_size])
+        out.append(((model.net.decode(model.net.encode(x)) - x) ** 2).flatten(1).mean(1).numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
+    """For a model trained on some classes only: how well its reconstruction error tells the
+    other classes' test images from its own (ROC AUC, the other classes as positives), and the
+    mean error of each class."""
+    errors = reconstruction_errors(model, full_test.images)
+    other = ~np.isin(full_test.labels, model.classes)
+    return {"anomaly_auc": roc_auc(errors, other), "anomaly_n_test": int(len(errors)),
+            "recon_error_by_class": {int(c): round(float(errors[full_test.labels == c].mean()), 6)
+                                     for c in np.unique(full_test.labels)}}
+
+
 def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0,
-             methods=None) -> dict:
-    """All metrics of the module docstring; ``test`` holds only the model's classes."""
+             methods=None, full_test: data.Split | None = None) -> dict:
+    """All metrics of the module docstring; ``test`` holds only the model's classes. With
+    ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
+    ``anomaly_metrics`` too."""
     metrics = {"n_test": len(test.images), **test_losses(model, test, seed)}
     if train is not None and model.latents is not None:
         metrics.update(recognised_middles(model, train, methods))
+    if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes):
+        metrics.update(anomaly_metrics(model, full_test))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
@@ -102,6 +146,9 @@ def format_metrics(metrics: dict) -> str:
              "n_test": "test images"}
     lines = [f"  {names.get(k, k):34s} {v:.4f}" if isinstance(v, float) else f"  {names.get(k, k):34s} {v}"
              for k, v in metrics.items() if k in names]
+    if "anomaly_auc" in metrics:
+        lines.append(f"  {'anomaly ROC AUC (other classes)':34s} {metrics['anomaly_auc']:.4f} "
+                     f"over {metrics['anomaly_n_test']:,} test images")
     if "class_middles_recognised" in metrics:
         by_map = ", ".join(f"{k} {v}" for k, v in metrics.get("class_middles_by_map", {}).items())
         lines.append(f"  {'class middles recognised':34s} {metrics['class_middles_recognised']}"
@@ -149,13 +196,14 @@ def main(argv=None) -> int:
         parser.error("name a bundle, or use --table")
     try:
         model = bundle.load_model(args.bundle)
-        test, _ = data.load(model.dataset, "test", args.data_dir, args.download).subset(model.classes)
+        full_test = data.load(model.dataset, "test", args.data_dir, args.download)
+        test, _ = full_test.subset(model.classes)
         train = data.load(model.dataset, "train", args.data_dir, args.download)
     except (bundle.BundleError, data.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     metrics = evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0),
-                       methods=projection.available(model.latent_dim))
+                       methods=projection.available(model.latent_dim), full_test=full_test)
     if args.write:
         bundle.update_config(model.path, metrics=metrics)
     if args.json:

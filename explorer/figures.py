@@ -138,3 +138,24 @@ def class_of_curve(curve_number: int, labels: np.ndarray) -> int | None:
     classes = np.unique(labels)
     k = curve_number - GRID_CURVE - 1
     return int(classes[k]) if 0 <= k < len(classes) else None
+
+
+def error_histogram(errors, own=None, threshold: float | None = None, own_names=()) -> go.Figure:
+    """Histogram of reconstruction errors; with ``own`` (bool per image), the model's own classes
+    and the others as two overlaid histograms; the threshold as a vertical line."""
+    errors = np.asarray(errors)
+    bins = dict(start=0.0, end=float(np.quantile(errors, 0.999)), size=float(np.quantile(errors, 0.999)) / 80)
+    fig = go.Figure()
+    if own is None:
+        fig.add_histogram(x=errors, xbins=bins, name="test images", marker_color="#4C78A8")
+    else:
+        fig.add_histogram(x=errors[own], xbins=bins, name=f"its own ({', '.join(own_names)})", marker_color="#4C78A8",
+                          opacity=0.7, histnorm="percent")
+        fig.add_histogram(x=errors[~own], xbins=bins, name="the other digits", marker_color="#E45756",
+                          opacity=0.7, histnorm="percent")
+        fig.update_layout(barmode="overlay")
+    if threshold is not None:
+        fig.add_vline(x=threshold, line_dash="dash", line_color="#222", annotation_text="threshold")
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="reconstruction error per pixel",
+                      yaxis_title="% of images" if own is not None else "images", legend=dict(orientation="h", y=1.15))
+    return fig

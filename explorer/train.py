@@ -204,7 +204,7 @@ def main(argv=None) -> int:
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
-    config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed)
+    config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full)
     path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype)
     print(f"evaluation on {len(test_split.images):,} test images:\n{evaluate.format_metrics(config['metrics'])}")
     print(f"wrote {path} in {time.time() - started:.0f} s")

@@ -101,9 +101,16 @@ def pick_endpoint(model: Model, mp: projection.LatentMap, end: Endpoint) -> Pick
 @functools.lru_cache(maxsize=64)
 def default_ends(model: Model, mp: projection.LatentMap) -> tuple[int, int]:
     """Test indices of the images nearest the middles of the first and last class on this map:
-    a walk across the map."""
+    a walk across the map. A model of one class walks from the image nearest its middle to one
+    far out (95th percentile of the distance)."""
     lat = model.latents
     middles = generate.class_middles(mp.xy, lat.labels)
+    if len(model.classes) == 1:  # one class: from its most typical image to an unusual one
+        c = model.classes[0]
+        rows = np.flatnonzero(lat.labels == c)
+        d = ((mp.xy[rows] - middles[c]) ** 2).sum(1)
+        far = rows[np.argsort(d)[int(0.95 * (len(rows) - 1))]]
+        return int(lat.index[rows[np.argmin(d)]]), int(lat.index[far])
     ends = []
     for c in (model.classes[0], model.classes[-1]):
         rows = np.flatnonzero(lat.labels == c)

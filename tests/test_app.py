@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import bundle, data, projection
+from explorer import bundle, data, evaluate, projection
 from explorer.projection import TSNEMap
 from explorer.state import ViewState
 from ui import session
@@ -401,3 +401,29 @@ def test_a_vae_shows_the_cloud_of_a_clicked_test_image_and_draws_from_it(data_di
     # a plain autoencoder has no cloud
     at = open_app(query={"model": "mnist-ae-2d", "map": "direct"})
     assert not [s for s in at.subheader if "cloud" in s.value]
+
+
+def test_the_anomaly_view_opens_on_request_and_flags_by_threshold(data_dir, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, data_dir)
+    at = open_app(query={"model": "mnist-vae-2d"})
+    assert not [s for s in at.slider if s.key == session.W_THRESHOLD]  # closed: nothing computed
+    at.session_state[session.W_ANOMALY] = True
+    at.run()
+    m = explorer.load_model("mnist-vae-2d")
+    errors = evaluate.reconstruction_errors(m, data.load("mnist", "test", data_dir).images)
+    at.slider(key=session.W_THRESHOLD).set_value(0.05).run()
+    assert f"Flagged: **{(errors > 0.05).sum():,}** of 10,000 test images" in " ".join(md.value for md in at.markdown)
+    assert "the 12 worst rebuilt: class and error" in figures(at)
+    assert not at.exception
+
+
+def test_a_single_class_models_anomaly_view_reports_its_auc(data_dir, monkeypatch):
+    monkeypatch.setenv(data.ENV_VAR, data_dir)
+    at = open_app(query={"model": "mnist0-ae-4"})
+    at.session_state[session.W_ANOMALY] = True
+    at.run()
+    text = " ".join(md.value for md in at.markdown)
+    m = explorer.load_model("mnist0-ae-4")
+    assert "of the other digits" in text and "(ROC AUC)" in text
+    assert f"**{m.metrics['anomaly_auc']:.3f}**" in text
+    assert not at.exception

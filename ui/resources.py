@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import bundle, data
+from explorer import bundle, data, evaluate
 from explorer.bundle import Model
 from explorer.view import BundleCatalog
 
@@ -58,6 +58,27 @@ def _test_images(dataset: str, data_dir: str | None) -> np.ndarray:
     images = data.load(dataset, "test", data_dir).images
     images.flags.writeable = False
     return images
+
+
+@st.cache_resource(show_spinner="Reconstructing every test image...", max_entries=16)
+def _all_errors(path: str, mtime: float, dataset: str, data_dir: str | None, _model: Model):
+    test = data.load(dataset, "test", data_dir)
+    errors = evaluate.reconstruction_errors(_model, test.images)
+    for a in (errors, test.labels):
+        a.flags.writeable = False
+    return errors, test.labels
+
+
+def test_errors(model: Model, data_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Reconstruction error, label and test index of every test image of the model's dataset (all
+    classes: a single-class model's anomalies are the others), and whether they are all there;
+    without the dataset, the model's own test images from its bundle."""
+    try:
+        errors, labels = _all_errors(str(model.path), bundle_mtime(model.path), model.dataset, data_dir, model)
+        return errors, labels, np.arange(len(errors)), True
+    except data.DataError:
+        lat = model.latents
+        return lat.recon_error, lat.labels, lat.index, False
 
 
 def test_images(dataset: str, data_dir: str | None) -> tuple[np.ndarray | None, data.DataError | None]:

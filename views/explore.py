@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import data, figures, generate, images, posterior, preprocess, projection
+from explorer import data, evaluate, figures, generate, images, posterior, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
@@ -64,6 +64,7 @@ def render() -> None:
         link_notes_ui()
     st.divider()
     walk_ui(model, mp, v, originals)
+    anomaly_ui(model, originals, args.data_dir)
     share_ui(v.state)
 
 
@@ -618,3 +619,53 @@ def posterior_ui(model: Model, mp: projection.LatentMap, cloud: Cloud | None) ->
                           "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded))
             st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
                        "what makes the plane smooth enough to generate from.")
+
+
+# --------------------------------------------------------------------------------------------
+# Anomalies: what the model rebuilds worst
+
+
+def anomaly_ui(model: Model, originals: np.ndarray | None, data_dir: str | None) -> None:
+    # drawn only while open: it reconstructs the whole test set once, and draws a histogram
+    box = st.expander("Anomalies: the test images this model rebuilds worst", key=session.W_ANOMALY,
+                      on_change="rerun", icon=":material/troubleshoot:")
+    if not box.open:
+        return
+    with box:
+        errors, labels, index, complete = resources.test_errors(model, data_dir)
+        own = np.isin(labels, model.classes)
+        partial = len(model.classes) < len(data.dataset_info(model.dataset).class_names)
+        st.caption("An autoencoder rebuilds well what looks like its training images, so a large "
+                   "reconstruction error flags an image as unusual: anomaly detection without labels. "
+                   + (f"This model learned only {', '.join(model.class_names[c] for c in model.classes)}: "
+                      "every other digit should stand out." if partial else
+                      "The worst-rebuilt test images are the odd ones: badly written, cut off, or ambiguous."))
+        if partial and not complete:
+            st.warning("The other digits' test images are not on this computer (see the sidebar), so only "
+                       "this model's own classes are shown.")
+        top = float(np.quantile(errors, 0.999))
+        default = float(np.quantile(errors[own], 0.95))
+        threshold = st.slider("Flag the images whose reconstruction error is above", 0.0, round(top, 4),
+                              value=round(min(default, top), 4), step=round(top / 200, 5), format="%.4f",
+                              key=session.W_THRESHOLD)
+        flagged = errors > threshold
+        if partial and (~own).any():
+            auc = evaluate.roc_auc(errors, ~own)
+            st.markdown(f"Flagged: **{flagged[~own].mean():.0%}** of the other digits ({flagged[~own].sum():,} of "
+                        f"{(~own).sum():,}) and **{flagged[own].mean():.0%}** of its own ({flagged[own].sum():,} of "
+                        f"{own.sum():,}, false alarms). Over every threshold, the error ranks a random other digit "
+                        f"above a random own one with probability **{auc:.3f}** (ROC AUC).")
+        else:
+            st.markdown(f"Flagged: **{flagged.sum():,}** of {len(errors):,} test images ({flagged.mean():.1%}).")
+        st.plotly_chart(figures.error_histogram(errors, own if partial else None, threshold,
+                                                [model.class_names[c] for c in model.classes]),
+                        config={"displaylogo": False}, key=f"anomaly:{model.name}")
+        worst = np.argsort(errors)[::-1][:12]
+        if originals is not None:
+            pics = originals[index[worst]]
+        else:
+            rows = model.latents.rows_of(index[worst])
+            pics = model.decode(model.latents.codes[rows[rows >= 0]])
+            st.caption("The test images are not on this computer: their reconstructions are shown instead.")
+        pictures.show(images.labelled_strip(pics, [f"{model.class_names[labels[i]]} {errors[i]:.3f}" for i in worst],
+                                            scale=2), "the 12 worst rebuilt: class and error", 2 * 32 * len(worst))
