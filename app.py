@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from views import explore
+from views import compare, explore
 
 
 
 def pages() -> list:
     return [
         st.Page(explore.render, title="Explore a latent space", icon="🗺️", url_path="explore", default=True),
+        st.Page(compare.render, title="AE vs VAE, side by side", icon="⚖️", url_path="compare"),
     ]
 
 

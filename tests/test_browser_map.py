@@ -203,6 +203,26 @@ def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(ap
         assert page.locator("img[data-frame]").first.get_attribute("data-frame") == shown[-1]
 
 
+def test_switching_models_draws_the_new_models_map(app_url):
+    with browser.chromium_page() as page:
+        open_map(page, app_url, "mnist-vae-2d", "direct")
+        assert attr(page, "[data-latent-map]", "data-latent-map") == "mnist-vae-2d/direct"
+        page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
+        page.get_by_role("option", name="mnist-ae-16", exact=True).click()
+        deadline = time.time() + 30
+        while attr(page, "[data-latent-map]", "data-latent-map") != "mnist-ae-16/tsne" and time.time() < deadline:
+            time.sleep(0.2)
+        assert attr(page, "[data-latent-map]", "data-latent-map") == "mnist-ae-16/tsne"
+        box = page.locator("[data-latent-map]").bounding_box()
+        while attr(page, "[data-preview]", "data-preview") is None and time.time() < deadline:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+            time.sleep(0.2)
+        x, y = (float(v) for v in attr(page, "[data-preview]", "data-preview").split(","))
+        lo, hi = explorer.load_model("mnist-ae-16").map("tsne").view_box()  # a point of the new map
+        assert lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1]
+        assert browser.location_query(page)["model"] == "mnist-ae-16"
+
+
 def test_the_plotly_renderer_stays_one_click_away(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-vae-2d", "direct")

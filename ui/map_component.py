@@ -96,7 +96,7 @@ def changes(value, previous) -> dict:
 
 
 def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None,
-               upload=None, curves=(), samples=None) -> None:
+               upload=None, curves=(), samples=None, group: str | None = None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
@@ -118,6 +118,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, 
         # contours to draw (each {"points", "colour", "dash"}) and sampled codes, in map coordinates
         "curves": [{**c, "points": np.asarray(c["points"]).round(5).tolist()} for c in curves],
         "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
+        "group": group,  # maps of one group scrub their walks together (the /compare page)
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }

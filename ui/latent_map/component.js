@@ -10,6 +10,20 @@
 const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
 const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
 const imageSets = new Map(); // test images URL -> Promise<Uint8Array> (N x 784), kept across reruns
+// maps mounted with the same data.group (the /compare page's two maps): scrubbing one walk moves
+// the others with it. Every instance runs this same module, so they meet here.
+const groups = new Map(); // group -> Set of {s, el}
+
+// the walk of every other map in s's group, shown at t
+function scrubGroup(s, t, done) {
+  for (const other of groups.get(s.data.group) || []) {
+    if (other.s === s || !other.s.model) continue;
+    other.el.scrub.value = t;
+    showFrame(other.s, other.el, t);
+    other.s.scrubAt = done ? null : pathAt(other.s.data.path, t);
+    drawOverlay(other.s, other.el);
+  }
+}
 
 // a dataset's test images (explorer/webexport.py: write_images), fetched once; null if they fail
 function loadImages(url) {
@@ -173,7 +187,11 @@ export default function (component) {
     ui.listening = true;
     attach(ui, el);
   }
-  return undefined;
+  if (data.group) {
+    if (!groups.has(data.group)) groups.set(data.group, new Set());
+    groups.get(data.group).add(ui.member ??= { s, el });
+  }
+  return () => { for (const g of groups.values()) g.delete(ui.member); };
 }
 
 // Every test point as a small square in its class's colour, 75% opaque, written straight into
@@ -520,6 +538,7 @@ function attach(ui, el) {
     showFrame(s, el, t);
     s.scrubAt = pathAt(s.data.path, t);
     drawOverlay(s, el);
+    scrubGroup(s, t, false);
   });
   el.scrub.addEventListener("change", () => { // let go: the server hears the final position
     s.scrubbing = false;
