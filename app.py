@@ -16,8 +16,8 @@ from views import compare, explore
 
 def pages() -> list:
     return [
-        st.Page(explore.render, title="Explore a latent space", icon="🗺️", url_path="explore", default=True),
-        st.Page(compare.render, title="AE vs VAE, side by side", icon="⚖️", url_path="compare"),
+        st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:", url_path="explore", default=True),
+        st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare"),
     ]
 
 
