@@ -20,6 +20,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures, webexport
+from explorer.files import replace_file
 from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
@@ -30,10 +31,32 @@ STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/stat
 SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
 
+# What Streamlit gets as the component's code: a few lines that import the real module from a
+# static file. Streamlit sends a component's inline code with every rerun of it (50 KB of JS on
+# every click); a static file is fetched once and cached by the browser. Its name carries the
+# code's digest, so a browser never runs stale code. Resolved against the page, like the model
+# files, so it works under a server.baseUrlPath too.
+LOADER = """let real = null;
+const loading = import(new URL("%s", document.baseURI).href).then((m) => (real = m));
+export default function (component) {
+  if (real) return real.default(component);
+  let cleanup = null, gone = false;
+  loading.then((m) => { if (!gone) cleanup = m.default(component); });
+  return () => { gone = true; if (typeof cleanup === "function") cleanup(); };
+}
+"""
+
+
 @functools.cache
 def _mount():
-    js = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
-    return st.components.v2.component("latent_map", js=js, css=(ASSETS / "style.css").read_text())
+    code = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
+    name = f"latent_map-{hashlib.sha1(code.encode()).hexdigest()[:12]}.js"
+    path = STATIC / "js" / name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(path, lambda f: f.write_text(code))
+    return st.components.v2.component("latent_map", js=LOADER % f"app/static/js/{name}",
+                                      css=(ASSETS / "style.css").read_text())
 
 
 @st.cache_resource(show_spinner="Preparing the model for the browser...", max_entries=32)
@@ -116,7 +139,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, 
         # where a drawn or uploaded digit lands (map coordinates), marked with a star
         "upload": [float(upload[0]), float(upload[1])] if upload is not None else None,
         # contours to draw (each {"points", "colour", "dash"}) and sampled codes, in map coordinates
-        "curves": [{**c, "points": np.asarray(c["points"]).round(5).tolist()} for c in curves],
+        "curves": [{**c, "points": np.asarray(c["points"], np.float64).round(4).tolist()} for c in curves],
         "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
         "group": group,  # maps of one group scrub their walks together (the /compare page)
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is

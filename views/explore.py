@@ -563,9 +563,9 @@ def cloud_of(model: Model, mp: projection.LatentMap, v: View, originals, drawn: 
     sd = np.exp(0.5 * log_var)
     curves = []
     if mp.coordinates_are_codes:  # the latent plane itself: the contours are exact
-        curves += [{"points": posterior.ellipse(np.zeros(2), np.ones(2), k, 96), "colour": PRIOR_COLOUR, "dash": True}
+        curves += [{"points": posterior.ellipse(np.zeros(2), np.ones(2), k, 64), "colour": PRIOR_COLOUR, "dash": True}
                    for k in (1, 2, 3)]
-        curves += [{"points": posterior.ellipse(mean, sd, k), "colour": POSTERIOR_COLOUR, "dash": k == 2}
+        curves += [{"points": posterior.ellipse(mean, sd, k, 48), "colour": POSTERIOR_COLOUR, "dash": k == 2}
                    for k in (1, 2)]
     seed = st.session_state.get(session.SAMPLE_SEED)
     samples = posterior.sample(mean, sd, N_SAMPLES, seed) if seed is not None and \
