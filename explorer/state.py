@@ -15,6 +15,7 @@ address bar mirrors it, and a link restores it:
 | path      | ``lerp`` or ``slerp``                                         | ``lerp``                 |
 | t         | a number from 0 (A) to 1 (B)                                  | 0.5                      |
 | renderer  | ``canvas`` (decoded in the browser) or ``plotly``             | ``canvas``               |
+| layers    | drawn under the dots, comma-separated, of ``manifold`` (decoded thumbnails on a grid) and ``error`` (dots coloured by reconstruction error) | none |
 
 ``from_query`` never raises on what a URL holds: a value that is not valid for its field (unknown
 model, NaN, inf, a huge number, an index the model does not have, a path such as
@@ -33,11 +34,12 @@ import numpy as np
 
 from .generate import INTERPOLATIONS
 
-PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer")  # read by tests, links and users' scripts
+PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer", "layers")  # read by tests, links and users' scripts
 DEFAULT_PATH = "lerp"
 DEFAULT_T = 0.5
 RENDERERS = ("canvas", "plotly")  # who draws the map: our canvas in the browser, or Plotly
 DEFAULT_RENDERER = "canvas"
+LAYERS = ("manifold", "error")  # what the browser map can draw under (or instead of) the class colours
 MAX_VALUE_LENGTH = 100  # longer values are never valid: names are short, numbers shorter
 SPOT_REACH = 1.0  # a spot may lie this many view-box widths outside the map's view box
 
@@ -55,6 +57,7 @@ class ViewState:
     path: str = DEFAULT_PATH
     t: float = DEFAULT_T
     renderer: str = DEFAULT_RENDERER
+    layers: tuple[str, ...] = ()  # a subset of LAYERS, in LAYERS' order
 
     def updated(self, **changes) -> "ViewState":
         return replace(self, **changes)
@@ -74,6 +77,8 @@ class ViewState:
             q["t"] = f"{self.t:.4g}"
         if self.renderer != DEFAULT_RENDERER:
             q["renderer"] = self.renderer
+        if self.layers:
+            q["layers"] = ",".join(self.layers)
         return q
 
 
@@ -200,8 +205,15 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Pa
     if renderer not in RENDERERS:
         notes.append(f"renderer {_quote(renderer)} is not one of {', '.join(RENDERERS)}")
         renderer = DEFAULT_RENDERER
+    layers: tuple[str, ...] = ()
+    if "layers" in values:
+        asked = [v.strip() for v in values["layers"].split(",") if v.strip()]
+        unknown = [v for v in asked if v not in LAYERS]
+        if unknown:
+            notes.append(f"layers {_quote(', '.join(unknown))} are not among {', '.join(LAYERS)}")
+        layers = tuple(v for v in LAYERS if v in asked)
     state = ViewState(model=model, map=map_name, spot=spot, a=ends["a"], b=ends["b"], path=path, t=t,
-                      renderer=renderer)
+                      renderer=renderer, layers=layers)
     return Parsed(state, notes, failed)
 
 

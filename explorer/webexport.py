@@ -4,6 +4,7 @@ gzip-compressed binary file of little-endian arrays, fetched once per model and 
     manifest = {"model": name, "latent_dim": k, "image": [28, 28],
                 "decoder": [layer, ...],        # in order; see decoder_layers
                 "maps": {name: {...}},           # how a map point becomes a latent vector
+                "codes", "labels", "test_index", "recon_error": keys of the test images' arrays
                 "arrays": {key: [byte_offset, length, dtype]}}  # into the decompressed binary
 
 Each array keeps the smallest type that holds it exactly (DTYPES): the weights, which bundles
@@ -36,7 +37,7 @@ from torch import nn
 from .files import replace_file
 from .models import ACTIVATIONS
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: each test image's reconstruction error
 DTYPES = {"u1": "u1", "u2": "<u2", "i4": "<i4", "f2": "<f2", "f4": "<f4"}
 ALIGN = 4
 BINARY = "arrays.bin.gz"
@@ -134,6 +135,7 @@ def export(model, maps=None) -> tuple[dict, bytes]:
         manifest["codes"] = arrays.add("codes", lat.codes)
         manifest["labels"] = arrays.add("labels", lat.labels)
         manifest["test_index"] = arrays.add("test_index", lat.index)
+        manifest["recon_error"] = arrays.add("recon_error", lat.recon_error)
         for name in maps if maps is not None else projection.available(model.latent_dim):
             manifest["maps"][name] = map_entry(model.map(name), arrays)
     manifest["arrays"] = arrays.index

@@ -223,6 +223,26 @@ def test_switching_models_draws_the_new_models_map(app_url):
         assert browser.location_query(page)["model"] == "mnist-ae-16"
 
 
+def test_layers_under_the_dots_round_trip_through_the_url(app_url):
+    with browser.chromium_page() as page:
+        browser.open_app(page, app_url, "model=mnist-vae-16&map=tsne&layers=manifold,error", plotly=False)
+        page.locator("[data-latent-map]").wait_for(timeout=30_000)
+        assert attr(page, "[data-latent-map]", "data-layers") == "manifold,error"
+        deadline = time.time() + 60
+        while attr(page, "[data-latent-map]", "data-manifold") != str(14 * 14) and time.time() < deadline:
+            time.sleep(0.3)  # the 14 x 14 grid is decoded in idle time
+        assert attr(page, "[data-latent-map]", "data-manifold") == str(14 * 14)
+        assert page.get_by_text("dot colour: reconstruction error").count() == 1
+        # toggled off in the sidebar: gone from the map and from the link
+        page.get_by_test_id("stSidebar").get_by_role("button", name="decoded images").click()
+        deadline = time.time() + 20
+        while browser.location_query(page).get("layers") != "error" and time.time() < deadline:
+            time.sleep(0.2)
+        assert browser.location_query(page).get("layers") == "error"
+        browser.wait_idle(page)
+        assert attr(page, "[data-latent-map]", "data-layers") == "error"
+
+
 def test_the_plotly_renderer_stays_one_click_away(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-vae-2d", "direct")

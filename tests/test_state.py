@@ -22,13 +22,14 @@ def test_a_full_state_round_trips(catalog):
     x, y = (float(v) for v in mp.xy[123] + 0.37)
     a, b = int(m.latents.index[5]), int(m.latents.index[77])
     original = ViewState(model="mnist-vae-16", map="tsne", spot=(x, y), a=a, b=(1.5, -2.25), path="slerp", t=0.3,
-                         renderer="plotly")
+                         renderer="plotly", layers=("manifold", "error"))
     query = original.to_query()
-    assert set(query) == {"model", "map", "spot", "a", "b", "path", "t", "renderer"}
+    assert set(query) == set(state.PARAMS)
+    assert query["layers"] == "manifold,error"
     back, notes, _ = from_query(query, catalog)
     assert notes == []
     assert back.model == original.model and back.map == original.map and back.path == "slerp"
-    assert back.renderer == "plotly"
+    assert back.renderer == "plotly" and back.layers == ("manifold", "error")
     assert back.a == a and back.b == (1.5, -2.25) and back.t == pytest.approx(0.3)
     np.testing.assert_allclose(back.spot, (x, y), rtol=1e-6)
     assert b != a  # (a second test index is tested below)
@@ -80,6 +81,8 @@ BAD = [
     ({"b": "../../etc/passwd"}, "b", lambda v: v.b is None),
     ({"path": "cubic"}, "path", lambda v: v.path == "lerp"),
     ({"renderer": "webgl9"}, "renderer", lambda v: v.renderer == "canvas"),
+    ({"layers": "manifold,heatmap"}, "layers", lambda v: v.layers == ("manifold",)),  # the known one kept
+    ({"layers": "<script>"}, "layers", lambda v: v.layers == ()),
     ({"t": "nan"}, "t", lambda v: v.t == 0.5),
     ({"t": "inf"}, "t", lambda v: v.t == 0.5),
     ({"t": "1.5"}, "t", lambda v: v.t == 0.5),

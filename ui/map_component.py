@@ -142,6 +142,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, 
         "curves": [{**c, "points": np.asarray(c["points"], np.float64).round(4).tolist()} for c in curves],
         "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
         "group": group,  # maps of one group scrub their walks together (the /compare page)
+        "layers": list(v.state.layers),  # drawn under (or instead of) the class colours
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }

@@ -17,10 +17,11 @@ from explorer import data, evaluate, figures, generate, images, posterior, prepr
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
-from explorer.state import RENDERERS
+from explorer.state import LAYERS, RENDERERS
 from ui import draw_pad, map_component, pictures, resources, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
+LAYER_NAMES = {"manifold": "decoded images", "error": "reconstruction error"}
 RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
 
 PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
@@ -155,7 +156,18 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
                      on_change=lambda: session.update(renderer=st.session_state[W_RENDERER]),
                      help="In the browser: the map decodes the spot under the pointer as you move, "
                           "without asking the server. Plotly: the classic chart; decodes on click.")
+    if view.renderer == "canvas":
+        st.sidebar.pills("Under the dots", LAYERS, selection_mode="multi", key=session.W_LAYERS,
+                         format_func=LAYER_NAMES.get, on_change=on_layers,
+                         help="Decoded images: a grid of images decoded across the visible part of the map (on "
+                              "t-SNE maps through the estimate), so you see what every region generates. "
+                              "Reconstruction error: each dot coloured by how well its image is rebuilt.")
     metrics_table(model)
+
+
+def on_layers() -> None:
+    chosen = st.session_state[session.W_LAYERS] or []
+    session.update(layers=tuple(layer for layer in LAYERS if layer in chosen))
 
 
 def metrics_table(model: Model) -> None:
@@ -230,7 +242,7 @@ def on_model(catalog) -> None:
         st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
         return
     view = st.session_state[session.VIEW]  # a new model starts afresh, drawn and walked the same way
-    session.set_view(ViewState(model=name, map=maps[0], path=view.path, renderer=view.renderer))
+    session.set_view(ViewState(model=name, map=maps[0], path=view.path, renderer=view.renderer, layers=view.layers))
 
 
 def on_map() -> None:
@@ -256,6 +268,7 @@ def sync_widgets(v: View, model: Model) -> None:
     ss = st.session_state
     ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
     ss[W_RENDERER] = v.state.renderer
+    ss[session.W_LAYERS] = list(v.state.layers)
     for end, pick in (("a", v.a), ("b", v.b)):
         if pick.row is not None:
             c = int(model.latents.labels[pick.row])

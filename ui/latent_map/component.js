@@ -131,8 +131,13 @@ export default function (component) {
   const host = parentElement.host || parentElement;
   const room = (host.clientWidth || data.size + 160) - 160;
   const size = Math.max(240, Math.min(data.size, room));
-  el.legend.innerHTML = data.classes.map((c) =>
-    `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("");
+  const layers = data.layers || [];
+  el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
+  el.legend.innerHTML = layers.includes("error")
+    ? `<span>dot colour: reconstruction error, from the best rebuilt <i style="background:${rampCss(0)}"></i>`
+      + `to the worst <i style="background:${rampCss(1)}"></i> (rank among the test images)</span>`
+    : data.classes.map((c) =>
+      `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("");
   const dpr = window.devicePixelRatio || 1;
   if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
     el.stage.style.width = el.stage.style.height = size + "px";
@@ -165,7 +170,7 @@ export default function (component) {
     el.status.style.display = "none";
     // a rerun after a click changes the rings and the spot, not the points: 10,000 of them are
     // redrawn only for another model, map, zoom or size
-    const drawn = JSON.stringify([data.url, data.map, s.view.lo, s.view.hi, s.size, s.dpr]);
+    const drawn = JSON.stringify([data.url, data.map, s.view.lo, s.view.hi, s.size, s.dpr, data.layers]);
     if (s.pointsDrawn !== drawn) {
       drawPoints(s, el);
       s.pointsDrawn = drawn;
@@ -200,9 +205,17 @@ export default function (component) {
 function drawPoints(s, el) {
   const ctx = el.points.getContext("2d");
   const w = el.points.width, h = el.points.height, n = s.xy.length / 2;
-  const img = ctx.createImageData(w, h), px32 = new Uint32Array(img.data.buffer);
-  px32.fill(0xffffffff); // white (the bytes are RGBA; any byte order reads white)
+  const layers = s.data.layers || [];
+  let img;
+  if (layers.includes("manifold")) { // the decoded thumbnails so far, under the dots
+    buildManifold(s, el);
+    img = s.manifold.canvas.getContext("2d").getImageData(0, 0, w, h);
+  } else {
+    img = ctx.createImageData(w, h);
+    new Uint32Array(img.data.buffer).fill(0xffffffff); // white (RGBA bytes; any order reads white)
+  }
   const rgb = (s.rgb ??= s.data.colours.map(parseColour));
+  const byError = layers.includes("error") ? errorColours(s) : null;
   const grey = [136, 136, 136];
   const side = Math.max(2, Math.round((n > 50000 ? 2 : 3.2) * s.dpr)), half = side / 2;
   const d = img.data, a = 0.75;
@@ -210,7 +223,7 @@ function drawPoints(s, el) {
     const [cx, cy] = s.toPx(s.xy[2 * i], s.xy[2 * i + 1]);
     const x0 = Math.round(cx * s.dpr - half), y0 = Math.round(cy * s.dpr - half);
     if (x0 + side <= 0 || y0 + side <= 0 || x0 >= w || y0 >= h) continue;
-    const c = rgb[s.labels[i]] || grey;
+    const c = byError ? byError[i] : rgb[s.labels[i]] || grey;
     for (let y = Math.max(0, y0); y < Math.min(h, y0 + side); y++) {
       for (let x = Math.max(0, x0), j = (y * w + x) * 4; x < Math.min(w, x0 + side); x++, j += 4) {
         d[j] += a * (c[0] - d[j]);
@@ -220,6 +233,65 @@ function drawPoints(s, el) {
     }
   }
   ctx.putImageData(img, 0, 0);
+}
+
+// colour ramp from dark purple (0) through teal to yellow (1), like viridis
+const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function ramp(u) {
+  const x = Math.min(1, Math.max(0, u)) * (RAMP.length - 1), i = Math.min(RAMP.length - 2, Math.floor(x)), f = x - i;
+  return RAMP[i].map((v, j) => Math.round(v + f * (RAMP[i + 1][j] - v)));
+}
+function rampCss(u) { return `rgb(${ramp(u).join(",")})`; }
+
+// each test point's colour by the rank of its reconstruction error (computed once per model)
+function errorColours(s) {
+  if (s.errorRgb && s.errorRgb.model === s.model) return s.errorRgb.colours;
+  const err = s.model.array(s.model.manifest.recon_error), n = err.length;
+  const order = Array.from(err.keys()).sort((a, b) => err[a] - err[b]);
+  const colours = new Array(n);
+  order.forEach((row, rank) => { colours[row] = ramp(rank / Math.max(1, n - 1)); });
+  s.errorRgb = { model: s.model, colours };
+  return colours;
+}
+
+// The decoded manifold: a 14 x 14 grid over the visible region, each cell the image decoded at
+// its centre (on t-SNE maps, at the estimated code), dark ink on white so the dots stay visible.
+// Decoded in idle time, redrawn as it fills; worked out again after a zoom or a pan.
+const GRID = 14;
+function buildManifold(s, el) {
+  const key = JSON.stringify([s.data.url, s.data.map, s.view.lo, s.view.hi, s.size, s.dpr]);
+  if (s.manifold && s.manifold.key === key) return;
+  const w = Math.round(s.size * s.dpr), canvas = document.createElement("canvas");
+  canvas.width = canvas.height = w;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, w, w);
+  const m = (s.manifold = { key, canvas, done: 0 });
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = 28;
+  const tctx = tile.getContext("2d"), pixels = tctx.createImageData(28, 28);
+  const cell = s.size / GRID;
+  const step = (deadline) => {
+    if (s.manifold !== m || !s.model) return;
+    do {
+      const gx = m.done % GRID, gy = Math.floor(m.done / GRID);
+      const [x, y] = s.toData((gx + 0.5) * cell, (gy + 0.5) * cell);
+      const image = s.model.decode(s.model.toLatent(s.data.map, x, y));
+      for (let i = 0; i < 784; i++) {
+        const v = 255 - Math.round(Math.min(1, Math.max(0, image[i])) * 150); // light grey ink
+        pixels.data[4 * i] = pixels.data[4 * i + 1] = pixels.data[4 * i + 2] = v;
+        pixels.data[4 * i + 3] = 255;
+      }
+      tctx.putImageData(pixels, 0, 0);
+      ctx.drawImage(tile, gx * cell * s.dpr, gy * cell * s.dpr, cell * s.dpr, cell * s.dpr);
+      m.done++;
+    } while (m.done < GRID * GRID && deadline.timeRemaining() > 8);
+    el.overlay.dataset.manifold = String(m.done); // cells decoded so far, for scripts
+    s.pointsDrawn = null;
+    drawPoints(s, el);
+    if (m.done < GRID * GRID) whenIdle(step);
+  };
+  whenIdle(step);
 }
 
 // a CSS colour as [r, g, b], read back from a 1-pixel canvas

@@ -11,7 +11,7 @@
     elu: (x) => (x > 0 ? x : Math.expm1(x)),
   };
 
-  const FORMAT_VERSION = 2; // explorer/webexport.py
+  const FORMAT_VERSION = 3; // explorer/webexport.py
 
   async function fetched(url) {
     const r = await fetch(url);
