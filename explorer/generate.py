@@ -117,3 +117,24 @@ def class_middles(xy: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
     The median, unlike the mean, is not dragged away by a class's stray points.
     """
     return {int(c): np.median(xy[labels == c], axis=0) for c in np.unique(labels)}
+
+
+def decoded_grid(model, latent_map, lo, hi, n: int = 15) -> np.ndarray:
+    """The classic figure of a 2-D latent space: the images decoded on an n x n grid over the box
+    [lo, hi] of the map, top row first (highest y), as the map is drawn. float32 [n * n, 28, 28]."""
+    xs = np.linspace(lo[0], hi[0], n)
+    ys = np.linspace(hi[1], lo[1], n)
+    points = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
+    return model.decode(latent_map.to_latent(points))
+
+
+def traversal(model, z, spread, steps=np.linspace(-3, 3, 9)) -> np.ndarray:
+    """Each latent dimension varied alone around the code ``z``, by ``steps`` times that
+    dimension's spread over the test codes (Higgins et al. 2017 show beta-VAEs this way).
+    float32 [k * len(steps), 28, 28], one row per dimension."""
+    z = np.asarray(z, np.float32)
+    k = len(z)
+    codes = np.repeat(z[None], k * len(steps), 0).reshape(k, len(steps), k)
+    for d in range(k):
+        codes[d, :, d] = z[d] + np.asarray(steps, np.float32) * spread[d]
+    return model.decode(codes.reshape(-1, k))

@@ -106,3 +106,31 @@ def map_csv(xy, labels, index, class_names) -> bytes:
     for i, c, (x, y) in zip(index, labels, xy):
         w.writerow([int(i), int(c), class_names[int(c)], f"{float(x):.6g}", f"{float(y):.6g}"])
     return out.getvalue().encode()
+
+
+def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_labels=None,
+               scale: int = 1) -> np.ndarray:
+    """Images [rows * cols, 28, 28] in [0, 1] (row-major) as one grey picture, white ink on black
+    as MNIST shows it, with optional labels left of each row and above each column. uint8 [H, W]
+    (RGB [H, W, 3] with labels)."""
+    images = to_uint8(np.asarray(images)).reshape(rows, cols, 28, 28)
+    side = 28 * scale
+    grid = np.zeros((rows * (side + gap) - gap, cols * (side + gap) - gap), np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            im = np.kron(images[r, c], np.ones((scale, scale), np.uint8)) if scale > 1 else images[r, c]
+            grid[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = im
+    if row_labels is None and col_labels is None:
+        return grid
+    font = _font(12)
+    left = 0 if row_labels is None else 8 + max(int(ImageDraw.Draw(Image.new("L", (1, 1))).textlength(str(t), font=font))
+                                                  for t in row_labels)
+    top = 0 if col_labels is None else 18
+    out = Image.new("RGB", (left + grid.shape[1], top + grid.shape[0]), BACKGROUND)
+    out.paste(Image.fromarray(grid).convert("RGB"), (left, top))
+    draw = ImageDraw.Draw(out)
+    for r, text in enumerate(row_labels or []):
+        draw.text((2, top + r * (side + gap) + side / 2 - 7), str(text), fill=(40, 40, 40), font=font)
+    for c, text in enumerate(col_labels or []):
+        draw.text((left + c * (side + gap) + 2, 2), str(text), fill=(40, 40, 40), font=font)
+    return np.asarray(out)

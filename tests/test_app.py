@@ -427,3 +427,17 @@ def test_a_single_class_models_anomaly_view_reports_its_auc(data_dir, monkeypatc
     assert "of the other digits" in text and "(ROC AUC)" in text
     assert f"**{m.metrics['anomaly_auc']:.3f}**" in text
     assert not at.exception
+
+
+def test_the_decoded_grid_and_the_traversal_open_on_request():
+    at = open_app(query={"model": "mnist-vae-16", "map": "pca"})
+    assert not [f for f in figures(at) if "rows: the code" in f]  # closed: nothing decoded
+    at.session_state[session.W_GRID] = True
+    at.session_state[session.W_TRAVERSAL] = True
+    at.run()
+    assert "mnist-vae-16, PCA of the codes" in figures(at)
+    assert "rows: the code's dimensions; columns: how far each moves, in spreads" in figures(at)
+    assert any("Starting from test image #" in c for c in (c.value for c in at.caption))
+    assert not at.exception
+    at = open_app(query={"model": "mnist-vae-2d"})  # two numbers: the map is the traversal already
+    assert not [e for e in at.expander if "traversal" in e.label]

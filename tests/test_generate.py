@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+import explorer
+from explorer import generate
 from explorer.generate import class_middles, interpolate, lerp, slerp
 
 
@@ -76,3 +78,26 @@ def test_a_walk_is_one_batched_decode_with_its_path_and_point():
     # slerp keeps the length at 3 on the way; lerp cuts inside the circle
     assert np.linalg.norm(w.at_code) == pytest.approx(3.0)
     assert np.linalg.norm(walk(model, model, a, b, "lerp", 5, 0.5).at_code) == pytest.approx(3 / np.sqrt(2))
+
+
+def test_the_decoded_grid_runs_top_left_to_bottom_right_as_the_map_is_drawn():
+    m = explorer.load_model("mnist-vae-2d")
+    mp = m.map("direct")
+    grid = generate.decoded_grid(m, mp, np.array([-2.0, -1.0]), np.array([2.0, 3.0]), n=5)
+    assert grid.shape == (25, 28, 28)
+    np.testing.assert_allclose(grid[0], m.decode(np.array([[-2.0, 3.0]]))[0], atol=1e-6)  # top left
+    np.testing.assert_allclose(grid[4], m.decode(np.array([[2.0, 3.0]]))[0], atol=1e-6)  # top right
+    np.testing.assert_allclose(grid[24], m.decode(np.array([[2.0, -1.0]]))[0], atol=1e-6)  # bottom right
+
+
+def test_a_traversal_moves_one_dimension_per_row():
+    m = explorer.load_model("mnist-vae-16")
+    z = m.latents.codes[3]
+    spread = m.latents.codes.std(0)
+    steps = np.linspace(-3, 3, 7)
+    out = generate.traversal(m, z, spread, steps)
+    assert out.shape == (16 * 7, 28, 28)
+    codes = np.repeat(z[None], 7, 0)
+    codes[:, 5] = z[5] + steps * spread[5]
+    np.testing.assert_allclose(out[5 * 7:6 * 7], m.decode(codes), atol=1e-6)
+    np.testing.assert_allclose(out[5 * 7 + 3], m.decode(z[None])[0], atol=1e-6)  # step 0: z itself

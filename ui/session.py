@@ -26,6 +26,7 @@ WALK_CHANGED = "walk_changed"  # set by callbacks in the map's fragment that cha
 W_MODEL, W_MAP, W_PATH, W_T, W_RENDERER = "w_model", "w_map", "w_path", "w_t", "w_renderer"
 W_SHARE = "w_share"  # the "Share this view" expander (open or not)
 W_LAYERS = "w_layers"  # what the browser map draws under the dots
+W_GRID, W_TRAVERSAL = "w_grid", "w_traversal"  # the decoded-grid and traversal expanders
 W_DRAW, W_UPLOAD = "w_draw", "w_upload"  # the drawing pad and the picture uploader
 W_ANOMALY, W_THRESHOLD = "w_anomaly", "w_threshold"  # the anomalies expander and its error threshold
 UPLOAD = "upload"  # the drawn or uploaded digit as the model receives it: {"image", "source", "notes"}
