@@ -123,8 +123,10 @@ def map_entry(mp, arrays: Arrays) -> dict:
     return {"xy": arrays.add(f"{mp.name}.xy", mp.xy), "exact": bool(mp.exact), **mp.web_form(arrays.add)}
 
 
-def export(model, maps=None) -> tuple[dict, bytes]:
-    """The manifest and binary payload of ``model`` and its maps (default: every map it has)."""
+def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
+    """The manifest and binary payload of ``model`` and its maps (default: every map it has), and
+    of the dataset's ``classifier`` (explorer/classifier.py) when given: ``"classifier": {"name",
+    "test_accuracy", "layers": [{"weight", "bias", "in", "out"}, ...]}``, ReLU between layers."""
     from . import projection
 
     arrays = Arrays()
@@ -138,16 +140,22 @@ def export(model, maps=None) -> tuple[dict, bytes]:
         manifest["recon_error"] = arrays.add("recon_error", lat.recon_error)
         for name in maps if maps is not None else projection.available(model.latent_dim):
             manifest["maps"][name] = map_entry(model.map(name), arrays)
+    if classifier is not None:
+        layers = classifier.layers()
+        manifest["classifier"] = {
+            "name": classifier.info.get("name", ""), "test_accuracy": classifier.info.get("test_accuracy"),
+            "layers": [{"weight": arrays.add(f"clf{i}.weight", w), "bias": arrays.add(f"clf{i}.bias", b),
+                        "in": int(w.shape[1]), "out": int(w.shape[0])} for i, (w, b) in enumerate(layers)]}
     manifest["arrays"] = arrays.index
     return manifest, arrays.tobytes()
 
 
-def write(model, folder, maps=None) -> Path:
+def write(model, folder, maps=None, classifier=None) -> Path:
     """Write ``manifest.json`` and ``arrays.bin.gz`` into ``folder`` (atomically, each; the
     manifest last, so a folder with a manifest is complete)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest, payload = export(model, maps)
+    manifest, payload = export(model, maps, classifier)
     packed = gzip.compress(payload, compresslevel=6, mtime=0)
     replace_file(folder / BINARY, lambda f: f.write_bytes(packed))
     replace_file(folder / "manifest.json", lambda f: f.write_text(json.dumps(manifest)))

@@ -243,6 +243,31 @@ def test_layers_under_the_dots_round_trip_through_the_url(app_url):
         assert attr(page, "[data-latent-map]", "data-layers") == "error"
 
 
+def test_class_regions_colour_each_cell_by_what_the_classifier_reads_there(app_url):
+    from explorer import classifier
+
+    m = explorer.load_model("mnist-vae-2d")
+    mp = m.map("direct")
+    with browser.chromium_page() as page:
+        browser.open_app(page, app_url, "model=mnist-vae-2d&map=direct&layers=regions", plotly=False)
+        page.locator("[data-latent-map]").wait_for(timeout=30_000)
+        deadline = time.time() + 60
+        while len(attr(page, "[data-latent-map]", "data-regions") or "") < 14 * 14 and time.time() < deadline:
+            time.sleep(0.3)
+        got = attr(page, "[data-latent-map]", "data-regions")
+        size = page.locator("[data-latent-map]").bounding_box()["width"]
+        assert page.get_by_text("Class regions are read by a classifier").count() == 1
+    # the same cells, decoded and classified by the library
+    lo, hi = mp.view_box()
+    centres = (np.arange(14) + 0.5) / 14
+    xs, ys = lo[0] + centres * (hi[0] - lo[0]), lo[1] + (1 - centres) * (hi[1] - lo[1])
+    points = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2).astype(np.float32)
+    want = "".join(map(str, classifier.load("mnist").predict(m.decode(mp.to_latent(points)))))
+    assert size > 0 and len(got) == 196
+    assert np.mean([a == b for a, b in zip(got, want)]) >= 0.97, (got, want)
+    assert len(set(got)) >= 8  # the VAE's plane generates nearly every digit somewhere
+
+
 def test_the_plotly_renderer_stays_one_click_away(app_url):
     with browser.chromium_page() as page:
         open_map(page, app_url, "mnist-vae-2d", "direct")

@@ -118,3 +118,22 @@ def test_the_browser_decodes_as_the_library_does(tmp_path, name):
             assert time.perf_counter() - start < 60
             worst = np.abs(got - expected).max()
             assert worst <= TOLERANCE, f"{name} {method}: worst pixel differs by {worst * 255:.2f}/255"
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_library_does(tmp_path):
+    from explorer import classifier
+
+    m = explorer.load_model("mnist-vae-2d")
+    clf = classifier.load("mnist")
+    assert clf is not None
+    folder = webexport.write(m, tmp_path / "web", classifier=clf)
+    mp = m.map("direct")
+    points = random_points(mp, N_POINTS)
+    expected = clf.predict(m.decode(mp.to_latent(points)))
+    with browser.chromium_page() as page:
+        serve_model(page, folder)
+        got = np.array(page.evaluate("""(points) => points.map(([x, y]) =>
+            window.model.classify(window.model.decode(window.model.toLatent('direct', x, y))))""", points.tolist()))
+    assert (got == expected).mean() >= 0.99  # float sums in another order may flip a near tie
+    assert len(set(expected)) >= 5  # the plane generates many classes

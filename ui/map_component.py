@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import figures, webexport
+from explorer import classifier, figures, webexport
 from explorer.files import replace_file
 from explorer.bundle import Model
 from explorer.projection import LatentMap
@@ -59,16 +59,27 @@ def _mount():
                                       css=(ASSETS / "style.css").read_text())
 
 
+@st.cache_resource(show_spinner=False)
+def _classifier(dataset: str, mtime: float):
+    return classifier.load(dataset)
+
+
+def dataset_classifier(dataset: str):
+    """The dataset's classifier (explorer/classifier.py), or None."""
+    path = classifier.path_of(dataset)
+    return _classifier(dataset, path.stat().st_mtime if path.is_file() else 0.0)
+
+
 @st.cache_resource(show_spinner="Preparing the model for the browser...", max_entries=32)
-def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model) -> str:
+def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model, clf_mtime: float = 0.0) -> str:
     """Write the model's browser files once per bundle version; their URL, relative to the page.
     The folder's name changes whenever the bundle does, so a browser never keeps stale weights."""
-    key = f"{path}:{mtime}:{','.join(maps)}:v{webexport.FORMAT_VERSION}"
+    key = f"{path}:{mtime}:{','.join(maps)}:v{webexport.FORMAT_VERSION}:{clf_mtime}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     name = f"{Path(path).name}-{digest}"
     folder = STATIC / "models" / name
     if not (folder / "manifest.json").is_file():
-        webexport.write(_model, folder, list(maps))
+        webexport.write(_model, folder, list(maps), dataset_classifier(_model.dataset))
         for old in folder.parent.glob(f"{Path(path).name}-*"):  # earlier versions of this bundle
             if old != folder and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
@@ -93,7 +104,9 @@ def images_url(dataset: str, originals) -> str | None:
 
 
 def model_url(model: Model, maps: list[str]) -> str:
-    return _files(str(model.path), resources.bundle_mtime(model.path), tuple(maps), model)
+    clf = classifier.path_of(model.dataset)
+    return _files(str(model.path), resources.bundle_mtime(model.path), tuple(maps), model,
+                  clf.stat().st_mtime if clf.is_file() else 0.0)
 
 
 def changes(value, previous) -> dict:

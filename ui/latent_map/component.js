@@ -207,7 +207,7 @@ function drawPoints(s, el) {
   const w = el.points.width, h = el.points.height, n = s.xy.length / 2;
   const layers = s.data.layers || [];
   let img;
-  if (layers.includes("manifold")) { // the decoded thumbnails so far, under the dots
+  if (layers.includes("manifold") || layers.includes("regions")) { // the decoded grid so far, under the dots
     buildManifold(s, el);
     img = s.manifold.canvas.getContext("2d").getImageData(0, 0, w, h);
   } else {
@@ -255,18 +255,21 @@ function errorColours(s) {
 }
 
 // The decoded manifold: a 14 x 14 grid over the visible region, each cell the image decoded at
-// its centre (on t-SNE maps, at the estimated code), dark ink on white so the dots stay visible.
-// Decoded in idle time, redrawn as it fills; worked out again after a zoom or a pan.
+// its centre (on t-SNE maps, at the estimated code), grey ink on white so the dots stay visible;
+// with the class regions layer, each cell tinted with the class the dataset's classifier reads
+// in that image. Decoded in idle time, redrawn as it fills; worked out again after a zoom or a pan.
 const GRID = 14;
 function buildManifold(s, el) {
-  const key = JSON.stringify([s.data.url, s.data.map, s.view.lo, s.view.hi, s.size, s.dpr]);
+  const layers = s.data.layers || [];
+  const key = JSON.stringify([s.data.url, s.data.map, s.view.lo, s.view.hi, s.size, s.dpr, layers]);
   if (s.manifold && s.manifold.key === key) return;
   const w = Math.round(s.size * s.dpr), canvas = document.createElement("canvas");
   canvas.width = canvas.height = w;
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, w, w);
-  const m = (s.manifold = { key, canvas, done: 0 });
+  const m = (s.manifold = { key, canvas, done: 0, images: layers.includes("manifold"),
+    regions: layers.includes("regions") && !!s.model.manifest.classifier, classes: [] });
   const tile = document.createElement("canvas");
   tile.width = tile.height = 28;
   const tctx = tile.getContext("2d"), pixels = tctx.createImageData(28, 28);
@@ -277,9 +280,16 @@ function buildManifold(s, el) {
       const gx = m.done % GRID, gy = Math.floor(m.done / GRID);
       const [x, y] = s.toData((gx + 0.5) * cell, (gy + 0.5) * cell);
       const image = s.model.decode(s.model.toLatent(s.data.map, x, y));
+      // class regions: the cell tinted with the class the classifier reads in its image
+      const cls = m.regions ? s.model.classify(image) : null;
+      const bg = cls === null ? [255, 255, 255]
+        : (s.rgb ??= s.data.colours.map(parseColour))[cls].map((v) => Math.round(255 - 0.45 * (255 - v)));
+      if (cls !== null) m.classes[m.done] = cls;
       for (let i = 0; i < 784; i++) {
-        const v = 255 - Math.round(Math.min(1, Math.max(0, image[i])) * 150); // light grey ink
-        pixels.data[4 * i] = pixels.data[4 * i + 1] = pixels.data[4 * i + 2] = v;
+        const ink = m.images ? Math.min(1, Math.max(0, image[i])) * 0.6 : 0; // grey ink over the tint
+        pixels.data[4 * i] = Math.round(bg[0] * (1 - ink));
+        pixels.data[4 * i + 1] = Math.round(bg[1] * (1 - ink));
+        pixels.data[4 * i + 2] = Math.round(bg[2] * (1 - ink));
         pixels.data[4 * i + 3] = 255;
       }
       tctx.putImageData(pixels, 0, 0);
@@ -287,6 +297,7 @@ function buildManifold(s, el) {
       m.done++;
     } while (m.done < GRID * GRID && deadline.timeRemaining() > 8);
     el.overlay.dataset.manifold = String(m.done); // cells decoded so far, for scripts
+    if (m.regions) el.overlay.dataset.regions = m.classes.join(""); // each cell's class, row by row
     s.pointsDrawn = null;
     drawPoints(s, el);
     if (m.done < GRID * GRID) whenIdle(step);

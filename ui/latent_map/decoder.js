@@ -157,6 +157,25 @@
       return x;
     }
 
+    // the dataset's classifier (if the files carry one): pixels in [0, 1] -> class
+    classify(pixels) {
+      const c = this.manifest.classifier;
+      if (!c) return null;
+      let x = Float32Array.from(pixels);
+      c.layers.forEach((l, n) => {
+        const W = this.array(l.weight), b = this.array(l.bias), out = new Float32Array(l.out);
+        for (let o = 0; o < l.out; o++) {
+          let s = b[o];
+          for (let i = 0, r = o * l.in; i < l.in; i++) s += W[r + i] * x[i];
+          out[o] = n < c.layers.length - 1 && s < 0 ? 0 : s; // ReLU between layers
+        }
+        x = out;
+      });
+      let best = 0;
+      for (let k = 1; k < x.length; k++) if (x[k] > x[best]) best = k;
+      return best;
+    }
+
     // a point (x, y) of the named map -> its latent vector
     toLatent(mapName, px, py) {
       const m = this.maps[mapName];
