@@ -104,6 +104,10 @@ def test_clicking_a_test_point_shows_original_and_reconstruction(data_dir):
     assert f"Test image #{m.latents.index[row]} (a 0)" in captions(at)
     assert {"original", "reconstruction"} <= set(figures(at))
     assert view(at).spot == (float(x), float(y))
+    # and its nearest test images in the latent space, itself first at distance 0
+    assert "the 8 test images with the nearest codes: class and distance in the latent space" in figures(at)
+    dist, rows = projection.nearest(m.latents.codes[row][None], m.latents.codes, 8)
+    assert rows[0, 0] == row and dist[0, 0] == 0
 
 
 def test_the_caption_says_a_spot_once_on_the_plane_and_gives_the_code_elsewhere():

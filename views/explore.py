@@ -366,6 +366,10 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
     b.button("Use as end B", on_click=use_as, args=("b", model, pick), width="stretch")
     if pick.estimate is not None:
         neighbours_ui(model, *pick.estimate, originals)
+    with st.expander("Nearest in the latent space", expanded=False):
+        st.caption("The test images whose codes are nearest to this one, measured in the latent space itself, "
+                   "not on the map (a flat map can put far codes side by side).")
+        neighbours_of_code(model, pick.code, originals)
 
 
 def format_code(z: np.ndarray) -> str:
