@@ -276,3 +276,31 @@ def test_the_plotly_renderer_stays_one_click_away(app_url):
         time.sleep(1)
         assert "renderer=plotly" in page.evaluate("() => location.search")  # the link keeps the choice
         assert page.locator("[data-latent-map]").count() == 0
+
+
+def test_a_traversal_knob_decodes_live_in_the_browser(app_url):
+    m = explorer.load_model("mnist-vae-16")
+    with browser.chromium_page() as page:
+        browser.open_app(page, app_url, "model=mnist-vae-16&map=tsne", plotly=False)
+        page.get_by_text("One dimension at a time: a traversal of the code").click()
+        image = page.locator("canvas[data-traverse]")
+        image.wait_for(timeout=30_000)
+        assert image.get_attribute("data-traverse") == ",".join(["0"] * 16)
+        knob = page.locator("input[data-dim='4']")
+        knob.fill("2")  # range inputs take fill(); it fires input
+        deadline = time.time() + 10
+        while image.get_attribute("data-traverse").split(",")[4] != "2" and time.time() < deadline:
+            time.sleep(0.1)
+        assert image.get_attribute("data-traverse").split(",")[4] == "2"
+        got = np.array(page.evaluate("""() => {
+            const c = [...document.querySelectorAll('*')].map((e) => e.shadowRoot && e.shadowRoot.querySelector('canvas[data-traverse]'))
+                .find(Boolean) || document.querySelector('canvas[data-traverse]');
+            return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0));
+        }"""), np.float32).reshape(28, 28) / 255
+        # the start is the walk's A (nothing clicked): its code with z5 moved by 2 spreads
+        a_text = [t for t in page.locator("p").all_inner_texts() if t.startswith("A: test image #")][0]
+        index = int(a_text.split("#")[1].split(" ")[0])
+        row = int(m.latents.rows_of(index)[0])
+        z = m.latents.codes[row].copy()
+        z[4] += 2 * m.latents.codes.std(0)[4]
+        assert np.abs(got - m.decode(z[None])[0]).max() <= 2 / 255 + 1e-6

@@ -27,6 +27,7 @@ from explorer.view import View
 from ui import resources
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
+TRAVERSE = Path(__file__).resolve().parent / "traverse"
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ beside app.py
 SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
@@ -47,15 +48,41 @@ export default function (component) {
 """
 
 
-@functools.cache
-def _mount():
-    code = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
-    name = f"latent_map-{hashlib.sha1(code.encode()).hexdigest()[:12]}.js"
-    path = STATIC / "js" / name
+def _static_module(name: str, code: str) -> str:
+    """Write ``code`` once as static/js/<name>-<digest>.js; its URL, relative to the page."""
+    file = f"{name}-{hashlib.sha1(code.encode()).hexdigest()[:12]}.js"
+    path = STATIC / "js" / file
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_file(path, lambda f: f.write_text(code))
-    return st.components.v2.component("latent_map", js=LOADER % f"app/static/js/{name}",
+    return f"app/static/js/{file}"
+
+
+@functools.cache
+def _mount_traverse():
+    code = (ASSETS / "decoder.js").read_text() + "\n" + (TRAVERSE / "component.js").read_text()
+    return st.components.v2.component("traverse", js=LOADER % _static_module("traverse", code),
+                                      css=(TRAVERSE / "style.css").read_text())
+
+
+def traverse(model: Model, code, key: str) -> None:
+    """Knobs, one per dimension of ``code``, decoded live in the browser (ui/traverse/)."""
+    spread = model.latents.codes.std(0)
+    _mount_traverse()(key=key, data={"url": model_url(model, _maps_of(model)), "code": [float(v) for v in code],
+                                     "spread": [float(v) for v in spread]}, default={})
+
+
+def _maps_of(model: Model) -> list[str]:
+    """The maps whose browser files exist for this model: the same files the map component uses."""
+    from explorer import projection
+
+    return [m for m in projection.available(model.latent_dim) if model.has_map(m)]
+
+
+@functools.cache
+def _mount():
+    code = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
+    return st.components.v2.component("latent_map", js=LOADER % _static_module("latent_map", code),
                                       css=(ASSETS / "style.css").read_text())
 
 

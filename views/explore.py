@@ -740,6 +740,8 @@ def traversal_ui(model: Model, v: View) -> None:
                    "codes, and decodes. Rows that change the digit's shape in one clear way are dimensions "
                    "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
                    "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
+        st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
+        map_component.traverse(model, start.code, key=f"traverse:{model.name}")
         picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
                                     row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
                                     col_labels=[f"{s:+g}" for s in steps])
