@@ -15,7 +15,7 @@ address bar mirrors it, and a link restores it:
 | path      | ``lerp`` or ``slerp``                                         | ``lerp``                 |
 | t         | a number from 0 (A) to 1 (B)                                  | 0.5                      |
 | renderer  | ``canvas`` (decoded in the browser) or ``plotly``             | ``canvas``               |
-| layers    | drawn under the dots, comma-separated, of ``manifold`` (decoded thumbnails on a grid), ``regions`` (the class a classifier reads there) and ``error`` (dots coloured by reconstruction error) | none |
+| layers    | drawn under the dots, comma-separated, of ``manifold`` (decoded thumbnails on a grid), ``regions`` (the class a classifier reads there), ``error`` (dots coloured by reconstruction error) and ``density`` (each class's densest half outlined) | none |
 
 ``from_query`` never raises on what a URL holds: a value that is not valid for its field (unknown
 model, NaN, inf, a huge number, an index the model does not have, a path such as
@@ -39,7 +39,7 @@ DEFAULT_PATH = "lerp"
 DEFAULT_T = 0.5
 RENDERERS = ("canvas", "plotly")  # who draws the map: our canvas in the browser, or Plotly
 DEFAULT_RENDERER = "canvas"
-LAYERS = ("manifold", "regions", "error")  # what the browser map can draw under (or instead of) the class colours
+LAYERS = ("manifold", "regions", "error", "density")  # what the browser map can draw under (or instead of) the class colours
 MAX_VALUE_LENGTH = 100  # longer values are never valid: names are short, numbers shorter
 SPOT_REACH = 1.0  # a spot may lie this many view-box widths outside the map's view box
 

@@ -233,14 +233,21 @@ def test_layers_under_the_dots_round_trip_through_the_url(app_url):
             time.sleep(0.3)  # the 14 x 14 grid is decoded in idle time
         assert attr(page, "[data-latent-map]", "data-manifold") == str(14 * 14)
         assert page.get_by_text("dot colour: reconstruction error").count() == 1
+        # class outlines: one contour per class of the model, drawn with the dots
+        page.get_by_test_id("stSidebar").get_by_role("button", name="class outlines").click()
+        deadline = time.time() + 20
+        while attr(page, "[data-latent-map]", "data-density") != "10" and time.time() < deadline:
+            time.sleep(0.2)
+        assert attr(page, "[data-latent-map]", "data-density") == "10"
+        assert browser.location_query(page).get("layers") == "manifold,error,density"
         # toggled off in the sidebar: gone from the map and from the link
         page.get_by_test_id("stSidebar").get_by_role("button", name="decoded images").click()
         deadline = time.time() + 20
-        while browser.location_query(page).get("layers") != "error" and time.time() < deadline:
+        while browser.location_query(page).get("layers") != "error,density" and time.time() < deadline:
             time.sleep(0.2)
-        assert browser.location_query(page).get("layers") == "error"
+        assert browser.location_query(page).get("layers") == "error,density"
         browser.wait_idle(page)
-        assert attr(page, "[data-latent-map]", "data-layers") == "error"
+        assert attr(page, "[data-latent-map]", "data-layers") == "error,density"
 
 
 def test_class_regions_colour_each_cell_by_what_the_classifier_reads_there(app_url):

@@ -21,7 +21,8 @@ from explorer.state import LAYERS, RENDERERS
 from ui import draw_pad, map_component, pictures, resources, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
-LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error"}
+LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error",
+               "density": "class outlines"}
 RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
 
 PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
@@ -165,7 +166,8 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
                               "t-SNE maps through the estimate), so you see what every region generates. "
                               "Class regions: each cell tinted with the class a classifier reads in the image "
                               "decoded there: where on the map each class is generated. "
-                              "Reconstruction error: each dot coloured by how well its image is rebuilt.")
+                              "Reconstruction error: each dot coloured by how well its image is rebuilt. "
+                              "Class outlines: the line around the densest half of each class's dots.")
         clf = map_component.dataset_classifier(model.dataset)
         if "regions" in view.layers:
             st.sidebar.caption(f"Class regions are read by a classifier, {clf.info['name']}, trained on the "

@@ -305,6 +305,63 @@ function buildManifold(s, el) {
   whenIdle(step);
 }
 
+// Per-class density contours: for each class a 48 x 48 histogram of its points over the visible
+// region, smoothed by a Gaussian (1.5 cells), and the line enclosing the densest half of the class
+// (marching squares). Worked out once per view, kept as segments in map coordinates.
+const DENSITY_GRID = 48;
+function densityContours(s) {
+  const key = JSON.stringify([s.data.url, s.data.map, s.view.lo, s.view.hi]);
+  if (s.density && s.density.key === key) return s.density.lines;
+  const G = DENSITY_GRID, { lo, hi } = s.view, n = s.xy.length / 2, lines = [];
+  const kernel = [-3, -2, -1, 0, 1, 2, 3].map((d) => Math.exp(-(d * d) / (2 * 1.5 * 1.5)));
+  for (const c of s.data.classes) {
+    const h = new Float32Array(G * G);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (s.labels[i] !== c) continue;
+      const gx = Math.floor(((s.xy[2 * i] - lo[0]) / (hi[0] - lo[0])) * G);
+      const gy = Math.floor(((s.xy[2 * i + 1] - lo[1]) / (hi[1] - lo[1])) * G);
+      if (gx < 0 || gy < 0 || gx >= G || gy >= G) continue;
+      h[gy * G + gx] += 1;
+      count++;
+    }
+    if (count < 10) continue;
+    const blur = (src, dx, dy) => {
+      const out = new Float32Array(G * G);
+      for (let y = 0; y < G; y++) for (let x = 0; x < G; x++) {
+        let acc = 0;
+        kernel.forEach((k, j) => {
+          const xx = x + (j - 3) * dx, yy = y + (j - 3) * dy;
+          if (xx >= 0 && yy >= 0 && xx < G && yy < G) acc += k * src[yy * G + xx];
+        });
+        out[y * G + x] = acc;
+      }
+      return out;
+    };
+    const d = blur(blur(h, 1, 0), 0, 1);
+    // the level whose superlevel set holds half the (smoothed) mass
+    const sorted = Array.from(d).sort((a, b) => b - a), total = sorted.reduce((a, b) => a + b, 0);
+    let acc = 0, level = sorted[0];
+    for (const v of sorted) { acc += v; level = v; if (acc >= total / 2) break; }
+    const segments = [];
+    const at = (x, y) => [lo[0] + ((x + 0.5) / G) * (hi[0] - lo[0]), lo[1] + ((y + 0.5) / G) * (hi[1] - lo[1])];
+    const mix = (a, b, va, vb) => { const f = (level - va) / (vb - va || 1e-12); return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])]; };
+    for (let y = 0; y < G - 1; y++) for (let x = 0; x < G - 1; x++) {
+      const v = [d[y * G + x], d[y * G + x + 1], d[(y + 1) * G + x + 1], d[(y + 1) * G + x]];
+      const p = [at(x, y), at(x + 1, y), at(x + 1, y + 1), at(x, y + 1)];
+      const cut = [];
+      for (let e = 0; e < 4; e++) {
+        const a = e, b = (e + 1) % 4;
+        if ((v[a] >= level) !== (v[b] >= level)) cut.push(mix(p[a], p[b], v[a], v[b]));
+      }
+      for (let q = 0; q + 1 < cut.length; q += 2) segments.push(cut[q], cut[q + 1]);
+    }
+    lines.push({ colour: s.data.colours[c], segments });
+  }
+  s.density = { key, lines };
+  return lines;
+}
+
 // a CSS colour as [r, g, b], read back from a 1-pixel canvas
 function parseColour(colour) {
   const c = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
@@ -340,6 +397,23 @@ function drawOverlay(s, el, hover) {
     ctx.fillStyle = "#222";
     ctx.font = "bold 13px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
+  }
+  if ((d.layers || []).includes("density") && s.xy) {
+    const lines = densityContours(s);
+    for (const { colour, segments } of lines) {
+      ctx.beginPath();
+      for (let i = 0; i < segments.length; i += 2) {
+        ctx.moveTo(...s.toPx(...segments[i]));
+        ctx.lineTo(...s.toPx(...segments[i + 1]));
+      }
+      ctx.lineWidth = 4.5; // a white halo, so the line stands out over its own class's dots
+      ctx.strokeStyle = "#fff";
+      ctx.stroke();
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = colour;
+      ctx.stroke();
+    }
+    el.overlay.dataset.density = String(lines.length); // classes with a contour, for scripts
   }
   // contours the page asks for (a VAE's posterior and prior) and sampled codes
   for (const c of d.curves || []) {
