@@ -128,6 +128,27 @@ def data_to_page(page, x: float, y: float) -> tuple[float, float]:
     }""", [float(x), float(y)]))
 
 
+def wait_plotly_hover(page, x: float, y: float, within: float = 1.5, timeout: float = 5.0) -> bool:
+    """Until Plotly's own hover point (the point a click selects) is drawn within ``within`` pixels
+    of the page pixel (x, y); False if it never gets there. Under CPU load Plotly's hover lags the
+    pointer by a second or more, and a click then selects wherever the hover still is."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at = page.evaluate("""() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const h = gd && gd._hoverdata && gd._hoverdata[0];
+            if (!h || h.x === undefined) return null;
+            const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [r.left + xa._offset + xa.d2p(h.x), r.top + ya._offset + ya.d2p(h.y)];
+        }""")
+        if at is not None and ((at[0] - x) ** 2 + (at[1] - y) ** 2) ** 0.5 <= within:
+            return True
+        page.mouse.move(x + 1, y)
+        page.mouse.move(x, y)
+        time.sleep(0.1)
+    return False
+
+
 def click_at(page, x: float, y: float, settle: float = 0.15) -> None:
     """Click the page pixel (x, y), moving there first (see click_plot). Plotly picks the point
     under its last hover, which lags the pointer on a busy machine: ``settle`` seconds, and a

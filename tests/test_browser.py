@@ -85,12 +85,16 @@ def test_a_click_on_a_test_point_in_a_dense_cluster_selects_that_point(app_url):
         previous = None
         for row in targets:
             px, py = browser.data_to_page(page, *xy[row])
+            page.mouse.move(px, py, steps=5)
+            browser.wait_plotly_hover(page, px, py)  # the hover on a dot drawn within 1.5 px
             browser.click_at(page, px, py, settle=0.4)
             got = caption_match(page, TEST_IMAGE, previous)
             assert got is not None, "the click on a dot did not select a test image"
             chosen = int(m.latents.rows_of(int(got[0]))[0])
-            cx, cy = browser.data_to_page(page, *xy[chosen])
-            assert np.hypot(cx - px, cy - py) <= 1.0, (row, chosen, cx - px, cy - py)
+            browser.wait_idle(page)
+            # both dots where the chart draws them now (the click's rerun redraws the chart)
+            (tx, ty), (cx, cy) = browser.data_to_page(page, *xy[row]), browser.data_to_page(page, *xy[chosen])
+            assert np.hypot(cx - tx, cy - ty) <= 1.0, (row, chosen, cx - tx, cy - ty)
             previous = got
             browser.wait_idle(page)
             time.sleep(1.0)  # the click's rerun redraws the Plotly chart: let it finish before aiming again
