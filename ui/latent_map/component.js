@@ -370,6 +370,17 @@ function parseColour(colour) {
   return Array.from(c.getImageData(0, 0, 1, 1).data.slice(0, 3));
 }
 
+// a filled circle with an outline
+function dot(ctx, px, py, r, fill, stroke, width) {
+  ctx.fillStyle = fill;
+  ctx.strokeStyle = stroke;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  ctx.arc(px, py, r, 0, 2 * Math.PI);
+  ctx.fill();
+  ctx.stroke();
+}
+
 function drawOverlay(s, el, hover) {
   const ctx = el.overlay.getContext("2d");
   ctx.setTransform(s.dpr, 0, 0, s.dpr, 0, 0);
@@ -387,13 +398,7 @@ function drawOverlay(s, el, hover) {
   for (const [label, p] of [["A", d.a], ["B", d.b]]) {
     if (!p) continue;
     const [px, py] = s.toPx(p[0], p[1]);
-    ctx.fillStyle = "#fff";
-    ctx.strokeStyle = "#222";
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.arc(px, py, 6, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
+    dot(ctx, px, py, 6, "#fff", "#222", 2);
     ctx.fillStyle = "#222";
     ctx.font = "bold 13px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
@@ -426,14 +431,7 @@ function drawOverlay(s, el, hover) {
   }
   ctx.setLineDash([]);
   for (const [x, y] of d.samples || []) {
-    const [px, py] = s.toPx(x, y);
-    ctx.fillStyle = "#D00";
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.stroke();
+    dot(ctx, ...s.toPx(x, y), 3.5, "#D00", "#fff", 1);
   }
   // the drawn or uploaded digit: a marker element, so scripts find it by data-upload
   if (d.upload) {
