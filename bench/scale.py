@@ -17,7 +17,6 @@ Last line: ``points=.. hover_p95_ms=.. redraw_ms=..`` (the worse case of the two
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, figures, webexport
+from explorer import classifier, figures, projection, webexport
 from explorer.files import replace_file
 from explorer.bundle import Model
 from explorer.projection import LatentMap
@@ -74,8 +74,6 @@ def traverse(model: Model, code, key: str) -> None:
 
 def _maps_of(model: Model) -> list[str]:
     """The maps whose browser files exist for this model: the same files the map component uses."""
-    from explorer import projection
-
     return [m for m in projection.available(model.latent_dim) if model.has_map(m)]
 
 
