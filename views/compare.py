@@ -38,15 +38,16 @@ def render() -> None:
                  "and mnist-vae-2d; they are not among the bundles found.")
         return
     ss = st.session_state
-    if STATE not in ss:
-        ss[STATE], notes = from_query(st.query_params.to_dict(), catalog, pairs)
-        if notes:
-            st.warning("Part of the link was ignored: " + "; ".join(notes) + ".", icon=":material/link_off:")
-    state = ss[STATE]
     try:
+        if STATE not in ss:
+            ss[STATE], notes = from_query(st.query_params.to_dict(), catalog, pairs)
+            if notes:
+                st.warning("Part of the link was ignored: " + "; ".join(notes) + ".", icon=":material/link_off:")
+        state = ss[STATE]
         models = [catalog.model(state["left"]), catalog.model(state["right"])]
     except ModelUnavailable as e:
-        st.error(f"A model of this pair cannot be opened: {e}")
+        ss.pop(STATE, None)
+        st.error(f"A model of this pair cannot be opened: {e}. Retrain it with the command in the README.")
         return
     st.sidebar.selectbox("Models side by side", [f"{a} | {b}" for a, b in pairs], key=W_PAIR,
                          index=[f"{a} | {b}" for a, b in pairs].index(f"{state['left']} | {state['right']}")
