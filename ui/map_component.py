@@ -68,13 +68,15 @@ def _mount_traverse():
 def traverse(model: Model, code, key: str) -> None:
     """Knobs, one per dimension of ``code``, decoded live in the browser (ui/traverse/)."""
     spread = model.latents.codes.std(0)
-    _mount_traverse()(key=key, data={"url": model_url(model, _maps_of(model)), "code": [float(v) for v in code],
+    _mount_traverse()(key=key, data={"url": model_url(model, browser_maps(model)), "code": [float(v) for v in code],
                                      "spread": [float(v) for v in spread]}, default={})
 
 
-def _maps_of(model: Model) -> list[str]:
-    """The maps whose browser files exist for this model: the same files the map component uses."""
-    return [m for m in projection.available(model.latent_dim) if model.has_map(m)]
+def browser_maps(model: Model, current: str | None = None) -> list[str]:
+    """The maps that go into a model's browser files: every map it has (and ``current``, computed
+    on demand). One list for every caller, so the map, /compare and the traversal knobs share one
+    set of files per model instead of each writing and the browser fetching its own."""
+    return [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == current]
 
 
 @functools.cache
@@ -156,14 +158,14 @@ def changes(value, previous) -> dict:
     return out
 
 
-def latent_map(model: Model, mp: LatentMap, v: View, maps: list[str], key: str, originals=None,
+def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
     lo, hi = mp.view_box()
     w = v.walk
     data = {
-        "url": model_url(model, maps), "model": model.name, "map": mp.name, "size": SIZE,
+        "url": model_url(model, browser_maps(model, mp.name)), "model": model.name, "map": mp.name, "size": SIZE,
         # the dataset's test images, so a hovered test point shows itself (None without the data)
         "images": images_url(model.dataset, originals),
         "box": [lo.tolist(), hi.tolist()],

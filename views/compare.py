@@ -199,7 +199,7 @@ def side_ui(side: str, model: Model, mp, state: dict, a: int, b: int, originals)
                      t=state["t"])
     v = resolve(view, model, mp)
     st.subheader(f"{model.name} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
-    map_component.latent_map(model, mp, v, [mp.name], key_of(side, model, mp), originals, group="compare")
+    map_component.latent_map(model, mp, v, key_of(side, model, mp), originals, group="compare")
     if v.spot is None:
         st.info("Click anywhere on either map: both decoders show what they make of the same code.")
         return

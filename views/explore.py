@@ -318,8 +318,7 @@ def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarra
     if v.state.renderer == "canvas":
         st.caption("Move the pointer over the map: the image under it is decoded right here in your "
                    "browser. Click to keep a spot; scroll to zoom, drag to pan.")
-        maps = [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == mp.name]
-        map_component.latent_map(model, mp, v, maps, session.chart_key(v.state), originals,
+        map_component.latent_map(model, mp, v, session.chart_key(v.state), originals,
                                  drawn.xy if drawn is not None else None,
                                  cloud.curves if cloud is not None else (),
                                  cloud.samples_xy if cloud is not None else None)
