@@ -5,6 +5,8 @@
       weights.safetensors   the network's tensors, nothing else
       latents.safetensors   the test set seen through the model: codes, labels, indices into the
                             dataset's test split, per-image reconstruction error
+      replay.safetensors    2-D models, optional: the codes of a fixed subset of test images after
+                            every training epoch, with the epoch's test loss (the training replay)
 
 Only JSON and safetensors are ever read, so opening a bundle can never run code from it. The
 network is rebuilt from config.json (never from defaults), then its tensors are checked name by
@@ -35,6 +37,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 LATENTS_FILE = "latents.safetensors"
+REPLAY_FILE = "replay.safetensors"
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
@@ -84,6 +87,24 @@ class Latents:
         out = {k: getattr(self, k) for k in self.REQUIRED}
         out.update({self.MAP_PREFIX + k: np.asarray(v, np.float32) for k, v in self.maps.items()})
         return out
+
+
+@dataclass(frozen=True)
+class ReplayArrays:
+    """How a 2-D model's codes formed during training: ``codes[f]`` are the codes of the test images
+    ``index`` after epoch ``epochs[f]`` (epoch 0: before training), ``test_loss[f]`` the training
+    objective on the test set then. Stored as float16 codes."""
+
+    index: np.ndarray  # int64 [n]: rows of the dataset's test split
+    epochs: np.ndarray  # int64 [F]
+    test_loss: np.ndarray  # float32 [F]
+    codes: np.ndarray  # float16 [F, n, 2]
+
+    def arrays(self) -> dict[str, torch.Tensor]:
+        return {"index": torch.from_numpy(np.asarray(self.index, np.int64)),
+                "epochs": torch.from_numpy(np.asarray(self.epochs, np.int64)),
+                "test_loss": torch.from_numpy(np.asarray(self.test_loss, np.float32)),
+                "codes": torch.from_numpy(np.asarray(self.codes, np.float16))}
 
 
 class Model:
@@ -175,6 +196,24 @@ class Model:
             self._maps[method] = projection.make_map(method, self.latents, progress)
         return self._maps[method]
 
+    def replay(self) -> tuple[list[tuple[int, float, np.ndarray]], np.ndarray | None]:
+        """The training replay: ``(frames, indices)``, ``frames`` a list of ``(epoch, test_loss,
+        codes)`` with codes float32 [n, 2] (epoch 0 is the untrained network), ``indices`` the n
+        rows of the dataset's test split they belong to; ``([], None)`` for a bundle without one.
+        The last frame's codes are the shipped model's own (``latents.codes`` of those images)."""
+        arrays = self.replay_arrays()
+        if arrays is None:
+            return [], None
+        frames = [(int(e), float(l), c.astype(np.float32))
+                  for e, l, c in zip(arrays.epochs, arrays.test_loss, arrays.codes)]
+        return frames, arrays.index.copy()
+
+    def replay_arrays(self) -> ReplayArrays | None:
+        """The replay as stored (float16 codes), or None; read once, checked (BundleError)."""
+        if not hasattr(self, "_replay"):
+            self._replay = _load_replay(self.path, self.latent_dim) if self.path else None
+        return self._replay
+
     def has_map(self, method: str) -> bool:
         """Whether ``method`` opens at once (stored in the bundle, or quick to compute)."""
         return not projection.kind(method).stored or method in self.latents.maps
@@ -185,7 +224,7 @@ class Model:
 
 
 def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None = None,
-         weights_dtype: str = "float32") -> Path:
+         weights_dtype: str = "float32", replay: ReplayArrays | None = None) -> Path:
     """Write a bundle atomically: into a temporary folder beside ``path``, then renamed.
 
     An existing bundle at ``path`` is replaced only once the new one is complete.
@@ -202,6 +241,8 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
         save_file(state, str(tmp / WEIGHTS_FILE))
         if latents is not None:
             _write_latents(tmp / LATENTS_FILE, latents)
+        if replay is not None:
+            save_file(replay.arrays(), str(tmp / REPLAY_FILE))
         _write_config(tmp / CONFIG_FILE, config)
         tmp.chmod(0o755)  # mkdtemp makes a private folder; a bundle is for everyone to read
         for f in tmp.iterdir():
@@ -321,6 +362,24 @@ def _load_latents(path: Path, latent_dim: int) -> Latents | None:
         raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {n} labels, "
                           f"latent size {latent_dim}, maps {[v.shape for v in maps.values()]})")
     return Latents(**{k: arrays[k] for k in Latents.REQUIRED}, maps=maps)
+
+
+def _load_replay(path: Path, latent_dim: int) -> ReplayArrays | None:
+    file = path / REPLAY_FILE
+    if not file.exists():
+        return None
+    arrays = {k: v.numpy() for k, v in _read_tensors(file).items()}
+    missing = {"index", "epochs", "test_loss", "codes"} - set(arrays)
+    if missing:
+        raise BundleError(f"{file}: missing arrays {sorted(missing)}")
+    codes, index, epochs = arrays["codes"], arrays["index"], arrays["epochs"]
+    f = len(epochs)
+    if codes.ndim != 3 or codes.shape != (f, len(index), latent_dim) or arrays["test_loss"].shape != (f,) \
+            or not np.isfinite(codes.astype(np.float32)).all():
+        raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {len(index)} images, "
+                          f"{f} epochs, latent size {latent_dim}) or hold non-finite codes")
+    return ReplayArrays(index=index.astype(np.int64), epochs=epochs.astype(np.int64),
+                        test_loss=arrays["test_loss"].astype(np.float32), codes=codes.astype(np.float16))
 
 
 def load(path) -> Model:

@@ -10,6 +10,12 @@ Metrics (all on the test images of the model's classes, images scaled to [0, 1])
   model's default map (direct for 2-D codes, t-SNE otherwise) and ask a 10-nearest-neighbour
   classifier fitted on the training images of the same classes what it shows; the count that
   come back as their own class. ``class_middles_by_map`` gives the count on every map.
+- ``pca_test_mse``: the test MSE of PCA with as many components as the model's code has numbers,
+  fitted on the training images of the model's classes (explorer/pca.py): the linear reference.
+- ``denoising_mse``: for each noise of ``NOISE_CHECKS`` (and the noise the model was trained
+  with, if any), the MSE between the clean test images and what the model rebuilds from
+  corrupted ones (noise.py; seeded), per pixel.
+- VAE: ``beta``, the KL weight it was trained with; ``test_kl`` and ``test_bce`` are its two terms.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import sys
 import numpy as np
 import torch
 
-from . import bundle, data, projection
+from . import bundle, data, noise, pca, projection
 from .bundle import Latents, Model
 from .generate import class_middles
 from .models import reconstruction_loss, to_float_images
 
 N_NEIGHBOURS = 10
+NOISE_CHECKS = ("gaussian:0.25", "gaussian:0.5", "mask:0.25", "mask:0.5")
 
 
 @torch.no_grad()
@@ -60,6 +67,31 @@ def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int 
     if model.kind != "vae":
         del out["test_neg_elbo"], out["test_kl"]
     return out
+
+
+@torch.no_grad()
+def denoising_mse(model: Model, images, noise_spec: str, seed: int = 0, batch_size: int = 2000) -> float:
+    """MSE per pixel between the clean ``images`` and the model's output for corrupted copies."""
+    total, gen = 0.0, torch.Generator().manual_seed(seed)
+    level = noise.parse(noise_spec)
+    for start in range(0, len(images), batch_size):
+        x = to_float_images(images[start:start + batch_size])
+        out = model.net.decode(model.net.encode(level.apply(x, gen)))
+        total += ((out - x) ** 2).flatten(1).mean(1).sum().item()
+    return total / len(images)
+
+
+def denoising_metrics(model: Model, test: data.Split, seed: int = 0) -> dict[str, float]:
+    trained = model.config.get("training", {}).get("noise")
+    specs = list(NOISE_CHECKS) + ([str(noise.parse(trained))] if trained and str(noise.parse(trained))
+                                  not in NOISE_CHECKS else [])
+    return {spec: round(denoising_mse(model, test.images, spec, seed), 6) for spec in specs}
+
+
+def pca_reference(model: Model, train: data.Split, test: data.Split) -> float:
+    """Test MSE of PCA at the model's code size, fitted on its classes' training images."""
+    train_sub, _ = train.subset(model.classes)
+    return pca.fit(train_sub.images, model.latent_dim).mse(test.images, model.latent_dim)
 
 
 def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
@@ -133,8 +165,13 @@ def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int
     ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
     ``anomaly_metrics`` too."""
     metrics = {"n_test": len(test.images), **test_losses(model, test, seed)}
+    if model.kind_info.has_posterior:
+        metrics["beta"] = float(model.config.get("training", {}).get("beta", 1.0))
     if train is not None and model.latents is not None:
         metrics.update(recognised_middles(model, train, methods))
+    if train is not None:
+        metrics["pca_test_mse"] = pca_reference(model, train, test)
+    metrics["denoising_mse"] = denoising_metrics(model, test, seed)
     if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes):
         metrics.update(anomaly_metrics(model, full_test))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
@@ -143,9 +180,12 @@ def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int
 def format_metrics(metrics: dict) -> str:
     names = {"test_mse": "test MSE (per pixel)", "test_bce": "test BCE (nats/image)",
              "test_neg_elbo": "test negative ELBO (nats/image)", "test_kl": "test KL (nats/image)",
-             "n_test": "test images"}
+             "n_test": "test images", "beta": "KL weight beta", "pca_test_mse": "PCA test MSE, same k"}
     lines = [f"  {names.get(k, k):34s} {v:.4f}" if isinstance(v, float) else f"  {names.get(k, k):34s} {v}"
              for k, v in metrics.items() if k in names]
+    if "denoising_mse" in metrics:
+        lines.append(f"  {'denoising MSE (noisy in, clean out)':34s} "
+                     + ", ".join(f"{k} {v:.4f}" for k, v in metrics["denoising_mse"].items()))
     if "anomaly_auc" in metrics:
         lines.append(f"  {'anomaly ROC AUC (other classes)':34s} {metrics['anomaly_auc']:.4f} "
                      f"over {metrics['anomaly_n_test']:,} test images")

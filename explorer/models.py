@@ -190,9 +190,12 @@ class Autoencoder(nn.Module):
     def decode(self, z):
         return torch.sigmoid(self.decoder(z))
 
-    def loss(self, x, recon: str = "bce", generator=None) -> dict[str, torch.Tensor]:
-        """Mean over the batch of the per-image reconstruction loss."""
-        rec = reconstruction_loss(self.decode_logits(self.encode(x)), x, recon).mean()
+    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0) -> dict[str, torch.Tensor]:
+        """Mean over the batch of the per-image reconstruction loss of ``target`` (default: ``x``)
+        rebuilt from ``x``; a denoising autoencoder gets the corrupted image as ``x`` and the clean
+        one as ``target``. ``beta`` only weighs a VAE's KL term."""
+        target = x if target is None else target
+        rec = reconstruction_loss(self.decode_logits(self.encode(x)), target, recon).mean()
         return {"loss": rec, "recon": rec}
 
 
@@ -230,12 +233,15 @@ class VariationalAutoencoder(Autoencoder):
         """KL(N(mean, exp(log_var)) || N(0, I)) per image; Kingma & Welling 2014, appendix B."""
         return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
 
-    def loss(self, x, recon: str = "bce", generator=None) -> dict[str, torch.Tensor]:
+    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0) -> dict[str, torch.Tensor]:
+        """The negative ELBO with the KL term weighted by ``beta`` (1: the ELBO itself; a beta
+        above 1 trades reconstruction for a code closer to the prior, Higgins et al. 2017)."""
+        target = x if target is None else target
         mean, log_var = self.posterior(x)
         z = self.reparameterize(mean, log_var, generator)
-        rec = reconstruction_loss(self.decode_logits(z), x, recon).mean()
+        rec = reconstruction_loss(self.decode_logits(z), target, recon).mean()
         kl = self.kl_divergence(mean, log_var).mean()
-        return {"loss": rec + kl, "recon": rec, "kl": kl}
+        return {"loss": rec + beta * kl, "recon": rec, "kl": kl}
 
 
 KINDS = {"ae": Autoencoder, "vae": VariationalAutoencoder}

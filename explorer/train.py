@@ -18,9 +18,11 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 
 from . import bundle, data, evaluate, projection
+from .noise import parse as parse_noise
 from .bundle import Model
 from .models import ModelConfig, build, to_float_images
 
@@ -46,6 +48,12 @@ class TrainConfig:
     seed: int = 0
     train_limit: int = 0  # use only the first N training images (0: all); for smoke tests
     weights_dtype: str = "float16"
+    noise: str | None = None  # "gaussian:SIGMA" | "mask:P": a denoising autoencoder (noise.py)
+    beta: float = 1.0  # the VAE's KL weight (Higgins et al. 2017); 1 is the ELBO itself
+    replay: int = 2000  # 2-D models: test images whose codes are kept after every epoch (0: none)
+
+
+REPLAY_SEED = 0  # which test images the replay follows: the same ones for every model
 
 
 def parse_ints(text: str) -> list[int]:
@@ -74,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default=d.schedule, choices=["onecycle", "constant"])
     p.add_argument("--recon", default=d.recon, choices=["bce", "mse"], help="AE reconstruction loss")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--noise", help="train a denoising autoencoder: corrupt each input with "
+                                   "gaussian:SIGMA (added noise, clipped) or mask:P (pixels zeroed), "
+                                   "and rebuild the clean image")
+    p.add_argument("--beta", type=float, default=d.beta, help="VAE only: the weight of the KL term (1: the ELBO)")
+    p.add_argument("--replay", type=int, default=d.replay,
+                   help="2-D models: keep the codes of this many test images after every epoch, for "
+                        "the training replay (0: none)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
     p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))
@@ -91,16 +106,49 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
     return order.split(batch_size)
 
 
+def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """The training loss of batch ``x``: the clean image rebuilt from a corrupted one for a
+    denoising autoencoder, the KL term weighted by beta for a VAE."""
+    noise = parse_noise(cfg.noise) if cfg.noise else None
+    x_in = noise.apply(x, gen) if noise else x
+    return net.loss(x_in, recon, generator=gen, target=x, beta=cfg.beta)["loss"]
+
+
 @torch.no_grad()
-def _mean_loss(net, x: torch.Tensor, recon: str, gen: torch.Generator, batch_size: int = 2000) -> float:
+def _mean_loss(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator,
+               batch_size: int = 2000) -> float:
     net.eval()
-    total = sum(net.loss(b, recon, generator=gen)["loss"].item() * len(b) for b in x.split(batch_size))
+    total = sum(_objective(net, b, recon, cfg, gen).item() * len(b) for b in x.split(batch_size))
     return total / len(x)
+
+
+def replay_rows(n_test: int, size: int) -> np.ndarray:
+    """The rows of the test split whose codes the replay follows: a fixed, sorted random subset."""
+    size = min(size, n_test)
+    return np.sort(np.random.default_rng(REPLAY_SEED).choice(n_test, size, replace=False))
+
+
+@dataclass
+class Replay:
+    """The test codes of a subset of test images after every epoch (epoch 0: before training)."""
+
+    rows: np.ndarray  # int64 [n]: rows of the test split
+    epochs: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    codes: list[np.ndarray] = field(default_factory=list)  # float16 [n, 2] each
+
+    @torch.no_grad()
+    def record(self, net, x: torch.Tensor, epoch: int, test_loss: float) -> None:
+        net.eval()
+        self.epochs.append(epoch)
+        self.test_loss.append(test_loss)
+        self.codes.append(net.encode(x).numpy().astype(np.float16))
 
 
 def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, test_split: data.Split,
           progress: bool = True, log=print):
-    """Fit a fresh model on ``train_split``; returns the network and the per-epoch history."""
+    """Fit a fresh model on ``train_split``; returns the network, the per-epoch history and the
+    replay (a Replay for 2-D models when ``cfg.replay``, else None)."""
     from tqdm import tqdm
 
     torch.manual_seed(cfg.seed)
@@ -108,6 +156,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     net = build(model_cfg)
     x_train = to_float_images(train_split.images)
     x_test = to_float_images(test_split.images)
+    replay = None
+    if cfg.replay and model_cfg.latent_dim == 2:
+        replay = Replay(replay_rows(len(x_test), cfg.replay))
+        x_replay = x_test[torch.from_numpy(replay.rows)]
+        replay.record(net, x_replay, 0, _mean_loss(net, x_test, "bce" if model_cfg.kind == "vae" else cfg.recon,
+                                                   cfg, gen))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
@@ -122,7 +176,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
                    desc=f"epoch {epoch}/{cfg.epochs}", leave=False, file=sys.stderr,
                    disable=None if progress else True)  # None: no bar unless a terminal
         for idx in bar:
-            loss = net.loss(x_train[idx], recon, generator=gen)["loss"]
+            loss = _objective(net, x_train[idx], recon, cfg, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -133,12 +187,22 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
             bar.set_postfix(loss=f"{total / seen:.3f}", refresh=False)
         if not math.isfinite(total):
             raise RuntimeError(f"training diverged at epoch {epoch}; lower --lr")
-        test_loss = _mean_loss(net, x_test, recon, gen)
+        test_loss = _mean_loss(net, x_test, recon, cfg, gen)
+        if replay is not None:
+            replay.record(net, x_replay, epoch, test_loss)
         history.append({"epoch": epoch, "train_loss": total / seen, "test_loss": test_loss,
                         "seconds": round(time.time() - start, 2)})
         log(f"epoch {epoch:3d}/{cfg.epochs}  train loss {total / seen:9.4f}  test loss {test_loss:9.4f}"
             f"  ({time.time() - start:.1f} s)")
-    return net.eval(), history
+    return net.eval(), history, replay
+
+
+def _noise_problem(text: str | None) -> str | None:
+    try:
+        text is None or parse_noise(text)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def check_options(args) -> str | None:
@@ -151,6 +215,11 @@ def check_options(args) -> str | None:
          f"--weight-decay must be zero or positive (got {args.weight_decay})"),
         (args.train_limit >= 0, f"--train-limit must be zero (all) or positive (got {args.train_limit})"),
         (args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
+        (math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive number (got {args.beta})"),
+        (args.beta == 1 or args.kind == "vae", f"--beta weighs a VAE's KL term; a plain autoencoder has none "
+                                               f"(got --beta {args.beta} with --kind {args.kind})"),
+        (args.replay >= 0, f"--replay must be zero (none) or positive (got {args.replay})"),
+        (_noise_problem(args.noise) is None, f"--noise: {_noise_problem(args.noise)}"),
         (args.latent_dim >= 1, f"--latent-dim must be at least 1 (got {args.latent_dim})"),
         (bool(args.digits), "--digits needs at least one class"),
         (all(0 <= d <= 9 for d in args.digits), f"--digits takes classes between 0 and 9 (got {args.digits})"),
@@ -175,7 +244,9 @@ def main(argv=None) -> int:
     cfg = TrainConfig(dataset=args.dataset, digits=sorted(set(args.digits)), epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
-                      weights_dtype=args.weights_dtype)
+                      weights_dtype=args.weights_dtype,
+                      noise=str(parse_noise(args.noise)) if args.noise else None, beta=args.beta,
+                      replay=args.replay)
     try:
         train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)
         test_full = data.load(cfg.dataset, "test", args.data_dir, args.download)
@@ -190,7 +261,7 @@ def main(argv=None) -> int:
           f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
           f"{cfg.digits}; {len(test_split.images):,} test images", flush=True)
     started = time.time()
-    net, history = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
+    net, history, replay = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
     bundle.round_weights(net, cfg.weights_dtype)
     name = args.name or os.path.basename(os.path.normpath(args.out))
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
@@ -199,13 +270,18 @@ def main(argv=None) -> int:
                            "torch": torch.__version__, "history": history}}
     model = Model(net, config, None, None)
     model.latents = evaluate.compute_latents(model, test_split, test_index)
+    if replay is not None:  # the last frame is the model as shipped, after rounding its weights
+        replay.codes[-1] = model.latents.codes[replay.rows].astype(np.float16)
+        replay = bundle.ReplayArrays(index=test_index[replay.rows], epochs=np.array(replay.epochs),
+                                     test_loss=np.array(replay.test_loss, np.float32),
+                                     codes=np.stack(replay.codes))
     if not args.skip_tsne:
         print(f"computing the t-SNE map of {len(test_split.images):,} test codes", flush=True)
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full)
-    path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype)
+    path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype, replay=replay)
     print(f"evaluation on {len(test_split.images):,} test images:\n{evaluate.format_metrics(config['metrics'])}")
     print(f"wrote {path} in {time.time() - started:.0f} s")
     return 0
