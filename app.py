@@ -11,20 +11,25 @@ from __future__ import annotations
 import streamlit as st
 
 from views import compare, explore
+from views.lessons import LESSONS, common
 
 
-
-def pages() -> list:
-    return [
-        st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:", url_path="explore", default=True),
-        st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare"),
-    ]
+def pages() -> dict[str, list]:
+    lessons = [st.Page(render, title=f"{i}. {short}", icon=icon, url_path=path)
+               for i, (path, short, _, icon, render) in enumerate(LESSONS, 1)]
+    common.PAGES_BY_PATH.update({path: page for (path, *_), page in zip(LESSONS, lessons)})
+    return {
+        "Explore": [
+            st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:", url_path="explore", default=True),
+            st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare"),
+        ],
+        "Course": lessons,
+    }
 
 
 def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
-    listed = pages()
-    st.navigation(listed, position="sidebar" if len(listed) > 1 else "hidden").run()
+    st.navigation(pages(), position="sidebar").run()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+"""The course (issue 10): every lesson page opens from its URL without an exception, keeps its
+state in the URL (bad values named in one notice), and in a real browser its instrument answers."""
+
+import re
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import explorer
+from views.lessons import LESSONS
+
+from . import browser
+from .conftest import ROOT
+
+PATHS = [path for path, *_ in LESSONS]
+
+
+def open_lesson(path: str, query=None, data_dir=None, monkeypatch=None) -> AppTest:
+    script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
+              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()")
+    at = AppTest.from_string(script, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def html_attrs(at, name: str) -> list[str]:
+    return [v for h in at.get("html") for v in re.findall(rf'data-{name}="([^"]*)"', h.proto.body)]
+
+
+@pytest.fixture(autouse=True)
+def _data(monkeypatch, data_dir):
+    from explorer import data
+
+    monkeypatch.setenv(data.ENV_VAR, data_dir)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_lesson_opens_with_its_frame_and_no_error(path):
+    at = open_lesson(path)
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    number = PATHS.index(path) + 1
+    assert at.caption[0].value == f"Lesson {number} of {len(PATHS)}"
+    assert [h.value for h in at.header][0] == dict((p, t) for p, _, t, *_ in LESSONS)[path]
+    texts = [i.value for i in at.info]
+    assert sum(t.startswith("**Try this.**") for t in texts) == 1
+    assert any(c.value.startswith("Reference: ") for c in at.caption)
+
+
+def test_the_bottleneck_lesson_rebuilds_the_linked_digit_at_every_k():
+    at = open_lesson("bottleneck", {"digit": "123"})
+    assert html_attrs(at, "digit") == ["123"] and html_attrs(at, "bottleneck") == ["2,4,8,16,32"]
+    assert dict(at.query_params) == {"digit": "123"}
+    at.button[0].click().run()  # another digit
+    assert dict(at.query_params)["digit"] == html_attrs(at, "digit")[0]
+    at = open_lesson("bottleneck", {"digit": "99999"})
+    assert "digit=99999" in at.warning[0].value and dict(at.query_params) == {"digit": "0"}
+
+
+def test_the_denoising_lesson_follows_the_noise_and_the_dae_wins_at_its_own_noise():
+    at = open_lesson("denoising", {"digit": "7", "noise": "gaussian:0.5"})
+    assert not at.warning and html_attrs(at, "noisy") == ["gaussian:0.5"]
+    captions = [c for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", "".join(h.proto.body for h in at.get("html")))]
+    plain, dae = (float(c.rsplit(" ", 1)[1]) for c in captions if "autoencoder: error" in c)
+    assert dae < plain
+    at.slider[0].set_value(0.2).run()
+    assert dict(at.query_params) == {"digit": "7", "noise": "gaussian:0.2"}
+    at = open_lesson("denoising", {"noise": "salt:3"})
+    assert "noise=salt:3" in at.warning[0].value
+
+
+def test_the_vae_lesson_computes_z_from_mu_sigma_and_eps():
+    at = open_lesson("vae", {"digit": "3", "eps": "1,-0.5"})
+    m = explorer.load_model("mnist-vae-2d")
+    from explorer import data
+    x = data.load("mnist", "test").images[3]
+    mean, log_var = (a[0] for a in m.posterior(x[None]))
+    z = mean + np.exp(0.5 * log_var) * np.array([1.0, -0.5])
+    (shown,) = html_attrs(at, "z")
+    np.testing.assert_allclose([float(v) for v in shown.split(",")], z, atol=1e-3)
+    at = open_lesson("vae", {"eps": "9,9"})
+    assert "eps=9,9" in at.warning[0].value and dict(at.query_params)["eps"] == "0,0"
+
+
+def test_map_lessons_share_one_click_and_keep_it_in_the_url():
+    at = open_lesson("beta", {"spot": "0.5,-0.25"})
+    assert html_attrs(at, "spot") == ["0.5,-0.25"] * 3
+    assert len([s for s in at.subheader if s.value.startswith("beta = ")]) == 3
+    at = open_lesson("clusters", {"model": "mnist-ae-2d", "spot": "12"})
+    assert dict(at.query_params) == {"model": "mnist-ae-2d", "spot": "12"}
+    at = open_lesson("clusters", {"model": "nope"})
+    assert "nope" in at.warning[0].value
+
+
+def test_the_replay_lesson_names_a_model_without_a_replay():
+    at = open_lesson("replay", {"model": "mnist-vae-16", "epoch": "3"})
+    assert "mnist-vae-16 has no training replay" in at.warning[0].value
+    assert dict(at.query_params)["model"] == "mnist-ae-2d" and dict(at.query_params)["epoch"] == "3"
+
+
+# -- in a real browser ---------------------------------------------------------------------------
+
+needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+
+@pytest.fixture(scope="module")
+def app_url(data_dir):
+    if browser.missing() is not None:
+        pytest.skip(str(browser.missing()))
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+        yield url
+
+
+def attr(page, selector, name):
+    found = page.locator(selector)
+    return found.first.get_attribute(name) if found.count() else None
+
+
+def wait_for(check, timeout=30.0, every=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    return check()
+
+
+def no_exception(page):
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def click_map_centre(page, index=0):
+    surface = page.locator("[data-latent-map]").nth(index)
+    surface.wait_for(timeout=30_000)
+    box = surface.bounding_box()
+    # the model's files are in once a hover draws a preview
+    assert wait_for(lambda: (page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+                                             + np.random.rand()) or attr(page, "[data-preview]", "data-preview")))
+    page.mouse.down()
+    page.mouse.up()
+
+
+@needs_browser
+@pytest.mark.parametrize("path", ["clusters", "generating", "beta"])
+def test_a_click_on_a_lesson_map_decodes_on_every_map(app_url, path):
+    n = {"clusters": 1, "generating": 2, "beta": 3}[path]
+    with browser.chromium_page(width=1600) as page:
+        page.goto(f"{app_url}/{path}")
+        browser.wait_idle(page)
+        click_map_centre(page)
+        assert wait_for(lambda: page.locator("img[data-spot]").count() == n)
+        browser.wait_idle(page)
+        assert "spot" in browser.location_query(page)
+        no_exception(page)
+
+
+@needs_browser
+def test_the_interpolation_lesson_scrubs_in_the_browser(app_url):
+    with browser.chromium_page() as page:
+        page.goto(f"{app_url}/interpolation?a=3&b=2")
+        browser.wait_idle(page)
+        click_map_centre(page)  # the model's files are in
+        scrub = page.locator("[data-scrub]").first.bounding_box()
+        y = scrub["y"] + scrub["height"] / 2
+        page.mouse.move(scrub["x"] + 4, y)
+        page.mouse.down()
+        page.mouse.move(scrub["x"] + scrub["width"] * 0.9, y, steps=6)
+        page.mouse.up()
+        assert float(wait_for(lambda: attr(page, "canvas[data-frame]", "data-frame"))) > 0.7
+        no_exception(page)
+
+
+@needs_browser
+def test_the_replay_plays_and_the_pause_goes_into_the_url(app_url):
+    with browser.chromium_page() as page:
+        page.goto(f"{app_url}/replay?model=mnist-vae-2d")
+        browser.wait_idle(page)
+        canvas = page.locator("canvas[data-replay]")
+        canvas.wait_for(timeout=30_000)
+        assert canvas.get_attribute("data-replay") == "mnist-vae-2d"
+        assert wait_for(lambda: canvas.get_attribute("data-epoch") == "0.00")
+        page.locator("button[data-play]").click()
+        assert wait_for(lambda: float(canvas.get_attribute("data-epoch")) > 2)
+        page.locator("button[data-play]").click()  # pause
+        paused = float(canvas.get_attribute("data-epoch"))
+        assert page.locator("button[data-play]").get_attribute("data-play") == "paused"
+        assert wait_for(lambda: abs(float(browser.location_query(page).get("epoch", -1)) - paused) < 0.5)
+        no_exception(page)
+
+
+@needs_browser
+@pytest.mark.parametrize("path,hook,act", [
+    ("bottleneck", "img[data-digit]", "button:has-text('Another digit')"),
+    ("ae-vs-pca", "img[data-digit]", "[data-testid='stNumberInputStepUp']"),
+    ("vae", "[data-z]", "button:has-text('Draw eps')"),
+    ("denoising", "img[data-noisy]", "[data-testid='stSlider'] [role='slider']"),
+    ("anomalies", "[data-testid='stMarkdownContainer']:has-text('Flagged')", "[data-testid='stSlider'] [role='slider']"),
+])
+def test_a_lesson_instrument_answers(app_url, path, hook, act):
+    def state():
+        el = page.locator(hook).first
+        return (el.get_attribute("src") or el.get_attribute("data-z") or el.inner_text()) if el.count() else None
+
+    with browser.chromium_page() as page:
+        page.goto(f"{app_url}/{path}")
+        browser.wait_idle(page)
+        assert wait_for(state), f"{hook} never appeared on /{path}"
+        before = state()
+        control = page.locator(act).first
+        if "slider" in act:
+            control.focus()
+            for _ in range(8):
+                page.keyboard.press("ArrowLeft")
+        else:
+            control.click()
+        assert wait_for(lambda: state() not in (None, before)), f"/{path} did not answer"
+        browser.wait_idle(page)
+        no_exception(page)

@@ -1,0 +1,115 @@
+"""Lesson: an autoencoder against PCA. The 2-D autoencoder's plane beside the PCA plane of the
+pixels, coloured alike; a click on a dot of either shows that test image rebuilt by both.
+
+URL: ?digit=<test image index>."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import figures, pca
+from ui import pictures, resources
+from views.lessons import common
+
+MODEL = "mnist-ae-2d"
+W_DIGIT = "w_ae_vs_pca_digit"
+SEEN = "ae_vs_pca_seen"  # the charts' selections already taken
+
+
+def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, title: str, axes: tuple[str, str],
+            chosen: int | None) -> go.Figure:
+    fig = go.Figure()
+    for c in np.unique(labels):
+        rows = labels == c
+        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=class_names[c],
+                          customdata=index[rows], marker=dict(size=3, color=figures.class_colour(int(c)), opacity=0.7),
+                          hovertemplate=f"{class_names[c]}, test image #%{{customdata}}<extra></extra>")
+    if chosen is not None:
+        row = int(np.flatnonzero(index == chosen)[0])
+        fig.add_scatter(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
+                        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5)))
+    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
+                      clickmode="event+select", dragmode="pan")
+    fig.update_xaxes(title=axes[0], zeroline=False)
+    fig.update_yaxes(title=axes[1], zeroline=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def take_click(key: str) -> None:
+    """A dot clicked on either chart becomes the chosen digit (each selection taken once)."""
+    ss = st.session_state
+    value = ss.get(key)
+    try:
+        points = value["selection"]["points"]
+        index = int(points[0]["customdata"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    seen = ss.setdefault(SEEN, {})
+    if seen.get(key) != index:
+        seen[key] = index
+        ss[W_DIGIT] = index
+
+
+def render() -> None:
+    common.frame("ae-vs-pca", [
+        "Both planes squeeze each test image into two numbers. On the right, PCA: the two directions in "
+        "which the 784 pixels vary most, a flat projection. On the left, an autoencoder with the same "
+        "two numbers, but bent: its encoder and decoder are nonlinear.",
+        "Same colours on both, one per digit. PCA piles most digits on top of each other, because no "
+        "flat view of the pixels separates them; the autoencoder pulls clusters apart, which is why it "
+        "also rebuilds them better from the same two numbers.",
+    ])
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    basis = pca.load("mnist")
+    if MODEL not in catalog.names() or basis is None:
+        st.error(f"This lesson needs the shipped {MODEL} and pretrained/pca/mnist.safetensors; see the README.")
+        return
+    model = catalog.model(MODEL)
+    originals = common.test_images()
+    if originals is None:
+        return
+    notes: list[str] = []
+    ss = st.session_state
+    if W_DIGIT not in ss:
+        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+    common.link_notes(notes)
+    for key in ("ae_vs_pca_ae", "ae_vs_pca_pca"):
+        take_click(key)
+    chosen = int(ss[W_DIGIT])
+    common.set_query(digit=chosen)
+    lat = model.latents
+    pixels_xy = _pixel_plane(basis, originals)[lat.index]
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.plotly_chart(scatter(lat.codes, lat.labels, lat.index, model.class_names,
+                                f"Autoencoder ({MODEL}): its 2-number codes", ("z1", "z2"), chosen),
+                        key="ae_vs_pca_ae", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    with right:
+        st.plotly_chart(scatter(pixels_xy, lat.labels, lat.index, model.class_names,
+                                "PCA of the pixels: the first two components", ("component 1", "component 2"), chosen),
+                        key="ae_vs_pca_pca", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    x = originals[chosen]
+    ae = model.reconstruct(x[None])[0]
+    linear = basis.reconstruct(x[None], 2)[0]
+    err = lambda r: float(((r - x / 255.0) ** 2).mean())
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        pictures.show_row([(x, f"test image #{chosen}", 140, {"digit": chosen}),
+                           (ae, f"autoencoder, 2 numbers: error {err(ae):.4f}", 140, {"rebuilt": "ae"}),
+                           (linear, f"PCA, 2 numbers: error {err(linear):.4f}", 140, {"rebuilt": "pca"})])
+    with c2:
+        st.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
+        st.caption(f"On all test images: autoencoder {model.metrics.get('test_mse', float('nan')):.4f}, "
+                   f"PCA {model.metrics.get('pca_test_mse', float('nan')):.4f} mean squared error per pixel.")
+    common.try_this("Click a 4 on the PCA plane, where it hides among 7s and 9s, then find it on the "
+                    "autoencoder's plane (it is ringed on both).")
+    common.footer("ae-vs-pca", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006), figure 3; P. Baldi and "
+                               "K. Hornik, Neural networks and principal component analysis, 1989.")
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _pixel_plane(_basis, originals: np.ndarray) -> np.ndarray:
+    return _basis.encode(originals, 2)

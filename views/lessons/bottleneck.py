@@ -1,0 +1,95 @@
+"""Lesson: the bottleneck. Test MSE against the code size k for the autoencoder series and for
+PCA (the linear reference), and one test digit rebuilt at every k by both.
+
+URL: ?digit=<test image index>."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import images, pca
+from explorer.models import N_PIXELS
+from ui import pictures, resources
+from views.lessons import common
+
+SERIES = {2: "mnist-ae-2", 4: "mnist-ae-4", 8: "mnist-ae-8", 16: "mnist-ae-16", 32: "mnist-ae-32"}
+W_DIGIT = "w_bottleneck_digit"
+
+
+def another() -> None:
+    st.session_state[W_DIGIT] = common.random_digit(10_000)
+
+
+def series_models(catalog) -> dict:
+    names = set(catalog.names())
+    return {k: catalog.model(n) for k, n in SERIES.items() if n in names}
+
+
+def curve_figure(models: dict) -> go.Figure:
+    ks = sorted(models)
+    ae = [models[k].metrics.get("test_mse") for k in ks]
+    linear = [models[k].metrics.get("pca_test_mse") for k in ks]
+    fig = go.Figure()
+    fig.add_scatter(x=ks, y=linear, name="PCA (linear)", mode="lines+markers", line=dict(color="#888", dash="dash"))
+    fig.add_scatter(x=ks, y=ae, name="autoencoder", mode="lines+markers", line=dict(color="#1f77b4", width=3))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=0.6, y=0.95),
+                      title="Test error against the size of the code")
+    fig.update_xaxes(type="log", tickvals=ks, ticktext=[f"k={k}<br>({k / N_PIXELS:.1%} of d)" for k in ks],
+                     title="numbers in the code, k (d = 784 pixels)")
+    fig.update_yaxes(title="mean squared error per pixel", rangemode="tozero")
+    return fig
+
+
+def render() -> None:
+    common.frame("bottleneck", [
+        "An autoencoder has three parts: an **encoder** that squeezes an image of d = 784 pixels into a "
+        "code of k numbers, the **bottleneck** (the code itself), and a **decoder** that rebuilds the "
+        "image from the code. Trained only to make the rebuilt image match the input, it must find "
+        "what matters in digits, since k is far smaller than d.",
+        "Here five autoencoders with the same layers differ only in k. Beside them, PCA keeps the k "
+        "directions of largest variance: the best a *linear* encoder and decoder can do. The gap between "
+        "the curves is what the nonlinear layers buy.",
+    ])
+    args = resources.settings()
+    models = series_models(resources.catalog(args))
+    basis = pca.load("mnist")
+    if len(models) < 2 or basis is None:
+        st.error("This lesson needs the shipped bottleneck series (mnist-ae-2 ... mnist-ae-32) and "
+                 "pretrained/pca/mnist.safetensors; see the README for the commands that make them.")
+        return
+    notes: list[str] = []
+    ss = st.session_state
+    if W_DIGIT not in ss:
+        ss[W_DIGIT] = common.query_int("digit", 0, 0, 9_999, notes)
+    common.link_notes(notes)
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.plotly_chart(curve_figure(models), config={"displaylogo": False})
+        st.caption("Both errors fall as the code grows. With 2, 4 or 8 numbers the autoencoder rebuilds "
+                   "far better than PCA; with many numbers the linear method catches up.")
+    originals = common.test_images()
+    with right:
+        c1, c2 = st.columns([2, 1])
+        c1.number_input("Test image number", 0, 9_999, key=W_DIGIT)
+        c2.button("Another digit", on_click=another, icon=":material/casino:", width="stretch")
+        i = int(ss[W_DIGIT])
+        common.set_query(digit=i)
+        if originals is None:
+            return
+        x = originals[i]
+        ks = sorted(models)
+        ae = [models[k].reconstruct(x[None])[0] for k in ks]
+        linear = [basis.reconstruct(x[None], k)[0] for k in ks]
+        err = lambda r: float(((r - x / 255.0) ** 2).mean())
+        grid = images.image_grid([*ae, *linear], rows=2, cols=len(ks), row_labels=["AE", "PCA"],
+                                 col_labels=[f"k={k}" for k in ks], scale=3)
+        pictures.show_row([(x, f"test image #{i}", 112, {"digit": i}),
+                           (grid, "rebuilt from k numbers: autoencoder (top), PCA (bottom)", grid.shape[1],
+                            {"bottleneck": ",".join(str(k) for k in ks)})])
+        st.caption("Error per pixel, AE | PCA: " + ", ".join(
+            f"k={k}: {err(a):.4f} | {err(p):.4f}" for k, a, p in zip(ks, ae, linear)))
+    common.try_this("Find a digit that the 2-number autoencoder turns into another digit. How many numbers "
+                    "does PCA need before it is recognisable?")
+    common.footer("bottleneck", "G. E. Hinton and R. R. Salakhutdinov, Reducing the dimensionality of data with "
+                                "neural networks, Science 313 (2006).")

@@ -1,0 +1,95 @@
+"""What every lesson page shares: its place in the course, its frame (title, a few short
+paragraphs, one "try this", the reference it rests on), the next lesson's link, and the small
+URL state each lesson keeps (a test image, a level) with bad values named in one notice."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from ui import resources
+
+# (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
+COURSE: list[tuple[str, str]] = []
+
+
+def frame(path: str, paragraphs: list[str]) -> None:
+    """The lesson's title and its few short paragraphs, for a projector."""
+    number = [p for p, _ in COURSE].index(path) + 1
+    title = dict(COURSE)[path]
+    st.sidebar.title("Latent Explorer")
+    st.caption(f"Lesson {number} of {len(COURSE)}")
+    st.header(title)
+    st.markdown("\n\n".join(paragraphs))
+
+
+def try_this(text: str) -> None:
+    st.info(f"**Try this.** {text}", icon=":material/touch_app:")
+
+
+def footer(path: str, reference: str) -> None:
+    """The reference, and the way on to the next lesson."""
+    st.caption(f"Reference: {reference}")
+    paths = [p for p, _ in COURSE]
+    i = paths.index(path)
+    if i + 1 < len(paths):
+        st.page_link(PAGES_BY_PATH[paths[i + 1]], label=f"Next: {dict(COURSE)[paths[i + 1]]}", icon=":material/arrow_forward:")
+
+
+PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
+
+
+def test_images(dataset: str = "mnist"):
+    """The dataset's test images, or None after saying why (the lesson shows what it can)."""
+    originals, error = resources.test_images(dataset, resources.settings().data_dir)
+    if originals is None:
+        st.warning(f"The {dataset} test images are not available here ({str(error).splitlines()[0]}). "
+                   "Point EXPLORER_DATA_DIR at a folder holding them, or run "
+                   f"`python -m explorer.fetch {dataset}`.", icon=":material/cloud_off:")
+    return originals
+
+
+def query_int(name: str, default: int, lo: int, hi: int, notes: list[str]) -> int:
+    text = st.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+        if lo <= value <= hi:
+            return value
+    except ValueError:
+        pass
+    notes.append(f"{name}={text[:40]} is not a number from {lo} to {hi}")
+    return default
+
+
+def query_float(name: str, default: float, lo: float, hi: float, notes: list[str]) -> float:
+    text = st.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+        if math.isfinite(value) and lo <= value <= hi:
+            return value
+    except ValueError:
+        pass
+    notes.append(f"{name}={text[:40]} is not a number from {lo:g} to {hi:g}")
+    return default
+
+
+def link_notes(notes: list[str]) -> None:
+    if notes:
+        st.warning("Part of the link was ignored: " + "; ".join(notes) + ".", icon=":material/link_off:")
+
+
+def set_query(**values) -> None:
+    """The address bar shows the lesson's state (values equal to None are left out)."""
+    wanted = {k: str(v) for k, v in values.items() if v is not None}
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def random_digit(n: int) -> int:
+    return int(np.random.default_rng().integers(n))

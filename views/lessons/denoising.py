@@ -1,0 +1,94 @@
+"""Lesson: denoising autoencoders. A test digit, a kind and level of noise, the corrupted input,
+and what the plain autoencoder and the denoising one (same layers, trained on corrupted inputs)
+make of it, with their errors against the clean image.
+
+URL: ?digit=<test image index>&noise=gaussian:0.5 (or mask:P)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import noise
+from ui import pictures, resources
+from views.lessons import common
+
+PLAIN, DENOISING = "mnist-ae-16", "mnist-dae-16"
+W_DIGIT, W_KIND, W_LEVEL = "w_denoising_digit", "w_denoising_kind", "w_denoising_level"
+KINDS = {"gaussian": "Gaussian noise (snow)", "mask": "masking (pixels set to black)"}
+LIMIT = {"gaussian": 1.0, "mask": 0.9}
+
+
+def another() -> None:
+    st.session_state[W_DIGIT] = common.random_digit(10_000)
+
+
+def on_kind() -> None:
+    ss = st.session_state
+    ss[W_LEVEL] = min(ss[W_LEVEL], LIMIT[ss[W_KIND]])
+
+
+def render() -> None:
+    common.frame("denoising", [
+        "A plain autoencoder learns to copy: clean image in, the same image out. A **denoising** "
+        "autoencoder gets a corrupted image in and must rebuild the clean one, so it cannot copy. It "
+        "has to learn what digits look like, and pull any input back towards them.",
+        f"Both models here have the same layers and 16-number codes and trained as long; only their "
+        f"inputs differed. The denoising one ({DENOISING}) saw every training image with fresh noise.",
+    ])
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    if not {PLAIN, DENOISING} <= set(catalog.names()):
+        st.error(f"This lesson needs the shipped {PLAIN} and {DENOISING}; see the README for their commands.")
+        return
+    plain, dae = catalog.model(PLAIN), catalog.model(DENOISING)
+    trained = noise.parse(dae.config["training"]["noise"])
+    originals = common.test_images()
+    if originals is None:
+        return
+    ss = st.session_state
+    notes: list[str] = []
+    if W_DIGIT not in ss:
+        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+        asked = st.query_params.get("noise")
+        level = trained
+        if asked is not None:
+            try:
+                level = noise.parse(asked)
+                if level.level > LIMIT[level.kind]:
+                    raise ValueError("too strong")
+            except ValueError:
+                notes.append(f"noise={asked[:40]} is not gaussian:SIGMA (0-1) or mask:P (0-0.9)")
+                level = trained
+        ss[W_KIND], ss[W_LEVEL] = level.kind, float(level.level)
+    common.link_notes(notes)
+    c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.4, 2])
+    c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
+    c2.button("Another digit", on_click=another, icon=":material/casino:")
+    c3.radio("Noise", list(KINDS), format_func=KINDS.get, key=W_KIND, on_change=on_kind)
+    kind = ss[W_KIND]
+    c4.slider("standard deviation" if kind == "gaussian" else "share of pixels masked", 0.0, LIMIT[kind],
+              step=0.05, key=W_LEVEL)
+    level = noise.Noise(kind, round(float(ss[W_LEVEL]), 2))
+    i = int(ss[W_DIGIT])
+    common.set_query(digit=i, noise=str(level))
+    clean = originals[i] / 255.0
+    noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
+    out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]
+    err = lambda r: float(((r - clean) ** 2).mean())
+    pictures.show_row([
+        (clean, f"clean test image #{i}", 170, {"digit": i}),
+        (noisy, f"corrupted: {level}", 170, {"noisy": str(level)}),
+        (out_plain, f"plain autoencoder: error {err(out_plain):.4f}", 170, {"denoised": "plain"}),
+        (out_dae, f"denoising autoencoder: error {err(out_dae):.4f}", 170, {"denoised": "dae"}),
+    ])
+    st.caption(f"Error: mean squared difference per pixel from the clean image. The denoising model was "
+               f"trained with {trained.describe()} ({trained}).")
+    m_plain, m_dae = plain.metrics.get("denoising_mse", {}), dae.metrics.get("denoising_mse", {})
+    rows = [f"| {spec} | {m_plain[spec]:.4f} | {m_dae[spec]:.4f} |" for spec in m_dae if spec in m_plain]
+    if rows:
+        st.markdown("Over all 10,000 test images (corrupted input, error against the clean image):\n\n"
+                    "| noise | plain AE | denoising AE |\n|---|---|---|\n" + "\n".join(rows))
+    common.try_this("Slide the noise to 0: which model rebuilds the clean digit better? Now raise it step "
+                    "by step and watch where the plain autoencoder starts copying the snow.")
+    common.footer("denoising", "P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, Extracting and composing "
+                               "robust features with denoising autoencoders, ICML 2008.")

@@ -1,0 +1,80 @@
+"""Lesson: the training replay. The codes of 2,000 fixed test images after every epoch of a 2-D
+model's training, animated in the browser, beside the test loss with the epoch marked.
+
+URL: ?model=<a bundle with a replay>&epoch=<frame, may be fractional>."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.bundle import BundleError
+from explorer.state import ModelUnavailable
+from ui import replay, resources
+from views.lessons import common
+
+PREFERRED = ("mnist-ae-2d", "mnist-vae-2d", "mnist-ae-2", "mnist-vae-2d-beta0.5", "mnist-vae-2d-beta4")
+W_MODEL, KEY = "w_replay_model", "replay_map"
+SEEN = "replay_seen"
+
+
+def with_replay(catalog) -> list[str]:
+    names = [n for n in PREFERRED if n in catalog.names()]
+    names += [n for n in catalog.names() if n not in names]
+    out = []
+    for n in names:
+        try:
+            m = catalog.model(n)
+            if m.latent_dim == 2 and m.replay_arrays() is not None:
+                out.append(n)
+        except (BundleError, ModelUnavailable):  # a damaged bundle or replay is left out of the choice
+            continue
+    return out
+
+
+def on_model() -> None:
+    st.session_state.pop(KEY, None)
+    st.session_state[SEEN] = None
+
+
+def render() -> None:
+    common.frame("replay", [
+        "Before training, the encoder's weights are random: every test image lands in a tight blob and "
+        "the colours are mixed. Each epoch the network sees all 60,000 training images once and "
+        "adjusts its weights to rebuild them better.",
+        "Watch 2,000 test images (the same ones in every frame) find their places: first the "
+        "blob stretches, then the digits that are easiest to tell apart (1s, 0s) break away, and the "
+        "rest sort themselves out while the loss on the right falls. The axes follow the codes, so "
+        "read their numbers too: a VAE's stay near the N(0, 1) range, an autoencoder's grow.",
+    ])
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    names = with_replay(catalog)
+    if not names:
+        st.error("No model with a training replay was found. `python -m explorer.train` keeps one for "
+                 "every 2-D model it trains; the README lists the commands of the shipped ones.")
+        return
+    ss = st.session_state
+    notes: list[str] = []
+    if W_MODEL not in ss:
+        asked = st.query_params.get("model")
+        if asked is not None and asked not in names:
+            notes.append(f"model={asked[:40]} has no training replay here (those that do: {', '.join(names)})")
+        ss[W_MODEL] = asked if asked in names else names[0]
+        ss[SEEN] = common.query_float("epoch", 0.0, 0.0, 1000.0, notes)
+    common.link_notes(notes)
+    st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model)
+    model = catalog.model(ss[W_MODEL])
+    frames = len(model.replay_arrays().epochs)
+    value = (ss.get(KEY) or {}).get("epoch")
+    if value is not None:
+        ss[SEEN] = float(value)
+    start = min(max(float(ss.get(SEEN) or 0.0), 0.0), frames - 1)
+    common.set_query(model=model.name, epoch=f"{start:g}" if start else None)
+    kind = "VAE" if model.kind_info.has_posterior else "autoencoder"
+    st.caption(f"{model.name}: a {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
+               "labels, which the model never sees.")
+    replay.replay(model, start, KEY)
+    common.try_this("Press Play, then pause at the epoch where the 1s first separate from the rest. Scrub "
+                    "back and forth around it: which digits part next? Then choose mnist-vae-2d and compare.")
+    common.footer("replay", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006); D. P. Kingma and "
+                            "M. Welling, ICLR 2014. Replays: `python -m explorer.train` keeps them for 2-D models.")

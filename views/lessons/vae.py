@@ -1,0 +1,144 @@
+"""Lesson: the VAE's reparameterisation. For a chosen test digit, the encoder's mean and spread,
+a noise eps the student sets, the code z = mu + sigma * eps, and its decoding, drawn as the
+diagram of the model with live numbers; beside it, the posterior's ellipses and the prior's
+circles on the plane, with z marked.
+
+URL: ?digit=<test image index>&eps=e1,e2."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import figures, posterior
+from ui import pictures, resources
+from views.lessons import common
+
+MODEL = "mnist-vae-2d"
+W_DIGIT, W_EPS = "w_vae_digit", ("w_vae_eps1", "w_vae_eps2")
+
+
+def another() -> None:
+    st.session_state[W_DIGIT] = common.random_digit(10_000)
+
+
+def draw_eps() -> None:
+    eps = np.random.default_rng().standard_normal(2).clip(-3, 3)
+    for key, e in zip(W_EPS, eps):
+        st.session_state[key] = round(float(e), 2)
+
+
+def vector(v) -> str:
+    return "(" + ", ".join(f"{x:.2f}" for x in v) + ")"
+
+
+def diagram(x, mean, sd, eps, z, decoded, hidden) -> str:
+    """The model as boxes and arrows, with this digit's numbers in them."""
+    box = ("border:2px solid {c};border-radius:10px;padding:0.5rem 0.8rem;text-align:center;"
+           "background:{bg};min-width:7rem")
+    arrow = '<div style="font-size:1.8rem;color:#888;padding:0 0.3rem">&rarr;</div>'
+    enc = box.format(c="#1f77b4", bg="#eef5fb")
+    lat = box.format(c="#d62728", bg="#fdf0f0")
+    parts = [
+        pictures.figure_html(x, "input x", 96),
+        arrow, f'<div style="{enc}"><b>encoder</b><br><small>{" &rarr; ".join(map(str, [784, *hidden, 2]))}</small></div>', arrow,
+        f'<div style="{lat}"><b>&mu;</b> = {html.escape(vector(mean))}<br><b>&sigma;</b> = {html.escape(vector(sd))}</div>',
+        arrow,
+        f'<div style="{lat}" data-z="{z[0]:.4f},{z[1]:.4f}"><b>z = &mu; + &sigma; &odot; &epsilon;</b><br>'
+        f'&epsilon; = {html.escape(vector(eps))}<br>z = {html.escape(vector(z))}</div>',
+        arrow, f'<div style="{enc}"><b>decoder</b><br><small>{" &rarr; ".join(map(str, [2, *hidden[::-1], 784]))}</small></div>', arrow,
+        pictures.figure_html(decoded, "decoded from z", 96, decoded=f"{z[0]:.4f},{z[1]:.4f}"),
+    ]
+    return ('<div style="display:flex;align-items:center;flex-wrap:wrap;gap:0.2rem" data-reparam>'
+            + "".join(parts) + "</div>")
+
+
+def plane(model, mean, sd, z) -> go.Figure:
+    fig = go.Figure()
+    lat = model.latents
+    fig.add_scattergl(x=lat.codes[:, 0], y=lat.codes[:, 1], mode="markers", hoverinfo="skip",
+                      marker=dict(size=3, color=[figures.class_colour(int(c)) for c in lat.labels], opacity=0.25))
+    for k in (1, 2, 3):
+        ring = posterior.ellipse(np.zeros(2), np.ones(2), k)
+        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip",
+                        line=dict(color="#777", dash="dot", width=1))
+    for k in (1, 2):
+        ring = posterior.ellipse(mean, sd, k)
+        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip", line=dict(color="#d62728", width=2))
+    fig.add_scatter(x=[mean[0]], y=[mean[1]], mode="markers", marker=dict(color="#d62728", size=8), hoverinfo="skip")
+    fig.add_scatter(x=[z[0]], y=[z[1]], mode="markers+text", text=["z"], textposition="top right",
+                    marker=dict(color="black", size=12, symbol="x"), hoverinfo="skip")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, dragmode="pan")
+    fig.update_xaxes(range=[-3.5, 3.5], zeroline=False, title="z1")
+    fig.update_yaxes(range=[-3.5, 3.5], zeroline=False, scaleanchor="x", scaleratio=1, title="z2")
+    return fig
+
+
+def render() -> None:
+    common.frame("vae", [
+        "A variational autoencoder's encoder does not give one code per image but a small cloud: a "
+        "mean **mu** and a spread **sigma** for each number of the code. Training decodes a random "
+        "point of the cloud, z = mu + sigma x eps, with eps drawn from N(0, 1). Writing the draw this "
+        "way, the *reparameterisation trick*, lets the gradient flow back through mu and sigma.",
+        "A second term, the KL divergence, pulls every cloud towards the prior N(0, I): the dotted "
+        "circles. Clouds overlap and fill the plane, so its every spot decodes to a digit.",
+    ])
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    if MODEL not in catalog.names():
+        st.error(f"This lesson needs the shipped {MODEL}; see the README for its command.")
+        return
+    model = catalog.model(MODEL)
+    originals = common.test_images()
+    if originals is None:
+        return
+    ss = st.session_state
+    notes: list[str] = []
+    if W_DIGIT not in ss:
+        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+        eps = (0.0, 0.0)
+        if "eps" in st.query_params:
+            text = st.query_params["eps"]
+            try:
+                eps = tuple(float(v) for v in text.split(","))
+                if len(eps) != 2 or not all(-3 <= e <= 3 for e in eps):
+                    raise ValueError
+            except ValueError:
+                notes.append(f"eps={text[:40]} is not two numbers between -3 and 3")
+                eps = (0.0, 0.0)
+        for key, e in zip(W_EPS, eps):
+            ss[key] = float(e)
+    common.link_notes(notes)
+    c1, c2, c3, c4, c5 = st.columns([1.2, 0.9, 1.3, 1.3, 0.9])
+    c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
+    c2.button("Another digit", on_click=another, icon=":material/casino:")
+    c3.slider("eps 1", -3.0, 3.0, step=0.05, key=W_EPS[0])
+    c4.slider("eps 2", -3.0, 3.0, step=0.05, key=W_EPS[1])
+    c5.button("Draw eps", on_click=draw_eps, icon=":material/casino:", help="eps from N(0, I), as training does")
+    i = int(ss[W_DIGIT])
+    eps = np.array([ss[W_EPS[0]], ss[W_EPS[1]]], np.float32)
+    common.set_query(digit=i, eps=f"{eps[0]:g},{eps[1]:g}")
+    x = originals[i]
+    mean, log_var = (a[0] for a in model.posterior(x[None]))
+    sd = np.exp(0.5 * log_var)
+    z = mean + sd * eps
+    decoded = model.decode(z[None])[0]
+    st.html(diagram(x, mean, sd, eps, z, decoded, model.net.config.hidden))
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(plane(model, mean, sd, z), config={"displaylogo": False, "scrollZoom": True})
+    with right:
+        st.markdown(f"**This digit's cloud**: the red ellipses hold {posterior.share_inside(1):.0%} and "
+                    f"{posterior.share_inside(2):.0%} of its codes; the dotted circles are the prior at 1, 2 "
+                    f"and 3 standard deviations."
+                    + (" This cloud is narrow: scroll on the plot to zoom in on it." if sd.max() < 0.15 else ""))
+        st.markdown(f"KL to the prior: **{posterior.kl_to_prior(mean, sd):.2f} nats**. It is small when the "
+                    f"cloud is wide and near the centre, large when it is a sharp dot far out.")
+        st.caption("eps = (0, 0) decodes the mean itself, what the map shows for this image.")
+    common.try_this("Press 'Draw eps' a few times: every draw is a slightly different digit, all from one "
+                    "image. Now push eps 1 to 3: how far can z travel before the digit changes?")
+    common.footer("vae", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, section 2.4 "
+                         "(the reparameterisation trick) and appendix B (the KL term).")
