@@ -32,8 +32,11 @@ def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, 
                         marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5)))
     fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
                       clickmode="event+select", dragmode="pan")
-    fig.update_xaxes(title=axes[0], zeroline=False)
-    fig.update_yaxes(title=axes[1], zeroline=False, scaleanchor="x", scaleratio=1)
+    # the middle 99% of the points fill the view (a few far-flung codes would squeeze the rest)
+    lo, hi = np.quantile(xy, 0.005, axis=0), np.quantile(xy, 0.995, axis=0)
+    margin = (hi - lo) * 0.05
+    fig.update_xaxes(title=axes[0], zeroline=False, range=[lo[0] - margin[0], hi[0] + margin[0]])
+    fig.update_yaxes(title=axes[1], zeroline=False, range=[lo[1] - margin[1], hi[1] + margin[1]])
     return fig
 
 
