@@ -8,6 +8,7 @@
     m.posterior(images) # VAE only: (mean, log_variance), each [N,k]
     m.decode(z)         # float [N,k] -> float32 [N,28,28], values in [0,1]
     m.map("pca")        # a 2-D map of the test codes with the way back: see projection.py
+    frames, indices = m.replay()  # 2-D models: (epoch, test loss, codes [n,2]) after every epoch
 """
 
 from .bundle import BundleError, Model, list_pretrained, load_model
