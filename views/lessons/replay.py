@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.bundle import BundleError
+from explorer.bundle import REPLAY_FILE, BundleError
 from explorer.state import ModelUnavailable
 from ui import replay, resources
 from views.lessons import common
@@ -22,6 +22,8 @@ def with_replay(catalog) -> list[str]:
     names += [n for n in catalog.names() if n not in names]
     out = []
     for n in names:
+        if not (catalog.bundles[n] / REPLAY_FILE).is_file():  # only bundles with a replay are opened
+            continue
         try:
             m = catalog.model(n)
             if m.latent_dim == 2 and m.replay_arrays() is not None:
