@@ -115,8 +115,12 @@ def _beta(model) -> float:
 
 def beta_terms(model, v) -> None:
     m = model.metrics
-    st.caption(f"On the test images: reconstruction {m.get('test_bce', float('nan')):.1f} nats, "
-               f"KL to the prior {m.get('test_kl', float('nan')):.1f} nats, MSE {m.get('test_mse', float('nan')):.4f}.")
+    here = ""
+    if v.spot is not None and v.spot.row is not None:
+        here = f" This test image: error {model.latents.recon_error[v.spot.row]:.4f} per pixel."
+    st.caption(f"Test images, mean: reconstruction term {m.get('test_bce', float('nan')):.1f} nats, "
+               f"KL term {m.get('test_kl', float('nan')):.1f} nats, error {m.get('test_mse', float('nan')):.4f} "
+               f"per pixel.{here}")
 
 
 def beta() -> None:
