@@ -67,6 +67,7 @@ def replay(model: Model, start: float, key: str) -> None:
         "epochs": arrays.epochs.tolist(), "losses": [float(v) for v in arrays.test_loss],
         "labels": model.latents.labels[rows].tolist(),
         "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
+        "classes": list(model.classes), "class_names": list(model.class_names),
         "unit": "nats per image" if vae or model.config.get("training", {}).get("recon", "bce") == "bce" else "per image",
         "precision": 1, "seconds": 12.0,
     })

@@ -38,7 +38,8 @@ export default function (component) {
     <div class="rp-map"><canvas width="${W}" height="${H}" data-replay="${data.model}"></canvas>
       <div class="rp-controls"><button type="button" data-play="paused">&#9654; Play</button>
       <input type="range" min="0" max="${F - 1}" step="0.01" value="${data.start}" data-scrub-epoch>
-      <span class="rp-epoch"></span></div></div>
+      <span class="rp-epoch"></span></div>
+      <div class="rp-legend">${data.classes.map((c) => `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("")}</div></div>
     <div class="rp-side"><canvas class="rp-loss" width="360" height="230"></canvas><p class="rp-note"></p></div>`;
   const canvas = ui.root.querySelector("canvas[data-replay]"), ctx = canvas.getContext("2d");
   const lossCanvas = ui.root.querySelector(".rp-loss"), lctx = lossCanvas.getContext("2d");
@@ -94,7 +95,7 @@ export default function (component) {
   }
 
   function drawLoss(pos) {
-    const w = lossCanvas.width, h = lossCanvas.height, l = 48, r = 10, t = 12, btm = 30;
+    const w = lossCanvas.width, h = lossCanvas.height, l = 48, r = 10, t = 26, btm = 30;
     const ys = data.losses.map(Math.log), y0 = Math.min(...ys), y1 = Math.max(...ys);
     const X = (i) => l + (i / Math.max(1, F - 1)) * (w - l - r), Y = (v) => t + (1 - (Math.log(v) - y0) / Math.max(1e-9, y1 - y0)) * (h - t - btm);
     lctx.clearRect(0, 0, w, h);
@@ -110,7 +111,7 @@ export default function (component) {
     lctx.fillText(data.losses[0].toFixed(0), 4, Y(data.losses[0]) + 4);
     lctx.fillText(Math.min(...data.losses).toFixed(data.precision > 2 ? 3 : 0), 4, Y(Math.min(...data.losses)) + 4);
     lctx.fillText(`epoch 0`, l, h - 12); lctx.fillText(`${data.epochs[F - 1]}`, w - r - 18, h - 12);
-    lctx.fillText(`test loss (${data.unit}, log scale)`, l + 8, t + 10);
+    lctx.fillText(`test loss (${data.unit}, log scale)`, l, 12);
   }
 
   function setPlaying(on) {

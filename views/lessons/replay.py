@@ -77,6 +77,7 @@ def render() -> None:
                "labels, which the model never sees.")
     replay.replay(model, start, KEY)
     common.try_this("Press Play, then pause at the epoch where the 1s first separate from the rest. Scrub "
-                    "back and forth around it: which digits part next? Then choose mnist-vae-2d and compare.")
+                    "back and forth around it: which digits part next? Then choose another model in the sidebar (an "
+                    "autoencoder against a VAE) and compare how their planes grow.")
     common.footer("replay", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006); D. P. Kingma and "
                             "M. Welling, ICLR 2014. Replays: `python -m explorer.train` keeps them for 2-D models.")
