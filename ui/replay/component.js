@@ -129,7 +129,8 @@ export default function (component) {
   }
   function tick(now) {
     if (!playing) return;
-    at = Math.min(F - 1, at + ((now - last) / 1000) * (F - 1) / data.seconds);
+    // a frame's timestamp can precede the click that started playing: never step backwards
+    at = Math.min(F - 1, at + (Math.max(0, now - last) / 1000) * (F - 1) / data.seconds);
     last = now;
     draw();
     if (at >= F - 1) { setPlaying(false); return; }
