@@ -34,7 +34,7 @@ def footer(path: str, reference: str) -> None:
     st.caption(f"Reference: {reference}")
     paths = [p for p, _ in COURSE]
     i = paths.index(path)
-    if i + 1 < len(paths):
+    if i + 1 < len(paths) and paths[i + 1] in PAGES_BY_PATH:
         st.page_link(PAGES_BY_PATH[paths[i + 1]], label=f"Next: {dict(COURSE)[paths[i + 1]]}", icon=":material/arrow_forward:")
 
 
