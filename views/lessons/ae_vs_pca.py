@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures, pca
-from ui import pictures, resources
+from ui import pictures
 from views.lessons import common
 
 MODEL = "mnist-ae-2d"
@@ -64,20 +64,21 @@ def render() -> None:
         "flat view of the pixels separates them; the autoencoder pulls clusters apart, which is why it "
         "also rebuilds them better from the same two numbers.",
     ])
-    args = resources.settings()
-    catalog = resources.catalog(args)
     basis = pca.load("mnist")
-    if MODEL not in catalog.names() or basis is None:
-        st.error(f"This lesson needs the shipped {MODEL} and pretrained/pca/mnist.safetensors; see the README.")
+    if basis is None:
+        st.error("This lesson needs pretrained/pca/mnist.safetensors (`python -m explorer.pca --dataset mnist`).")
         return
-    model = catalog.model(MODEL)
+    found = common.models(MODEL)
+    if found is None:
+        return
+    (model,) = found
     originals = common.test_images()
     if originals is None:
         return
     notes: list[str] = []
     ss = st.session_state
     if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
     common.link_notes(notes)
     for key in ("ae_vs_pca_ae", "ae_vs_pca_pca"):
         take_click(key)

@@ -25,17 +25,15 @@ def render() -> None:
         "an image is flagged as unlike the training data. Where to put the threshold is a trade: lower "
         "catches more of the other digits, and more zeros by mistake.",
     ])
-    args = resources.settings()
-    catalog = resources.catalog(args)
-    if MODEL not in catalog.names():
-        st.error(f"This lesson needs the shipped {MODEL}; see the README for its command.")
+    found = common.models(MODEL)
+    if found is None:
         return
-    model = catalog.model(MODEL)
+    (model,) = found
     originals = common.test_images()
     notes: list[str] = []
-    asked = common.query_float("threshold", -1.0, 0.0, 1.0, notes) if W_THRESHOLD not in st.session_state else -1.0
+    asked = common.query_number("threshold", -1.0, 0.0, 1.0, notes, kind=float) if W_THRESHOLD not in st.session_state else -1.0
     common.link_notes(notes)
-    threshold = explore.anomaly_panel(model, originals, args.data_dir, W_THRESHOLD, asked if asked >= 0 else None,
+    threshold = explore.anomaly_panel(model, originals, resources.settings().data_dir, W_THRESHOLD, asked if asked >= 0 else None,
                                       intro=False)
     by_class = model.metrics.get("recon_error_by_class")
     if by_class:

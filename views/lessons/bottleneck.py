@@ -61,7 +61,7 @@ def render() -> None:
     notes: list[str] = []
     ss = st.session_state
     if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_int("digit", 0, 0, 9_999, notes)
+        ss[W_DIGIT] = common.query_number("digit", 0, 0, 9_999, notes)
     common.link_notes(notes)
     left, right = st.columns([2, 3], gap="large")
     with left:

@@ -51,32 +51,31 @@ def test_images(dataset: str = "mnist"):
     return originals
 
 
-def query_int(name: str, default: int, lo: int, hi: int, notes: list[str]) -> int:
+def query_number(name: str, default, lo, hi, notes: list[str], kind=int):
+    """The URL's ``name`` as an int (or float: ``kind``) within [lo, hi]; else ``default``, with
+    the reason added to ``notes``."""
     text = st.query_params.get(name)
     if text is None:
         return default
     try:
-        value = int(text)
-        if lo <= value <= hi:
-            return value
-    except ValueError:
-        pass
-    notes.append(f"{name}={text[:40]} is not a number from {lo} to {hi}")
-    return default
-
-
-def query_float(name: str, default: float, lo: float, hi: float, notes: list[str]) -> float:
-    text = st.query_params.get(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
+        value = kind(text)
         if math.isfinite(value) and lo <= value <= hi:
             return value
     except ValueError:
         pass
     notes.append(f"{name}={text[:40]} is not a number from {lo:g} to {hi:g}")
     return default
+
+
+def models(*names: str):
+    """The shipped models a lesson needs, or None after saying which are missing."""
+    catalog = resources.catalog(resources.settings())
+    missing = [n for n in names if n not in catalog.names()]
+    if missing:
+        st.error(f"This lesson needs the shipped {', '.join(missing)}; see the README for the command that "
+                 "makes each.")
+        return None
+    return [catalog.model(n) for n in names]
 
 
 def link_notes(notes: list[str]) -> None:

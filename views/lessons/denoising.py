@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import noise
-from ui import pictures, resources
+from ui import pictures
 from views.lessons import common
 
 PLAIN, DENOISING = "mnist-ae-16", "mnist-dae-16"
@@ -35,12 +35,10 @@ def render() -> None:
         f"Both models here have the same layers and 16-number codes and trained as long; only their "
         f"inputs differed. The denoising one ({DENOISING}) saw every training image with fresh noise.",
     ])
-    args = resources.settings()
-    catalog = resources.catalog(args)
-    if not {PLAIN, DENOISING} <= set(catalog.names()):
-        st.error(f"This lesson needs the shipped {PLAIN} and {DENOISING}; see the README for their commands.")
+    found = common.models(PLAIN, DENOISING)
+    if found is None:
         return
-    plain, dae = catalog.model(PLAIN), catalog.model(DENOISING)
+    plain, dae = found
     trained = noise.parse(dae.config["training"]["noise"])
     originals = common.test_images()
     if originals is None:
@@ -48,7 +46,7 @@ def render() -> None:
     ss = st.session_state
     notes: list[str] = []
     if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
         asked = st.query_params.get("noise")
         level = trained
         if asked is not None:

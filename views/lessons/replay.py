@@ -62,7 +62,7 @@ def render() -> None:
         if asked is not None and asked not in names:
             notes.append(f"model={asked[:40]} has no training replay here (those that do: {', '.join(names)})")
         ss[W_MODEL] = asked if asked in names else names[0]
-        ss[SEEN] = common.query_float("epoch", 0.0, 0.0, 1000.0, notes)
+        ss[SEEN] = common.query_number("epoch", 0.0, 0.0, 1000.0, notes, kind=float)
     common.link_notes(notes)
     st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model)
     model = catalog.model(ss[W_MODEL])

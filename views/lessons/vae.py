@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures, posterior
-from ui import pictures, resources
+from ui import pictures
 from views.lessons import common
 
 MODEL = "mnist-vae-2d"
@@ -86,19 +86,17 @@ def render() -> None:
         "A second term, the KL divergence, pulls every cloud towards the prior N(0, I): the dotted "
         "circles. Clouds overlap and fill the plane, so its every spot decodes to a digit.",
     ])
-    args = resources.settings()
-    catalog = resources.catalog(args)
-    if MODEL not in catalog.names():
-        st.error(f"This lesson needs the shipped {MODEL}; see the README for its command.")
+    found = common.models(MODEL)
+    if found is None:
         return
-    model = catalog.model(MODEL)
+    (model,) = found
     originals = common.test_images()
     if originals is None:
         return
     ss = st.session_state
     notes: list[str] = []
     if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_int("digit", 0, 0, len(originals) - 1, notes)
+        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
         eps = (0.0, 0.0)
         if "eps" in st.query_params:
             text = st.query_params["eps"]
