@@ -35,6 +35,7 @@ def render() -> None:
     catalog = resources.catalog(args)
     st.sidebar.title("Latent Explorer")
     st.sidebar.caption("See what an autoencoder learns: every image becomes a point, every point an image.")
+    course_link()
     if not catalog.names():
         st.error("No model bundles found. Train one with `python -m explorer.train --out pretrained/NAME` "
                  "(see the README).")
@@ -109,6 +110,15 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     upload_ui(model, mp, originals, drawn)
     posterior_ui(model, mp, cloud)
     return v
+
+
+def course_link() -> None:
+    from views.lessons import common  # the course's pages, registered by app.py
+
+    first = common.COURSE[0][0] if common.COURSE else None
+    if first in common.PAGES_BY_PATH:
+        st.sidebar.page_link(common.PAGES_BY_PATH[first], label="New to autoencoders? Start the course",
+                             icon=":material/school:")
 
 
 # --------------------------------------------------------------------------------------------
