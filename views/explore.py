@@ -113,7 +113,7 @@ def map_and_click(catalog, data_dir: str | None) -> View:
 
 
 def course_link() -> None:
-    from views.lessons import common  # the course's pages, registered by app.py
+    from views.lessons import common  # here, not at the top: the lessons import this module
 
     first = common.COURSE[0][0] if common.COURSE else None
     if first in common.PAGES_BY_PATH:
