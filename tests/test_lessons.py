@@ -221,3 +221,15 @@ def test_a_lesson_instrument_answers(app_url, path, hook, act):
         assert wait_for(lambda: state() not in (None, before)), f"/{path} did not answer"
         browser.wait_idle(page)
         no_exception(page)
+
+
+def test_replay_codes_survive_the_int16_file_the_browser_reads():
+    from ui.replay import quantised
+
+    codes = np.random.default_rng(0).normal(0, 5, (7, 300, 2)).astype(np.float32)
+    q, lo, hi = quantised(codes)
+    assert q.dtype == np.dtype("<i2") and q.shape == codes.shape
+    back = lo + (q.astype(np.float64) + 32768) / 65535 * (hi - lo)  # as ui/replay/component.js reads it
+    assert np.abs(back - codes).max() <= (hi - lo).max() / 65535
+    flat, _, _ = quantised(np.zeros((2, 3, 2)))  # a replay that never moved still makes a file
+    assert (flat == -32768).all()
