@@ -127,10 +127,13 @@ export default function (component) {
   }
   s.view = views.get(key);
 
-  // as large as data.size allows while the side panel still fits beside the map
+  // as large as data.size allows while the side panel still fits beside the map; in a narrow
+  // column (three maps in a row) the panel goes under the map instead
   const host = parentElement.host || parentElement;
-  const room = (host.clientWidth || data.size + 160) - 160;
-  const size = Math.max(240, Math.min(data.size, room));
+  const width = host.clientWidth || data.size + 160;
+  const narrow = width - 160 < 240;
+  el.wrap.classList.toggle("lm-narrow", narrow);
+  const size = narrow ? Math.max(160, Math.min(data.size, width - 2)) : Math.max(240, Math.min(data.size, width - 160));
   const layers = data.layers || [];
   el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
   el.legend.innerHTML = layers.includes("error")

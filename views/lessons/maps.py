@@ -124,17 +124,24 @@ def beta_terms(model, v) -> None:
 
 
 def beta() -> None:
+    args = resources.settings()
+    catalog = resources.catalog(args)
+    terms = ""
+    if all(n in catalog.names() for n in BETAS):
+        ms = [catalog.model(n).metrics for n in BETAS]
+        arrow = lambda key, fmt: " → ".join(format(m.get(key, float("nan")), fmt) for m in ms)
+        terms = (f" Measured on the test images, from beta 0.5 to 1 to 4: the KL term falls "
+                 f"({arrow('test_kl', '.1f')} nats) and the reconstruction term rises "
+                 f"({arrow('test_bce', '.1f')} nats). With only two numbers the code is already a tight "
+                 "bottleneck, so the trade is slight at 0.5 and clear at 4.")
     common.frame("beta", [
         "A VAE's loss has two terms: how well it rebuilds the image (reconstruction) and how far each "
         "image's cloud of codes strays from the prior N(0, I) (the KL term). The weight beta sets the "
         "trade: loss = reconstruction + beta x KL.",
-        "Three VAEs with the same layers and training, only beta differs. With a small beta the codes "
-        "spread out to keep detail: sharp reconstructions, but a plane with thin spots. With a large "
-        "beta the codes huddle round the origin: a smooth plane you can sample anywhere, and blurrier "
-        "digits.",
+        "Three VAEs with the same layers and training; only beta differs. A larger beta pulls the codes "
+        "closer to the prior: a smoother plane to sample from, paid for with blurrier digits." + terms,
     ])
-    args = resources.settings()
-    shown = board.show(BETA, resources.catalog(args), args, detail=beta_terms,
+    shown = board.show(BETA, catalog, args, detail=beta_terms,
                        title=lambda m: f"beta = {_beta(m):g}" + (" (the ELBO)" if _beta(m) == 1 else ""))
     if shown is not None:
         common.try_this("Click one test digit on the left map: compare the three reconstructions. Then drag a "
