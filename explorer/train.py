@@ -156,18 +156,17 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     net = build(model_cfg)
     x_train = to_float_images(train_split.images)
     x_test = to_float_images(test_split.images)
+    recon = "bce" if model_cfg.kind == "vae" else cfg.recon  # the ELBO needs the Bernoulli term
     replay = None
     if cfg.replay and model_cfg.latent_dim == 2:
         replay = Replay(replay_rows(len(x_test), cfg.replay))
         x_replay = x_test[torch.from_numpy(replay.rows)]
-        replay.record(net, x_replay, 0, _mean_loss(net, x_test, "bce" if model_cfg.kind == "vae" else cfg.recon,
-                                                   cfg, gen))
+        replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, gen))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
                                                  steps_per_epoch=steps_per_epoch)
              if cfg.schedule == "onecycle" else None)
-    recon = "bce" if model_cfg.kind == "vae" else cfg.recon  # the ELBO needs the Bernoulli term
     history = []
     for epoch in range(1, cfg.epochs + 1):
         net.train()
