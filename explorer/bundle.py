@@ -211,7 +211,10 @@ class Model:
     def replay_arrays(self) -> ReplayArrays | None:
         """The replay as stored (float16 codes), or None; read once, checked (BundleError)."""
         if not hasattr(self, "_replay"):
-            self._replay = _load_replay(self.path, self.latent_dim) if self.path else None
+            replay = _load_replay(self.path, self.latent_dim) if self.path else None
+            if replay is not None and self.latents is not None and (self.latents.rows_of(replay.index) < 0).any():
+                raise BundleError(f"{self.path / REPLAY_FILE}: follows test images that {LATENTS_FILE} does not hold")
+            self._replay = replay
         return self._replay
 
     def has_map(self, method: str) -> bool:
