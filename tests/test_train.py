@@ -73,10 +73,10 @@ def test_shipped_metrics_reproduce(name, data_dir):
             assert metrics[key] == pytest.approx(m.metrics[key], rel=1e-3), key
 
 
-# Quality bars of the shipped bundles (issue 2): test MSE per pixel, negative ELBO in nats. Checked
+# Quality bars of the shipped bundles (issue 2; the 2-D ones tightened when issue 10 retrained them): test MSE per pixel, negative ELBO in nats. Checked
 # on metrics measured now, not on the numbers the bundles record about themselves.
-BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0340),
-        "mnist-vae-2d": ("test_neg_elbo", 138.0)}
+BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0330),
+        "mnist-vae-2d": ("test_neg_elbo", 135.5)}
 
 
 @pytest.mark.parametrize("name", sorted(BARS))
