@@ -72,8 +72,8 @@ def render() -> None:
         ss[SEEN] = float(value)
     start = min(max(float(ss.get(SEEN) or 0.0), 0.0), frames - 1)
     common.set_query(model=model.name, epoch=f"{start:g}" if start else None)
-    kind = "VAE" if model.kind_info.has_posterior else "autoencoder"
-    st.caption(f"{model.name}: a {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
+    kind = "a VAE" if model.kind_info.has_posterior else "an autoencoder"
+    st.caption(f"{model.name}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
                "labels, which the model never sees.")
     replay.replay(model, start, KEY)
     common.try_this("Press Play, then pause at the epoch where the 1s first separate from the rest. Scrub "
