@@ -117,7 +117,7 @@ def course_link() -> None:
 
     first = common.COURSE[0][0] if common.COURSE else None
     if first in common.PAGES_BY_PATH:
-        st.sidebar.page_link(common.PAGES_BY_PATH[first], label="New to autoencoders? Start the course",
+        st.sidebar.page_link(common.PAGES_BY_PATH[first], label="Start the course", help="Ten lessons, from what an autoencoder is to anomaly detection.",
                              icon=":material/school:")
 
 
