@@ -20,8 +20,23 @@ def test_shapes_and_ranges(kind, backbone, hidden):
     if kind == "vae":
         mean, log_var = net.posterior(x)
         assert mean.shape == log_var.shape == (5, 3)
-        torch.testing.assert_close(net.encode(x), mean)
+        # the map's code is the cloud's middle, the same on every call; training decodes a random
+        # draw from the cloud, so the loss changes with the draw while its KL term does not
+        assert torch.equal(net.encode(x), net.encode(x))
+        other = net.loss(x, generator=torch.Generator().manual_seed(1))
+        assert other["recon"] != parts["recon"] and torch.equal(other["kl"], parts["kl"])
         assert parts["kl"] >= 0
+
+
+def test_a_draw_from_the_cloud_has_its_mean_and_spread():
+    """z = mean + exp(log_var / 2) * eps, eps ~ N(0, I) (Kingma & Welling 2014, section 2.4):
+    draws centre on the mean with standard deviation exp(log_var / 2)."""
+    n = 20_000
+    mean = torch.tensor([[0.0, 3.0]]).expand(n, 2)
+    log_var = torch.log(torch.tensor([[4.0, 0.25]])).expand(n, 2)
+    z = VariationalAutoencoder.reparameterize(mean, log_var, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(z.std(0), torch.tensor([2.0, 0.5]), rtol=0.03, atol=0)
+    torch.testing.assert_close(z.mean(0), torch.tensor([0.0, 3.0]), atol=0.05, rtol=0)
 
 
 def test_kl_matches_closed_form():
