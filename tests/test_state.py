@@ -32,8 +32,10 @@ def test_a_full_state_round_trips(catalog):
     assert back.renderer == "plotly" and back.layers == ("manifold", "error")
     assert back.a == a and back.b == (1.5, -2.25) and back.t == pytest.approx(0.3)
     np.testing.assert_allclose(back.spot, (x, y), rtol=1e-6)
-    assert b != a  # (a second test index is tested below)
-    assert from_query({"a": str(b), "model": "mnist-vae-16"}, catalog)[0].a == b
+    # the other way round: a spot as A and a test image as B
+    swapped = ViewState(model="mnist-vae-16", map="tsne", a=(1.5, -2.25), b=b)
+    back, notes, _ = from_query(swapped.to_query(), catalog)
+    assert (back.a, back.b, notes) == ((1.5, -2.25), b, [])
 
 
 def test_defaults_are_left_out_and_restored(catalog):
