@@ -1,10 +1,13 @@
 """Shared fixtures. Tests that need MNIST find it as the app does (EXPLORER_DATA_DIR, ...), with
 ../shared/data beside the checkout as a fallback for CI; where it is nowhere they try one download
-(a fresh machine with network), and otherwise are skipped with the reason."""
+(a fresh machine with network), and otherwise are skipped with the reason. Tests that need images
+only as inputs (not MNIST's own figures) ask for ``images_dir`` instead: MNIST where it is here,
+else a stand-in made from a shipped decoder, so they run on a machine without the dataset."""
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -47,6 +50,46 @@ def data_dir() -> str:
     if why:
         pytest.skip(why)
     return d
+
+
+STAND_IN_DECODER = "mnist-ae-32"  # the shipped model that rebuilds test images most closely
+
+
+def write_stand_in(folder: Path, seed: int = 0) -> Path:
+    """An MNIST-shaped dataset in ``folder``: IDX files of 60,000 + 10,000 uint8 images and their
+    labels. Test image i is the shipped decoder's image of its stored code of MNIST's test image
+    i, under that image's label; the training images decode those codes moved by a fifth of their
+    spread. Digits a model reads like MNIST's, reproducing none of MNIST's figures."""
+    from explorer import bundle
+
+    model = bundle.load(bundle.PRETRAINED_DIR / STAND_IN_DECODER)
+    lat = model.latents
+    n_test, n_train = 10_000, 60_000  # MNIST's splits, as data.load checks them
+    codes = np.empty((n_test, lat.codes.shape[1]), np.float32)
+    labels = np.empty(n_test, np.uint8)
+    codes[lat.index], labels[lat.index] = lat.codes, lat.labels
+    rng = np.random.default_rng(seed)
+    rows = np.arange(n_train) % n_test
+    moved = codes[rows] + 0.2 * codes.std(0) * rng.standard_normal((n_train, codes.shape[1]), np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, z, y in (("test", codes, labels), ("train", moved, labels[rows])):
+        stem = "t10k" if split == "test" else "train"
+        images = np.round(model.decode(z) * 255).astype(np.uint8)
+        data.write_idx(folder / f"{stem}-images-idx3-ubyte", images)
+        data.write_idx(folder / f"{stem}-labels-idx1-ubyte", y)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def images_dir(tmp_path_factory) -> str:
+    """A data folder whose "mnist" serves as input images: MNIST where it is here, else the
+    stand-in (``write_stand_in``)."""
+    d, _ = find_or_fetch()
+    if d:
+        return d
+    root = tmp_path_factory.mktemp("stand-in")
+    write_stand_in(root / "mnist")
+    return str(root)
 
 
 @pytest.fixture(scope="session")
