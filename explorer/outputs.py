@@ -1,0 +1,132 @@
+"""Where a command writes, checked before it does any work, and writing that destroys nothing.
+
+Every command that writes (train, evaluate --write, pca, classifier) asks here first, before it
+reads any data, so that a mistyped or unwritable output fails in a second with a message instead
+of after an hour of training:
+
+- ``check_writable(folder)``: a new file can be created there (tried for real);
+- ``check_replaceable_bundle(path)``: ``path`` is absent, an empty folder or a bundle, so writing
+  a bundle there replaces nothing the user made;
+- ``write_file(target, write)``: a file written beside its target under a unique name, then
+  renamed over it; on failure only that temporary file is removed.
+
+Each check raises OutputError with a message naming the path and saying why. One input is checked
+here too, as every command takes it: ``data_dir_problem`` refuses a --data-dir that is not a
+folder (the dataset search would otherwise skip it silently and find another copy, or none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+BUNDLE_CONFIG = "config.json"  # the file that makes a folder a bundle (explorer/bundle.py)
+BUNDLE_FIELDS = ("format_version", "model")  # fields bundle.save always writes into it
+
+
+class OutputError(RuntimeError):
+    """A place a command would write cannot take its output, or holds something it must not
+    replace. The message names the path and says why."""
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` itself when it exists, else its closest ancestor that does (the folder in which
+    the missing ones would be created)."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_writable(folder) -> None:
+    """Raise OutputError unless a file can be created in ``folder``, or, when ``folder`` does
+    not exist yet, in the closest ancestor that does (where it would be made).
+
+    The check creates a uniquely named empty file and removes it: ``os.access`` answers yes for
+    root on any folder, and knows nothing of read-only mounts or full disks."""
+    folder = Path(folder)
+    where = _nearest_existing(folder)
+    missing = where != Path(os.path.abspath(folder))
+    if not where.is_dir():
+        raise OutputError(f"{folder}: cannot be created, {where} is a file" if missing
+                          else f"{folder}: is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=where)
+    except OSError as e:
+        why = e.strerror or str(e)
+        raise OutputError(f"{folder}: cannot be created, nothing can be written in {where} ({why})" if missing
+                          else f"{folder}: nothing can be written in it ({why})") from e
+    os.close(fd)
+    os.unlink(probe)
+
+
+def is_bundle(path) -> bool:
+    """Whether ``path`` is a folder that explorer.bundle wrote: its config.json parses to a JSON
+    object holding the fields bundle.save always writes (format_version, model)."""
+    file = Path(path) / BUNDLE_CONFIG
+    try:
+        config = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(config, dict) and all(k in config for k in BUNDLE_FIELDS)
+
+
+def check_replaceable_bundle(path) -> None:
+    """Raise OutputError unless writing a bundle at ``path`` replaces nothing but a bundle:
+    ``path`` must be absent, an empty folder, or a bundle (is_bundle)."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_dir():
+        raise OutputError(f"{path}: is a file, not a bundle folder; refusing to replace it "
+                          "(choose another place, or move the file away)")
+    if is_bundle(path) or not any(path.iterdir()):
+        return
+    raise OutputError(f"{path}: is a folder that is not a bundle (no {BUNDLE_CONFIG} with "
+                      f"{' and '.join(BUNDLE_FIELDS)}); refusing to replace what is in it "
+                      "(choose a new or an empty folder)")
+
+
+def check_bundle_output(path) -> None:
+    """Everything ``bundle.save(..., path)`` needs, checked before any work: ``path`` replaces
+    nothing but a bundle, its parent (where the temporary folder is made and renamed) can be
+    written, and an old bundle there can be removed once replaced."""
+    path = Path(path)
+    check_replaceable_bundle(path)
+    check_writable(path.parent)
+    if path.is_dir():
+        check_writable(path)
+
+
+def write_file(target, write) -> Path:
+    """Write ``target`` through ``write(temporary_path)``, then rename it into place (atomic on
+    POSIX: a reader sees the old file or the new one). The temporary file has a unique name
+    beside the target, so nothing else is ever overwritten or removed; it is removed if writing
+    fails."""
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        tmp.chmod(0o644)  # mkstemp makes a private file; these are for everyone to read
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def data_dir_problem(path) -> str | None:
+    """Why ``path``, given as --data-dir, cannot be searched for datasets, or None (also for no
+    path: then the usual places are searched, see explorer/data.py)."""
+    if path is None:
+        return None
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        return f"--data-dir {path}: no such folder"
+    if not folder.is_dir():
+        return f"--data-dir {path}: is a file, not a folder"
+    return None
