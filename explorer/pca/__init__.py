@@ -1,5 +1,6 @@
 """Principal component analysis of a dataset's training images: the linear reference for
-autoencoders. `python -m explorer.pca --dataset mnist` writes pretrained/pca/<dataset>.safetensors.
+autoencoders. `python -m explorer.pca --dataset mnist` (the command, in __main__.py) writes
+pretrained/pca/<dataset>.safetensors; this module is the library the pages and metrics use.
 
 PCA keeps the k directions of largest variance; reconstructing from them is the best any linear
 encoder and decoder with a k-number code can do in squared error (Eckart & Young 1936), and a
@@ -9,26 +10,31 @@ Salakhutdinov 2006 showed it for MNIST). The components are nested: the first k 
 more components are the fit with k, so one file serves every k up to its size.
 
 Reconstructions are clipped to [0, 1], the range of the images, as a decoder's sigmoid keeps its
-own; MSE is per pixel, as everywhere in this package.
+own; MSE is per pixel, as everywhere in this package. A missing file is None from ``load``; a
+damaged one raises PCAError naming the file and what is wrong with it.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data
-from .files import replace_file
-from .models import to_float_images
+from ..models import N_PIXELS, to_float_images
+from ..outputs import write_file
 
-DIR = Path(__file__).resolve().parent.parent / "pretrained" / "pca"
+DIR = Path(__file__).resolve().parents[2] / "pretrained" / "pca"
 N_COMPONENTS = 32  # enough for the bottleneck series (k = 2 ... 32)
+FIELDS = ("mean", "components", "variance")
+
+
+class PCAError(RuntimeError):
+    """A PCA file is there but cannot be used (not safetensors, wrong arrays). The message names
+    the file, says why, and how to make it again."""
 
 
 @dataclass(frozen=True)
@@ -84,57 +90,36 @@ def fit(images, n_components: int = N_COMPONENTS) -> PCA:
                variance=values[order].clamp_min(0).float().numpy())
 
 
-def path_of(dataset: str) -> Path:
-    return DIR / f"{dataset}.safetensors"
+def path_of(dataset: str, folder: Path = DIR) -> Path:
+    return Path(folder) / f"{dataset}.safetensors"
 
 
-def save(pca: PCA, path) -> None:
-    tensors = {k: torch.from_numpy(np.ascontiguousarray(getattr(pca, k), np.float32))
-               for k in ("mean", "components", "variance")}
-    replace_file(Path(path), lambda f: save_file(tensors, str(f)))
+def save(pca: PCA, path) -> Path:
+    """Write ``pca`` to ``path`` atomically (a unique temporary file beside it, then renamed)."""
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(getattr(pca, k), np.float32)) for k in FIELDS}
+    return write_file(Path(path), lambda f: save_file(tensors, str(f)))
 
 
-def load(dataset: str) -> PCA | None:
-    """The shipped PCA of ``dataset``'s training images, or None when there is none (or it is
-    unreadable: the pages that use it say so)."""
-    path = path_of(dataset)
-    if not path.is_file():
+def load(dataset: str, folder: Path = DIR) -> PCA | None:
+    """The shipped PCA of ``dataset``'s training images, or None when there is no file for it.
+    A file that is there but cannot be used raises PCAError (never unpickled: safetensors only)."""
+    path = path_of(dataset, folder)
+    if not path.exists():
         return None
+    again = f"make it again with `python -m explorer.pca --dataset {dataset}`"
     try:
         t = load_file(str(path))
-        pca = PCA(mean=t["mean"].numpy(), components=t["components"].numpy(), variance=t["variance"].numpy())
-    except Exception:  # a damaged file is reported as missing by the caller; never unpickled
-        return None
-    if pca.mean.shape != (784,) or pca.components.ndim != 2 or pca.components.shape[1] != 784:
-        return None
-    return pca
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m explorer.pca", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", default="mnist", choices=sorted(data.DATASETS))
-    p.add_argument("--components", type=int, default=N_COMPONENTS)
-    p.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
-    p.add_argument("--download", action="store_true", help="download the dataset if it is not found")
-    args = p.parse_args(argv)
-    if not 1 <= args.components <= 784:
-        print(f"error: --components must be between 1 and 784 (got {args.components})", file=sys.stderr)
-        return 2
-    try:
-        train = data.load(args.dataset, "train", args.data_dir, args.download)
-        test = data.load(args.dataset, "test", args.data_dir, args.download)
-    except data.DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    pca = fit(train.images, args.components)
-    DIR.mkdir(parents=True, exist_ok=True)
-    save(pca, path_of(args.dataset))
-    for k in (2, 4, 8, 16, 32):
-        if k <= pca.size:
-            print(f"k = {k:2d}: test MSE {pca.mse(test.images, k):.4f}")
-    print(f"wrote {path_of(args.dataset)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise PCAError(f"{path}: not a readable safetensors file ({e}); {again}") from e
+    missing = [k for k in FIELDS if k not in t]
+    if missing:
+        raise PCAError(f"{path}: missing the arrays {missing}; {again}")
+    mean, components, variance = (t[k].float().numpy() for k in FIELDS)
+    k = components.shape[0] if components.ndim == 2 else -1
+    if mean.shape != (N_PIXELS,) or components.shape != (k, N_PIXELS) or variance.shape != (k,) or k < 1:
+        raise PCAError(f"{path}: arrays of the wrong shapes (mean {tuple(mean.shape)}, components "
+                       f"{tuple(components.shape)}, variance {tuple(variance.shape)}; expected [{N_PIXELS}], "
+                       f"[K, {N_PIXELS}], [K]); {again}")
+    if not all(np.isfinite(a).all() for a in (mean, components, variance)):
+        raise PCAError(f"{path}: holds values that are not finite numbers; {again}")
+    return PCA(mean=mean, components=components, variance=variance)
