@@ -166,6 +166,7 @@ class Autoencoder(nn.Module):
     # What this kind is and can do, for every screen and command (one place, no kind == checks)
     title = "autoencoder (AE)"
     has_posterior = False  # a distribution over codes per image, and a prior to sample from
+    required_recon: str | None = None  # the reconstruction loss its objective needs (None: any)
     note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
             "Nothing asks its codes to fill the plane evenly, so gaps between clusters may decode "
             "to shapes that are no digit at all.")
@@ -208,6 +209,7 @@ class VariationalAutoencoder(Autoencoder):
 
     title = "variational autoencoder (VAE)"
     has_posterior = True
+    required_recon = "bce"  # the ELBO's reconstruction term is the Bernoulli log-likelihood
     note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
             "to keep all codes close to a standard normal distribution, so the plane is filled "
             "without gaps: almost every spot near the centre decodes to something digit-like.")

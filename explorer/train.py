@@ -1,8 +1,13 @@
 """Train an autoencoder or VAE and write a bundle: `python -m explorer.train --out DIR [options]`.
 
 Trains on the training split only; the test split is used to print a test loss after each epoch
-and for the final evaluation (evaluate.py) whose figures are stored in the bundle's config.json,
+and for the final evaluation (metrics.py) whose figures are stored in the bundle's config.json,
 together with the test-set codes the app draws. The bundle is written atomically (bundle.save).
+
+Every option, and the place the bundle goes, is checked before any data is read: --out must be
+new, an empty folder or a bundle (nothing else is ever replaced) and its folder writable; the
+network must fit under MAX_PARAMETERS. Kinds, backbones and activations are those of the model
+registries (explorer/models.py), asked rather than named here.
 
 Examples (the shipped bundles' exact commands are in the README):
     python -m explorer.train --kind vae --latent-dim 2 --epochs 30 --out pretrained/mnist-vae-2d
@@ -21,10 +26,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from . import bundle, data, evaluate, projection
+from . import bundle, data, metrics, outputs, projection
 from .noise import parse as parse_noise
 from .bundle import Model
-from .models import ModelConfig, build, to_float_images
+from .models import ACTIVATIONS, BACKBONES, KINDS, ModelConfig, build, to_float_images
 
 # Defaults, and why:
 #   one-cycle learning rate (Smith & Topin 2019): a warm-up then a cosine decay to ~0 lets a
@@ -54,6 +59,19 @@ class TrainConfig:
 
 
 REPLAY_SEED = 0  # which test images the replay follows: the same ones for every model
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes up to 2**64 - 1; a signed 64-bit integer keeps it everywhere
+MAX_PARAMETERS = 20_000_000  # the most the app opens (bundle.py's cap); 6x our largest model, 3.2 M
+
+# name -> (optimizer, config, steps per epoch) -> a scheduler stepped after every batch, or None
+SCHEDULES = {
+    "onecycle": lambda opt, cfg, steps: torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps),
+    "constant": lambda opt, cfg, steps: None,
+}
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (the loss diverged); the message says what to change."""
 
 
 def parse_ints(text: str) -> list[int]:
@@ -70,17 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="bundle name shown in the app (default: the folder's name)")
     p.add_argument("--dataset", default=d.dataset, choices=sorted(data.DATASETS))
     p.add_argument("--digits", type=parse_ints, default=d.digits, help="classes to train on, e.g. 1,5,6")
-    p.add_argument("--kind", default=m.kind, choices=["ae", "vae"])
-    p.add_argument("--backbone", default=m.backbone, choices=["mlp", "conv"])
+    p.add_argument("--kind", default=m.kind, choices=sorted(KINDS))
+    p.add_argument("--backbone", default=m.backbone, choices=sorted(BACKBONES))
     p.add_argument("--latent-dim", type=int, default=m.latent_dim)
     p.add_argument("--hidden", type=parse_ints, default=m.hidden,
                    help="MLP layer widths, or the conv backbone's two channel counts")
-    p.add_argument("--activation", default=m.activation, choices=["relu", "silu", "elu", "tanh"])
+    p.add_argument("--activation", default=m.activation, choices=sorted(ACTIVATIONS))
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (AdamW)")
-    p.add_argument("--schedule", default=d.schedule, choices=["onecycle", "constant"])
-    p.add_argument("--recon", default=d.recon, choices=["bce", "mse"], help="AE reconstruction loss")
+    p.add_argument("--schedule", default=d.schedule, choices=sorted(SCHEDULES))
+    p.add_argument("--recon", default=d.recon, choices=["bce", "mse"],
+                   help="reconstruction loss, for kinds that leave it open (a VAE's ELBO needs bce)")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--noise", help="train a denoising autoencoder: corrupt each input with "
                                    "gaussian:SIGMA (added noise, clipped) or mask:P (pixels zeroed), "
@@ -156,7 +175,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     net = build(model_cfg)
     x_train = to_float_images(train_split.images)
     x_test = to_float_images(test_split.images)
-    recon = "bce" if model_cfg.kind == "vae" else cfg.recon  # the ELBO needs the Bernoulli term
+    recon = KINDS[model_cfg.kind].required_recon or cfg.recon  # the ELBO needs the Bernoulli term
     replay = None
     if cfg.replay and model_cfg.latent_dim == 2:
         replay = Replay(replay_rows(len(x_test), cfg.replay))
@@ -164,9 +183,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
         replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, gen))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, epochs=cfg.epochs,
-                                                 steps_per_epoch=steps_per_epoch)
-             if cfg.schedule == "onecycle" else None)
+    sched = SCHEDULES[cfg.schedule](opt, cfg, steps_per_epoch)
     history = []
     for epoch in range(1, cfg.epochs + 1):
         net.train()
@@ -185,7 +202,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
             seen += len(idx)
             bar.set_postfix(loss=f"{total / seen:.3f}", refresh=False)
         if not math.isfinite(total):
-            raise RuntimeError(f"training diverged at epoch {epoch}; lower --lr")
+            raise TrainingError(f"training diverged at epoch {epoch}; lower --lr")
         test_loss = _mean_loss(net, x_test, recon, cfg, gen)
         if replay is not None:
             replay.record(net, x_replay, epoch, test_loss)
@@ -206,6 +223,7 @@ def _noise_problem(text: str | None) -> str | None:
 
 def check_options(args) -> str | None:
     """Why the numeric options cannot train a model, or None; checked before any data is read."""
+    kind = KINDS[args.kind]
     rules = [
         (args.epochs >= 1, f"--epochs must be at least 1 (got {args.epochs})"),
         (args.batch_size >= 1, f"--batch-size must be at least 1 (got {args.batch_size})"),
@@ -215,31 +233,67 @@ def check_options(args) -> str | None:
         (args.train_limit >= 0, f"--train-limit must be zero (all) or positive (got {args.train_limit})"),
         (args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
         (math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive number (got {args.beta})"),
-        (args.beta == 1 or args.kind == "vae", f"--beta weighs a VAE's KL term; a plain autoencoder has none "
+        (args.beta == 1 or kind.has_posterior, f"--beta weighs a VAE's KL term; a plain autoencoder has none "
                                                f"(got --beta {args.beta} with --kind {args.kind})"),
+        (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
+                                                    f"{kind.required_recon}, which its objective needs"),
+        (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
         (args.replay >= 0, f"--replay must be zero (none) or positive (got {args.replay})"),
         (_noise_problem(args.noise) is None, f"--noise: {_noise_problem(args.noise)}"),
         (args.latent_dim >= 1, f"--latent-dim must be at least 1 (got {args.latent_dim})"),
         (bool(args.digits), "--digits needs at least one class"),
         (all(0 <= d <= 9 for d in args.digits), f"--digits takes classes between 0 and 9 (got {args.digits})"),
         (len(set(args.digits)) == len(args.digits), f"--digits names a class twice ({args.digits})"),
+        (outputs.data_dir_problem(args.data_dir) is None, outputs.data_dir_problem(args.data_dir)),
     ]
     return next((message for ok, message in rules if not ok), None)
 
 
+def parameter_count(model_cfg: ModelConfig) -> int:
+    """How many numbers the network ``model_cfg`` describes has; laid out on PyTorch's meta
+    device, which allocates nothing, so a huge one is counted without being built."""
+    with torch.device("meta"):
+        net = build(model_cfg)
+    return sum(p.numel() for p in net.parameters())
+
+
+def model_problem(args) -> tuple[ModelConfig | None, str | None]:
+    """The network the options describe, or why there is none: an invalid description, one that
+    a bundle could not be read back with, or more than MAX_PARAMETERS parameters."""
+    try:
+        model_cfg = ModelConfig(kind=args.kind, backbone=args.backbone, latent_dim=args.latent_dim,
+                                hidden=args.hidden, activation=args.activation)
+        ModelConfig.from_dict(model_cfg.to_dict())  # the check a bundle's loader applies to it
+    except (TypeError, ValueError) as e:
+        return None, str(e)
+    n = parameter_count(model_cfg)
+    if n > MAX_PARAMETERS:
+        return None, (f"--hidden {','.join(map(str, model_cfg.hidden))} with --latent-dim {model_cfg.latent_dim} "
+                      f"makes a network of {n:,} parameters; at most {MAX_PARAMETERS:,} "
+                      f"are trained (the app opens no bigger bundle)")
+    return model_cfg, None
+
+
+def output_problem(out) -> str | None:
+    """Why the bundle cannot be written at ``out`` (see outputs.check_bundle_output), or None."""
+    try:
+        outputs.check_bundle_output(out)
+    except outputs.OutputError as e:
+        return f"--out: {e}"
+    return None
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    problem = check_options(args)
+    model_cfg, problem = None, check_options(args)
+    if problem is None:
+        model_cfg, problem = model_problem(args)
+    if problem is None:
+        problem = output_problem(args.out)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
-    try:
-        model_cfg = ModelConfig(kind=args.kind, backbone=args.backbone, latent_dim=args.latent_dim,
-                                hidden=args.hidden, activation=args.activation)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     cfg = TrainConfig(dataset=args.dataset, digits=sorted(set(args.digits)), epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
@@ -260,7 +314,18 @@ def main(argv=None) -> int:
           f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
           f"{cfg.digits}; {len(test_split.images):,} test images", flush=True)
     started = time.time()
-    net, history, replay = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
+    try:
+        net, history, replay = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
+    except TrainingError as e:
+        print(f"error: {e}; nothing was written", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("error: out of memory while training; use smaller --hidden or --batch-size. Nothing was written",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
     bundle.round_weights(net, cfg.weights_dtype)
     name = args.name or os.path.basename(os.path.normpath(args.out))
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
@@ -268,7 +333,7 @@ def main(argv=None) -> int:
                            "command": "python -m explorer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
                            "torch": torch.__version__, "history": history}}
     model = Model(net, config, None, None)
-    model.latents = evaluate.compute_latents(model, test_split, test_index)
+    model.latents = metrics.compute_latents(model, test_split, test_index)
     if replay is not None:  # the last frame is the model as shipped, after rounding its weights
         replay.codes[-1] = model.latents.codes[replay.rows].astype(np.float16)
         replay = bundle.ReplayArrays(index=test_index[replay.rows], epochs=np.array(replay.epochs),
@@ -279,9 +344,15 @@ def main(argv=None) -> int:
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
-    config["metrics"] = evaluate.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full)
-    path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype, replay=replay)
-    print(f"evaluation on {len(test_split.images):,} test images:\n{evaluate.format_metrics(config['metrics'])}")
+    config["metrics"] = metrics.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full)
+    print(f"evaluation on {len(test_split.images):,} test images:\n{metrics.format_metrics(config['metrics'])}",
+          flush=True)
+    try:
+        path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype, replay=replay)
+    except (OSError, bundle.BundleError) as e:  # checked at the start; something changed since
+        why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.strerror else str(e)
+        print(f"error: could not write the bundle at {args.out}: {why}", file=sys.stderr)
+        return 1
     print(f"wrote {path} in {time.time() - started:.0f} s")
     return 0
 
