@@ -14,11 +14,12 @@ def test_the_mnist_classifier_is_as_accurate_as_recorded(mnist_test):
     assert accuracy > 0.97
 
 
-def test_a_missing_or_damaged_classifier_is_none(tmp_path):
+def test_a_missing_classifier_is_none_and_a_damaged_one_an_error(tmp_path):
     assert classifier.load("mnist", tmp_path) is None
     (tmp_path / "mnist.safetensors").write_bytes(b"not safetensors")
     (tmp_path / "mnist.json").write_text("{}")
-    assert classifier.load("mnist", tmp_path) is None
+    with pytest.raises(classifier.ClassifierError, match="mnist.safetensors"):
+        classifier.load("mnist", tmp_path)
 
 
 @pytest.mark.slow

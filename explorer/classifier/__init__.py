@@ -3,29 +3,31 @@ colours each spot of a map by the class this classifier gives the image decoded 
 
 A small MLP, 784-256-10 with ReLU, trained on the dataset's training split only and measured on
 its test split; one per dataset, in ``pretrained/classifiers/<dataset>.safetensors`` (float16
-weights, safe to load) with ``<dataset>.json`` (architecture, accuracy, the command):
+weights, safe to load) with ``<dataset>.json`` (architecture, accuracy, the command). This module
+is the library; the command that trains and writes one is __main__.py:
 
     python -m explorer.classifier --dataset mnist
     python -m explorer.classifier --dataset fashion-mnist
+
+``load`` gives None when a dataset has no classifier and raises ClassifierError, naming the file
+and why, when its files are there but cannot be used; ``problem`` says either in a sentence.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from . import data
-from .bundle import PRETRAINED_DIR
-from .files import replace_file
+from .. import data
+from ..bundle import PRETRAINED_DIR
+from ..outputs import write_file
 
 FOLDER = PRETRAINED_DIR / "classifiers"
 HIDDEN = 256
@@ -55,20 +57,62 @@ def path_of(dataset: str, folder: Path = FOLDER) -> Path:
     return Path(folder) / f"{dataset}.safetensors"
 
 
+class ClassifierError(RuntimeError):
+    """A dataset's classifier files are there but cannot be used. The message names the file,
+    says why, and how to make it again."""
+
+
+def _meta_path(dataset: str, folder: Path = FOLDER) -> Path:
+    return path_of(dataset, folder).with_suffix(".json")
+
+
 def load(dataset: str, folder: Path = FOLDER) -> Classifier | None:
-    """The dataset's classifier, or None when there is none (or it cannot be read)."""
-    weights, meta = path_of(dataset, folder), path_of(dataset, folder).with_suffix(".json")
-    if not weights.is_file() or not meta.is_file():
+    """The dataset's classifier; None when it has none (neither file is there). Files that are
+    there but cannot be used raise ClassifierError: one of the pair missing, a description that
+    is not a JSON object, weights that are not safetensors or do not fit the network."""
+    weights, meta = path_of(dataset, folder), _meta_path(dataset, folder)
+    if not weights.exists() and not meta.exists():
         return None
+    again = f"make it again with `python -m explorer.classifier --dataset {dataset}`"
+    for file, other in ((weights, meta), (meta, weights)):
+        if not file.exists():
+            raise ClassifierError(f"{file}: missing, though {other.name} is there; {again}")
     try:
         info = json.loads(meta.read_text())
-        net = network(int(info.get("hidden", HIDDEN)))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ClassifierError(f"{meta}: not readable JSON ({e}); {again}") from e
+    hidden = info.get("hidden", HIDDEN) if isinstance(info, dict) else None
+    if type(hidden) is not int or not 1 <= hidden <= 4096:
+        raise ClassifierError(f"{meta}: expected a JSON object whose 'hidden' is a layer width "
+                              f"between 1 and 4096; {again}")
+    try:
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
-        net.load_state_dict(state)
-    except Exception:  # a damaged file: the layer is simply not offered
-        return None
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ClassifierError(f"{weights}: not a readable safetensors file ({e}); {again}") from e
+    net = network(hidden)
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if got != expected:
+        raise ClassifierError(f"{weights}: its tensors {got} do not fit a 784-{hidden}-10 network "
+                              f"({expected}); {again}")
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise ClassifierError(f"{weights}: holds values that are not finite numbers; {again}")
+    net.load_state_dict(state)
     net.eval()
     return Classifier(net, info)
+
+
+def problem(dataset: str, folder: Path = FOLDER) -> str | None:
+    """Why the dataset's classifier cannot be used, for a page to show: "not installed ..." or
+    "damaged: ...", or None when it loads."""
+    try:
+        clf = load(dataset, folder)
+    except ClassifierError as e:
+        return f"damaged: {e}"
+    if clf is None:
+        return (f"not installed: no {path_of(dataset, folder).name} in {folder} "
+                f"(`python -m explorer.classifier --dataset {dataset}`)")
+    return None
 
 
 def train(dataset: str, data_dir=None, epochs: int = 6, seed: int = 0, threads: int = 2) -> Classifier:
@@ -102,37 +146,12 @@ def train(dataset: str, data_dir=None, epochs: int = 6, seed: int = 0, threads: 
 
 
 def save(clf: Classifier, folder: Path = FOLDER) -> Path:
+    """Write the classifier's two files into ``folder``, each atomically (a unique temporary file
+    beside it, then renamed); nothing else in the folder is touched."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = path_of(clf.info["dataset"], folder)
     tensors = {k: v.detach().half().contiguous() for k, v in clf.net.state_dict().items()}
-    replace_file(target, lambda f: save_file(tensors, str(f)))
-    replace_file(target.with_suffix(".json"), lambda f: f.write_text(json.dumps(clf.info, indent=1)))
+    write_file(target, lambda f: save_file(tensors, str(f)))
+    write_file(_meta_path(clf.info["dataset"], folder), lambda f: f.write_text(json.dumps(clf.info, indent=1)))
     return target
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explorer.classifier", description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", choices=sorted(data.DATASETS), default="mnist")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir")
-    parser.add_argument("--out", default=str(FOLDER), help="folder to write <dataset>.safetensors and .json into")
-    args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error("--epochs must be at least 1")
-    start = time.time()
-    try:
-        clf = train(args.dataset, args.data_dir, args.epochs, args.seed)
-    except data.DataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    clf.info["command"] = "python -m explorer.classifier " + " ".join(argv if argv is not None else sys.argv[1:])
-    clf.info["seconds"] = round(time.time() - start, 1)
-    path = save(clf, Path(args.out))
-    print(f"{clf.info['name']}: test accuracy {clf.info['test_accuracy']:.2%}; wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
