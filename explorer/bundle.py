@@ -230,14 +230,19 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
          weights_dtype: str = "float32", replay: ReplayArrays | None = None) -> Path:
     """Write a bundle atomically: into a temporary folder beside ``path``, then renamed.
 
-    An existing bundle at ``path`` is replaced only once the new one is complete.
+    An existing bundle at ``path`` is replaced only once the new one is complete; anything else
+    there (a file, a folder that is not empty and not a bundle) is refused with BundleError before
+    a byte is written, and nothing but the replaced bundle and this call's own temporary folders
+    is ever removed.
     """
     net = model.net if isinstance(model, Model) else model
     path = Path(path)
+    _check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {**config, "format_version": FORMAT_VERSION, "model": net.config.to_dict(),
               "weights_dtype": weights_dtype}
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    old = None
     try:
         state = {k: v.detach().to(WEIGHT_DTYPES[weights_dtype]).contiguous()
                  for k, v in net.state_dict().items()}
@@ -250,18 +255,29 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
         tmp.chmod(0o755)  # mkdtemp makes a private folder; a bundle is for everyone to read
         for f in tmp.iterdir():
             f.chmod(0o644)
-        old = None
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+            old = tmp.with_name(tmp.name + ".old")  # unique as tmp is: never someone else's file
             path.rename(old)
         tmp.rename(path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if old is not None and old.exists() and not path.exists():
+            old.rename(path)  # the new bundle did not arrive: the old one goes back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def _check_replaceable(path: Path) -> None:
+    """Raise BundleError unless ``path`` is absent, an empty folder or a bundle (what
+    explorer/outputs.py recognises as one), the only things save() may replace."""
+    from .outputs import OutputError, check_replaceable_bundle
+
+    try:
+        check_replaceable_bundle(path)
+    except OutputError as e:
+        raise BundleError(str(e)) from None
 
 
 def _write_latents(file: Path, latents: Latents) -> None:
