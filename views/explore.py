@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import data, evaluate, figures, generate, images, posterior, preprocess, projection
+from explorer import classifier, data, figures, generate, images, metrics, posterior, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
@@ -182,8 +182,8 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
         if "regions" in view.layers:
             st.sidebar.caption(f"Class regions are read by a classifier, {clf.info['name']}, trained on the "
                                f"training images: {clf.info['test_accuracy']:.1%} right on the test images."
-                               if clf is not None else "No classifier for this dataset is installed, so class "
-                               "regions cannot be shown (`python -m explorer.classifier`).")
+                               if clf is not None else "Class regions cannot be shown: this dataset's classifier "
+                               f"is {classifier.problem(model.dataset)}.")
     metrics_table(model)
 
 
@@ -700,7 +700,7 @@ def anomaly_panel(model: Model, originals: np.ndarray | None, data_dir: str | No
                           step=round(top / 200, 5), format="%.4f", key=threshold_key)
     flagged = errors > threshold
     if partial and (~own).any():
-        auc = evaluate.roc_auc(errors, ~own)
+        auc = metrics.roc_auc(errors, ~own)
         st.markdown(f"Flagged: **{flagged[~own].mean():.0%}** of the other digits ({flagged[~own].sum():,} of "
                     f"{(~own).sum():,}) and **{flagged[own].mean():.0%}** of its own ({flagged[own].sum():,} of "
                     f"{own.sum():,}, false alarms). Over every threshold, the error ranks a random other digit "

@@ -64,7 +64,11 @@ def render() -> None:
         "flat view of the pixels separates them; the autoencoder pulls clusters apart, which is why it "
         "also rebuilds them better from the same two numbers.",
     ])
-    basis = pca.load("mnist")
+    try:
+        basis = pca.load("mnist")
+    except pca.PCAError as e:  # there but damaged: say what is wrong, not that it is missing
+        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {e}")
+        return
     if basis is None:
         st.error("This lesson needs pretrained/pca/mnist.safetensors (`python -m explorer.pca --dataset mnist`).")
         return

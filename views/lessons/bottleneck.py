@@ -54,7 +54,11 @@ def render() -> None:
     ])
     args = resources.settings()
     models = series_models(resources.catalog(args))
-    basis = pca.load("mnist")
+    try:
+        basis = pca.load("mnist")
+    except pca.PCAError as e:  # there but damaged: say what is wrong, not that it is missing
+        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {e}")
+        return
     if len(models) < 2 or basis is None:
         st.error("This lesson needs the shipped bottleneck series (mnist-ae-2 ... mnist-ae-32) and "
                  "pretrained/pca/mnist.safetensors; see the README for the commands that make them.")
