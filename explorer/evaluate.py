@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         stored = model.metrics
         drift = {k: (stored[k], v) for k, v in measured.items()
                  if isinstance(v, float) and k in stored and abs(stored[k] - v) > 1e-3 * max(1.0, abs(v))}
-        for k, (was, now) in drift.items():
+        for k, (was, _) in drift.items():
             print(f"  note: {k} differs from the bundle's recorded {was}")
         sys.stdout.flush()
     failed = _store(args, model, measured)

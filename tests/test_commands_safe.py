@@ -4,13 +4,11 @@ failed write keeps what was computed, bad option values are refused with a messa
 PCA and classifier files are named errors rather than "not installed"."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
