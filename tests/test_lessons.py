@@ -1,6 +1,7 @@
 """The course (issue 10): every lesson page opens from its URL without an exception, keeps its
 state in the URL (bad values named in one notice), and in a real browser its instrument answers."""
 
+import itertools
 import re
 import time
 
@@ -30,13 +31,15 @@ def html_attrs(at, name: str) -> list[str]:
     return [v for h in at.get("html") for v in re.findall(rf'data-{name}="([^"]*)"', h.proto.body)]
 
 
-@pytest.fixture(autouse=True)
-def _data(monkeypatch, data_dir):
+@pytest.fixture
+def _data(monkeypatch, images_dir):
+    """The lessons show test images: MNIST's where it is here, else the stand-in's (conftest)."""
     from explorer import data
 
-    monkeypatch.setenv(data.ENV_VAR, data_dir)
+    monkeypatch.setenv(data.ENV_VAR, images_dir)
 
 
+@pytest.mark.usefixtures("_data")
 @pytest.mark.parametrize("path", PATHS)
 def test_every_lesson_opens_with_its_frame_and_no_error(path):
     at = open_lesson(path)
@@ -49,6 +52,7 @@ def test_every_lesson_opens_with_its_frame_and_no_error(path):
     assert any(c.value.startswith("Reference: ") for c in at.caption)
 
 
+@pytest.mark.usefixtures("_data")
 def test_the_bottleneck_lesson_rebuilds_the_linked_digit_at_every_k():
     at = open_lesson("bottleneck", {"digit": "123"})
     assert html_attrs(at, "digit") == ["123"] and html_attrs(at, "bottleneck") == ["2,4,8,16,32"]
@@ -59,6 +63,7 @@ def test_the_bottleneck_lesson_rebuilds_the_linked_digit_at_every_k():
     assert "digit=99999" in at.warning[0].value and dict(at.query_params) == {"digit": "0"}
 
 
+@pytest.mark.usefixtures("_data")
 def test_the_denoising_lesson_follows_the_noise_and_the_dae_wins_at_its_own_noise():
     at = open_lesson("denoising", {"digit": "7", "noise": "gaussian:0.5"})
     assert not at.warning and html_attrs(at, "noisy") == ["gaussian:0.5"]
@@ -71,6 +76,7 @@ def test_the_denoising_lesson_follows_the_noise_and_the_dae_wins_at_its_own_nois
     assert "noise=salt:3" in at.warning[0].value
 
 
+@pytest.mark.usefixtures("_data")
 def test_the_vae_lesson_computes_z_from_mu_sigma_and_eps():
     at = open_lesson("vae", {"digit": "3", "eps": "1,-0.5"})
     m = explorer.load_model("mnist-vae-2d")
@@ -84,6 +90,7 @@ def test_the_vae_lesson_computes_z_from_mu_sigma_and_eps():
     assert "eps=9,9" in at.warning[0].value and dict(at.query_params)["eps"] == "0,0"
 
 
+@pytest.mark.usefixtures("_data")
 def test_map_lessons_share_one_click_and_keep_it_in_the_url():
     at = open_lesson("beta", {"spot": "0.5,-0.25"})
     assert html_attrs(at, "spot") == ["0.5,-0.25"] * 3
@@ -94,6 +101,7 @@ def test_map_lessons_share_one_click_and_keep_it_in_the_url():
     assert "nope" in at.warning[0].value
 
 
+@pytest.mark.usefixtures("_data")
 def test_the_replay_lesson_names_a_model_without_a_replay():
     at = open_lesson("replay", {"model": "mnist-vae-16", "epoch": "3"})
     assert "mnist-vae-16 has no training replay" in at.warning[0].value
@@ -106,10 +114,10 @@ needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=str(bro
 
 
 @pytest.fixture(scope="module")
-def app_url(data_dir):
+def app_url(images_dir):
     if browser.missing() is not None:
         pytest.skip(str(browser.missing()))
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
         yield url
 
 
@@ -136,9 +144,11 @@ def click_map_centre(page, index=0):
     surface = page.locator("[data-latent-map]").nth(index)
     surface.wait_for(timeout=30_000)
     box = surface.bounding_box()
-    # the model's files are in once a hover draws a preview
+    # the model's files are in once a hover draws a preview; each try moves the pointer by a pixel
+    # (up, down, up...) so that every try is a pointer move
+    nudge = itertools.cycle((0, 1))
     assert wait_for(lambda: (page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
-                                             + np.random.rand()) or attr(page, "[data-preview]", "data-preview")))
+                                             + next(nudge)) or attr(page, "[data-preview]", "data-preview")))
     page.mouse.down()
     page.mouse.up()
 
@@ -223,13 +233,42 @@ def test_a_lesson_instrument_answers(app_url, path, hook, act):
         no_exception(page)
 
 
-def test_replay_codes_survive_the_int16_file_the_browser_reads():
+REPLAY_JS = ROOT / "ui" / "replay" / "component.js"
+
+
+def browser_replay_values(q: np.ndarray, lo, hi, folder) -> np.ndarray:
+    """What ui/replay/component.js reads from the int16 file of ``q`` [F, n, 2]: its own value()
+    function, taken from the file, run under Node over the file's bytes as an Int16Array."""
+    import json
+    import shutil
+    import subprocess
+
+    if shutil.which("node") is None:
+        pytest.skip("no node here (apt-get install nodejs) to run the replay's JavaScript")
+    found = re.findall(r"^ *(function value\(f, i, d\) \{.*\})$", REPLAY_JS.read_text(), re.M)
+    assert len(found) == 1, f"{REPLAY_JS} no longer reads its codes in one line 'function value(f, i, d) {{...}}'"
+    (folder / "codes.i16").write_bytes(q.tobytes())
+    frames, n, _ = q.shape
+    script = f"""
+        const b = require("fs").readFileSync(process.argv[1]);
+        const codes = new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+        const [lo, hi] = {json.dumps([list(map(float, lo)), list(map(float, hi))])}, n = {n};
+        {found[0]}
+        const out = [];
+        for (let f = 0; f < {frames}; f++) for (let i = 0; i < n; i++) out.push(value(f, i, 0), value(f, i, 1));
+        process.stdout.write(JSON.stringify(out));"""
+    done = subprocess.run(["node", "-e", script, str(folder / "codes.i16")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return np.array(json.loads(done.stdout)).reshape(q.shape)
+
+
+def test_replay_codes_survive_the_int16_file_the_browser_reads(tmp_path):
     from ui.replay import quantised
 
     codes = np.random.default_rng(0).normal(0, 5, (7, 300, 2)).astype(np.float32)
     q, lo, hi = quantised(codes)
     assert q.dtype == np.dtype("<i2") and q.shape == codes.shape
-    back = lo + (q.astype(np.float64) + 32768) / 65535 * (hi - lo)  # as ui/replay/component.js reads it
-    assert np.abs(back - codes).max() <= (hi - lo).max() / 65535
-    flat, _, _ = quantised(np.zeros((2, 3, 2)))  # a replay that never moved still makes a file
-    assert (flat == -32768).all()
+    back = browser_replay_values(q, lo, hi, tmp_path)
+    assert np.abs(back - codes).max() <= (hi - lo).max() / 65535  # within one step of the scale
+    flat, lo, hi = quantised(np.zeros((2, 3, 2)))  # a replay that never moved still makes a file
+    assert (flat == -32768).all() and (browser_replay_values(flat, lo, hi, tmp_path) == 0).all()
