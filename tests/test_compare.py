@@ -2,7 +2,6 @@
 models; links restore it; in a real browser both maps answer a click and scrub together."""
 
 import re
-import time
 
 import numpy as np
 import pytest
@@ -67,15 +66,16 @@ def test_a_link_restores_the_pair_and_the_spot_and_bad_values_are_named():
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_in_the_browser_a_click_changes_both_spots_and_the_walks_scrub_together(data_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url, browser.chromium_page(width=1500) as page:
+def test_in_the_browser_a_click_changes_both_spots_and_the_walks_scrub_together(images_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url, browser.chromium_page(width=1500) as page:
         page.goto(url + "/compare")
         browser.wait_idle(page)
         maps = page.locator("[data-latent-map]")
         maps.first.wait_for(timeout=30_000)
         assert maps.count() == 2
         assert [maps.nth(i).get_attribute("data-latent-map") for i in range(2)] == ["mnist-ae-2d/direct", "mnist-vae-2d/direct"]
-        time.sleep(2)  # the models' files
+        for i in range(2):  # each map hides its "Loading the model" line once the model's files are in
+            page.locator(".lm-status").nth(i).wait_for(state="hidden", timeout=30_000)
         box = maps.first.bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
         page.mouse.down()
