@@ -21,8 +21,8 @@ TEST_IMAGE = re.compile(r"Test image #(\d+) \(a ")
 
 
 @pytest.fixture(scope="module")
-def app_url(data_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+def app_url(images_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
         yield url
 
 

@@ -18,8 +18,8 @@ CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-
 
 
 @pytest.fixture(scope="module")
-def app_url(data_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+def app_url(images_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
         yield url
 
 
@@ -138,14 +138,14 @@ def test_a_click_reruns_only_the_map_and_its_panel_and_use_as_a_reruns_the_page(
         assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_hovering_a_test_point_shows_the_dataset_image_itself(app_url, data_dir):
+def test_hovering_a_test_point_shows_the_dataset_image_itself(app_url, images_dir):
     """Over a test point the preview is that test image as the dataset has it, not its
     reconstruction; over empty space, the decoder's image."""
     from explorer import data
 
     m = explorer.load_model("mnist-vae-2d")
     mp = m.map("direct")
-    originals = data.load("mnist", "test", data_dir).images
+    originals = data.load("mnist", "test", images_dir).images
     with browser.chromium_page() as page:
         box, _ = open_map(page, app_url, "mnist-vae-2d", "direct")
         lo, hi = (np.asarray(v, float) for v in mp.view_box())

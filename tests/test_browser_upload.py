@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browse
 
 
 @pytest.fixture(scope="module")
-def app_url(data_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir}) as url:
+def app_url(images_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
         yield url
 
 
@@ -38,7 +38,7 @@ def wait_marker(page, other_than=None, timeout=30) -> str:
     raise AssertionError(f"no new data-upload marker (still {other_than})")
 
 
-def test_a_drawn_and_an_uploaded_digit_land_on_the_map(app_url, data_dir, tmp_path):
+def test_a_drawn_and_an_uploaded_digit_land_on_the_map(app_url, images_dir, tmp_path):
     m = explorer.load_model("mnist-vae-2d")
     with browser.chromium_page() as page:
         browser.open_app(page, app_url, "model=mnist-vae-2d&map=direct", plotly=False)
@@ -67,7 +67,7 @@ def test_a_drawn_and_an_uploaded_digit_land_on_the_map(app_url, data_dir, tmp_pa
         assert abs(star["x"] + star["width"] / 2 - expect[0]) < 2 and abs(star["y"] + star["height"] / 2 - expect[1]) < 2
 
         # a photo-style upload: a test digit in dark ink on light grey paper, ten times the size
-        digit = data.load("mnist", "test", data_dir).images[0]
+        digit = data.load("mnist", "test", images_dir).images[0]
         photo = Image.fromarray((230 - 0.85 * digit).astype(np.uint8)).resize((280, 280), Image.Resampling.BICUBIC)
         buf = io.BytesIO()
         photo.convert("RGB").save(buf, "JPEG", quality=92)
