@@ -38,11 +38,11 @@ def test_kl_is_zero_at_the_prior_and_grows_away_from_it():
     assert posterior.kl_to_prior([0, 0], [0.5, 0.5]) > 0
 
 
-def test_a_shipped_vaes_posteriors_are_tight_clouds_inside_the_prior(data_dir):
+def test_a_shipped_vaes_posteriors_are_tight_clouds_inside_the_prior(images_dir):
     from explorer import data
 
     m = explorer.load_model("mnist-vae-2d")
-    images = data.load("mnist", "test", data_dir).images[:500]
+    images = data.load("mnist", "test", images_dir).images[:500]
     mean, log_var = m.posterior(images)
     sd = np.exp(0.5 * log_var)
     np.testing.assert_allclose(mean, m.encode(images), atol=1e-5)  # the code shown is the mean

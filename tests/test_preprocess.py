@@ -65,10 +65,10 @@ def test_the_centre_of_mass_lands_where_mnists_do():
         assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
 
 
-def test_an_mnist_digit_photographed_on_paper_comes_back_close_to_itself(data_dir):
+def test_an_mnist_digit_photographed_on_paper_comes_back_close_to_itself(images_dir):
     from explorer import data
 
-    test = data.load("mnist", "test", data_dir)
+    test = data.load("mnist", "test", images_dir)
     corr = []
     for i in range(40):  # dark ink on light paper, ten times the size, blurred by the scaling
         big = Image.fromarray(255 - test.images[i]).resize((280, 280), Image.Resampling.BICUBIC)
