@@ -11,7 +11,8 @@
     frames, indices = m.replay()  # 2-D models: (epoch, test loss, codes [n,2]) after every epoch
 """
 
-from .bundle import BundleError, Model, list_pretrained, load_model
+from .bundle import BundleError, Model
+from .catalog import list_pretrained, load_model
 from .data import DataError
 
 __all__ = ["BundleError", "DataError", "Model", "list_pretrained", "load_model"]

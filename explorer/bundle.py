@@ -8,85 +8,50 @@
       replay.safetensors    2-D models, optional: the codes of a fixed subset of test images after
                             every training epoch, with the epoch's test loss (the training replay)
 
-Only JSON and safetensors are ever read, so opening a bundle can never run code from it. The
-network is rebuilt from config.json (never from defaults), then its tensors are checked name by
-name and shape by shape before they are loaded. Anything wrong raises BundleError with a message
-that names the file; callers such as the app show it and carry on with the other bundles.
+Only JSON and safetensors are ever read, so opening a bundle can never run code from it, and a
+bundle from a stranger is data that can only fail cleanly: config.json is read with bounded size
+and depth and every field is checked for its type and range; the network's size is worked out
+from config.json (on PyTorch's meta device, which allocates nothing) and capped, then compared
+with the weights file's header (names, dtypes, shapes) before a single weight is read; the
+latents are checked as latents.py says. Anything wrong raises BundleError with a message that
+names the file and the field; callers such as the app show it and carry on with the other
+bundles. A bundle is known by its folder's name (catalog.py finds and names bundles).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import math
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data, projection
+from . import data, latents as latents_file, models, projection, safefiles
+from .errors import BundleError
 from .files import replace_file
+from .latents import Latents
 from .models import Autoencoder, ModelConfig, build, to_float_images
+from .outputs import OutputError, check_replaceable_bundle
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
-LATENTS_FILE = "latents.safetensors"
+LATENTS_FILE = latents_file.FILE
 REPLAY_FILE = "replay.safetensors"
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
-
-
-class BundleError(RuntimeError):
-    """A bundle is missing, corrupt, unsafe or inconsistent. The message names the file."""
-
-
-@dataclass(frozen=True)
-class Latents:
-    """The test images of the model's classes, as the model sees them. Immutable: the arrays are
-    read-only and ``maps`` a read-only mapping; ``with_maps`` makes a new one."""
-
-    codes: np.ndarray  # float32 [N, k]: encode(x), the posterior mean for a VAE
-    labels: np.ndarray  # int64 [N]
-    index: np.ndarray  # int64 [N]: row in the dataset's test split
-    recon_error: np.ndarray  # float32 [N]: mean squared error per pixel of the reconstruction
-    maps: MappingProxyType = field(default_factory=dict)  # method -> float32 [N, 2], stored map layouts
-
-    REQUIRED = ("codes", "labels", "index", "recon_error")
-    MAP_PREFIX = "map_"
-
-    def __post_init__(self):
-        def frozen(a, dtype):
-            a = np.array(a, dtype=dtype)  # a private copy, so no one else can write to it either
-            a.flags.writeable = False
-            return a
-
-        for k, dtype in zip(self.REQUIRED, (np.float32, np.int64, np.int64, np.float32)):
-            object.__setattr__(self, k, frozen(getattr(self, k), dtype))
-        object.__setattr__(self, "maps", MappingProxyType(
-            {k: frozen(v, np.float32) for k, v in dict(self.maps).items()}))
-
-    def with_maps(self, maps: dict) -> "Latents":
-        """A copy with these map layouts added (or replaced)."""
-        return replace(self, maps={**self.maps, **maps})
-
-    def rows_of(self, test_index) -> np.ndarray:
-        """Rows holding the given dataset test indices (-1 where an index is not among them)."""
-        order = np.argsort(self.index)
-        test_index = np.atleast_1d(np.asarray(test_index, np.int64))
-        pos = np.clip(np.searchsorted(self.index, test_index, sorter=order), 0, len(order) - 1)
-        rows = order[pos]
-        return np.where(self.index[rows] == test_index, rows, -1)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {k: getattr(self, k) for k in self.REQUIRED}
-        out.update({self.MAP_PREFIX + k: np.asarray(v, np.float32) for k, v in self.maps.items()})
-        return out
+SAFETENSORS_DTYPES = {"float32": "F32", "float16": "F16"}
+MAX_PARAMETERS = 20_000_000  # 80 MB of float32: 6x our largest bundle (mnist-ae-2d, 3.2 M)
+# Fields every config.json holds, with their JSON types; the others are optional.
+REQUIRED_FIELDS = {"format_version": int, "dataset": str, "classes": list, "model": dict,
+                   "weights_dtype": str, "metrics": dict}
+OPTIONAL_FIELDS = {"name": str, "training": dict, "maps": dict}
 
 
 @dataclass(frozen=True)
@@ -124,7 +89,9 @@ class Model:
     # description ------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.config.get("name") or (self.path.name if self.path else "unsaved")
+        """The bundle's folder name: a bundle is known by its folder (config.json's ``name``, if
+        any, must agree; catalog.py checks)."""
+        return self.path.name if self.path else str(self.config.get("name") or "unsaved")
 
     @property
     def kind(self) -> str:
@@ -211,7 +178,7 @@ class Model:
     def replay_arrays(self) -> ReplayArrays | None:
         """The replay as stored (float16 codes), or None; read once, checked (BundleError)."""
         if not hasattr(self, "_replay"):
-            replay = _load_replay(self.path, self.latent_dim) if self.path else None
+            replay = _load_replay(self.path, self.latent_dim, data.split_size("test")) if self.path else None
             if replay is not None and self.latents is not None and (self.latents.rows_of(replay.index) < 0).any():
                 raise BundleError(f"{self.path / REPLAY_FILE}: follows test images that {LATENTS_FILE} does not hold")
             self._replay = replay
@@ -248,7 +215,7 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
                  for k, v in net.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE))
         if latents is not None:
-            _write_latents(tmp / LATENTS_FILE, latents)
+            latents_file.write(tmp / LATENTS_FILE, latents)
         if replay is not None:
             save_file(replay.arrays(), str(tmp / REPLAY_FILE))
         _write_config(tmp / CONFIG_FILE, config)
@@ -272,16 +239,10 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
 def _check_replaceable(path: Path) -> None:
     """Raise BundleError unless ``path`` is absent, an empty folder or a bundle (what
     explorer/outputs.py recognises as one), the only things save() may replace."""
-    from .outputs import OutputError, check_replaceable_bundle
-
     try:
         check_replaceable_bundle(path)
     except OutputError as e:
         raise BundleError(str(e)) from None
-
-
-def _write_latents(file: Path, latents: Latents) -> None:
-    save_file({k: torch.from_numpy(np.array(v)) for k, v in latents.arrays().items()}, str(file))
 
 
 def _write_config(file: Path, config: dict) -> None:
@@ -290,7 +251,7 @@ def _write_config(file: Path, config: dict) -> None:
 
 def save_latents(path, latents: Latents) -> None:
     """Replace a bundle's latents file atomically (used to add maps to an existing bundle)."""
-    replace_file(Path(path) / LATENTS_FILE, lambda f: _write_latents(f, latents))
+    replace_file(Path(path) / LATENTS_FILE, lambda f: latents_file.write(f, latents))
 
 
 def update_config(path, **fields) -> None:
@@ -311,94 +272,134 @@ def round_weights(net: Autoencoder, weights_dtype: str) -> None:
 # Loading
 
 
-def _describe_foreign(file: Path) -> str:
-    head = file.read_bytes()[:4] if file.is_file() else b""
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        return "it looks like a pickled PyTorch checkpoint, which is refused unread (pickles can run code)"
-    return "it is not a safetensors file"
+def _json_type(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
 
 
-def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
-    if not file.is_file():
-        raise BundleError(f"{file}: missing")
-    try:
-        return load_file(str(file))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise BundleError(f"{file}: cannot be loaded: {_describe_foreign(file)} ({e})") from e
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# What each recorded metric is (pages print them as numbers); a metric of another name is kept but
+# never shown. A dict holds numbers under string keys (for example one figure per map).
+METRIC_KINDS = {"n_test": "count", "class_middles_recognised": "count", "class_middles_total": "count",
+                "anomaly_n_test": "count", "class_middles_map": "text", "class_middles_by_map": "counts",
+                "denoising_mse": "numbers", "recon_error_by_class": "numbers"}
+_METRIC_CHECKS = {
+    "number": (_is_number, "a finite number"),
+    "count": (lambda v: type(v) is int and v >= 0, "a whole number"),
+    "text": (lambda v: isinstance(v, str) and len(v) <= 64, "a short string"),
+    "numbers": (lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()), "an object of numbers"),
+    "counts": (lambda v: isinstance(v, dict) and all(type(x) is int for x in v.values()), "an object of counts"),
+}
 
 
 def read_config(path) -> dict:
+    """config.json of the bundle at ``path``, every field checked (BundleError naming the field)."""
     file = Path(path) / CONFIG_FILE
-    try:
-        config = json.loads(file.read_text())
-    except FileNotFoundError:
-        raise BundleError(f"{file}: missing; a bundle folder needs {CONFIG_FILE}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{file}: not valid JSON ({e})") from e
+    config = safefiles.read_json(file, BundleError)
     if not isinstance(config, dict):
-        raise BundleError(f"{file}: expected a JSON object")
-    for key in ("model", "dataset", "classes"):
+        raise BundleError(f"{file}: expected a JSON object, found {_json_type(config)}")
+    for key in REQUIRED_FIELDS:
         if key not in config:
-            raise BundleError(f"{file}: missing the field {key!r}")
-    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise BundleError(f"{file}: written by a newer Latent Explorer (format "
-                          f"{config['format_version']}); upgrade to open it")
-    if not isinstance(config.get("metrics", {}), dict) or not isinstance(config["model"], dict):
-        raise BundleError(f"{file}: 'model' and 'metrics' must be JSON objects")
-    classes = config["classes"]
-    if not isinstance(classes, list) or not classes or not all(isinstance(c, int) and 0 <= c <= 9 for c in classes):
-        raise BundleError(f"{file}: 'classes' must be a list of class numbers 0-9")
+            raise BundleError(f"{file}: missing the field {key!r}; every bundle's config holds "
+                              f"{', '.join(REQUIRED_FIELDS)} (python -m explorer.train writes them)")
+    for key, kind in {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.items():
+        if key in config and (type(config[key]) is not kind):
+            raise BundleError(f"{file}: {key!r} must be {_json_type(kind())}, not {_json_type(config[key])}")
+    version = config["format_version"]
+    if version > FORMAT_VERSION:
+        raise BundleError(f"{file}: written by a newer Latent Explorer (format {version}); upgrade to open it")
+    if version < 1:
+        raise BundleError(f"{file}: 'format_version' {version} is not a format (1 is the first)")
     if config["dataset"] not in data.DATASETS:
-        raise BundleError(f"{file}: unknown dataset {config['dataset']!r}")
+        raise BundleError(f"{file}: 'dataset' {config['dataset'][:40]!r} is unknown; known: {', '.join(data.DATASETS)}")
+    n_classes = len(data.dataset_info(config["dataset"]).class_names)
+    classes = config["classes"]
+    if not classes or len(classes) != len(set(map(repr, classes))) \
+            or not all(type(c) is int and 0 <= c < n_classes for c in classes):
+        raise BundleError(f"{file}: 'classes' must list distinct class numbers 0-{n_classes - 1} of "
+                          f"{config['dataset']}, found {str(classes)[:80]}")
+    if config["weights_dtype"] not in WEIGHT_DTYPES:
+        raise BundleError(f"{file}: 'weights_dtype' must be one of {sorted(WEIGHT_DTYPES)}, "
+                          f"not {config['weights_dtype'][:20]!r}")
+    for key, value in config["metrics"].items():
+        ok, expected = _METRIC_CHECKS[METRIC_KINDS.get(key, "number")]
+        if not ok(value):
+            raise BundleError(f"{file}: metric {key[:40]!r} must be {expected}, found {str(value)[:40]}")
     return config
 
 
-def _check_state(file: Path, state: dict, expected: dict) -> None:
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    wrong = [f"{k}: {tuple(state[k].shape)} instead of {tuple(v.shape)}"
-             for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    bad_values = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-    problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else []) \
-        + wrong + ([f"non-finite values in {bad_values}"] if bad_values else [])
-    if problems:
-        raise BundleError(f"{file}: does not match the architecture in {CONFIG_FILE}: " + "; ".join(problems))
+def model_config(path, config: dict) -> ModelConfig:
+    """The network ``config`` describes, checked complete and typed, and small enough to build:
+    its tensors are laid out on the meta device (nothing is allocated) and counted."""
+    file = Path(path) / CONFIG_FILE
+    try:
+        model_cfg = ModelConfig.from_dict(config["model"])
+    except (TypeError, ValueError) as e:
+        raise BundleError(f"{file}: 'model' is invalid ({e})") from e
+    n = parameter_count(model_cfg)
+    if n > MAX_PARAMETERS:
+        raise BundleError(f"{file}: 'model' describes a network of {n:,} parameters; at most "
+                          f"{MAX_PARAMETERS:,} are opened")
+    return model_cfg
 
 
-def _load_latents(path: Path, latent_dim: int) -> Latents | None:
-    file = path / LATENTS_FILE
-    if not file.exists():
-        return None
-    arrays = {k: v.numpy() for k, v in _read_tensors(file).items()}
-    missing = set(Latents.REQUIRED) - set(arrays)
-    if missing:
-        raise BundleError(f"{file}: missing arrays {sorted(missing)}")
-    n = len(arrays["labels"])
-    codes = arrays["codes"]
-    maps = {k[len(Latents.MAP_PREFIX):]: v for k, v in arrays.items() if k.startswith(Latents.MAP_PREFIX)}
-    if codes.shape != (n, latent_dim) or any(len(arrays[k]) != n for k in Latents.REQUIRED) \
-            or any(v.shape != (n, 2) for v in maps.values()):
-        raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {n} labels, "
-                          f"latent size {latent_dim}, maps {[v.shape for v in maps.values()]})")
-    return Latents(**{k: arrays[k] for k in Latents.REQUIRED}, maps=maps)
+def expected_tensors(model_cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor of the network ``model_cfg`` describes, allocating nothing."""
+    with torch.device("meta"):
+        net = models.build(model_cfg)
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
-def _load_replay(path: Path, latent_dim: int) -> ReplayArrays | None:
+def parameter_count(model_cfg: ModelConfig) -> int:
+    return sum(math.prod(s) for s in expected_tensors(model_cfg).values())
+
+
+def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str, torch.Tensor]:
+    """The weights, once their header matches the architecture (names, shapes, the config's dtype)."""
+    file = path / WEIGHTS_FILE
+    dtype = SAFETENSORS_DTYPES[config["weights_dtype"]]
+    header = safefiles.tensor_header(file, BundleError)
+    try:
+        safefiles.check_header(file, header, {k: ((dtype,), s) for k, s in expected_tensors(model_cfg).items()},
+                               ValueError)
+    except ValueError as e:
+        raise BundleError(f"{file}: does not match the architecture and weights_dtype in {CONFIG_FILE}: "
+                          f"{str(e).removeprefix(f'{file}: ')}") from None
+    state = _load_tensors(file)
+    bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
+    if bad:
+        raise BundleError(f"{file}: non-finite values in {bad}")
+    return state
+
+
+def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise BundleError(f"{file}: cannot be loaded ({e})") from e
+
+
+def _load_replay(path: Path, latent_dim: int, n_test: int) -> ReplayArrays | None:
     file = path / REPLAY_FILE
     if not file.exists():
         return None
-    arrays = {k: v.numpy() for k, v in _read_tensors(file).items()}
-    missing = {"index", "epochs", "test_loss", "codes"} - set(arrays)
-    if missing:
-        raise BundleError(f"{file}: missing arrays {sorted(missing)}")
-    codes, index, epochs = arrays["codes"], arrays["index"], arrays["epochs"]
-    f = len(epochs)
-    if codes.ndim != 3 or codes.shape != (f, len(index), latent_dim) or arrays["test_loss"].shape != (f,) \
-            or not np.isfinite(codes.astype(np.float32)).all():
-        raise BundleError(f"{file}: arrays disagree in shape (codes {codes.shape}, {len(index)} images, "
-                          f"{f} epochs, latent size {latent_dim}) or hold non-finite codes")
-    return ReplayArrays(index=index.astype(np.int64), epochs=epochs.astype(np.int64),
-                        test_loss=arrays["test_loss"].astype(np.float32), codes=codes.astype(np.float16))
+    header = safefiles.tensor_header(file, BundleError)
+    f = header.get("epochs", ("", ()))[1]
+    n = header.get("index", ("", ()))[1]
+    if len(f) != 1 or len(n) != 1 or not 0 < f[0] <= 10_000 or not 0 < n[0] <= n_test:
+        raise BundleError(f"{file}: 'epochs' and 'index' must be lists of at most 10,000 epochs and "
+                          f"{n_test:,} test images")
+    safefiles.check_header(file, header, {
+        "index": (("I64",), n), "epochs": (("I64",), f), "test_loss": (("F32",), f),
+        "codes": (("F16",), (f[0], n[0], latent_dim))}, BundleError)
+    arrays = {k: v.numpy() for k, v in _load_tensors(file).items()}
+    if not np.isfinite(arrays["codes"].astype(np.float32)).all() or not np.isfinite(arrays["test_loss"]).all():
+        raise BundleError(f"{file}: 'codes' or 'test_loss' holds non-finite values")
+    return ReplayArrays(index=arrays["index"], epochs=arrays["epochs"], test_loss=arrays["test_loss"],
+                        codes=arrays["codes"])
 
 
 def load(path) -> Model:
@@ -407,51 +408,18 @@ def load(path) -> Model:
     if not path.is_dir():
         raise BundleError(f"{path}: no such bundle folder")
     config = read_config(path)
-    try:
-        model_config = ModelConfig.from_dict(config["model"])
-    except (TypeError, ValueError) as e:
-        raise BundleError(f"{path / CONFIG_FILE}: invalid model description ({e})") from e
-    net = build(model_config)
-    file = path / WEIGHTS_FILE
-    state = _read_tensors(file)
-    expected = net.state_dict()
-    _check_state(file, state, expected)
-    net.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
-    latents = _load_latents(path, model_config.latent_dim)
-    return Model(net, config, latents, path)
+    model_cfg = model_config(path, config)
+    state = _read_weights(path, config, model_cfg)
+    lat = latents_file.read(path / LATENTS_FILE, model_cfg.latent_dim, config["classes"], data.split_size("test"))
+    net = build(model_cfg)
+    net.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    return Model(net, config, lat, path)
 
 
-def pretrained_dirs() -> list[Path]:
-    """Folders searched for bundles: the shipped ones, then any in $EXPLORER_MODELS_DIR."""
-    extra = [Path(p) for p in os.environ.get("EXPLORER_MODELS_DIR", "").split(os.pathsep) if p]
-    return [PRETRAINED_DIR, *extra]
+def __getattr__(name):
+    """The catalog's functions, for callers that still look for them here (catalog.py has them)."""
+    if name in ("pretrained_dirs", "find_bundles", "list_pretrained", "load_model"):
+        from . import catalog
 
-
-def find_bundles(dirs=None) -> dict[str, Path]:
-    """Bundle name -> folder for every folder with a config.json in ``dirs``."""
-    found: dict[str, Path] = {}
-    for d in dirs if dirs is not None else pretrained_dirs():
-        d = Path(d)
-        if not d.is_dir():
-            continue
-        for sub in sorted(d.iterdir()):
-            if (sub / CONFIG_FILE).is_file() and not sub.name.startswith("."):
-                found.setdefault(sub.name, sub)
-    return found
-
-
-def list_pretrained() -> list[str]:
-    """Names of the bundles shipped in pretrained/."""
-    return list(find_bundles([PRETRAINED_DIR]))
-
-
-def load_model(name_or_path) -> Model:
-    """A bundle by shipped name (see list_pretrained) or by folder path."""
-    path = Path(name_or_path)
-    if path.is_dir():
-        return load(path)
-    bundles = find_bundles()
-    if str(name_or_path) in bundles:
-        return load(bundles[str(name_or_path)])
-    raise BundleError(f"No bundle named {name_or_path!r} and no such folder. "
-                      f"Known bundles: {', '.join(bundles) or 'none'}.")
+        return getattr(catalog, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

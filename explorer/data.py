@@ -94,6 +94,11 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
+def split_size(split: str) -> int:
+    """Images in a split of MNIST or Fashion-MNIST (the two share their sizes)."""
+    return _SPLIT_SIZES[split]
+
+
 def dataset_info(name: str) -> DatasetInfo:
     try:
         return DATASETS[name]

@@ -59,11 +59,26 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    # What a stored description must hold: every field, of its JSON type (a file from a stranger
+    # is checked here; nothing is filled in from defaults, so a model is rebuilt as it was saved).
+    FIELD_TYPES = {"kind": str, "backbone": str, "latent_dim": int, "hidden": list, "activation": str}
+    MAX_LAYERS = 16
+
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        unknown = set(d) - set(cls.__dataclass_fields__)
+        if not isinstance(d, dict):
+            raise TypeError("model config: expected a JSON object")
+        unknown = set(d) - set(cls.FIELD_TYPES)
         if unknown:
             raise ValueError(f"model config: unknown fields {sorted(unknown)}")
+        missing = [k for k in cls.FIELD_TYPES if k not in d]
+        if missing:
+            raise ValueError(f"model config: missing fields {missing}")
+        for k, kind in cls.FIELD_TYPES.items():
+            if type(d[k]) is not kind:
+                raise TypeError(f"model config: {k} must be a {kind.__name__}, got {type(d[k]).__name__}")
+        if not 1 <= len(d["hidden"]) <= cls.MAX_LAYERS or not all(type(h) is int for h in d["hidden"]):
+            raise TypeError(f"model config: hidden must be 1-{cls.MAX_LAYERS} whole numbers")
         return cls(**d)
 
 

@@ -6,54 +6,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
 import numpy as np
 
 from . import generate, projection
-from .bundle import BundleError, Model
+from .bundle import Model
 from .state import Endpoint, ModelUnavailable, Point, ViewState
 
 N_FRAMES = 10  # frames of a walk shown in the strip and exported
 # A spot this close to a test point, relative to the size of its coordinates, is that point: the
 # URL writes 7 significant digits, a float32 holds about 7.2, so a clicked point comes back within this.
 SAME_POINT = 2e-6
-
-
-class BundleCatalog:
-    """The bundles the app offers, opened through ``load`` (the app passes a cached loader)."""
-
-    def __init__(self, bundles: dict[str, Path], load: Callable[[Path], Model], default: str):
-        self.bundles = dict(bundles)
-        self._load = load
-        self._default = default if default in self.bundles else next(iter(self.bundles), default)
-
-    def names(self) -> list[str]:
-        return list(self.bundles)
-
-    def default(self) -> str:
-        return self._default
-
-    def model(self, name: str) -> Model:
-        try:
-            model = self._load(self.bundles[name])
-        except KeyError:
-            raise ModelUnavailable(f"no bundle named {name!r}") from None
-        except BundleError as e:
-            raise ModelUnavailable(str(e)) from None
-        if model.latents is None:
-            raise ModelUnavailable("it has no stored test-set codes; retrain it with python -m explorer.train")
-        return model
-
-    def maps(self, name: str) -> list[str]:
-        return projection.available(self.model(name).latent_dim)
-
-    def test_indices(self, name: str) -> np.ndarray:
-        return np.sort(self.model(name).latents.index)
-
-    def view_box(self, name: str, map_name: str):
-        return self.model(name).map(map_name).view_box()
 
 
 @dataclass(frozen=True)

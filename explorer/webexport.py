@@ -150,26 +150,39 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
     return manifest, arrays.tobytes()
 
 
+MANIFEST = "manifest.json"
+
+
+def files(model, maps=None, classifier=None) -> dict[str, bytes]:
+    """The browser's files of ``model`` (see export): file name -> bytes."""
+    manifest, payload = export(model, maps, classifier)
+    return {BINARY: gzip.compress(payload, compresslevel=6, mtime=0), MANIFEST: json.dumps(manifest).encode()}
+
+
+def image_files(images: np.ndarray) -> dict[str, bytes]:
+    """A dataset's test images as a browser reads them (IMAGES, in test-split order), so hovering
+    a test point shows the image itself. Written once per dataset and shared by its models."""
+    raw = np.ascontiguousarray(images, dtype=np.uint8)
+    if raw.ndim != 3 or raw.shape[1:] != (28, 28):
+        raise ValueError(f"test images must be [N, 28, 28], got {raw.shape}")
+    return {IMAGES: gzip.compress(raw.tobytes(), compresslevel=6, mtime=0)}
+
+
 def write(model, folder, maps=None, classifier=None) -> Path:
     """Write ``manifest.json`` and ``arrays.bin.gz`` into ``folder`` (atomically, each; the
     manifest last, so a folder with a manifest is complete)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest, payload = export(model, maps, classifier)
-    packed = gzip.compress(payload, compresslevel=6, mtime=0)
-    replace_file(folder / BINARY, lambda f: f.write_bytes(packed))
-    replace_file(folder / "manifest.json", lambda f: f.write_text(json.dumps(manifest)))
+    out = files(model, maps, classifier)
+    for name in (BINARY, MANIFEST):
+        replace_file(folder / name, lambda f: f.write_bytes(out[name]))
     return folder
 
 
 def write_images(images: np.ndarray, folder) -> Path:
-    """A dataset's test images as a browser reads them (IMAGES, in test-split order), so hovering
-    a test point shows the image itself. Written once per dataset and shared by its models."""
+    """``image_files`` written into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    raw = np.ascontiguousarray(images, dtype=np.uint8)
-    if raw.ndim != 3 or raw.shape[1:] != (28, 28):
-        raise ValueError(f"test images must be [N, 28, 28], got {raw.shape}")
-    packed = gzip.compress(raw.tobytes(), compresslevel=6, mtime=0)
+    packed = image_files(images)[IMAGES]
     replace_file(folder / IMAGES, lambda f: f.write_bytes(packed))
     return folder / IMAGES

@@ -365,8 +365,6 @@ def test_pages_import_no_command_module():
     assert command_imports("views") == []
 
 
-@pytest.mark.xfail(strict=True, reason="ui/resources.py still takes reconstruction_errors from explorer.evaluate; "
-                                       "its owner moves it to explorer.metrics (then drop this mark)")
 def test_ui_imports_no_command_module():
     assert command_imports("ui") == []
 

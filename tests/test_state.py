@@ -8,12 +8,13 @@ import pytest
 import explorer
 from explorer import bundle, state
 from explorer.state import ModelUnavailable, ViewState, from_query
-from explorer.view import BundleCatalog, default_ends, pick_spot, resolve
+from explorer.catalog import BundleCatalog
+from explorer.view import default_ends, pick_spot, resolve
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return BundleCatalog(bundle.find_bundles([bundle.PRETRAINED_DIR]), bundle.load, "mnist-vae-2d")
+    return BundleCatalog.from_dirs([bundle.PRETRAINED_DIR], "mnist-vae-2d")
 
 
 def test_a_full_state_round_trips(catalog):

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import bundle, data, evaluate
+from explorer import catalog as catalog_lib, data, metrics
 from explorer.bundle import Model
-from explorer.view import BundleCatalog
+from explorer.catalog import BundleCatalog
 
 DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
 
@@ -28,28 +28,9 @@ def settings() -> argparse.Namespace:
     return args
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=32)
-def _load_model(path: str, mtime: float) -> Model:
-    """``mtime`` (the newest file's) is part of the cache key, so a retrained bundle is picked up."""
-    return bundle.load(path)
-
-
-def bundle_mtime(path: Path) -> float:
-    """The newest modification time of a bundle's files: its version, for caches."""
-    path = Path(path)
-    try:
-        return max((f.stat().st_mtime for f in path.iterdir()), default=0.0)
-    except OSError as e:
-        raise bundle.BundleError(f"{path}: cannot be read ({e})") from e
-
-
-def load_model(path: Path) -> Model:
-    return _load_model(str(path), bundle_mtime(path))
-
-
 def catalog(args) -> BundleCatalog:
-    dirs = [*bundle.pretrained_dirs(), *(Path(d) for d in args.models_dir)]
-    return BundleCatalog(bundle.find_bundles(dirs), load_model, DEFAULT_MODEL)
+    dirs = [*catalog_lib.pretrained_dirs(), *(Path(d) for d in args.models_dir)]
+    return BundleCatalog.from_dirs(dirs, DEFAULT_MODEL)
 
 
 @st.cache_resource(show_spinner="Reading the test images...")
@@ -61,9 +42,9 @@ def _test_images(dataset: str, data_dir: str | None) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner="Reconstructing every test image...", max_entries=16)
-def _all_errors(path: str, mtime: float, dataset: str, data_dir: str | None, _model: Model):
+def _all_errors(path: str, version: tuple, dataset: str, data_dir: str | None, _model: Model):
     test = data.load(dataset, "test", data_dir)
-    errors = evaluate.reconstruction_errors(_model, test.images)
+    errors = metrics.reconstruction_errors(_model, test.images)
     for a in (errors, test.labels):
         a.flags.writeable = False
     return errors, test.labels
@@ -74,7 +55,7 @@ def test_errors(model: Model, data_dir: str | None) -> tuple[np.ndarray, np.ndar
     classes: a single-class model's anomalies are the others), and whether they are all there;
     without the dataset, the model's own test images from its bundle."""
     try:
-        errors, labels = _all_errors(str(model.path), bundle_mtime(model.path), model.dataset, data_dir, model)
+        errors, labels = _all_errors(str(model.path), catalog_lib.version(model.path), model.dataset, data_dir, model)
         return errors, labels, np.arange(len(errors)), True
     except data.DataError:
         lat = model.latents

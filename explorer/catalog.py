@@ -1,0 +1,212 @@
+"""Finding bundles, naming them and opening each once per version of its files.
+
+A bundle is known by its folder's name. Folders are searched in order (the shipped pretrained/,
+then $EXPLORER_MODELS_DIR, then the app's --models-dir); a later folder whose name is already
+taken is refused with a message naming both, and so is a bundle whose config.json calls it by
+another bundle's name, so no folder can pose as a shipped model.
+
+Opening is cached by the version of a bundle's files (each file's name, size, inode, modification
+and change times: a rewrite changes the change time even where the modification time is put
+back), process-wide and thread-safe, and so are failures: a damaged bundle costs one attempt per
+version, not one per page, and its reason is listed once (``problems``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import projection
+from .bundle import CONFIG_FILE, PRETRAINED_DIR, Model, load
+from .errors import BundleError
+from .state import ModelUnavailable
+
+MAX_OPEN = 32  # bundles kept open per process (about 2-13 MB each)
+
+
+def pretrained_dirs() -> list[Path]:
+    """Folders searched for bundles: the shipped ones, then any in $EXPLORER_MODELS_DIR."""
+    extra = [Path(p) for p in os.environ.get("EXPLORER_MODELS_DIR", "").split(os.pathsep) if p]
+    return [PRETRAINED_DIR, *extra]
+
+
+def scan(dirs=None) -> tuple[dict[str, Path], dict[str, str]]:
+    """(name -> folder of every bundle in ``dirs``, name -> why a folder of that name is refused).
+    A bundle is a folder holding config.json; hidden folders (ours being written) are skipped."""
+    found: dict[str, Path] = {}
+    refused: dict[str, str] = {}
+    for d in dirs if dirs is not None else pretrained_dirs():
+        d = Path(d)
+        try:
+            subs = sorted(d.iterdir()) if d.is_dir() else []
+        except OSError:
+            continue
+        for sub in subs:
+            if sub.name.startswith(".") or not (sub / CONFIG_FILE).is_file():
+                continue
+            if sub.name in found:
+                if found[sub.name].resolve() != sub.resolve():
+                    refused.setdefault(sub.name, f"{sub}: refused, its name is already the bundle at {found[sub.name]}; "
+                                                 f"rename the folder")
+                continue
+            found[sub.name] = sub
+    return found, refused
+
+
+def find_bundles(dirs=None) -> dict[str, Path]:
+    """Bundle name -> folder for every bundle in ``dirs`` (the first of each name)."""
+    return scan(dirs)[0]
+
+
+def list_pretrained() -> list[str]:
+    """Names of the bundles shipped in pretrained/."""
+    return list(find_bundles([PRETRAINED_DIR]))
+
+
+def version(path: Path) -> tuple:
+    """What identifies this state of a bundle's files (see the module docstring)."""
+    try:
+        return tuple(sorted((f.name, s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns)
+                            for f in Path(path).iterdir() if not f.name.startswith(".")
+                            for s in [f.stat()]))
+    except OSError as e:
+        raise BundleError(f"{path}: cannot be read ({e})") from e
+
+
+def file_version(file: Path) -> tuple | None:
+    """One file's version in the same terms (None where there is no file), for caches of what is
+    built from it."""
+    try:
+        s = Path(file).stat()
+    except OSError:
+        return None
+    return s.st_size, s.st_ino, s.st_mtime_ns, s.st_ctime_ns
+
+
+_opened: OrderedDict = OrderedDict()  # (folder, version) -> Model or BundleError
+_lock = threading.Lock()
+_loading: dict = {}  # (folder, version) -> lock, so two sessions opening one bundle read it once
+
+
+def open_bundle(path, known: dict[str, Path] | None = None) -> Model:
+    """The bundle at ``path``, opened once per version of its files (a failure too is remembered
+    per version and raised again); ``known`` (name -> folder) are the other bundles, which its
+    config.json must not name."""
+    path = Path(path)
+    key = (str(path.resolve()), version(path))
+    with _lock:
+        if key in _opened:
+            _opened.move_to_end(key)
+            result = _opened[key]
+            return _result(result)
+        gate = _loading.setdefault(key, threading.Lock())
+    with gate:
+        with _lock:
+            if key in _opened:
+                return _result(_opened[key])
+        try:
+            result = load(path)
+        except BundleError as e:
+            result = e
+        with _lock:
+            _opened[key] = result
+            while len(_opened) > MAX_OPEN:
+                _opened.popitem(last=False)
+            _loading.pop(key, None)
+    result = _result(result)
+    _check_name(result, path, known or {})
+    return result
+
+
+def _result(result):
+    if isinstance(result, BundleError):
+        raise BundleError(str(result))
+    return result
+
+
+def _check_name(model: Model, path: Path, known: dict[str, Path]) -> None:
+    said = model.config.get("name")
+    if said is not None and said != path.name and said in known and Path(known[said]).resolve() != path.resolve():
+        raise BundleError(f"{path / CONFIG_FILE}: 'name' calls it {said[:60]!r}, the name of the bundle at "
+                          f"{known[said]}; a bundle is known by its folder: set 'name' to {path.name[:60]!r} or remove it")
+
+
+def is_open(path) -> bool:
+    """Whether the bundle at ``path`` is open in this version (so opening it costs nothing)."""
+    try:
+        key = (str(Path(path).resolve()), version(path))
+    except BundleError:
+        return False
+    with _lock:
+        return key in _opened
+
+
+def load_model(name_or_path) -> Model:
+    """A bundle by name (see find_bundles) or by folder path, checked like the app's bundles.
+    A fresh Model each call (callers may change it); the app opens bundles through
+    ``open_bundle``, which shares one per version."""
+    path = Path(name_or_path)
+    bundles = find_bundles()
+    if not path.is_dir() and str(name_or_path) in bundles:
+        path = bundles[str(name_or_path)]
+    if path.is_dir():
+        model = load(path)
+        _check_name(model, path, bundles)
+        return model
+    raise BundleError(f"No bundle named {str(name_or_path)[:80]!r} and no such folder. "
+                      f"Known bundles: {', '.join(bundles) or 'none'}.")
+
+
+class BundleCatalog:
+    """The bundles a page offers, by name. ``problems`` lists, once each, the bundles known not to
+    open and why; every other bundle works."""
+
+    def __init__(self, bundles: dict[str, Path], default: str, refused: dict[str, str] | None = None,
+                 load: Callable[[Path], Model] | None = None):
+        self.bundles = dict(bundles)
+        self._refused = dict(refused or {})
+        self._failed: dict[str, str] = {}
+        self._load = load or (lambda path: open_bundle(path, self.bundles))
+        self._default = default if default in self.bundles else next(iter(self.bundles), default)
+
+    @classmethod
+    def from_dirs(cls, dirs, default: str) -> "BundleCatalog":
+        found, refused = scan(dirs)
+        return cls(found, default, refused)
+
+    def names(self) -> list[str]:
+        return list(self.bundles)
+
+    def default(self) -> str:
+        return self._default
+
+    def problems(self) -> dict[str, str]:
+        """Name -> reason for every bundle found not to open so far (and every refused folder)."""
+        return {**self._refused, **self._failed}
+
+    def model(self, name: str) -> Model:
+        try:
+            model = self._load(self.bundles[name])
+        except KeyError:
+            raise ModelUnavailable(f"no bundle named {str(name)[:80]!r}") from None
+        except BundleError as e:
+            self._failed[name] = str(e)
+            raise ModelUnavailable(str(e)) from None
+        if model.latents is None:
+            self._failed[name] = "it has no stored test-set codes"
+            raise ModelUnavailable("it has no stored test-set codes; retrain it with python -m explorer.train")
+        return model
+
+    def maps(self, name: str) -> list[str]:
+        return projection.available(self.model(name).latent_dim)
+
+    def test_indices(self, name: str) -> np.ndarray:
+        return np.sort(self.model(name).latents.index)
+
+    def view_box(self, name: str, map_name: str):
+        return self.model(name).map(map_name).view_box()
