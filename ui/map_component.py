@@ -11,24 +11,21 @@ component's ``spot`` state, which the page takes into the ViewState on its next 
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, figures, projection, webexport
-from explorer.files import replace_file
+from explorer import catalog, classifier, figures, projection, webexport
 from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
-from ui import resources
+from ui import static_files
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
 TRAVERSE = Path(__file__).resolve().parent / "traverse"
-STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ beside app.py
+STATIC = static_files.STATIC  # served at app/static/ beside app.py
 SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
 
@@ -49,18 +46,24 @@ export default function (component) {
 
 
 def _static_module(name: str, code: str) -> str:
-    """Write ``code`` once as static/js/<name>-<digest>.js; its URL, relative to the page."""
-    file = f"{name}-{hashlib.sha1(code.encode()).hexdigest()[:12]}.js"
-    path = STATIC / "js" / file
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(path, lambda f: f.write_text(code))
-    return f"app/static/js/{file}"
+    """Publish ``code`` as static/js/<digest>/<name>.js (ui/static_files.py); its URL, relative to
+    the page. Unavailable where static/ cannot be written."""
+    return static_files.publish("js", f"component:{name}", {f"{name}.js": code.encode()}) + f"{name}.js"
+
+
+def _code(*parts: Path) -> str:
+    return "\n".join(p.read_text() for p in parts)
+
+
+def modules() -> None:
+    """Publish the map's and the traversal's code (``python -m ui.static_files`` calls this)."""
+    _static_module("latent_map", _code(ASSETS / "decoder.js", ASSETS / "component.js"))
+    _static_module("traverse", _code(ASSETS / "decoder.js", TRAVERSE / "component.js"))
 
 
 @functools.cache
 def _mount_traverse():
-    code = (ASSETS / "decoder.js").read_text() + "\n" + (TRAVERSE / "component.js").read_text()
+    code = _code(ASSETS / "decoder.js", TRAVERSE / "component.js")
     return st.components.v2.component("traverse", js=LOADER % _static_module("traverse", code),
                                       css=(TRAVERSE / "style.css").read_text())
 
@@ -68,8 +71,13 @@ def _mount_traverse():
 def traverse(model: Model, code, key: str) -> None:
     """Knobs, one per dimension of ``code``, decoded live in the browser (ui/traverse/)."""
     spread = model.latents.codes.std(0)
-    _mount_traverse()(key=key, data={"url": model_url(model, browser_maps(model)), "code": [float(v) for v in code],
-                                     "spread": [float(v) for v in spread]}, default={})
+    try:
+        url, mount = model_url(model, browser_maps(model)), _mount_traverse()
+    except static_files.Unavailable as e:
+        st.caption(f"The knobs decode in the browser, whose files cannot be written here ({e}).")
+        return
+    mount(key=key, data={"url": url, "code": [float(v) for v in code], "spread": [float(v) for v in spread]},
+          default={})
 
 
 def browser_maps(model: Model, current: str | None = None) -> list[str]:
@@ -81,59 +89,65 @@ def browser_maps(model: Model, current: str | None = None) -> list[str]:
 
 @functools.cache
 def _mount():
-    code = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
+    code = _code(ASSETS / "decoder.js", ASSETS / "component.js")
     return st.components.v2.component("latent_map", js=LOADER % _static_module("latent_map", code),
                                       css=(ASSETS / "style.css").read_text())
 
 
 @st.cache_resource(show_spinner=False)
-def _classifier(dataset: str, mtime: float):
+def _classifier(dataset: str, version: tuple | None):
     return classifier.load(dataset)
 
 
 def dataset_classifier(dataset: str):
-    """The dataset's classifier (explorer/classifier.py), or None."""
-    path = classifier.path_of(dataset)
-    return _classifier(dataset, path.stat().st_mtime if path.is_file() else 0.0)
+    """The dataset's classifier (explorer/classifier), or None when it has none; a damaged one
+    raises classifier.ClassifierError, which says why."""
+    return _classifier(dataset, catalog.file_version(classifier.path_of(dataset)))
 
 
-@st.cache_resource(show_spinner="Preparing the model for the browser...", max_entries=32)
-def _files(path: str, mtime: float, maps: tuple[str, ...], _model: Model, clf_mtime: float = 0.0) -> str:
-    """Write the model's browser files once per bundle version; their URL, relative to the page.
-    The folder's name changes whenever the bundle does, so a browser never keeps stale weights."""
-    key = f"{path}:{mtime}:{','.join(maps)}:v{webexport.FORMAT_VERSION}:{clf_mtime}"
-    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-    name = f"{Path(path).name}-{digest}"
-    folder = STATIC / "models" / name
-    if not (folder / "manifest.json").is_file():
-        webexport.write(_model, folder, list(maps), dataset_classifier(_model.dataset))
-        for old in folder.parent.glob(f"{Path(path).name}-*"):  # earlier versions of this bundle
-            if old != folder and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-    return f"app/static/models/{name}/"
+def usable_classifier(dataset: str):
+    """The classifier for the browser's class-regions layer, or None (absent or damaged: the
+    sidebar says which, through dataset_classifier)."""
+    try:
+        return dataset_classifier(dataset)
+    except classifier.ClassifierError:
+        return None
+
+
+_MODELS = static_files.Published("models")
+
+
+def model_url(model: Model, maps: list[str]) -> str:
+    """URL (relative to the page) of the folder of ``model``'s browser files with these maps:
+    built once per version of the bundle and of the classifier, named by their content."""
+    clf = classifier.path_of(model.dataset)
+    key = (str(model.path), catalog.version(model.path), tuple(maps), webexport.FORMAT_VERSION,
+           catalog.file_version(clf))
+
+    def build():
+        with st.spinner("Preparing the model for the browser..."):
+            return webexport.files(model, list(maps), usable_classifier(model.dataset))
+
+    return _MODELS.get(key, f"bundle:{Path(model.path).resolve()}", build)
 
 
 _IMAGE_URLS: dict[int, tuple] = {}  # id of a cached test-image array -> (the array, its URL)
 
 
 def images_url(dataset: str, originals) -> str | None:
-    """URL of the dataset's test images for the browser (written once per set of images, named by
-    their digest, so a browser never keeps stale ones); None without them."""
+    """URL of the dataset's test images for the browser (published once per set of images, named
+    by their content); None without them or where they cannot be written (a hovered test point
+    then shows its decoded image)."""
     if originals is None:
         return None
-    if id(originals) not in _IMAGE_URLS:  # the array itself is kept, so its id is never reused
-        digest = hashlib.sha1(originals.tobytes()).hexdigest()[:12]
-        folder = STATIC / "datasets" / f"{dataset}-{digest}"
-        if not (folder / webexport.IMAGES).is_file():
-            webexport.write_images(originals, folder)
-        _IMAGE_URLS[id(originals)] = (originals, f"app/static/datasets/{dataset}-{digest}/{webexport.IMAGES}")
-    return _IMAGE_URLS[id(originals)][1]
-
-
-def model_url(model: Model, maps: list[str]) -> str:
-    clf = classifier.path_of(model.dataset)
-    return _files(str(model.path), resources.bundle_mtime(model.path), tuple(maps), model,
-                  clf.stat().st_mtime if clf.is_file() else 0.0)
+    entry = _IMAGE_URLS.get(id(originals))  # the array itself is kept, so its id is never reused
+    if entry is None or not static_files.published("datasets", entry[1].split("/")[-3]):
+        try:
+            url = static_files.publish("datasets", f"dataset:{dataset}", webexport.image_files(originals))
+        except static_files.Unavailable:
+            return None
+        entry = _IMAGE_URLS[id(originals)] = (originals, url + webexport.IMAGES)
+    return entry[1]
 
 
 def changes(value, previous) -> dict:
@@ -141,6 +155,8 @@ def changes(value, previous) -> dict:
     set one, ``t`` when the walk's scrub control was let go. Malformed values are ignored."""
     previous = previous or {}
     out = {}
+    if "selection" in value:  # the server-drawn map that stands in where browser files cannot be written
+        return _selection_changes(value, previous)
     if value.get("spot") != previous.get("spot"):
         try:
             x, y = (float(v) for v in value.get("spot") or ())
@@ -158,14 +174,46 @@ def changes(value, previous) -> dict:
     return out
 
 
+def _selection_changes(value, previous) -> dict:
+    """``spot``: the point a click on the server-drawn map selected (its map coordinates)."""
+    try:
+        points = value["selection"]["points"]
+        if points == (previous.get("selection") or {}).get("points") or not points:
+            return {}
+        x, y = float(points[0]["x"]), float(points[0]["y"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return {}
+    return {"spot": (x, y)} if math.isfinite(x) and math.isfinite(y) else {}
+
+
+def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> None:
+    """The map drawn by the server (Plotly), where the browser's files cannot be had: a click on a
+    dot selects it, as on the browser map; hovering decodes nothing."""
+    st.caption(f"This map is drawn by the server, so hovering does not decode: click a dot. "
+               f"(The browser's files cannot be written here: {why}.)")
+    lat = model.latents
+    fig = figures.latent_map(mp, lat.labels, lat.index, model.class_names,
+                             click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,
+                             endpoints={"A": v.a.xy, "B": v.b.xy})
+    st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
+                    config={"displaylogo": False, "scrollZoom": True})
+
+
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
-    (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes)."""
+    (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
+    browser's files cannot be written, the server draws the map instead (``server_drawn``)."""
+    try:
+        url = model_url(model, browser_maps(model, mp.name))
+        mount = _mount()
+    except static_files.Unavailable as e:
+        server_drawn(model, mp, v, key, str(e))
+        return
     lo, hi = mp.view_box()
     w = v.walk
     data = {
-        "url": model_url(model, browser_maps(model, mp.name)), "model": model.name, "map": mp.name, "size": SIZE,
+        "url": url, "model": model.name, "map": mp.name, "size": SIZE,
         # the dataset's test images, so a hovered test point shows itself (None without the data)
         "images": images_url(model.dataset, originals),
         "box": [lo.tolist(), hi.tolist()],
@@ -187,5 +235,5 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},
     }
     # the callbacks only declare the state keys: the page reads them in its run
-    _mount()(key=key, data=data, default={"spot": None, "t": None}, on_spot_change=lambda: None,
+    mount(key=key, data=data, default={"spot": None, "t": None}, on_spot_change=lambda: None,
              on_t_change=lambda: None)

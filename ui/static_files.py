@@ -1,0 +1,161 @@
+"""The files our components fetch: each model's decoder and maps, the replays, the datasets' test
+images and the components' own code, served by Streamlit from static/ beside app.py (at
+app/static/, see .streamlit/config.toml).
+
+Every set of files is a folder named by the SHA-256 of what it holds, so a browser never keeps a
+stale version and two writers of the same content write the same folder. A folder is written
+under a unique hidden name and renamed into place once complete: any number of sessions and
+server processes sharing one checkout can publish at once, and a folder that exists is whole.
+Each folder records its owner (a model's bundle folder, a dataset, a component); publishing a new
+version removes the earlier folders of exactly that owner and nothing else.
+
+Where static/ cannot be written (a read-only checkout, a container running as another user) and
+the files are not already there, ``Unavailable`` says why; pages then draw the map on the server.
+``python -m ui.static_files`` writes every bundle's files ahead of time (a container image's
+build step), so such an installation still decodes in the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+OWNER = ".owner"  # in each folder: who published it, one line
+
+
+class Unavailable(RuntimeError):
+    """The browser's files cannot be written here; the message says where and why."""
+
+
+def digest_of(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + len(files[name]).to_bytes(8, "little") + files[name])
+    return h.hexdigest()[:20]
+
+
+def url_of(kind: str, digest: str) -> str:
+    return f"app/static/{kind}/{digest}/"
+
+
+def published(kind: str, digest: str) -> bool:
+    return (STATIC / kind / digest / OWNER).is_file()
+
+
+def publish(kind: str, owner: str, files: dict[str, bytes]) -> str:
+    """Put ``files`` (name -> bytes) in static/<kind>/<digest>/ unless they are there; the folder's
+    URL relative to the page. Earlier folders of ``owner`` are removed. Unavailable if the folder
+    cannot be written."""
+    digest = digest_of(files)
+    if published(kind, digest):
+        return url_of(kind, digest)
+    parent = STATIC / kind
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=parent))
+    except OSError as e:
+        raise Unavailable(f"{parent} cannot be written ({e.strerror or e})") from e
+    try:
+        for name, content in files.items():
+            (tmp / name).write_bytes(content)
+            (tmp / name).chmod(0o644)
+        (tmp / OWNER).write_text(owner + "\n")  # last: a folder with an owner is complete
+        (tmp / OWNER).chmod(0o644)
+        tmp.chmod(0o755)  # mkdtemp makes a private folder; these are for the web server to read
+        try:
+            tmp.rename(parent / digest)
+        except OSError:
+            if not published(kind, digest):  # not another writer's identical folder: a real failure
+                raise
+    except OSError as e:
+        raise Unavailable(f"{parent} cannot be written ({e.strerror or e})") from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone after the rename; here if another writer won
+    remove_earlier(kind, owner, digest)
+    return url_of(kind, digest)
+
+
+def owner_of(folder: Path) -> str | None:
+    try:
+        return (folder / OWNER).read_text().rstrip("\n")
+    except OSError:
+        return None
+
+
+def remove_earlier(kind: str, owner: str, keep: str) -> None:
+    """Remove the folders of static/<kind>/ that ``owner`` published, except ``keep``: only those
+    whose owner record is exactly ``owner`` (never a prefix, never a folder without a record)."""
+    for folder in (STATIC / kind).iterdir():
+        if folder.name != keep and not folder.name.startswith(".") and owner_of(folder) == owner:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class Published:
+    """What was published for a key (a bundle's version, say), so a page's run does not build the
+    files again: ``get(key, build)`` gives the URL, building and publishing ``build()`` only when
+    the key is new or its folder has gone (another process removed an older version)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._urls: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, owner: str, build) -> str:
+        with self._lock:
+            digest = self._urls.get(key)
+        if digest is not None and published(self.kind, digest):
+            return url_of(self.kind, digest)
+        files = build()
+        url = publish(self.kind, owner, files)
+        with self._lock:
+            if len(self._urls) > 256:
+                self._urls.clear()
+            self._urls[key] = digest_of(files)
+        return url
+
+
+def write_all(out=sys.stdout) -> int:
+    """Publish every bundle's browser files (and replays, test images where the dataset is here,
+    the components' code): ``python -m ui.static_files``. Returns the exit status."""
+    from explorer import catalog, data
+    from explorer.errors import BundleError
+    from ui import map_component, replay, resources
+
+    args = resources.settings()
+    map_component.modules()
+    replay.module()
+    failed = 0
+    found, refused = catalog.scan([*catalog.pretrained_dirs(), *(Path(d) for d in args.models_dir)])
+    for name, why in refused.items():
+        print(f"skipped {why}", file=out)
+    for name, path in found.items():
+        try:
+            model = catalog.open_bundle(path, found)
+            if model.latents is None:
+                print(f"skipped {path}: no stored test-set codes", file=out)
+                continue
+            url = map_component.model_url(model, map_component.browser_maps(model))
+            print(f"{name}: {url}", file=out)
+            if model.replay_arrays() is not None:
+                print(f"{name} replay: {replay.files_url(model)[0]}", file=out)
+        except (BundleError, Unavailable) as e:
+            print(f"error: {e}", file=out)
+            failed += 1
+    for dataset in data.DATASETS:
+        images, missing = resources.test_images(dataset, args.data_dir)
+        if images is not None:
+            print(f"{dataset} test images: {map_component.images_url(dataset, images)}", file=out)
+        else:
+            print(f"{dataset} test images: not written ({str(missing).splitlines()[0]})", file=out)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("STREAMLIT_GLOBAL_SHOW_WARNING_ON_DIRECT_EXECUTION", "false")
+    sys.exit(write_all())
