@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import explorer  # noqa: E402
-from explorer import bundle, figures, projection  # noqa: E402
+from explorer import catalog, figures, projection  # noqa: E402
 
 
 def ms(start: float) -> float:
@@ -43,7 +43,7 @@ def main() -> None:
     print(f"{'bundle':22s} {'load':>7s} {'maps (each)':>32s} {'figure':>7s} {'app run':>8s}")
     for name in args.bundles or explorer.list_pretrained():
         start = time.perf_counter()
-        m = bundle.load_model(name)
+        m = catalog.load_model(name)
         load = ms(start)
         maps = []
         for method in projection.available(m.latent_dim):

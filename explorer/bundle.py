@@ -357,8 +357,9 @@ def parameter_count(model_cfg: ModelConfig) -> int:
     return sum(math.prod(s) for s in expected_tensors(model_cfg).values())
 
 
-def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str, torch.Tensor]:
-    """The weights, once their header matches the architecture (names, shapes, the config's dtype)."""
+def _check_weights(path: Path, config: dict, model_cfg: ModelConfig) -> None:
+    """BundleError unless the weights file's header matches the architecture (names, shapes) and
+    the config's dtype; nothing but the header is read."""
     file = path / WEIGHTS_FILE
     dtype = SAFETENSORS_DTYPES[config["weights_dtype"]]
     header = safefiles.tensor_header(file, BundleError)
@@ -368,11 +369,31 @@ def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str,
     except ValueError as e:
         raise BundleError(f"{file}: does not match the architecture and weights_dtype in {CONFIG_FILE}: "
                           f"{str(e).removeprefix(f'{file}: ')}") from None
+
+
+def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str, torch.Tensor]:
+    """The weights, once their header matches (``_check_weights``), all finite."""
+    _check_weights(path, config, model_cfg)
+    file = path / WEIGHTS_FILE
     state = _load_tensors(file)
     bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
     if bad:
         raise BundleError(f"{file}: non-finite values in {bad}")
     return state
+
+
+def inspect(path) -> dict:
+    """The bundle's config, once it and the headers of its weights and latents are found sound;
+    BundleError otherwise. Reads no tensor, so a catalog can look at every bundle it lists."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path}: no such bundle folder")
+    config = read_config(path)
+    model_cfg = model_config(path, config)
+    _check_weights(path, config, model_cfg)
+    if (path / LATENTS_FILE).exists():
+        latents_file.check_header(path / LATENTS_FILE, model_cfg.latent_dim, data.split_size("test"))
+    return config
 
 
 def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
@@ -415,11 +436,3 @@ def load(path) -> Model:
     net.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
     return Model(net, config, lat, path)
 
-
-def __getattr__(name):
-    """The catalog's functions, for callers that still look for them here (catalog.py has them)."""
-    if name in ("pretrained_dirs", "find_bundles", "list_pretrained", "load_model"):
-        from . import catalog
-
-        return getattr(catalog, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

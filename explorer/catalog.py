@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import projection
+from . import bundle, projection
 from .bundle import CONFIG_FILE, PRETRAINED_DIR, Model, load
 from .errors import BundleError
 from .state import ModelUnavailable
@@ -119,7 +119,7 @@ def open_bundle(path, known: dict[str, Path] | None = None) -> Model:
                 _opened.popitem(last=False)
             _loading.pop(key, None)
     result = _result(result)
-    _check_name(result, path, known or {})
+    _check_name(result.config.get("name"), path, known or {})
     return result
 
 
@@ -129,11 +129,47 @@ def _result(result):
     return result
 
 
-def _check_name(model: Model, path: Path, known: dict[str, Path]) -> None:
-    said = model.config.get("name")
+def _check_name(said: str | None, path: Path, known: dict[str, Path]) -> None:
+    """BundleError if config.json's ``said`` name is another known bundle's."""
     if said is not None and said != path.name and said in known and Path(known[said]).resolve() != path.resolve():
         raise BundleError(f"{path / CONFIG_FILE}: 'name' calls it {said[:60]!r}, the name of the bundle at "
                           f"{known[said]}; a bundle is known by its folder: set 'name' to {path.name[:60]!r} or remove it")
+
+
+_checked: dict = {}  # (folder, version) -> why it cannot open, or None
+
+
+def check(path, known: dict[str, Path] | None = None) -> str | None:
+    """Why the bundle at ``path`` cannot be opened, or None, from what can be told without reading
+    its tensors (config.json, the files' headers, its name); remembered per version. Cheap enough
+    to run on every bundle of a catalog; ``open_bundle`` finds the rest (values such as NaN codes)."""
+    path = Path(path)
+    try:
+        key = (str(path.resolve()), version(path))
+        if key not in _checked:
+            if len(_checked) > 1024:
+                _checked.clear()
+            try:
+                _checked[key] = (bundle.inspect(path).get("name"), None)
+            except BundleError as e:
+                _checked[key] = (None, str(e))
+        said, why = _checked[key]
+        if why is None:
+            _check_name(said, path, known or {})
+        return why
+    except BundleError as e:
+        return str(e)
+
+
+def known_failure(path) -> str | None:
+    """Why the bundle at ``path``, in this version, failed to open here before, if it did."""
+    try:
+        key = (str(Path(path).resolve()), version(path))
+    except BundleError as e:
+        return str(e)
+    with _lock:
+        result = _opened.get(key)
+    return str(result) if isinstance(result, BundleError) else None
 
 
 def is_open(path) -> bool:
@@ -156,7 +192,7 @@ def load_model(name_or_path) -> Model:
         path = bundles[str(name_or_path)]
     if path.is_dir():
         model = load(path)
-        _check_name(model, path, bundles)
+        _check_name(model.config.get("name"), path, bundles)
         return model
     raise BundleError(f"No bundle named {str(name_or_path)[:80]!r} and no such folder. "
                       f"Known bundles: {', '.join(bundles) or 'none'}.")
@@ -186,8 +222,11 @@ class BundleCatalog:
         return self._default
 
     def problems(self) -> dict[str, str]:
-        """Name -> reason for every bundle found not to open so far (and every refused folder)."""
-        return {**self._refused, **self._failed}
+        """Name -> reason for every bundle that cannot be opened: refused folders, those whose
+        files say so at a glance (``check``) and those found not to open so far."""
+        checked = {n: why for n, p in self.bundles.items()
+                   if (why := check(p, self.bundles) or known_failure(p))}
+        return {**self._refused, **checked, **self._failed}
 
     def model(self, name: str) -> Model:
         try:

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import bundle, data, metrics, outputs, projection
+from . import bundle, catalog, data, metrics, outputs, projection
 # The computations once defined here, importable under their old names (tests and older callers)
 from .metrics import (NOISE_CHECKS, anomaly_metrics, compute_latents, denoising_metrics,  # noqa: F401
                       denoising_mse, evaluate, format_metrics, pca_reference, recognised_middles,
@@ -27,7 +27,7 @@ def markdown_table(names) -> str:
             "|---|---|---|---|---|---|---|")
     rows = []
     for name in names:
-        m = bundle.load_model(name)
+        m = catalog.load_model(name)
         cfg, met, tr = m.net.config, m.metrics, m.config.get("training", {})
         if cfg.backbone == "mlp":
             arch = f"MLP {m.kind.upper()} 784-{'-'.join(map(str, cfg.hidden))}-{m.latent_dim}"
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.table:
-        print(markdown_table(bundle.list_pretrained()))
+        print(markdown_table(catalog.list_pretrained()))
         return 0
     if not args.bundle:
         parser.error("name a bundle, or use --table")
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
-        model = bundle.load_model(args.bundle)
+        model = catalog.load_model(args.bundle)
         _check_outputs(args, model)
         full_test = data.load(model.dataset, "test", args.data_dir, args.download)
         test, _ = full_test.subset(model.classes)

@@ -72,12 +72,9 @@ def write(file: Path, latents: Latents) -> None:
     save_file({k: torch.from_numpy(np.array(v)) for k, v in latents.arrays().items()}, str(file))
 
 
-def read(file: Path, latent_dim: int, classes: list[int], n_test: int) -> Latents | None:
-    """The latents in ``file`` (None if there is none), checked against the bundle: codes of
-    ``latent_dim`` numbers, labels among ``classes``, rows of a test split of ``n_test`` images."""
-    file = Path(file)
-    if not file.exists():
-        return None
+def check_header(file: Path, latent_dim: int, n_test: int) -> int:
+    """The number of test images in ``file``, once its header holds the arrays of ``Latents`` in
+    the right dtypes and shapes (at most ``n_test`` rows, codes of ``latent_dim``); nothing else is read."""
     header = safefiles.tensor_header(file, BundleError)
     labels = header.get("labels", ("", ()))[1]
     if len(labels) != 1 or not 0 < labels[0] <= n_test:
@@ -88,6 +85,16 @@ def read(file: Path, latent_dim: int, classes: list[int], n_test: int) -> Latent
     safefiles.check_header(file, header, {
         "codes": (("F32",), (n, latent_dim)), "labels": (("I64",), (n,)), "index": (("I64",), (n,)),
         "recon_error": (("F32",), (n,)), **maps}, BundleError)
+    return n
+
+
+def read(file: Path, latent_dim: int, classes: list[int], n_test: int) -> Latents | None:
+    """The latents in ``file`` (None if there is none), checked against the bundle: codes of
+    ``latent_dim`` numbers, labels among ``classes``, rows of a test split of ``n_test`` images."""
+    file = Path(file)
+    if not file.exists():
+        return None
+    n = check_header(file, latent_dim, n_test)
     try:
         arrays = {k: v.numpy() for k, v in load_file(str(file)).items()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:

@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from . import bundle, projection
+from . import bundle, catalog, projection
 
 
 def main(argv=None) -> int:
@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     for name in args.bundles:
         try:
-            model = bundle.load_model(name)
+            model = catalog.load_model(name)
         except bundle.BundleError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

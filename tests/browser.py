@@ -53,15 +53,16 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0):
-    """Start `streamlit run app.py`; yield its URL, once it answers its health check, and the
-    process (bench/load.py reads its CPU time and memory)."""
+def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path = ROOT, prefix: tuple = ()):
+    """Start `streamlit run app.py` (of the checkout at ``root``, under the command ``prefix``, e.g.
+    one that switches user); yield its URL, once it answers its health check, and the process
+    (bench/load.py reads its CPU time and memory)."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+    cmd = [*prefix, sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a long run's output never blocks the server
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

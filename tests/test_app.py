@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import bundle, data, evaluate, images, projection
+from explorer import bundle, catalog, data, evaluate, images, projection
 from explorer.projection import TSNEMap
 from explorer.state import ViewState
 from ui import pictures, session
@@ -255,7 +255,7 @@ def test_a_broken_default_bundle_opens_the_next_that_loads(tmp_path, monkeypatch
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("The model aaa-default cannot be opened")
-    assert view(at).model == bundle.list_pretrained()[0] and at.header[0].value.startswith(view(at).model)
+    assert view(at).model == catalog.list_pretrained()[0] and at.header[0].value.startswith(view(at).model)
 
 
 def test_download_failure_is_shown_not_raised(tmp_path, monkeypatch):

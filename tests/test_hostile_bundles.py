@@ -300,9 +300,13 @@ def test_hostile_bundles_in_the_models_dir_break_no_page(tmp_path, monkeypatch, 
     assert not at.exception, [e.value for e in at.exception]
     if path is None:
         assert at.header[0].value.startswith("good-copy")
+        listed = lambda: [t.value for e in at.sidebar.expander if "cannot be opened" in e.label for t in e.text]
+        # what can be told from the files alone is listed at once, each bundle once, with its reason
+        assert sorted(t.split(":")[0] for t in listed()) == ["deep-json", "fmt-string", "huge-net", "mnist-vae-2d", "poser"]
         for name in ["fmt-string", "huge-net", "deep-json", "nan-codes", "poser"]:
             at.sidebar.selectbox(key="w_model").set_value(name).run()
             assert not at.exception
             errors = [e.value for e in at.error]
             assert len(errors) == 1 and name in errors[0], errors
             assert at.header[0].value.startswith("good-copy")
+        assert len(listed()) == 6 and any(t.startswith("nan-codes:") and "non-finite" in t for t in listed())

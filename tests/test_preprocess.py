@@ -252,9 +252,9 @@ def test_mnist_digits_photographed_on_grey_paper_land_by_the_same_class_as_thems
     encoded by the shipped 2-D VAE: the class centre nearest each photo's code is the one nearest
     the digit's own code for at least 90. The previous preprocessing managed 12: speckle, the
     lighting and the table widened the crop, and the digit shrank into a corner of it."""
-    from explorer import bundle
+    from explorer import catalog
 
-    model = bundle.load_model("mnist-vae-2d")
+    model = catalog.load_model("mnist-vae-2d")
     codes, labels = model.latents.codes, model.latents.labels
     centres = np.stack([np.median(codes[labels == c], 0) for c in range(10)])
 

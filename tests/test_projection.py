@@ -125,12 +125,12 @@ def test_a_new_map_kind_is_one_class(monkeypatch):
     import explorer
     from explorer import bundle
     from explorer.state import ViewState, from_query
-    from explorer.view import BundleCatalog
+    from explorer.catalog import BundleCatalog
 
     m = explorer.load_model("mnist-vae-16")
     np.testing.assert_array_equal(m.map("first2").xy, m.latents.codes[:, :2])
     # the state takes it from a link, a spot on it included, and writes it back
-    catalog = BundleCatalog(bundle.find_bundles([bundle.PRETRAINED_DIR]), bundle.load, "mnist-vae-2d")
+    catalog = BundleCatalog.from_dirs([bundle.PRETRAINED_DIR], "mnist-vae-2d")
     x, y = (float(v) for v in m.latents.codes[0, :2])
     view, notes, _ = from_query({"model": "mnist-vae-16", "map": "first2", "spot": f"{x:.7g},{y:.7g}"}, catalog)
     assert (view.map, notes) == ("first2", []) and view.spot == pytest.approx((x, y), rel=1e-6)

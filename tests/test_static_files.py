@@ -155,7 +155,7 @@ def test_where_static_cannot_be_written_the_server_draws_the_maps(tmp_path, monk
         at.query_params[k] = v
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    notes = [c.value for c in at.caption if "cannot be written" in c.value]
+    notes = [c.value for c in at.caption if "Drawn by the server" in c.value]
     assert notes and all("Traceback" not in n for n in notes)
     assert at.get("plotly_chart"), "no server-drawn map"
     map_component._mount.cache_clear()

@@ -9,6 +9,8 @@ Widget keys live here and nowhere else.
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
 
 import streamlit as st
 
@@ -37,10 +39,19 @@ W_CLASS = {"a": "w_a_class", "b": "w_b_class"}
 W_EXAMPLE = {"a": "w_a_example", "b": "w_b_example"}
 
 
+def name_key(name: str) -> str:
+    """A bundle's name as part of a widget key: itself when it is plain (letters, digits, . - and
+    single _), else a digest of it. A name is a folder's name and may hold anything, and Streamlit
+    refuses a component's key that holds "__"."""
+    if re.fullmatch(r"[A-Za-z0-9.-]+(_[A-Za-z0-9.-]+)*", name):
+        return name
+    return "#" + hashlib.sha1(name.encode()).hexdigest()[:16]
+
+
 def chart_key(view: ViewState) -> str:
     """One map widget per model, map and renderer, so what was clicked on one map never reads as
     a click on another (and a fresh map starts with nothing clicked)."""
-    return f"{view.renderer}:{view.model}:{view.map}"
+    return f"{view.renderer}:{name_key(view.model)}:{view.map}"
 
 
 def query() -> dict[str, list[str]]:

@@ -26,6 +26,8 @@ from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState
 from explorer.view import View, default_ends, pick_spot, resolve
 from ui import map_component, pictures, resources
+from ui.session import name_key
+from ui.text import literal
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,13 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
         if board.key not in ss:
             ss[board.key], notes = from_query(board, st.query_params.to_dict(), catalog, sets)
             if notes:
-                st.warning("Part of the link was ignored: " + "; ".join(notes) + ".", icon=":material/link_off:")
+                st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".",
+                           icon=":material/link_off:")
         state = ss[board.key]
         models = [catalog.model(n) for n in state["models"]]
     except ModelUnavailable as e:
         ss.pop(board.key, None)
-        st.error(f"A model of this page cannot be opened: {e}. Retrain it with the command in the README.")
+        st.error(f"A model of this page cannot be opened: {literal(e)}. Retrain it with the command in the README.")
         return None
     if board.picker and len(sets) > 1:
         labels = [" | ".join(s) for s in sets]
@@ -195,7 +198,7 @@ def on_set(board: Board) -> None:
 
 
 def key_of(board: Board, side: str, model: Model, mp) -> str:
-    return f"{board.key}:{side}:{model.name}:{mp.name}"
+    return f"{board.key}:{side}:{name_key(model.name)}:{mp.name}"
 
 
 def take_clicks(board: Board, models: list[Model], maps: list) -> None:
@@ -233,7 +236,7 @@ def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: i
     view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state["spot"]), a=a, b=b,
                      t=state["t"], layers=board.layers)
     v = resolve(view, model, mp)
-    st.subheader(title(model) if title else f"{model.name} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
+    st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
     map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key)
     if detail is not None:
         detail(model, v)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import resources
+from ui.text import literal
 from views import board
 
 BOARD = board.Board(
@@ -33,7 +34,7 @@ def render() -> None:
     models, maps = shown.models, shown.maps
     plane = all(mp.coordinates_are_codes for mp in maps)
     with header:
-        st.header(f"{models[0].name} and {models[1].name}, side by side")
+        st.header(f"{literal(models[0].name)} and {literal(models[1].name)}, side by side")
         st.caption("The same click goes to both models: "
                    + ("on these latent planes, the same code z is decoded by each decoder. "
                       if plane else "a test image's own code in each model, or the clicked code placed on the other "

@@ -19,6 +19,7 @@ from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
 from explorer.state import LAYERS, RENDERERS
 from ui import draw_pad, map_component, pictures, resources, session
+from ui.text import code as code_span, literal
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
 LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error",
@@ -51,7 +52,7 @@ def render() -> None:
     session.sync_url(view)
 
     notices = st.container()  # above the map, filled once the sidebar has looked for the data
-    st.header(f"{model.name}: the {projection.kind(view.map).title}")
+    st.header(f"{literal(model.name)}: the {projection.kind(view.map).title}")
     st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
                "Hover a dot to see which test image it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
@@ -127,22 +128,23 @@ def course_link() -> None:
 
 def errors_ui() -> None:
     for message in st.session_state.get(session.MODEL_ERRORS, []):
-        st.error(f"{message[0].upper()}{message[1:]}. Showing another model instead.")
+        st.error(literal(f"{message[0].upper()}{message[1:]}. Showing another model instead."))
 
 
 def link_notes_ui() -> None:
     notes = st.session_state.get(session.LINK_NOTES, [])
     if notes:
         st.warning("Part of the link was ignored, so those settings are at their defaults: "
-                   + "; ".join(notes) + ".", icon=":material/link_off:")
+                   + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
 
 
 def pca_limit_ui(model: Model, map_name: str) -> None:
     by_map = model.metrics.get("class_middles_by_map", {})
     if map_name == "pca" and model.latent_dim > 2 and "pca" in by_map:
         st.caption(f"An honest limit of a flat view: decoding the middle of each class's cloud here "
-                   f"gives a digit of that class for {by_map['pca']} of {model.metrics['class_middles_total']} "
-                   f"classes (t-SNE map: {by_map.get('tsne', '?')}). Classes that are apart along the "
+                   f"gives a digit of that class for {literal(by_map['pca'])} of "
+                   f"{literal(model.metrics['class_middles_total'])} classes (t-SNE map: "
+                   f"{literal(by_map.get('tsne', '?'))}). Classes that are apart along the "
                    f"{model.latent_dim - 2} hidden directions overlap in this picture, and their middles "
                    "decode to a blend.")
 
@@ -158,7 +160,7 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
     info = data.dataset_info(model.dataset)
     kind = model.kind_info
     st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
-                        f"{', '.join(model.class_names[c] for c in model.classes)}; each image "
+                        f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
                         f"becomes **{model.latent_dim} numbers**.")
     st.sidebar.caption(kind.note)
     maps = projection.available(model.latent_dim)
@@ -180,10 +182,10 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
                               "Class outlines: the line around the densest half of each class's dots.")
         clf = map_component.dataset_classifier(model.dataset)
         if "regions" in view.layers:
-            st.sidebar.caption(f"Class regions are read by a classifier, {clf.info['name']}, trained on the "
+            st.sidebar.caption(f"Class regions are read by a classifier, {literal(clf.info['name'])}, trained on the "
                                f"training images: {clf.info['test_accuracy']:.1%} right on the test images."
                                if clf is not None else "Class regions cannot be shown: this dataset's classifier "
-                               f"is {classifier.problem(model.dataset)}.")
+                               f"is {literal(classifier.problem(model.dataset))}.")
     metrics_table(model)
 
 
@@ -202,7 +204,7 @@ def metrics_table(model: Model) -> None:
     for method, count in m.get("class_middles_by_map", {}).items():
         if method in projection.MAPS:
             rows.append((f"class middles recognised, {projection.kind(method).label}",
-                         f"{count}/{m['class_middles_total']}"))
+                         literal(f"{count}/{m['class_middles_total']}")))
     if rows:
         st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
                             + "\n".join(f"| {a} | {b} |" for a, b in rows))
@@ -216,7 +218,7 @@ def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
     originals, error = resources.test_images(model.dataset, data_dir)
     failed = st.session_state.pop("download_error", None)
     if failed is not None:
-        st.sidebar.error(f"The download did not work. {first_line(failed)}")
+        st.sidebar.error(f"The download did not work. {literal(first_line(failed))}")
         with st.sidebar.expander("Details"):
             st.code(str(failed), language=None, wrap_lines=True)
     if error is None:
@@ -226,13 +228,13 @@ def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
                            "are not shown; everything else works from the model's stored codes.")
     else:
         st.sidebar.warning(f"The {model.dataset} files were found but cannot be read, so originals are "
-                           f"not shown. {first_line(error)}")
+                           f"not shown. {literal(first_line(error))}")
     with st.sidebar.expander("How to add the dataset"):
         st.markdown(f"Put its four IDX files in a folder `DIR/{model.dataset}/` and start the app with "
                     f"`{data.ENV_VAR}=DIR`, or download it now:")
         st.button(f"Download {model.dataset} (about 11 MB)", on_click=resources.download_dataset,
                   args=(model.dataset,))
-        st.caption("Looked in: " + ", ".join(f"`{d}`" for d in data.candidate_dirs(model.dataset, data_dir)))
+        st.caption("Looked in: " + ", ".join(code_span(d) for d in data.candidate_dirs(model.dataset, data_dir)))
     return None
 
 
@@ -360,11 +362,12 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
     where = format_point(v.state.spot)  # the spot as the URL has it
     if pick.row is None:
         code = "" if mp.coordinates_are_codes else f" Its code: {format_code(pick.code)}."
-        st.caption(f"The decoder's image for {pick.describe(model)}.{code}")
+        st.caption(f"The decoder's image for {literal(pick.describe(model))}.{code}")
         pictures.show(decoded, "decoded", 224, spot=where)
     else:
         lat = model.latents
-        st.caption(f"{pick.describe(model)[0].upper()}{pick.describe(model)[1:]}: what the encoder made "
+        what = pick.describe(model)
+        st.caption(f"{literal(what[0].upper() + what[1:])}: what the encoder made "
                    f"of it ({format_code(pick.code)}) and what the decoder rebuilt from that.")
         original = (originals[lat.index[pick.row]], "original", 180, {}) if originals is not None else None
         pictures.show_row([*([original] if original else []), (decoded, "reconstruction", 180, {"spot": where})])
@@ -406,7 +409,7 @@ def endpoint_ui(model: Model, end: str, pick: Pick, column) -> None:
     """Shows what the end is, and picks a test image for it by class and example."""
     labels = model.latents.labels
     with column:
-        st.markdown(f"**{end.upper()}**: {pick.describe(model)}")
+        st.markdown(f"**{end.upper()}**: {literal(pick.describe(model))}")
         c1, c2 = st.columns(2)
         c1.selectbox("class", model.classes, format_func=lambda c: model.class_names[c], key=W_CLASS[end],
                      on_change=on_end, args=(end, model))
@@ -533,7 +536,7 @@ def upload_ui(model: Model, mp: projection.LatentMap, originals: np.ndarray | No
                          help="A photo of a digit on paper works: dark ink on light paper is inverted. "
                               f"Up to {preprocess.MAX_BYTES // 2**20} MB.")
         if st.session_state.get(session.UPLOAD_ERROR):
-            st.error(st.session_state[session.UPLOAD_ERROR])
+            st.error(literal(st.session_state[session.UPLOAD_ERROR]))
     with result:
         if drawn is None:
             st.info("Draw a digit on the pad, or upload a picture: you will see what the model receives, what "
@@ -542,7 +545,7 @@ def upload_ui(model: Model, mp: projection.LatentMap, originals: np.ndarray | No
         pictures.show_row([(drawn.image, "what the model receives", 112, {}),
                            (drawn.recon, "its reconstruction", 112, {})])
         notes = f"; {'; '.join(drawn.notes)}" if drawn.notes else ""
-        st.caption(f"From {drawn.source}{notes}. Reconstruction error {drawn.error:.4f} per pixel: worse than "
+        st.caption(f"From {literal(drawn.source)}{notes}. Reconstruction error {drawn.error:.4f} per pixel: worse than "
                    f"{drawn.percentile:.0f}% of the test images. A digit like the ones it learned from is "
                    "rebuilt about as well as they are; a much higher error means the model finds it unusual.")
         where = f"({drawn.xy[0]:.2f}, {drawn.xy[1]:.2f})"
@@ -633,7 +636,7 @@ def posterior_ui(model: Model, mp: projection.LatentMap, cloud: Cloud | None) ->
     left, right = st.columns([1, 2], gap="medium")
     with left:
         kl = posterior.kl_to_prior(cloud.mean, cloud.sd)
-        st.markdown(f"**{cloud.what[0].upper()}{cloud.what[1:]}**: KL from the prior {kl:.1f} nats.")
+        st.markdown(f"**{literal(cloud.what[0].upper() + cloud.what[1:])}**: KL from the prior {kl:.1f} nats.")
         if mp.coordinates_are_codes:
             st.caption(f"On the map: the solid red ellipse holds {posterior.share_inside(1):.0%} of the cloud "
                        f"(1 sigma), the dashed one {posterior.share_inside(2):.0%} (2 sigma); the grey dashed "
@@ -683,7 +686,7 @@ def anomaly_panel(model: Model, originals: np.ndarray | None, data_dir: str | No
     partial = len(model.classes) < len(data.dataset_info(model.dataset).class_names)
     intro and st.caption("An autoencoder rebuilds well what looks like its training images, so a large "
                "reconstruction error flags an image as unusual: anomaly detection without labels. "
-               + (f"This model learned only {', '.join(model.class_names[c] for c in model.classes)}: "
+               + (f"This model learned only {literal(', '.join(model.class_names[c] for c in model.classes))}: "
                   "every other digit should stand out." if partial else
                   "The worst-rebuilt test images are the odd ones: badly written, cut off, or ambiguous."))
     if partial and not complete:
@@ -709,7 +712,7 @@ def anomaly_panel(model: Model, originals: np.ndarray | None, data_dir: str | No
         st.markdown(f"Flagged: **{flagged.sum():,}** of {len(errors):,} test images ({flagged.mean():.1%}).")
     st.plotly_chart(figures.error_histogram(errors, own if partial else None, threshold,
                                             [model.class_names[c] for c in model.classes]),
-                    config={"displaylogo": False}, key=f"anomaly:{model.name}")
+                    config={"displaylogo": False}, key=f"anomaly:{session.name_key(model.name)}")
     worst = np.argsort(errors)[::-1][:12]
     if originals is not None:
         pics = originals[index[worst]]
@@ -759,13 +762,13 @@ def traversal_ui(model: Model, v: View) -> None:
         spread = model.latents.codes.std(0)
         steps = np.linspace(-3, 3, 9)
         grid = generate.traversal(model, start.code, spread, steps)
-        st.caption(f"Starting from {start.describe(model)} (click the map to change it), each row moves one of the "
+        st.caption(f"Starting from {literal(start.describe(model))} (click the map to change it), each row moves one of the "
                    f"{model.latent_dim} numbers of the code alone, from 3 below to 3 above its spread over the test "
                    "codes, and decodes. Rows that change the digit's shape in one clear way are dimensions "
                    "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
                    "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
         st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
-        map_component.traverse(model, start.code, key=f"traverse:{model.name}")
+        map_component.traverse(model, start.code, key=f"traverse:{session.name_key(model.name)}")
         picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
                                     row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
                                     col_labels=[f"{s:+g}" for s in steps])

@@ -58,6 +58,21 @@ function drawDigit(canvas, pixels) {
 }
 
 function build(root) {
+// The legend: one span per entry, each a list of texts and swatches ({colour}). Names go in as
+// text nodes, never as HTML.
+function drawLegend(el, entries) {
+  el.replaceChildren(...entries.map((parts) => {
+    const item = document.createElement("span");
+    for (const part of parts) {
+      if (typeof part === "string") { item.append(part); continue; }
+      const swatch = document.createElement("i");
+      swatch.style.background = part.colour;
+      item.append(swatch);
+    }
+    return item;
+  }));
+}
+
   root.innerHTML = `
     <div class="lm-wrap">
       <div class="lm-left">
@@ -136,11 +151,10 @@ export default function (component) {
   const size = narrow ? Math.max(160, Math.min(data.size, width - 2)) : Math.max(240, Math.min(data.size, width - 160));
   const layers = data.layers || [];
   el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
-  el.legend.innerHTML = layers.includes("error")
-    ? `<span>dot colour: reconstruction error, from the best rebuilt <i style="background:${rampCss(0)}"></i>`
-      + `to the worst <i style="background:${rampCss(1)}"></i> (rank among the test images)</span>`
-    : data.classes.map((c) =>
-      `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("");
+  drawLegend(el.legend, layers.includes("error")
+    ? [["dot colour: reconstruction error, from the best rebuilt ", { colour: rampCss(0) }, "to the worst ",
+        { colour: rampCss(1) }, " (rank among the test images)"]]
+    : data.classes.map((c) => [{ colour: data.colours[c] }, String(data.class_names[c])]));
   const dpr = window.devicePixelRatio || 1;
   if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
     el.stage.style.width = el.stage.style.height = size + "px";

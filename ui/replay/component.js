@@ -5,6 +5,8 @@
 // the replay's overall box. The server hears only where the student paused (setStateValue "epoch").
 // Test hooks: the map canvas carries data-replay="model" and data-epoch="e" (the epoch shown, to
 // two decimals); the play button data-play ("playing" or "paused"); the scrub control data-scrub-epoch.
+// The model's and the classes' names are text (a name is a folder's name and may hold anything):
+// only the static frame below is HTML; every value goes in as an attribute or textContent.
 
 const files = new Map(); // url -> Promise<Int16Array>
 
@@ -19,6 +21,16 @@ function fetchCodes(url) {
 }
 
 const W = 460, H = 460, PAD = 34;
+const PLAY = "\u25B6 Play", PAUSE = "\u275A\u275A Pause";
+
+function legend(el, data) {
+  el.replaceChildren(...data.classes.map((c) => {
+    const item = document.createElement("span"), swatch = document.createElement("i");
+    swatch.style.background = data.colours[c];
+    item.append(swatch, String(data.class_names[c]));
+    return item;
+  }));
+}
 
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
@@ -35,15 +47,20 @@ export default function (component) {
   ui.stop();
   const F = data.epochs.length, n = data.labels.length;
   ui.root.innerHTML = `
-    <div class="rp-map"><canvas width="${W}" height="${H}" data-replay="${data.model}"></canvas>
-      <div class="rp-controls"><button type="button" data-play="paused">&#9654; Play</button>
-      <input type="range" min="0" max="${F - 1}" step="0.01" value="${data.start}" data-scrub-epoch>
+    <div class="rp-map"><canvas width="${W}" height="${H}" data-replay></canvas>
+      <div class="rp-controls"><button type="button" data-play="paused"></button>
+      <input type="range" min="0" step="0.01" data-scrub-epoch>
       <span class="rp-epoch"></span></div>
-      <div class="rp-legend">${data.classes.map((c) => `<span><i style="background:${data.colours[c]}"></i>${data.class_names[c]}</span>`).join("")}</div></div>
+      <div class="rp-legend"></div></div>
     <div class="rp-side"><canvas class="rp-loss" width="360" height="230"></canvas><p class="rp-note"></p></div>`;
   const canvas = ui.root.querySelector("canvas[data-replay]"), ctx = canvas.getContext("2d");
   const lossCanvas = ui.root.querySelector(".rp-loss"), lctx = lossCanvas.getContext("2d");
   const button = ui.root.querySelector("button"), scrub = ui.root.querySelector("input");
+  canvas.dataset.replay = data.model;
+  button.textContent = PLAY;
+  scrub.max = String(F - 1);
+  scrub.value = String(data.start);
+  legend(ui.root.querySelector(".rp-legend"), data);
   const label = ui.root.querySelector(".rp-epoch"), note = ui.root.querySelector(".rp-note");
   const [lo, hi] = data.box; // the int16 scale: value = lo + (q + 32768) / 65535 * (hi - lo)
   let codes = null, at = Number(data.start), playing = false, raf = 0, last = 0;
@@ -117,7 +134,7 @@ export default function (component) {
   function setPlaying(on) {
     playing = on;
     button.dataset.play = on ? "playing" : "paused";
-    button.innerHTML = on ? "&#10074;&#10074; Pause" : "&#9654; Play";
+    button.textContent = on ? PAUSE : PLAY;
     if (on) {
       if (at >= F - 1) at = 0;
       last = performance.now();
@@ -146,7 +163,7 @@ export default function (component) {
     boxes = Array.from({ length: F }, (_, f) => frameBox(f));
     at = Math.min(F - 1, Math.max(0, Number(data.start)));
     button.addEventListener("click", () => setPlaying(!playing));
-    scrub.addEventListener("input", () => { if (playing) { playing = false; cancelAnimationFrame(raf); button.dataset.play = "paused"; button.innerHTML = "&#9654; Play"; } at = Number(scrub.value); draw(); });
+    scrub.addEventListener("input", () => { if (playing) { playing = false; cancelAnimationFrame(raf); button.dataset.play = "paused"; button.textContent = PLAY; } at = Number(scrub.value); draw(); });
     scrub.addEventListener("change", () => setStateValue("epoch", Math.round(at * 100) / 100));
     draw();
   }).catch((err) => { label.textContent = "The replay could not load in this browser: " + err; });

@@ -11,6 +11,7 @@ import streamlit as st
 
 from explorer import figures, pca
 from ui import pictures
+from ui.text import literal
 from views.lessons import common
 
 MODEL = "mnist-ae-2d"
@@ -67,7 +68,7 @@ def render() -> None:
     try:
         basis = pca.load("mnist")
     except pca.PCAError as e:  # there but damaged: say what is wrong, not that it is missing
-        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {e}")
+        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {literal(e)}")
         return
     if basis is None:
         st.error("This lesson needs pretrained/pca/mnist.safetensors (`python -m explorer.pca --dataset mnist`).")

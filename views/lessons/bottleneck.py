@@ -12,6 +12,7 @@ import streamlit as st
 from explorer import images, pca
 from explorer.models import N_PIXELS
 from ui import pictures, resources
+from ui.text import literal
 from views.lessons import common
 
 SERIES = {2: "mnist-ae-2", 4: "mnist-ae-4", 8: "mnist-ae-8", 16: "mnist-ae-16", 32: "mnist-ae-32"}
@@ -57,7 +58,7 @@ def render() -> None:
     try:
         basis = pca.load("mnist")
     except pca.PCAError as e:  # there but damaged: say what is wrong, not that it is missing
-        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {e}")
+        st.error(f"This lesson needs the PCA of MNIST, and its file is damaged: {literal(e)}")
         return
     if len(models) < 2 or basis is None:
         st.error("This lesson needs the shipped bottleneck series (mnist-ae-2 ... mnist-ae-32) and "

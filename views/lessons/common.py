@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from ui import resources
+from ui.text import literal
 
 # (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
 COURSE: list[tuple[str, str]] = []
@@ -45,7 +46,7 @@ def test_images(dataset: str = "mnist"):
     """The dataset's test images, or None after saying why (the lesson shows what it can)."""
     originals, error = resources.test_images(dataset, resources.settings().data_dir)
     if originals is None:
-        st.warning(f"The {dataset} test images are not available here ({str(error).splitlines()[0]}). "
+        st.warning(f"The {dataset} test images are not available here ({literal(str(error).splitlines()[0])}). "
                    "Point EXPLORER_DATA_DIR at a folder holding them, or run "
                    f"`python -m explorer.fetch {dataset}`.", icon=":material/cloud_off:")
     return originals
@@ -80,7 +81,7 @@ def models(*names: str):
 
 def link_notes(notes: list[str]) -> None:
     if notes:
-        st.warning("Part of the link was ignored: " + "; ".join(notes) + ".", icon=":material/link_off:")
+        st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
 
 
 def set_query(**values) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer import noise
 from ui import pictures
+from ui.text import literal
 from views.lessons import common
 
 PLAIN, DENOISING = "mnist-ae-16", "mnist-dae-16"
@@ -80,9 +81,9 @@ def render() -> None:
         (out_dae, f"denoising autoencoder: error {err(out_dae):.4f}", 170, {"denoised": "dae"}),
     ])
     st.caption(f"Error: mean squared difference per pixel from the clean image. The denoising model was "
-               f"trained with {trained.describe()} ({trained}).")
+               f"trained with {literal(trained.describe())} ({literal(trained)}).")
     m_plain, m_dae = plain.metrics.get("denoising_mse", {}), dae.metrics.get("denoising_mse", {})
-    rows = [f"| {spec} | {m_plain[spec]:.4f} | {m_dae[spec]:.4f} |" for spec in m_dae if spec in m_plain]
+    rows = [f"| {literal(spec)} | {m_plain[spec]:.4f} | {m_dae[spec]:.4f} |" for spec in m_dae if spec in m_plain]
     if rows:
         st.markdown("Over all 10,000 test images (corrupted input, error against the clean image):\n\n"
                     "| noise | plain AE | denoising AE |\n|---|---|---|\n" + "\n".join(rows))

@@ -10,6 +10,7 @@ import streamlit as st
 from explorer.bundle import REPLAY_FILE, BundleError
 from explorer.state import ModelUnavailable
 from ui import replay, resources
+from ui.text import literal
 from views.lessons import common
 
 PREFERRED = ("mnist-ae-2d", "mnist-vae-2d", "mnist-ae-2", "mnist-vae-2d-beta0.5", "mnist-vae-2d-beta4")
@@ -73,7 +74,7 @@ def render() -> None:
     start = min(max(float(ss.get(SEEN) or 0.0), 0.0), frames - 1)
     common.set_query(model=model.name, epoch=f"{start:g}" if start else None)
     kind = "a VAE" if model.kind_info.has_posterior else "an autoencoder"
-    st.caption(f"{model.name}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
+    st.caption(f"{literal(model.name)}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
                "labels, which the model never sees.")
     replay.replay(model, start, KEY)
     common.try_this("Press Play, then pause at the epoch where the 1s first separate from the rest. Scrub "

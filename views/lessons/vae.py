@@ -35,6 +35,11 @@ def vector(v) -> str:
     return "(" + ", ".join(f"{x:.2f}" for x in v) + ")"
 
 
+def layers(sizes) -> str:
+    """Layer sizes as HTML: they come from the bundle's config.json, so they are escaped."""
+    return " &rarr; ".join(html.escape(str(s)) for s in sizes)
+
+
 def diagram(x, mean, sd, eps, z, decoded, hidden) -> str:
     """The model as boxes and arrows, with this digit's numbers in them."""
     box = ("border:2px solid {c};border-radius:10px;padding:0.5rem 0.8rem;text-align:center;"
@@ -44,12 +49,12 @@ def diagram(x, mean, sd, eps, z, decoded, hidden) -> str:
     lat = box.format(c="#d62728", bg="#fdf0f0")
     parts = [
         pictures.figure_html(x, "input x", 96),
-        arrow, f'<div style="{enc}"><b>encoder</b><br><small>{" &rarr; ".join(map(str, [784, *hidden, 2]))}</small></div>', arrow,
+        arrow, f'<div style="{enc}"><b>encoder</b><br><small>{layers([784, *hidden, 2])}</small></div>', arrow,
         f'<div style="{lat}"><b>&mu;</b> = {html.escape(vector(mean))}<br><b>&sigma;</b> = {html.escape(vector(sd))}</div>',
         arrow,
         f'<div style="{lat}" data-z="{z[0]:.4f},{z[1]:.4f}"><b>z = &mu; + &sigma; &odot; &epsilon;</b><br>'
         f'&epsilon; = {html.escape(vector(eps))}<br>z = {html.escape(vector(z))}</div>',
-        arrow, f'<div style="{enc}"><b>decoder</b><br><small>{" &rarr; ".join(map(str, [2, *hidden[::-1], 784]))}</small></div>', arrow,
+        arrow, f'<div style="{enc}"><b>decoder</b><br><small>{layers([2, *hidden[::-1], 784])}</small></div>', arrow,
         pictures.figure_html(decoded, "decoded from z", 96, decoded=f"{z[0]:.4f},{z[1]:.4f}"),
     ]
     return ('<div style="display:flex;align-items:center;flex-wrap:wrap;gap:0.2rem" data-reparam>'

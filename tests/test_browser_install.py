@@ -1,0 +1,211 @@
+"""A shared install and a read-only one, in a real browser (issue 15): two app servers started at
+once on one checkout with no browser files yet, and a read-only copy served by an unprivileged
+user, where every page still shows its maps (drawn by the server) and nothing shows a traceback."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from . import browser
+from .conftest import ROOT
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+CODE = ["app.py", "explorer", "ui", "views", ".streamlit"]
+# pages with a map, and what each shows: browser maps (data-latent-map) or the replay
+MAP_PAGES = ["?model=mnist-vae-2d", "compare", "clusters", "generating", "interpolation", "beta"]
+OTHER_PAGES = ["bottleneck", "ae-vs-pca", "replay", "vae", "denoising", "anomalies"]
+
+
+def checkout_copy(parent: Path) -> Path:
+    """The app's code copied (its own, empty static/), the shipped bundles linked."""
+    root = parent / "checkout"
+    root.mkdir()
+    for name in CODE:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, root / name)
+    (root / "pretrained").symlink_to(ROOT / "pretrained")
+    return root
+
+
+def open_all(ctx_pages, url, paths):
+    """Go to every path, each in its own fresh browser context, without waiting in between."""
+    for page, path in zip(ctx_pages, paths):
+        page.goto(url + "/" + path, wait_until="commit")
+
+
+def page_report(page, n_maps: int = 0, timeout=90) -> dict:
+    """Once the page's script has run and its ``n_maps`` browser maps (or server-drawn charts, or
+    the replay) are on it, drawn or failed: what it shows."""
+    browser.wait_idle(page, timeout * 1000)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        maps = page.locator("[data-latent-map]")
+        states = [(maps.nth(i).get_attribute("data-drawn"), maps.nth(i).get_attribute("data-error"))
+                  for i in range(maps.count())]
+        shown = len(states) + page.locator(".js-plotly-plot").count() + page.locator("canvas[data-replay]").count()
+        if shown >= n_maps and all(d or e for d, e in states):
+            break
+        time.sleep(0.3)
+    return {"maps": states, "plotly": page.locator(".js-plotly-plot").count(),
+            "replay": page.locator("canvas[data-replay][data-epoch]").count(),
+            "exceptions": page.locator("[data-testid='stException']").all_inner_texts(),
+            "text": page.locator("[data-testid='stMain']").inner_text()}
+
+
+def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(data_dir):
+    """Before: temporary files named NAME.tmp collided, and opening one bundle removed the files of
+    every bundle whose name it prefixed (lesson 8: "manifest.json: HTTP 404")."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = checkout_copy(Path(tmp))
+        env = {"EXPLORER_DATA_DIR": data_dir}
+        servers = []
+        started = [None, None]
+
+        def start(i):
+            cm = browser.streamlit_process(env, timeout=120, root=root)
+            started[i] = (cm, cm.__enter__()[0])
+
+        threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        try:
+            assert all(started), "a server did not start"
+            assert not (root / "static").exists() or not any((root / "static").rglob("manifest.json"))
+            from playwright.sync_api import sync_playwright
+
+            paths = ["?model=mnist-vae-2d", "beta", "generating"]
+            with sync_playwright() as p:
+                b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+                pages = [b.new_context(viewport={"width": 1400, "height": 900}).new_page() for _ in range(6)]
+                for i, (_, url) in enumerate(started):
+                    open_all(pages[3 * i:3 * i + 3], url, paths)
+                reports = [page_report(pg, n) for pg, n in zip(pages, [1, 3, 2] * 2)]
+                b.close()
+        finally:
+            for cm, _ in filter(None, started):
+                cm.__exit__(None, None, None)
+        for path, r in zip(paths * 2, reports):
+            assert not r["exceptions"], (path, r["exceptions"])
+            assert r["maps"] and all(d and not e for d, e in r["maps"]), (path, r["maps"])
+        assert [len(r["maps"]) for r in reports] == [1, 3, 2] * 2
+        models = list((root / "static" / "models").iterdir())
+        assert not [m for m in models if m.name.startswith(".")], "a temporary folder was left"
+
+
+def as_nobody() -> tuple[tuple, str | None]:
+    """The command prefix that runs the server as an unprivileged user, or why it cannot be had.
+    As root: a private mount namespace in which the Python under /root (a 0700 folder) is reachable,
+    then `setpriv` to nobody. As another user already: no prefix, the copy is made read-only."""
+    if os.geteuid() != 0:
+        return (), None
+    if not shutil.which("unshare") or not shutil.which("setpriv"):
+        return (), "unshare and setpriv (util-linux) are needed to run the server as nobody"
+    prefix = sys.prefix
+    script = ("set -e; b=$(mktemp -d); mount --bind / $b; mount -t tmpfs -o mode=0755 tmpfs /root; "
+              f"mkdir -p {prefix}; mount --bind $b{prefix} {prefix}; "
+              'exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"')
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-c", "import streamlit, torch"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        return (), f"cannot run Python as nobody here: {probe.stderr.strip()[-200:]}"
+    return ("unshare", "-m", "sh", "-c", script, "sh"), None
+
+
+def make_read_only(root: Path) -> Path:
+    """No one but root can write the copy at ``root``; everyone can read it (and reach it)."""
+    for p in [root, *root.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(0o555 if p.is_dir() else 0o444)
+    for p in root.parents:
+        if str(p).startswith(tempfile.gettempdir() + "/"):
+            p.chmod(0o755)
+    return root
+
+
+def make_writable(root: Path) -> None:
+    """Undo make_read_only, so the temporary copy can be removed by a user who is not root."""
+    for p in [root, *root.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def home_for_nobody(tmp: Path) -> Path:
+    home = tmp / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    return home
+
+
+def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a_map(data_dir):
+    """Before: a read-only checkout showed a PermissionError traceback in place of every browser map."""
+    prefix, why = as_nobody()
+    if why:
+        pytest.skip(why)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        root = make_read_only(checkout_copy(tmp))
+        home = home_for_nobody(tmp)
+        env = {"HOME": str(home), "EXPLORER_DATA_DIR": data_dir, "XDG_CACHE_HOME": str(home / ".cache")}
+        try:
+            with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix) as (url, proc):
+                with browser.chromium_page(1400, 900) as page:
+                    reports = {}
+                    for path in MAP_PAGES + OTHER_PAGES:
+                        page.goto(url + "/" + path)
+                        reports[path] = page_report(page, 1 if path in MAP_PAGES + ["replay", "ae-vs-pca"] else 0)
+            assert not (root / "static").exists()  # nothing could be written, and nothing was
+        finally:
+            make_writable(root)
+        for path, r in reports.items():
+            assert not r["exceptions"], (path, r["exceptions"])
+            assert "Traceback" not in r["text"] and "PermissionError" not in r["text"], path
+        for path in MAP_PAGES + ["replay", "ae-vs-pca"]:
+            assert reports[path]["plotly"] >= 1, (path, "no server-drawn map")
+            assert not reports[path]["maps"], (path, "a browser map with no files to fetch")
+        assert "Drawn by the server" in reports["?model=mnist-vae-2d"]["text"]
+
+
+def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(data_dir):
+    """`python -m ui.static_files` (a container image's build step) writes every bundle's files, so
+    a read-only install still draws and decodes its maps in the browser."""
+    prefix, why = as_nobody()
+    if why:
+        pytest.skip(why)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        root = checkout_copy(tmp)
+        done = subprocess.run([sys.executable, "-m", "ui.static_files"], cwd=root, capture_output=True, text=True,
+                              env={**os.environ, "EXPLORER_DATA_DIR": data_dir})
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "mnist-vae-2d-beta0.5: app/static/models/" in done.stdout
+        make_read_only(root)
+        home = home_for_nobody(tmp)
+        env = {"HOME": str(home), "EXPLORER_DATA_DIR": data_dir}
+        try:
+            with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix) as (url, _):
+                with browser.chromium_page(1400, 900) as page:
+                    reports = {}
+                    for path, n in [("?model=mnist-vae-2d", 1), ("beta", 3), ("replay", 1)]:
+                        page.goto(url + "/" + path)
+                        reports[path] = page_report(page, n)
+        finally:
+            make_writable(root)
+        for path, r in reports.items():
+            assert not r["exceptions"], (path, r["exceptions"])
+        assert [len(reports[p]["maps"]) for p in ("?model=mnist-vae-2d", "beta")] == [1, 3]
+        assert all(d and not e for p in ("?model=mnist-vae-2d", "beta") for d, e in reports[p]["maps"])
+        assert not [r for r in reports.values() if "Drawn by the server" in r["text"]]
+        assert reports["replay"]["replay"], "the replay is not drawn in the browser"
