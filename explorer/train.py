@@ -84,8 +84,8 @@ def parse_ints(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m explorer.train", description=__doc__.split("\n")[0])
     d, m = TrainConfig(), ModelConfig()
-    p.add_argument("--out", required=True, help="bundle folder to write (replaced atomically)")
-    p.add_argument("--name", help="bundle name shown in the app (default: the folder's name)")
+    p.add_argument("--out", required=True, help="bundle folder to write (replaced atomically); its name is the "
+                                                "bundle's name in the app")
     p.add_argument("--dataset", default=d.dataset, choices=sorted(data.DATASETS))
     p.add_argument("--digits", type=parse_ints, default=d.digits, help="classes to train on, e.g. 1,5,6")
     p.add_argument("--kind", default=m.kind, choices=sorted(KINDS))
@@ -327,7 +327,7 @@ def main(argv=None) -> int:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
     bundle.round_weights(net, cfg.weights_dtype)
-    name = args.name or os.path.basename(os.path.normpath(args.out))
+    name = os.path.basename(os.path.normpath(args.out))  # a bundle is known by its folder (catalog.py)
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
               "training": {**asdict(cfg), "seconds": round(time.time() - started, 1),
                            "command": "python -m explorer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
