@@ -1,5 +1,6 @@
 """The app driven the way a user drives it, under Streamlit's AppTest (no browser)."""
 
+import json
 import html
 import re
 import subprocess
@@ -227,7 +228,8 @@ def test_damaged_dataset_files_are_not_called_missing(tmp_path, monkeypatch):
 def broken_bundle(models_dir, name="broken-model"):
     broken = models_dir / name
     broken.mkdir(parents=True)
-    (broken / bundle.CONFIG_FILE).write_text('{"model": {"kind": "ae"}, "dataset": "mnist", "classes": [1]}')
+    config = bundle.read_config(bundle.PRETRAINED_DIR / "mnist-ae-2")  # a sound config, then a pickle
+    (broken / bundle.CONFIG_FILE).write_text(json.dumps({**config, "name": name}))
     (broken / bundle.WEIGHTS_FILE).write_bytes(b"\x80\x04garbage")
     return broken
 

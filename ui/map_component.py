@@ -22,6 +22,7 @@ from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
 from ui import static_files
+from ui.text import literal
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
 TRAVERSE = Path(__file__).resolve().parent / "traverse"
@@ -74,7 +75,7 @@ def traverse(model: Model, code, key: str) -> None:
     try:
         url, mount = model_url(model, browser_maps(model)), _mount_traverse()
     except static_files.Unavailable as e:
-        st.caption(f"The knobs decode in the browser, whose files cannot be written here ({e}).")
+        st.caption("The knobs decode in the browser, whose files this installation cannot write.", help=literal(str(e)))
         return
     mount(key=key, data={"url": url, "code": [float(v) for v in code], "spread": [float(v) for v in spread]},
           default={})
@@ -189,8 +190,8 @@ def _selection_changes(value, previous) -> dict:
 def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> None:
     """The map drawn by the server (Plotly), where the browser's files cannot be had: a click on a
     dot selects it, as on the browser map; hovering decodes nothing."""
-    st.caption(f"This map is drawn by the server, so hovering does not decode: click a dot. "
-               f"(The browser's files cannot be written here: {why}.)")
+    st.caption("Drawn by the server: click a dot. (Decoding under the pointer needs files that this "
+               "installation cannot write.)", help=literal(why))
     lat = model.latents
     fig = figures.latent_map(mp, lat.labels, lat.index, model.class_names,
                              click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,

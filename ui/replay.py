@@ -6,27 +6,31 @@ images over 50 epochs); each rerun sends only the small ``data`` below."""
 from __future__ import annotations
 
 import functools
-import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from explorer import figures
+import plotly.graph_objects as go
+
+from explorer import catalog, figures
 from explorer.bundle import Model
-from explorer.files import replace_file
-from ui import resources
-from ui.map_component import LOADER, STATIC, _static_module
+from ui import static_files
+from ui.text import literal
+from ui.map_component import LOADER, _static_module
 
 ASSETS = Path(__file__).resolve().parent / "replay"
 FILE = "codes.i16"
 
 
+def module() -> str:
+    """Publish the component's code (ui/static_files.py); its URL."""
+    return _static_module("replay", (ASSETS / "component.js").read_text())
+
+
 @functools.cache
 def _mount():
-    return st.components.v2.component("replay", js=LOADER % _static_module("replay", (ASSETS / "component.js").read_text()),
-                                      css=(ASSETS / "style.css").read_text())
+    return st.components.v2.component("replay", js=LOADER % module(), css=(ASSETS / "style.css").read_text())
 
 
 def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -38,31 +42,46 @@ def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return q.astype("<i2"), lo, lo + span
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _files(path: str, mtime: float, _model: Model) -> tuple[str, list, list]:
-    """Write the replay's codes once per bundle version; (URL relative to the page, lo, hi)."""
-    arrays = _model.replay_arrays()
+_REPLAYS = static_files.Published("replays")
+
+
+def files_url(model: Model) -> tuple[str, list, list]:
+    """Publish the replay's codes once per bundle version, named by their content; (URL relative
+    to the page, lo, hi)."""
+    arrays = model.replay_arrays()
     q, lo, hi = quantised(arrays.codes.astype(np.float32))
-    digest = hashlib.sha1(f"{path}:{mtime}".encode()).hexdigest()[:12]
-    name = f"{Path(path).name}-{digest}"
-    folder = STATIC / "replays" / name
-    if not (folder / FILE).is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        replace_file(folder / FILE, lambda f: f.write_bytes(q.tobytes()))
-        for old in folder.parent.glob(f"{Path(path).name}-*"):  # earlier versions of this bundle
-            if old != folder and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-    return f"app/static/replays/{name}/{FILE}", lo.tolist(), hi.tolist()
+    url = _REPLAYS.get((str(model.path), catalog.version(model.path)), f"replay:{Path(model.path).resolve()}",
+                       lambda: {FILE: q.tobytes()})
+    return url + FILE, lo.tolist(), hi.tolist()
+
+
+def server_drawn(model: Model, start: float, why: str) -> None:
+    """One frame of the replay drawn by the server, where the browser's files cannot be written."""
+    frames, index = model.replay()
+    labels = model.latents.labels[model.latents.rows_of(index)]
+    st.caption("Drawn by the server, one epoch at a time: move the slider. (Playing the replay needs files "
+               "that this installation cannot write.)", help=literal(why))
+    at = st.slider("Epoch", 0, len(frames) - 1, int(round(start)), key=f"replay_epoch_{model.name}")
+    epoch, loss, codes = frames[at]
+    fig = go.Figure([go.Scattergl(x=codes[labels == c, 0], y=codes[labels == c, 1], mode="markers",
+                                  name=model.class_names[c], marker=dict(size=4, color=figures.class_colour(c)))
+                     for c in model.classes])
+    fig.update_layout(title=f"epoch {epoch}: test loss {loss:.1f}", height=520, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, config={"displaylogo": False})
 
 
 def replay(model: Model, start: float, key: str) -> None:
     """Mount the replay of ``model`` (which has one), starting at frame ``start``; where the student
     pauses comes back as the component's ``epoch`` state under ``key``."""
     arrays = model.replay_arrays()
-    url, lo, hi = _files(str(model.path), resources.bundle_mtime(model.path), model)
+    try:
+        (url, lo, hi), mount = files_url(model), _mount()
+    except static_files.Unavailable as e:
+        server_drawn(model, start, str(e))
+        return
     rows = model.latents.rows_of(arrays.index)
     vae = model.kind_info.has_posterior
-    _mount()(key=key, default={"epoch": None}, on_epoch_change=lambda: None, data={
+    mount(key=key, default={"epoch": None}, on_epoch_change=lambda: None, data={
         "url": url, "model": model.name, "box": [lo, hi], "start": float(start),
         "epochs": arrays.epochs.tolist(), "losses": [float(v) for v in arrays.test_loss],
         "labels": model.latents.labels[rows].tolist(),

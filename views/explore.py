@@ -157,6 +157,11 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
     names = catalog.names()
     st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
                          help="Every bundle in pretrained/ and in --models-dir folders.")
+    problems = catalog.problems()
+    if problems:  # each listed once, with its reason; every other bundle works
+        with st.sidebar.expander(f"{len(problems)} bundle{'s' * (len(problems) > 1)} cannot be opened"):
+            for name, why in problems.items():
+                st.text(f"{name}: {why}")
     info = data.dataset_info(model.dataset)
     kind = model.kind_info
     st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "

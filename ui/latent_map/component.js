@@ -5,7 +5,8 @@
 // from A to B, every frame decoded here, and tells the server the final position on release
 // (setStateValue "t"). Test hooks: the drawing surface carries data-latent-map="model/map", the hover preview
 // data-preview="x,y", the clicked image data-spot="x,y", the scrubbed frame data-frame="t" and
-// the scrub control data-scrub.
+// the scrub control data-scrub; once the model's files are in and its points drawn, the surface
+// carries data-drawn="files' URL" (data-error="why" if they could not be loaded).
 
 const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
 const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
@@ -57,7 +58,6 @@ function drawDigit(canvas, pixels) {
   ctx.putImageData(img, 0, 0);
 }
 
-function build(root) {
 // The legend: one span per entry, each a list of texts and swatches ({colour}). Names go in as
 // text nodes, never as HTML.
 function drawLegend(el, entries) {
@@ -73,6 +73,7 @@ function drawLegend(el, entries) {
   }));
 }
 
+function build(root) {
   root.innerHTML = `
     <div class="lm-wrap">
       <div class="lm-left">
@@ -193,6 +194,7 @@ export default function (component) {
       s.pointsDrawn = drawn;
     }
     drawOverlay(s, el);
+    el.overlay.dataset.drawn = data.url; // the model's files are in and its points drawn, for scripts
     if (data.spot && el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}`) {
       showSpot(s, el, data.spot[0], data.spot[1]); // not already shown by the click itself
     }
@@ -202,6 +204,7 @@ export default function (component) {
     s.images = null;
     if (data.images) loadImages(data.images).then((images) => { if (s.data === data) s.images = images; });
   }).catch((err) => {
+    el.overlay.dataset.error = String(err); // for scripts
     el.status.textContent = "The map could not load the model in this browser: " + err;
   });
 
