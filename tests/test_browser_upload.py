@@ -55,6 +55,8 @@ def test_a_drawn_and_an_uploaded_digit_land_on_the_map(app_url, images_dir, tmp_
         page.mouse.up()
         drawn = wait_marker(page)
         x, y = (float(v) for v in drawn.split(","))
+        # the caption comes in the same run as the marker, after the map: wait for it, then count
+        page.get_by_text(f"It lands at ({x:.2f}, {y:.2f}) on this map (the star).").wait_for(timeout=20_000)
         assert page.get_by_text(f"It lands at ({x:.2f}, {y:.2f}) on this map (the star).").count() == 1
         assert page.get_by_text("From your drawing;").count() == 1
         # the marker sits where the map draws that point
