@@ -201,16 +201,19 @@ def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> No
 
 
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
-               upload=None, curves=(), samples=None, group: str | None = None) -> None:
+               upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
-    browser's files cannot be written, the server draws the map instead (``server_drawn``)."""
+    browser's files cannot be written, the server draws the map instead (``server_drawn``); ``hint``
+    is a caption for the browser map only."""
     try:
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
     except static_files.Unavailable as e:
         server_drawn(model, mp, v, key, str(e))
         return
+    if hint:  # how to use the browser map, said only where it is the one drawn
+        st.caption(hint)
     lo, hi = mp.view_box()
     w = v.walk
     data = {

@@ -333,12 +333,12 @@ def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarra
            cloud: "Cloud | None") -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
-        st.caption("Move the pointer over the map: the image under it is decoded right here in your "
-                   "browser. Click to keep a spot; scroll to zoom, drag to pan.")
         map_component.latent_map(model, mp, v, session.chart_key(v.state), originals,
                                  drawn.xy if drawn is not None else None,
                                  cloud.curves if cloud is not None else (),
-                                 cloud.samples_xy if cloud is not None else None)
+                                 cloud.samples_xy if cloud is not None else None,
+                                 hint="Move the pointer over the map: the image under it is decoded right here "
+                                      "in your browser. Click to keep a spot; scroll to zoom, drag to pan.")
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(
