@@ -310,3 +310,16 @@ def test_hostile_bundles_in_the_models_dir_break_no_page(tmp_path, monkeypatch, 
             assert len(errors) == 1 and name in errors[0], errors
             assert at.header[0].value.startswith("good-copy")
         assert len(listed()) == 6 and any(t.startswith("nan-codes:") and "non-finite" in t for t in listed())
+
+
+@pytest.mark.parametrize("command", [["explorer.evaluate"], ["explorer.maps"]])
+def test_the_commands_name_a_hostile_bundle_and_its_field_without_a_traceback(tmp_path, command):
+    import subprocess
+    import sys
+
+    tiny(tmp_path / "b")
+    edit_config(tmp_path / "b", format_version="2")
+    done = subprocess.run([sys.executable, "-m", *command, str(tmp_path / "b")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{tmp_path / 'b' / bundle.CONFIG_FILE}: 'format_version' must be a number" in done.stderr
