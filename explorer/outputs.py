@@ -22,6 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .files import replace_file
+
 BUNDLE_CONFIG = "config.json"  # the file that makes a folder a bundle (explorer/bundle.py)
 BUNDLE_FIELDS = ("format_version", "model")  # fields bundle.save always writes into it
 
@@ -101,22 +103,10 @@ def check_bundle_output(path) -> None:
 
 
 def write_file(target, write) -> Path:
-    """Write ``target`` through ``write(temporary_path)``, then rename it into place (atomic on
-    POSIX: a reader sees the old file or the new one). The temporary file has a unique name
-    beside the target, so nothing else is ever overwritten or removed; it is removed if writing
-    fails."""
-    target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        tmp.chmod(0o644)  # mkstemp makes a private file; these are for everyone to read
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    """Write ``target`` through ``write(temporary_path)``, then rename it into place (files.py:
+    a unique temporary name beside the target, so nothing else is ever overwritten or removed)."""
+    replace_file(Path(target), write)
+    return Path(target)
 
 
 def data_dir_problem(path) -> str | None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import generate, projection
 from .bundle import Model
-from .state import Endpoint, ModelUnavailable, Point, ViewState
+from .state import Endpoint, Point, ViewState
 
 N_FRAMES = 10  # frames of a walk shown in the strip and exported
 # A spot this close to a test point, relative to the size of its coordinates, is that point: the

@@ -69,7 +69,6 @@ def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(data_dir)
     with tempfile.TemporaryDirectory() as tmp:
         root = checkout_copy(Path(tmp))
         env = {"EXPLORER_DATA_DIR": data_dir}
-        servers = []
         started = [None, None]
 
         def start(i):

@@ -124,7 +124,7 @@ def test_a_new_map_kind_is_one_class(monkeypatch):
     assert "first2" in available(16)
     import explorer
     from explorer import bundle
-    from explorer.state import ViewState, from_query
+    from explorer.state import from_query
     from explorer.catalog import BundleCatalog
 
     m = explorer.load_model("mnist-vae-16")

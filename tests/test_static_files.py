@@ -7,7 +7,6 @@ import os
 import shutil
 
 import pytest
-import torch
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 

@@ -19,7 +19,6 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
