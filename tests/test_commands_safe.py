@@ -67,10 +67,10 @@ def place(tmp_path, how) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory, data_dir) -> Path:
+def tiny_bundle(tmp_path_factory, images_dir) -> Path:
     """A real bundle from the training command, in seconds (300 images, one epoch)."""
     out = tmp_path_factory.mktemp("bundles") / "tiny"
-    assert train.main([*TINY, "--data-dir", data_dir, "--out", str(out)]) == 0
+    assert train.main([*TINY, "--data-dir", images_dir, "--out", str(out)]) == 0
     return out
 
 
@@ -114,7 +114,7 @@ def test_train_refuses_an_unwritable_place_before_reading_data(tmp_path, capsys,
     assert (tmp_path / "a-file").read_text() == "keep me"
 
 
-def test_train_replaces_an_existing_bundle(tmp_path, tiny_bundle, data_dir, capsys):
+def test_train_replaces_an_existing_bundle(tmp_path, tiny_bundle, images_dir, capsys):
     """A bundle is recognised and replaced; nothing is left beside it, not even a stranger's
     ``.NAME.old`` (old code deleted that one)."""
     out = tmp_path / "tiny"
@@ -123,7 +123,7 @@ def test_train_replaces_an_existing_bundle(tmp_path, tiny_bundle, data_dir, caps
     stranger.mkdir()
     (stranger / "mine.txt").write_text("not the command's")
     assert outputs.is_bundle(out)
-    assert train.main([*TINY, "--seed", "7", "--data-dir", data_dir, "--out", str(out)]) == 0
+    assert train.main([*TINY, "--seed", "7", "--data-dir", images_dir, "--out", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
     m = bundle.load(out)
     assert m.config["training"]["seed"] == 7
@@ -184,7 +184,7 @@ def test_bundle_save_puts_the_old_bundle_back_when_the_new_one_cannot_arrive(tmp
 FIGURES = {"n_test": 2115, "test_mse": 0.123456, "test_bce": 98.765432}
 
 
-def test_evaluate_write_failure_prints_the_figures_and_says_why(tmp_path, tiny_bundle, data_dir, capsys,
+def test_evaluate_write_failure_prints_the_figures_and_says_why(tmp_path, tiny_bundle, images_dir, capsys,
                                                                  monkeypatch):
     """Old code: measured, then a traceback from the write, and the figures were never shown."""
     monkeypatch.setattr(metrics, "evaluate", lambda *a, **k: dict(FIGURES))  # measuring is tested elsewhere
@@ -195,7 +195,7 @@ def test_evaluate_write_failure_prints_the_figures_and_says_why(tmp_path, tiny_b
     monkeypatch.setattr(bundle, "update_config", read_only)
     before = (tiny_bundle / "config.json").read_text()
     saved = tmp_path / "figures.json"
-    rc = evaluate_cmd.main([str(tiny_bundle), "--data-dir", data_dir, "--write", "--metrics-out", str(saved)])
+    rc = evaluate_cmd.main([str(tiny_bundle), "--data-dir", images_dir, "--write", "--metrics-out", str(saved)])
     out, err = capsys.readouterr()
     assert rc == 1
     assert "0.1235" in out and "98.7654" in out  # the figures were printed before writing
@@ -240,11 +240,11 @@ def test_pca_and_classifier_commands_refuse_an_unwritable_folder(tmp_path, capsy
     assert capsys.readouterr().err.startswith("error: --out: ")
 
 
-def test_pca_command_writes_its_file_and_touches_nothing_else(tmp_path, data_dir, capsys):
+def test_pca_command_writes_its_file_and_touches_nothing_else(tmp_path, images_dir, capsys):
     out = tmp_path / "pca"
     out.mkdir()
     (out / "mnist.safetensors.tmp").write_text("someone else's")  # old code wrote over this name
-    assert pca_cmd.main(["--out", str(out), "--components", "4", "--data-dir", data_dir]) == 0
+    assert pca_cmd.main(["--out", str(out), "--components", "4", "--data-dir", images_dir]) == 0
     assert "k =  4: test MSE" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["mnist.safetensors", "mnist.safetensors.tmp"]
     assert (out / "mnist.safetensors.tmp").read_text() == "someone else's"
