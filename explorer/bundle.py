@@ -32,7 +32,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data, latents as latents_file, models, projection, safefiles
+from . import data, latents as latents_file, models, noise, projection, safefiles
 from .errors import BundleError
 from .files import replace_file
 from .latents import Latents
@@ -90,7 +90,7 @@ class Model:
     @property
     def name(self) -> str:
         """The bundle's folder name: a bundle is known by its folder (config.json's ``name``, if
-        any, must agree; catalog.py checks)."""
+        any, is not an identity: catalog.py refuses one that is another bundle's name)."""
         return self.path.name if self.path else str(self.config.get("name") or "unsaved")
 
     @property
@@ -246,7 +246,7 @@ def _check_replaceable(path: Path) -> None:
 
 
 def _write_config(file: Path, config: dict) -> None:
-    file.write_text(json.dumps(config, indent=2) + "\n")
+    file.write_text(json.dumps(config, indent=2, allow_nan=False) + "\n")  # NaN is no JSON: read_config refuses it
 
 
 def save_latents(path, latents: Latents) -> None:
@@ -295,6 +295,25 @@ _METRIC_CHECKS = {
 }
 
 
+def _is_noise(v) -> bool:
+    try:
+        return v is None or (isinstance(v, str) and noise.parse(v) is not None)
+    except ValueError:
+        return False
+
+
+# The training settings that commands and pages read back (evaluate, the lessons); the rest of
+# "training" (its history, the command line) is only shown.
+TRAINING_CHECKS = {
+    "seed": (lambda v: type(v) is int and 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1"),
+    "beta": (lambda v: _is_number(v) and v > 0, "a positive number"),
+    "noise": (_is_noise, "null or a noise such as gaussian:0.5 or mask:0.25"),
+    "recon": (lambda v: v in ("bce", "mse"), "'bce' or 'mse'"),
+    "epochs": (lambda v: type(v) is int and v >= 0, "a whole number"),
+    "weights_dtype": (lambda v: v in WEIGHT_DTYPES, f"one of {sorted(WEIGHT_DTYPES)}"),
+}
+
+
 def read_config(path) -> dict:
     """config.json of the bundle at ``path``, every field checked (BundleError naming the field)."""
     file = Path(path) / CONFIG_FILE
@@ -324,6 +343,10 @@ def read_config(path) -> dict:
     if config["weights_dtype"] not in WEIGHT_DTYPES:
         raise BundleError(f"{file}: 'weights_dtype' must be one of {sorted(WEIGHT_DTYPES)}, "
                           f"not {config['weights_dtype'][:20]!r}")
+    for key, (ok, expected) in TRAINING_CHECKS.items():
+        training = config.get("training", {})
+        if key in training and not ok(training[key]):
+            raise BundleError(f"{file}: 'training' field {key!r} must be {expected}, found {str(training[key])[:40]}")
     for key, value in config["metrics"].items():
         ok, expected = _METRIC_CHECKS[METRIC_KINDS.get(key, "number")]
         if not ok(value):
@@ -339,7 +362,10 @@ def model_config(path, config: dict) -> ModelConfig:
         model_cfg = ModelConfig.from_dict(config["model"])
     except (TypeError, ValueError) as e:
         raise BundleError(f"{file}: 'model' is invalid ({e})") from e
-    n = parameter_count(model_cfg)
+    try:
+        n = parameter_count(model_cfg)
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:  # sizes torch cannot even lay out
+        raise BundleError(f"{file}: 'model' describes a network that cannot be built ({e})") from e
     if n > MAX_PARAMETERS:
         raise BundleError(f"{file}: 'model' describes a network of {n:,} parameters; at most "
                           f"{MAX_PARAMETERS:,} are opened")
@@ -407,6 +433,8 @@ def _load_replay(path: Path, latent_dim: int, n_test: int) -> ReplayArrays | Non
     file = path / REPLAY_FILE
     if not file.exists():
         return None
+    if latent_dim != 2:
+        raise BundleError(f"{file}: a replay is kept for 2-D models only; this one has {latent_dim}-number codes")
     header = safefiles.tensor_header(file, BundleError)
     f = header.get("epochs", ("", ()))[1]
     n = header.get("index", ("", ()))[1]

@@ -93,38 +93,47 @@ _lock = threading.Lock()
 _loading: dict = {}  # (folder, version) -> lock, so two sessions opening one bundle read it once
 
 
+def _key(path: Path) -> tuple:
+    """A bundle's cache key: its folder as named (not resolved: a folder linked under another name
+    is its own bundle, with its own name) and the version of its files."""
+    return str(path.absolute()), version(path)
+
+
 def open_bundle(path, known: dict[str, Path] | None = None) -> Model:
     """The bundle at ``path``, opened once per version of its files (a failure too is remembered
     per version and raised again); ``known`` (name -> folder) are the other bundles, which its
     config.json must not name."""
     path = Path(path)
-    key = (str(path.resolve()), version(path))
+    key = _key(path)
     with _lock:
-        if key in _opened:
+        result = _opened.get(key)
+        if result is not None:
             _opened.move_to_end(key)
-            result = _opened[key]
-            return _result(result)
-        gate = _loading.setdefault(key, threading.Lock())
-    with gate:
-        with _lock:
-            if key in _opened:
-                return _result(_opened[key])
-        try:
-            result = load(path)
-        except BundleError as e:
-            result = e
-        except (ValueError, TypeError, KeyError, IndexError, RuntimeError, OSError, RecursionError) as e:
-            # a way of failing that bundle.py does not name yet: still this bundle's failure, never
-            # the page's; the type is kept in the message so that it can be named properly
-            result = BundleError(f"{path}: cannot be opened ({type(e).__name__}: {e})")
-        with _lock:
-            _opened[key] = result
-            while len(_opened) > MAX_OPEN:
-                _opened.popitem(last=False)
-            _loading.pop(key, None)
-    result = _result(result)
-    _check_name(result.config.get("name"), path, known or {})
-    return result
+        else:
+            gate = _loading.setdefault(key, threading.Lock())
+    if result is None:
+        with gate:
+            with _lock:
+                result = _opened.get(key)
+            if result is None:
+                try:
+                    result = load(path)
+                except BundleError as e:
+                    result = e
+                except Exception as e:  # noqa: BLE001 - see below
+                    # a way of failing that bundle.py does not name yet: still this bundle's failure,
+                    # never the page's; the type is kept in the message so that it can be named properly
+                    result = BundleError(f"{path}: cannot be opened ({type(e).__name__}: {str(e)[:200]})")
+                finally:
+                    with _lock:
+                        if result is not None:
+                            _opened[key] = result
+                            while len(_opened) > MAX_OPEN:
+                                _opened.popitem(last=False)
+                        _loading.pop(key, None)
+    model = _result(result)
+    _check_name(model.config.get("name"), path, known or {})
+    return model
 
 
 def _result(result):
@@ -149,17 +158,19 @@ def check(path, known: dict[str, Path] | None = None) -> str | None:
     to run on every bundle of a catalog; ``open_bundle`` finds the rest (values such as NaN codes)."""
     path = Path(path)
     try:
-        key = (str(path.resolve()), version(path))
-        if key not in _checked:
+        key = _key(path)
+        found = _checked.get(key)
+        if found is None:
+            try:
+                found = (bundle.inspect(path).get("name"), None)
+            except BundleError as e:
+                found = (None, str(e))
+            except Exception as e:  # noqa: BLE001 - as in open_bundle: the bundle's failure, not the page's
+                found = (None, f"{path}: cannot be opened ({type(e).__name__}: {str(e)[:200]})")
             if len(_checked) > 1024:
                 _checked.clear()
-            try:
-                _checked[key] = (bundle.inspect(path).get("name"), None)
-            except BundleError as e:
-                _checked[key] = (None, str(e))
-            except (ValueError, TypeError, KeyError, IndexError, RuntimeError, OSError, RecursionError) as e:
-                _checked[key] = (None, f"{path}: cannot be opened ({type(e).__name__}: {e})")
-        said, why = _checked[key]
+            _checked[key] = found
+        said, why = found
         if why is None:
             _check_name(said, path, known or {})
         return why
@@ -170,7 +181,7 @@ def check(path, known: dict[str, Path] | None = None) -> str | None:
 def known_failure(path) -> str | None:
     """Why the bundle at ``path``, in this version, failed to open here before, if it did."""
     try:
-        key = (str(Path(path).resolve()), version(path))
+        key = _key(Path(path))
     except BundleError as e:
         return str(e)
     with _lock:

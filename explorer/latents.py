@@ -23,6 +23,7 @@ from . import safefiles
 from .errors import BundleError
 
 FILE = "latents.safetensors"
+MAX_MAPS = 8  # stored layouts (we store one, t-SNE); each is N x 2 numbers
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def check_header(file: Path, latent_dim: int, n_test: int) -> int:
                           f"test split's size); found {'shape ' + str(list(labels)) if 'labels' in header else 'none'}")
     n = labels[0]
     maps = {k: (("F32",), (n, 2)) for k in header if k.startswith(Latents.MAP_PREFIX)}
+    if len(maps) > MAX_MAPS:
+        raise BundleError(f"{file}: {len(maps)} stored maps; at most {MAX_MAPS} are read")
     safefiles.check_header(file, header, {
         "codes": (("F32",), (n, latent_dim)), "labels": (("I64",), (n,)), "index": (("I64",), (n,)),
         "recon_error": (("F32",), (n,)), **maps}, BundleError)

@@ -63,6 +63,7 @@ class ModelConfig:
     # is checked here; nothing is filled in from defaults, so a model is rebuilt as it was saved).
     FIELD_TYPES = {"kind": str, "backbone": str, "latent_dim": int, "hidden": list, "activation": str}
     MAX_LAYERS = 16
+    MAX_WIDTH = 65536  # a layer or channel count; the parameter cap (bundle.py) bounds their product
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -79,6 +80,8 @@ class ModelConfig:
                 raise TypeError(f"model config: {k} must be a {kind.__name__}, got {type(d[k]).__name__}")
         if not 1 <= len(d["hidden"]) <= cls.MAX_LAYERS or not all(type(h) is int for h in d["hidden"]):
             raise TypeError(f"model config: hidden must be 1-{cls.MAX_LAYERS} whole numbers")
+        if not all(1 <= h <= cls.MAX_WIDTH for h in d["hidden"]):
+            raise ValueError(f"model config: hidden sizes must be between 1 and {cls.MAX_WIDTH:,}")
         return cls(**d)
 
 

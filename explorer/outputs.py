@@ -17,11 +17,11 @@ folder (the dataset search would otherwise skip it silently and find another cop
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
+from . import safefiles
 from .files import replace_file
 
 BUNDLE_CONFIG = "config.json"  # the file that makes a folder a bundle (explorer/bundle.py)
@@ -69,8 +69,8 @@ def is_bundle(path) -> bool:
     object holding the fields bundle.save always writes (format_version, model)."""
     file = Path(path) / BUNDLE_CONFIG
     try:
-        config = json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
+        config = safefiles.read_json(file, OutputError)  # bounded: a FIFO or /dev/zero is no bundle
+    except OutputError:
         return False
     return isinstance(config, dict) and all(k in config for k in BUNDLE_FIELDS)
 

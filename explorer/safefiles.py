@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 import struct
 from pathlib import Path
 
@@ -35,28 +37,40 @@ def depth(value) -> int:
     return deepest
 
 
+def read_bytes(file: Path, error: type[Exception], max_bytes: int) -> bytes:
+    """The regular file ``file``, whole; ``error`` if it is over ``max_bytes``, missing, or not a
+    regular file (a FIFO would block the reader, /dev/zero would never end)."""
+    content = read_prefix(Path(file), error, max_bytes + 1)
+    if len(content) > max_bytes:
+        raise error(f"{file}: over {max_bytes:,} bytes; at most {max_bytes:,} are read")
+    return content
+
+
 def read_json(file: Path, error: type[Exception], max_bytes: int = MAX_JSON_BYTES,
               max_depth: int = MAX_JSON_DEPTH):
-    """The JSON value in ``file``; ``error`` if it is missing, too large, not UTF-8 JSON or nested
-    deeper than ``max_depth`` (Python's parser recurses, so depth is bounded by size first)."""
+    """The JSON value in ``file``; ``error`` if it is missing, not a regular file, too large, not
+    UTF-8 JSON, holds a number that is not finite (NaN, Infinity, 1e999) or nests deeper than
+    ``max_depth`` (Python's parser recurses, so depth is bounded by size first)."""
     file = Path(file)
     try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            raise error(f"{file}: {size:,} bytes; at most {max_bytes:,} are read")
-        text = file.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise error(f"{file}: missing") from None
-    except (OSError, UnicodeDecodeError) as e:
+        text = read_bytes(file, error, max_bytes).decode("utf-8")
+    except UnicodeDecodeError as e:
         raise error(f"{file}: cannot be read ({e})") from e
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise error(f"{file}: nested too deeply (at most {max_depth} levels)") from None
     except (ValueError, TypeError) as e:
         raise error(f"{file}: not valid JSON ({e})") from e
     if depth(value) > max_depth:
         raise error(f"{file}: nested too deeply (at most {max_depth} levels)")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is not a finite number")
     return value
 
 
@@ -69,20 +83,17 @@ def tensor_header(file: Path, error: type[Exception]) -> dict[str, tuple[str, tu
     ``error`` unless the header is well formed and every tensor's bytes lie inside the file,
     exactly as long as its dtype and shape say, without overlaps."""
     file = Path(file)
+    head = read_prefix(file, error, 8)
+    if len(head) < 8:
+        raise error(f"{file}: {_foreign(head)}")
+    (n,) = struct.unpack("<Q", head)
     try:
         size = file.stat().st_size
-        with open(file, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise error(f"{file}: {_foreign(head)}")
-            (n,) = struct.unpack("<Q", head)
-            if n > MAX_HEADER_BYTES or 8 + n > size:
-                raise error(f"{file}: {_foreign(head)} (its header claims {n:,} bytes)")
-            raw = f.read(n)
-    except FileNotFoundError:
-        raise error(f"{file}: missing") from None
     except OSError as e:
-        raise error(f"{file}: cannot be read ({e})") from e
+        raise error(f"{file}: cannot be read ({e.strerror or e})") from e
+    if n > MAX_HEADER_BYTES or 8 + n > size:
+        raise error(f"{file}: {_foreign(head)} (its header claims {n:,} bytes)")
+    raw = read_prefix(file, error, 8 + n)[8:]
     try:
         header = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
@@ -101,13 +112,32 @@ def tensor_header(file: Path, error: type[Exception]) -> dict[str, tuple[str, tu
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
-            raise error(f"{file}: tensor {name!r} is described inconsistently in the header")
+            raise error(f"{file}: tensor {name[:60]!r} is described inconsistently in the header")
         out[name] = (dtype, tuple(shape))
         spans.append((start, end))
     spans.sort()
     if any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
         raise error(f"{file}: tensors overlap in the file")
     return out
+
+
+def read_prefix(file: Path, error: type[Exception], n: int) -> bytes:
+    """The first ``n`` bytes (or fewer) of the regular file ``file``; ``error`` if it is not one
+    (opened without blocking, so a FIFO is refused rather than waited on)."""
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise error(f"{file}: missing") from None
+    except OSError as e:
+        raise error(f"{file}: cannot be read ({e.strerror or e})") from e
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise error(f"{file}: not a regular file")
+        return os.pread(fd, n, 0)
+    except OSError as e:
+        raise error(f"{file}: cannot be read ({e.strerror or e})") from e
+    finally:
+        os.close(fd)
 
 
 def _foreign(head: bytes) -> str:
@@ -131,9 +161,16 @@ def check_header(file: Path, header: dict, expected: dict[str, tuple[tuple[str, 
             continue
         dtypes, want_shape = want
         if dtype not in dtypes:
-            wrong.append(f"{name} is {dtype}, expected {'/'.join(dtypes)}")
+            wrong.append(f"{name[:60]} is {dtype}, expected {'/'.join(dtypes)}")
         if len(shape) != len(want_shape) or any(w not in (-1, s) for s, w in zip(shape, want_shape)):
-            wrong.append(f"{name} has shape {list(shape)}, expected {[('any' if w == -1 else w) for w in want_shape]}")
-    problems = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else []) + wrong
+            wrong.append(f"{name[:60]} has shape {list(shape)}, expected {[('any' if w == -1 else w) for w in want_shape]}")
+    problems = ([f"missing {_few(missing)}"] if missing else []) + ([f"unexpected {_few(extra)}"] if extra else []) \
+        + wrong[:5]
     if problems:
         raise error(f"{file}: " + "; ".join(problems))
+
+
+def _few(names: list[str], n: int = 5) -> str:
+    """At most ``n`` names, each cut to 60 characters: a message, not a dump of a stranger's header."""
+    shown = [name[:60] for name in names[:n]]
+    return str(shown) + (f" and {len(names) - n} more" if len(names) > n else "")

@@ -158,3 +158,25 @@ def test_where_static_cannot_be_written_the_server_draws_the_maps(tmp_path, monk
     assert notes and all("Traceback" not in n for n in notes)
     assert at.get("plotly_chart"), "no server-drawn map"
     map_component._mount.cache_clear()
+
+
+def test_the_map_and_the_traversal_of_one_bundle_keep_their_files_side_by_side(static):
+    """The map may carry a t-SNE computed on demand that the traversal's files lack: publishing one
+    set must not remove the other's (they are different owners)."""
+    m = catalog.load_model("mnist-ae-16")
+    with_tsne = map_component.model_url(m, ["pca", "tsne"])
+    stored = map_component.model_url(m, ["pca"])
+    assert with_tsne != stored
+    for url in (with_tsne, stored):
+        assert (static / url.removeprefix("app/static/") / webexport.MANIFEST).is_file()
+
+
+def test_a_read_only_install_builds_the_files_once_then_remembers_why_not(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setattr(static_files, "STATIC", tmp_path / "file" / "static")
+    built = []
+    cache = static_files.Published("models")
+    for _ in range(3):
+        with pytest.raises(static_files.Unavailable):
+            cache.get("key", "owner", lambda: built.append(1) or {"f": b"1"})
+    assert len(built) == 1

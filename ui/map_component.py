@@ -129,7 +129,9 @@ def model_url(model: Model, maps: list[str]) -> str:
         with st.spinner("Preparing the model for the browser..."):
             return webexport.files(model, list(maps), usable_classifier(model.dataset))
 
-    return _MODELS.get(key, f"bundle:{Path(model.path).resolve()}", build)
+    # one owner per bundle and set of maps: the map (with a t-SNE computed on demand) and the
+    # traversal knobs (the maps stored) may need different files of one bundle at once
+    return _MODELS.get(key, f"bundle:{Path(model.path).absolute()}:{','.join(maps)}", build)
 
 
 _IMAGE_URLS: dict[int, tuple] = {}  # id of a cached test-image array -> (the array, its URL)
@@ -142,12 +144,13 @@ def images_url(dataset: str, originals) -> str | None:
     if originals is None:
         return None
     entry = _IMAGE_URLS.get(id(originals))  # the array itself is kept, so its id is never reused
-    if entry is None or not static_files.published("datasets", entry[1].split("/")[-3]):
+    if entry is None or (entry[1] is not None and not static_files.published("datasets", entry[1].split("/")[-2])):
         try:
             url = static_files.publish("datasets", f"dataset:{dataset}", webexport.image_files(originals))
+            entry = (originals, url + webexport.IMAGES)
         except static_files.Unavailable:
-            return None
-        entry = _IMAGE_URLS[id(originals)] = (originals, url + webexport.IMAGES)
+            entry = (originals, None)  # remembered: a read-only install does not gzip 8 MB per run
+        _IMAGE_URLS[id(originals)] = entry
     return entry[1]
 
 

@@ -45,13 +45,19 @@ def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _REPLAYS = static_files.Published("replays")
 
 
+_BOXES: dict = {}  # (bundle, version) -> (int16 codes, lo, hi), worked out once
+
+
 def files_url(model: Model) -> tuple[str, list, list]:
     """Publish the replay's codes once per bundle version, named by their content; (URL relative
     to the page, lo, hi)."""
-    arrays = model.replay_arrays()
-    q, lo, hi = quantised(arrays.codes.astype(np.float32))
-    url = _REPLAYS.get((str(model.path), catalog.version(model.path)), f"replay:{Path(model.path).resolve()}",
-                       lambda: {FILE: q.tobytes()})
+    key = (str(model.path), catalog.version(model.path))
+    if key not in _BOXES:
+        if len(_BOXES) > 32:
+            _BOXES.clear()
+        _BOXES[key] = quantised(model.replay_arrays().codes.astype(np.float32))
+    q, lo, hi = _BOXES[key]
+    url = _REPLAYS.get(key, f"replay:{Path(model.path).absolute()}", lambda: {FILE: q.tobytes()})
     return url + FILE, lo.tolist(), hi.tolist()
 
 

@@ -68,15 +68,11 @@ def publish(kind: str, owner: str, files: dict[str, bytes]) -> str:
         (tmp / OWNER).write_text(owner + "\n")  # last: a folder with an owner is complete
         (tmp / OWNER).chmod(0o644)
         tmp.chmod(0o755)  # mkdtemp makes a private folder; these are for the web server to read
-        try:
-            tmp.rename(parent / digest)
-        except OSError:
-            if not published(kind, digest):  # not another writer's identical folder: a real failure
-                raise
+        tmp.rename(parent / digest)
     except OSError as e:
-        raise Unavailable(f"{parent} cannot be written ({e.strerror or e})") from e
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone after the rename; here if another writer won
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not published(kind, digest):  # not another writer's identical folder: a real failure
+            raise Unavailable(f"{parent} cannot be written ({e.strerror or e})") from e
     remove_earlier(kind, owner, digest)
     return url_of(kind, digest)
 
@@ -104,15 +100,23 @@ class Published:
     def __init__(self, kind: str):
         self.kind = kind
         self._urls: dict = {}
+        self._failed: dict = {}  # key -> Unavailable: a read-only install builds nothing twice
         self._lock = threading.Lock()
 
     def get(self, key, owner: str, build) -> str:
         with self._lock:
-            digest = self._urls.get(key)
+            digest, failed = self._urls.get(key), self._failed.get(key)
+        if failed is not None:
+            raise Unavailable(str(failed))
         if digest is not None and published(self.kind, digest):
             return url_of(self.kind, digest)
         files = build()
-        url = publish(self.kind, owner, files)
+        try:
+            url = publish(self.kind, owner, files)
+        except Unavailable as e:
+            with self._lock:
+                self._failed[key] = e
+            raise
         with self._lock:
             if len(self._urls) > 256:
                 self._urls.clear()
@@ -128,8 +132,12 @@ def write_all(out=sys.stdout) -> int:
     from ui import map_component, replay, resources
 
     args = resources.settings()
-    map_component.modules()
-    replay.module()
+    try:
+        map_component.modules()
+        replay.module()
+    except Unavailable as e:
+        print(f"error: {e}", file=out)
+        return 1
     failed = 0
     found, refused = catalog.scan([*catalog.pretrained_dirs(), *(Path(d) for d in args.models_dir)])
     for name, why in refused.items():
@@ -141,7 +149,7 @@ def write_all(out=sys.stdout) -> int:
                 print(f"skipped {path}: no stored test-set codes", file=out)
                 continue
             url = map_component.model_url(model, map_component.browser_maps(model))
-            print(f"{name}: {url}", file=out)
+            print(f"{name}: {url}", file=out)  # scripts read these lines
             if model.replay_arrays() is not None:
                 print(f"{name} replay: {replay.files_url(model)[0]}", file=out)
         except (BundleError, Unavailable) as e:
