@@ -63,12 +63,12 @@ def page_report(page, n_maps: int = 0, timeout=90) -> dict:
             "text": page.locator("[data-testid='stMain']").inner_text()}
 
 
-def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(data_dir):
+def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(images_dir):
     """Before: temporary files named NAME.tmp collided, and opening one bundle removed the files of
     every bundle whose name it prefixed (lesson 8: "manifest.json: HTTP 404")."""
     with tempfile.TemporaryDirectory() as tmp:
         root = checkout_copy(Path(tmp))
-        env = {"EXPLORER_DATA_DIR": data_dir}
+        env = {"EXPLORER_DATA_DIR": images_dir}
         started = [None, None]
 
         def start(i):
@@ -141,6 +141,15 @@ def make_writable(root: Path) -> None:
             p.chmod(0o755 if p.is_dir() else 0o644)
 
 
+def readable_data(data_dir: str, tmp: Path) -> str:
+    """The test images where the unprivileged user can read them (a test's own folders are private)."""
+    out = tmp / "data"
+    shutil.copytree(Path(data_dir) / "mnist", out / "mnist")
+    for p in [out, *out.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return str(out)
+
+
 def home_for_nobody(tmp: Path) -> Path:
     home = tmp / "home"
     home.mkdir()
@@ -148,7 +157,7 @@ def home_for_nobody(tmp: Path) -> Path:
     return home
 
 
-def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a_map(data_dir):
+def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a_map(images_dir):
     """Before: a read-only checkout showed a PermissionError traceback in place of every browser map."""
     prefix, why = as_nobody()
     if why:
@@ -157,7 +166,7 @@ def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a
         tmp = Path(tmp)
         root = make_read_only(checkout_copy(tmp))
         home = home_for_nobody(tmp)
-        env = {"HOME": str(home), "EXPLORER_DATA_DIR": data_dir, "XDG_CACHE_HOME": str(home / ".cache")}
+        env = {"HOME": str(home), "EXPLORER_DATA_DIR": readable_data(images_dir, tmp), "XDG_CACHE_HOME": str(home / ".cache")}
         try:
             with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix) as (url, proc):
                 with browser.chromium_page(1400, 900) as page:
@@ -177,7 +186,7 @@ def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a
         assert "Drawn by the server" in reports["?model=mnist-vae-2d"]["text"]
 
 
-def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(data_dir):
+def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(images_dir):
     """`python -m ui.static_files` (a container image's build step) writes every bundle's files, so
     a read-only install still draws and decodes its maps in the browser."""
     prefix, why = as_nobody()
@@ -187,12 +196,12 @@ def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser
         tmp = Path(tmp)
         root = checkout_copy(tmp)
         done = subprocess.run([sys.executable, "-m", "ui.static_files"], cwd=root, capture_output=True, text=True,
-                              env={**os.environ, "EXPLORER_DATA_DIR": data_dir})
+                              env={**os.environ, "EXPLORER_DATA_DIR": images_dir})
         assert done.returncode == 0, done.stdout + done.stderr
         assert "mnist-vae-2d-beta0.5: app/static/models/" in done.stdout
         make_read_only(root)
         home = home_for_nobody(tmp)
-        env = {"HOME": str(home), "EXPLORER_DATA_DIR": data_dir}
+        env = {"HOME": str(home), "EXPLORER_DATA_DIR": readable_data(images_dir, tmp)}
         try:
             with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix) as (url, _):
                 with browser.chromium_page(1400, 900) as page:

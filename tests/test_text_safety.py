@@ -144,7 +144,7 @@ def _static_folders(models: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def hostile_app(data_dir, tmp_path_factory):
+def hostile_app(images_dir, tmp_path_factory):
     """A server whose extra bundles have hostile names; yields (url, {name: bundle folder})."""
     if browser.missing() is not None:
         pytest.skip(str(browser.missing()))
@@ -161,7 +161,7 @@ def hostile_app(data_dir, tmp_path_factory):
     weights.write_bytes(weights.read_bytes()[:1000])
     before = _static_folders(models)
     try:
-        with browser.streamlit_server({"EXPLORER_DATA_DIR": data_dir, "EXPLORER_MODELS_DIR": str(models)}) as url:
+        with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir, "EXPLORER_MODELS_DIR": str(models)}) as url:
             yield url, folders
     finally:
         for p in _static_folders(models) - before:
@@ -256,11 +256,11 @@ def test_bundle_names_and_url_values_are_text_on_the_explore_page(hostile_app, p
     assert not wrong, "\n".join(wrong)
 
 
-def test_an_uploaded_files_name_is_text(hostile_app, page, data_dir):
+def test_an_uploaded_files_name_is_text(hostile_app, page, images_dir):
     url, _ = hostile_app
     assert not visit(page, f"{url}/?{q(model='mnist-vae-2d')}", "[data-latent-map]")
     buf = io.BytesIO()
-    Image.fromarray(data.load("mnist", "test", data_dir).images[0]).save(buf, "PNG")
+    Image.fromarray(data.load("mnist", "test", images_dir).images[0]).save(buf, "PNG")
     uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']")
     page.requested.clear()
     uploader.set_input_files(files=[{"name": GOOD_FILE, "mimeType": "image/png", "buffer": buf.getvalue()}])
