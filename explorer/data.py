@@ -184,11 +184,16 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
 
 
 def find_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
-    """The first folder holding all four files of ``name``, or None."""
+    """The first folder holding all four files of ``name``, or None; DataError naming a folder on
+    the way that this user may not look into (a server running as another user)."""
     dataset_info(name)
     for folder in candidate_dirs(name, data_dir):
-        if _files_in(folder):
-            return folder
+        try:
+            if _files_in(folder):
+                return folder
+        except OSError as e:
+            raise DataError(f"{folder}: cannot be read ({e.strerror or e}); make it readable to this user, "
+                            f"or point {ENV_VAR} or --data-dir at a copy it can read") from e
     return None
 
 

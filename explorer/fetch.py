@@ -18,8 +18,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
     parser.add_argument("--where", action="store_true", help="only say where it is; never download")
     args = parser.parse_args(argv)
-    folder = data.find_dataset(args.name, args.data_dir)
     try:
+        folder = data.find_dataset(args.name, args.data_dir)
         if folder is None and not args.where:
             print(f"{args.name} not found locally; downloading into {data.cache_dir() / args.name}")
             folder = data.download(args.name)

@@ -39,7 +39,7 @@ def find_or_fetch(name: str = "mnist") -> tuple[str | None, str | None]:
             data.download(name, timeout=10)
             return d, None
         except data.DataError as e:
-            _download_failed.append(str(e).split("\n")[0])
+            _download_failed.append(" ".join(str(e).split("\n")[:2]).strip())
     return None, (f"{name} not found and not downloadable ({_download_failed[0]}): set "
                   f"{data.ENV_VAR} to a folder holding {name}/")
 

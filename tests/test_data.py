@@ -3,6 +3,7 @@ import hashlib
 import http.server
 import threading
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,20 @@ def test_download_verifies_checksums(tmp_path, monkeypatch):
 def test_real_mnist_loads(mnist_test):
     assert mnist_test.images.shape == (10_000, 28, 28) and mnist_test.images.dtype == np.uint8
     assert np.bincount(mnist_test.labels).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_a_data_folder_this_user_may_not_read_is_named_not_a_traceback(tmp_path, monkeypatch):
+    """A server running as another user than the dataset's owner: the folder is named in a
+    DataError, which every page and command shows (before: PermissionError from Path.is_file)."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    real = Path.is_file
+
+    def no_entry(self):
+        if self.parent == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_file", no_entry)
+    with pytest.raises(data.DataError, match=f"{folder}: cannot be read \\(Permission denied\\)"):
+        data.load("mnist", "test", tmp_path)
