@@ -60,7 +60,7 @@ class TrainConfig:
 
 REPLAY_SEED = 0  # which test images the replay follows: the same ones for every model
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes up to 2**64 - 1; a signed 64-bit integer keeps it everywhere
-MAX_PARAMETERS = 20_000_000  # the most the app opens (bundle.py's cap); 6x our largest model, 3.2 M
+MAX_PARAMETERS = bundle.MAX_PARAMETERS  # no bigger network is trained than the app opens
 
 # name -> (optimizer, config, steps per epoch) -> a scheduler stepped after every batch, or None
 SCHEDULES = {
@@ -249,12 +249,7 @@ def check_options(args) -> str | None:
     return next((message for ok, message in rules if not ok), None)
 
 
-def parameter_count(model_cfg: ModelConfig) -> int:
-    """How many numbers the network ``model_cfg`` describes has; laid out on PyTorch's meta
-    device, which allocates nothing, so a huge one is counted without being built."""
-    with torch.device("meta"):
-        net = build(model_cfg)
-    return sum(p.numel() for p in net.parameters())
+parameter_count = bundle.parameter_count  # counted on the meta device: a huge one is never built
 
 
 def model_problem(args) -> tuple[ModelConfig | None, str | None]:
@@ -266,7 +261,10 @@ def model_problem(args) -> tuple[ModelConfig | None, str | None]:
         ModelConfig.from_dict(model_cfg.to_dict())  # the check a bundle's loader applies to it
     except (TypeError, ValueError) as e:
         return None, str(e)
-    n = parameter_count(model_cfg)
+    try:
+        n = parameter_count(model_cfg)
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:  # sizes torch cannot even lay out
+        return None, f"--hidden {','.join(map(str, model_cfg.hidden))}: no network can be built ({e})"
     if n > MAX_PARAMETERS:
         return None, (f"--hidden {','.join(map(str, model_cfg.hidden))} with --latent-dim {model_cfg.latent_dim} "
                       f"makes a network of {n:,} parameters; at most {MAX_PARAMETERS:,} "

@@ -53,7 +53,8 @@ def page_report(page, n_maps: int = 0, timeout=90) -> dict:
         maps = page.locator("[data-latent-map]")
         states = [(maps.nth(i).get_attribute("data-drawn"), maps.nth(i).get_attribute("data-error"))
                   for i in range(maps.count())]
-        shown = len(states) + page.locator(".js-plotly-plot").count() + page.locator("canvas[data-replay]").count()
+        # the replay counts once its codes are in and a frame is drawn (data-epoch)
+        shown = len(states) + page.locator(".js-plotly-plot").count() + page.locator("canvas[data-replay][data-epoch]").count()
         if shown >= n_maps and all(d or e for d, e in states):
             break
         time.sleep(0.3)

@@ -267,7 +267,7 @@ def test_classifier_save_touches_nothing_else(tmp_path):
 @pytest.mark.parametrize("option, says", [
     (["--seed", "100000000000000000000000"], "--seed must be between 0 and"),
     (["--seed", "-1"], "--seed must be between 0 and"),
-    (["--hidden", "100000000"], "parameters; at most 20,000,000"),
+    (["--hidden", "100000000"], "hidden sizes must be between 1 and 65,536"),
     (["--hidden", "4000,4000,4000"], "parameters; at most 20,000,000"),
     (["--backbone", "conv", "--hidden", "4096,4096"], "parameters; at most 20,000,000"),
     (["--latent-dim", "100000000"], "latent_dim"),
