@@ -462,3 +462,27 @@ def test_the_decoded_grid_and_the_traversal_open_on_request():
     assert not at.exception
     at = open_app(query={"model": "mnist-vae-2d"})  # two numbers: the map is the traversal already
     assert not [e for e in at.expander if "traversal" in e.label]
+
+
+@pytest.mark.parametrize("lesson", ["denoising", "anomalies"])
+def test_without_the_dataset_a_lesson_says_where_it_looked(tmp_path, monkeypatch, lesson):
+    """Before: "was not found. Looked in:)" with the list cut off, on lessons 9 and 10."""
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
+              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{lesson!r}]()")
+    at = AppTest.from_string(script, default_timeout=120).run()
+    assert not at.exception
+    said = [w.value for w in at.warning if "test images are not available" in w.value]
+    assert len(said) == 1 and f"looked in `{tmp_path / 'empty' / 'mnist'}`" in said[0]
+    assert f"`{tmp_path / 'system' / 'mnist'}`" in said[0] and "Looked in:)" not in said[0]
+
+
+def test_the_last_lesson_leads_back_to_the_first():
+    script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
+              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)['anomalies']()")
+    at = AppTest.from_string(script, default_timeout=120).run()
+    assert not at.exception
+    links = [el for el in at.get("page_link")]
+    assert any("Back to lesson 1: The bottleneck" in el.proto.label for el in links), [el.proto.label for el in links]

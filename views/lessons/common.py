@@ -9,8 +9,9 @@ import math
 import numpy as np
 import streamlit as st
 
+from explorer import data
 from ui import resources
-from ui.text import literal
+from ui.text import code, literal
 
 # (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
 COURSE: list[tuple[str, str]] = []
@@ -31,12 +32,15 @@ def try_this(text: str) -> None:
 
 
 def footer(path: str, reference: str) -> None:
-    """The reference, and the way on to the next lesson."""
+    """The reference, and the way on to the next lesson (from the last, back to the first)."""
     st.caption(f"Reference: {reference}")
     paths = [p for p, _ in COURSE]
     i = paths.index(path)
     if i + 1 < len(paths) and paths[i + 1] in PAGES_BY_PATH:
         st.page_link(PAGES_BY_PATH[paths[i + 1]], label=f"Next: {dict(COURSE)[paths[i + 1]]}", icon=":material/arrow_forward:")
+    elif i + 1 == len(paths) and paths[0] in PAGES_BY_PATH:  # the last lesson: back to the first
+        st.page_link(PAGES_BY_PATH[paths[0]], label=f"The end of the course. Back to lesson 1: {dict(COURSE)[paths[0]]}",
+                     icon=":material/replay:")
 
 
 PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
@@ -44,9 +48,13 @@ PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.
 
 def test_images(dataset: str = "mnist"):
     """The dataset's test images, or None after saying why (the lesson shows what it can)."""
-    originals, error = resources.test_images(dataset, resources.settings().data_dir)
+    data_dir = resources.settings().data_dir
+    originals, error = resources.test_images(dataset, data_dir)
     if originals is None:
-        st.warning(f"The {dataset} test images are not available here ({literal(str(error).splitlines()[0])}). "
+        # the folders searched, as the explore page lists them (the message's first line ends at "Looked in:")
+        why = ("not found; looked in " + ", ".join(code(str(d)) for d in data.candidate_dirs(dataset, data_dir))
+               if isinstance(error, data.DataMissing) else literal(str(error).splitlines()[0]))
+        st.warning(f"The {dataset} test images are not available here ({why}). "
                    "Point EXPLORER_DATA_DIR at a folder holding them, or run "
                    f"`python -m explorer.fetch {dataset}`.", icon=":material/cloud_off:")
     return originals
