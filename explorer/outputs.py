@@ -109,6 +109,23 @@ def write_file(target, write) -> Path:
     return Path(target)
 
 
+def files_problem(data_dir, out, targets, what: str) -> str | None:
+    """Why a command that reads ``data_dir`` cannot write its ``targets`` (files) into the folder
+    ``out``, or None: the data folder (data_dir_problem), a target that is a folder, ``out`` not
+    writable. Messages name the option, as the commands print them."""
+    problem = data_dir_problem(data_dir)
+    if problem:
+        return problem
+    for target in targets:
+        if Path(target).is_dir():
+            return f"--out: {target} is a folder, where {what} would go"
+    try:
+        check_writable(out)
+    except OutputError as e:
+        return f"--out: {e}"
+    return None
+
+
 def data_dir_problem(path) -> str | None:
     """Why ``path``, given as --data-dir, cannot be searched for datasets, or None (also for no
     path: then the usual places are searched, see explorer/data.py)."""

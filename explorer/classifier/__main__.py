@@ -34,16 +34,9 @@ def check_options(args) -> str | None:
         return f"--epochs must be at least 1 (got {args.epochs})"
     if not 0 <= args.seed <= MAX_SEED:
         return f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"
-    if outputs.data_dir_problem(args.data_dir):
-        return outputs.data_dir_problem(args.data_dir)
-    for target in (path_of(args.dataset, Path(args.out)), path_of(args.dataset, Path(args.out)).with_suffix(".json")):
-        if target.is_dir():
-            return f"--out: {target} is a folder, where the classifier's file would go"
-    try:
-        outputs.check_writable(args.out)
-    except outputs.OutputError as e:
-        return f"--out: {e}"
-    return None
+    target = path_of(args.dataset, Path(args.out))
+    return outputs.files_problem(args.data_dir, args.out, (target, target.with_suffix(".json")),
+                                 "the classifier's file")
 
 
 def main(argv=None) -> int:

@@ -31,15 +31,7 @@ def check_options(args) -> str | None:
     target = path_of(args.dataset, Path(args.out))
     if not 1 <= args.components <= 784:
         return f"--components must be between 1 and 784 (got {args.components})"
-    if outputs.data_dir_problem(args.data_dir):
-        return outputs.data_dir_problem(args.data_dir)
-    if target.is_dir():
-        return f"--out: {target} is a folder, where the PCA file would go"
-    try:
-        outputs.check_writable(args.out)
-    except outputs.OutputError as e:
-        return f"--out: {e}"
-    return None
+    return outputs.files_problem(args.data_dir, args.out, (target,), "the PCA file")
 
 
 def main(argv=None) -> int:
