@@ -204,11 +204,12 @@ def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> No
 
 
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
-               upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None) -> None:
+               upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None,
+               box=None) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
     browser's files cannot be written, the server draws the map instead (``server_drawn``); ``hint``
-    is a caption for the browser map only."""
+    is a caption for the browser map only; ``box`` (lo, hi) frames the map where not its own view box."""
     try:
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
@@ -217,7 +218,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         return
     if hint:  # how to use the browser map, said only where it is the one drawn
         st.caption(hint)
-    lo, hi = mp.view_box()
+    lo, hi = box if box is not None else mp.view_box()
     w = v.walk
     data = {
         "url": url, "model": model.name, "map": mp.name, "size": SIZE,

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import catalog as catalog_lib, data, metrics
+from explorer import catalog as catalog_lib, classifier, data, facts, metrics
 from explorer.bundle import Model
 from explorer.catalog import BundleCatalog
+from ui import map_component
 
 DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
 
@@ -78,3 +79,41 @@ def download_dataset(name: str) -> None:
     except data.DataError as e:
         st.session_state["download_error"] = e
     _test_images.clear()
+
+
+@st.cache_resource(show_spinner="Measuring the plane...", max_entries=32)
+def _generation(path: str, version: tuple, classifier_version: tuple | None, _model: Model):
+    clf = map_component.usable_classifier(_model.dataset)  # cached there by its files' version
+    return None if clf is None else facts.generation(_model, clf, _model.map("direct"))
+
+
+def generation(model: Model) -> facts.Generation | None:
+    """The measured generation figures of a 2-D model's plane (explorer/facts.py), or None for a
+    model without a plane or a dataset without a usable classifier."""
+    if model.latent_dim != 2:
+        return None
+    return _generation(str(model.path), catalog_lib.version(model.path),
+                       catalog_lib.file_version(classifier.path_of(model.dataset)), model)
+
+
+@st.cache_resource(show_spinner="Drawing random codes...", max_entries=32)
+def _sampling(path: str, version: tuple, classifier_version: tuple | None, _model: Model):
+    clf = map_component.usable_classifier(_model.dataset)
+    return None if clf is None else facts.sampling(_model, clf)
+
+
+def sampling(model: Model) -> facts.Sampling | None:
+    """Random codes of the model decoded and read by its dataset's classifier (explorer/facts.py),
+    or None without a usable classifier."""
+    return _sampling(str(model.path), catalog_lib.version(model.path),
+                     catalog_lib.file_version(classifier.path_of(model.dataset)), model)
+
+
+@st.cache_resource(max_entries=32)
+def _clusters(path: str, version: tuple, map_name: str, _model: Model) -> facts.Clusters:
+    return facts.clusters(_model.map(map_name).xy, _model.latents.labels, _model.class_names)
+
+
+def clusters(model: Model, map_name: str) -> facts.Clusters:
+    """How well the map sorts the model's test images by label (explorer/facts.py)."""
+    return _clusters(str(model.path), catalog_lib.version(model.path), map_name, model)

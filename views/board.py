@@ -3,13 +3,16 @@ lessons built on the explorer's map (clusters, generating, interpolation, the KL
 
 A ``Board`` says which models go side by side (a few sets to choose from, the first the default),
 what the URL calls them, and what the maps draw under their dots. A click on any map commits the
-same thing on all: on 2-D planes the same code z; on a test image, that image's code in each
-model; elsewhere (a t-SNE map) the clicked code, placed on the other maps by their estimates. All
-walk from the same A to the same B, and scrubbing one walk moves the others (the maps share a
-group in ui/latent_map/component.js).
+same thing on all: on a test image, that image's code in each model; on 2-D planes of VAEs, which
+share the prior N(0, I), the same code z, all drawn in one frame; on other 2-D planes (an AE
+beside a VAE), the spot at the same place in each model's frame, each framed around its own test
+codes since their scales differ a hundredfold (explorer/facts.py ``same_place``); elsewhere (a t-SNE map) the
+clicked code, placed on the other maps by their estimates. All walk from the same A to the same
+B, and scrubbing one walk moves the others (the maps share a group in ui/latent_map/component.js).
 
-URL parameters: the board's model names (``params``), spot (a test image's index, or "z1,z2" on
-2-D planes), a, b (test image indices), t (0..1). Bad values fall back to defaults with one notice.
+URL parameters: the board's model names (``params``), spot (a test image's index, or "z1,z2",
+a code of the first model's plane), a, b (test image indices), t (0..1). Bad values fall back to
+defaults with one notice.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from explorer import projection
+from explorer import facts, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState
 from explorer.view import View, default_ends, pick_spot, resolve
@@ -38,6 +41,7 @@ class Board:
     sides: tuple[str, ...] = ()  # a name per map for widget keys (default: params, or 0, 1, ...)
     picker: str | None = None  # the sidebar's label for choosing a set (None: no choice)
     layers: tuple[str, ...] = ()  # drawn under the dots (explorer.state.LAYERS)
+    measured: bool = False  # under each plane, how much of it decodes to readable images (explorer/facts.py)
     map_note: str = "Click anywhere on either map: both decoders show what they make of the same code."
 
     @property
@@ -96,7 +100,8 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
                              index=labels.index(current) if current in labels else 0,
                              on_change=on_set, args=(board,))
     maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
-    take_clicks(board, models, maps)
+    boxes = frames(models, maps)
+    take_clicks(board, models, maps, boxes)
     state = ss[board.key]
     sync_url(board, state)
     originals, _ = resources.test_images(models[0].dataset, args.data_dir)
@@ -106,9 +111,10 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     views = []
     sides = board.side_names(len(models))
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
-    for side, model, mp, column in zip(sides, models, maps, columns):
+    for side, model, mp, box, column in zip(sides, models, maps, boxes, columns):
         with column:
-            views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title))
+            views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title,
+                                 (boxes[0], box) if planes(maps) else None))
     return Shown(models, maps, views, originals)
 
 
@@ -138,7 +144,7 @@ def from_query(board: Board, query: dict, catalog, sets) -> tuple[dict, list[str
         else:
             notes.append(f"t={query['t'][:40]} is not a position between 0 and 1")
     if "spot" in query:
-        spot = parse_spot(query["spot"], opened)
+        spot = parse_spot(query["spot"], opened, [m.map(projection.available(m.latent_dim)[0]) for m in opened])
         if spot is None:
             notes.append(f"spot={query['spot'][:40]} is neither a test image these models have nor a point of the plane")
         state["spot"] = spot
@@ -160,15 +166,41 @@ def _float(text):
     return v if math.isfinite(v) else None
 
 
-def parse_spot(text: str, models: list[Model]):
-    """("image", index) or ("code", z) from the URL's spot, or None."""
+def parse_spot(text: str, models: list[Model], maps: list):
+    """("image", index) or ("code", z) from the URL's spot, or None. A code belongs to the first
+    model's plane and lies within its frame or one frame's width around it."""
     if "," not in text:
         i = _int(text)
         return ("image", i) if i is not None and all((m.latents.rows_of(i) >= 0).all() for m in models) else None
     parts = [_float(p) for p in text.split(",")]
-    if len(parts) == 2 and None not in parts and all(m.latent_dim == 2 for m in models) and max(map(abs, parts)) < 1e3:
-        return ("code", np.array(parts, np.float32))
-    return None
+    if len(parts) != 2 or None in parts or not planes(maps):
+        return None
+    lo, hi = maps[0].view_box()
+    z = np.array(parts, np.float32)
+    return ("code", z) if ((z >= lo - (hi - lo)) & (z <= hi + (hi - lo))).all() else None
+
+
+def planes(maps: list) -> bool:
+    """Whether every map is a latent plane, so spots are codes placed by frame."""
+    return all(mp.coordinates_are_codes for mp in maps)
+
+
+def frames(models: list[Model], maps: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The box each map is drawn in: VAEs' planes share one (the smallest square around all their
+    own), since their codes answer to the same prior; any other map is framed around its own codes."""
+    boxes = [mp.view_box() for mp in maps]
+    if len(maps) > 1 and planes(maps) and all(m.kind_info.has_posterior for m in models):
+        lo, hi = np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
+        centre, half = (lo + hi) / 2, (hi - lo).max() / 2
+        boxes = [(centre - half, centre + half)] * len(maps)
+    return boxes
+
+
+def _moved(z, box_from, box_to) -> np.ndarray:
+    """Codes [P, 2] at the same place in another frame (unchanged in a shared one)."""
+    if box_from is box_to:
+        return np.asarray(z, np.float32)
+    return facts.same_place(z, box_from, box_to)
 
 
 def spot_text(spot) -> str | None:
@@ -201,11 +233,11 @@ def key_of(board: Board, side: str, model: Model, mp) -> str:
     return f"{board.key}:{side}:{name_key(model.name)}:{mp.name}"
 
 
-def take_clicks(board: Board, models: list[Model], maps: list) -> None:
+def take_clicks(board: Board, models: list[Model], maps: list, boxes: list) -> None:
     """A click (or a walk let go) on any map, taken once into the shared state."""
     ss = st.session_state
     seen = ss.setdefault(board.seen, {})
-    for side, model, mp in zip(board.side_names(len(models)), models, maps):
+    for side, model, mp, box in zip(board.side_names(len(models)), models, maps, boxes):
         key = key_of(board, side, model, mp)
         value = ss.get(key)
         if not value:
@@ -214,30 +246,49 @@ def take_clicks(board: Board, models: list[Model], maps: list) -> None:
         seen[key] = dict(value)
         if "spot" in changes:
             pick = pick_spot(model, mp, changes["spot"])
-            spot = ("image", int(model.latents.index[pick.row])) if pick.row is not None else ("code", pick.code)
+            if pick.row is not None:
+                spot = ("image", int(model.latents.index[pick.row]))
+            elif planes(maps):  # kept as the first plane's code at the same place in its frame
+                spot = ("code", _moved(pick.code[None], box, boxes[0])[0])
+            else:
+                spot = ("code", pick.code)
             ss[board.key] = {**ss[board.key], "spot": spot}
         if "t" in changes:
             ss[board.key] = {**ss[board.key], "t": changes["t"]}
 
 
-def spot_on(model: Model, mp, spot):
-    """Where the shared spot lies on this model's map."""
+def spot_on(model: Model, mp, spot, frame=None):
+    """Where the shared spot lies on this model's map; on a board of planes ``frame`` is (the
+    first map's box, this map's box): the spot is a code of the first plane."""
     if spot is None:
         return None
     kind, value = spot
     if kind == "image":
         row = int(model.latents.rows_of(value)[0])
         return tuple(float(v) for v in mp.xy[row])
-    return tuple(float(v) for v in mp.to_map(np.asarray(value, np.float32)[None])[0])
+    z = np.asarray(value, np.float32)[None]
+    if frame is not None:
+        z = _moved(z, *frame)
+    return tuple(float(v) for v in mp.to_map(z)[0])
+
+
+def set_code(board: Board, code) -> None:
+    """Button callback: the spot at ``code`` of the first plane (and the same place on the others)."""
+    ss = st.session_state
+    if board.key in ss:
+        ss[board.key] = {**ss[board.key], "spot": ("code", np.asarray(code, np.float32))}
 
 
 def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: int, originals,
-            detail=None, title=None) -> View:
-    view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state["spot"]), a=a, b=b,
+            detail=None, title=None, frame=None) -> View:
+    view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state["spot"], frame), a=a, b=b,
                      t=state["t"], layers=board.layers)
     v = resolve(view, model, mp)
     st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
-    map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key)
+    map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key,
+                             box=frame[1] if frame is not None else None)
+    if board.measured and mp.coordinates_are_codes:
+        measured_ui(model)
     if detail is not None:
         detail(model, v)
     if v.spot is None:
@@ -245,5 +296,86 @@ def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: i
         return v
     decoded = model.decode(v.spot.code[None])[0]
     where = ",".join(f"{c:.7g}" for c in v.state.spot)
-    pictures.show(decoded, f"{model.name} decodes {v.spot.describe(model)}", 168, spot=where)
+    reading = map_component.usable_classifier(model.dataset) if board.measured else None
+    data = {"spot": where}
+    caption = f"{model.name} decodes {v.spot.describe(model)}"
+    if reading is not None:
+        p = reading.probabilities(decoded[None])[0]
+        data["confidence"] = f"{p.max():.4f}"
+        caption += f"; the classifier reads {model.class_names[int(p.argmax())]} (p = {p.max():.2f})"
+    pictures.show(decoded, caption, 168, **data)
     return v
+
+
+def measured_ui(model: Model) -> None:
+    """Under a plane: how much of its frame decodes to images the classifier reads."""
+    g = resources.generation(model)
+    if g is None:
+        return
+    st.caption(f"Measured on a {facts.GRID} x {facts.GRID} grid over this frame: the classifier reads a "
+               f"{'digit' if model.dataset == 'mnist' else 'class'} (p >= {facts.CONFIDENT:g}) in "
+               f"**{g.framed:.0%}** of it and in **{g.between:.0%}** of the {g.n_between} cells between "
+               f"clusters; test codes fill {g.filled:.0%} of the frame.")
+
+
+def _kind(model: Model) -> str:
+    return "VAE" if model.kind_info.has_posterior else "AE"
+
+
+def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left", "right")) -> None:
+    """What the board's models do when asked to generate, in measured sentences (explorer/facts.py),
+    and a button to the spot where they differ most. ``sides`` say where each map is."""
+    models, maps = shown.models, shown.maps
+    clf = map_component.usable_classifier(models[0].dataset)
+    if clf is None:
+        st.caption("The same click goes to both models. The figures that say how much of each plane "
+                   "decodes to digits need this dataset's classifier, which cannot be used here.")
+        return
+    names = [f"the {_kind(m)}" for m in models]
+    digit = "digit" if models[0].dataset == "mnist" else "class"
+    if planes(maps):
+        gens = [resources.generation(m) for m in models]
+        widths = [float((g.box[1] - g.box[0]).max()) for g in gens]
+        st.markdown(
+            f"{names[0][0].upper() + names[0][1:]} is on the {sides[0]}, {names[1]} on the {sides[1]}. Each plane is framed "
+            "around its own test codes, and a click lands at the same place in both frames: their scales "
+            f"differ ({names[0]}'s frame is {_width(widths[0])} wide, {names[1]}'s {_width(widths[1])}). Each decode is read by the dataset's classifier "
+            f"({literal(clf.info.get('name', models[0].dataset))}); a decode counts as a {digit} when the "
+            f"classifier gives it p >= {facts.CONFIDENT:g}.")
+        a, b = gens
+        st.markdown(
+            f"- **The whole frame**: read as a {digit} in {a.framed:.0%} of {names[0]}'s and {b.framed:.0%} of "
+            f"{names[1]}'s. Its test codes fill {a.filled:.0%} of {names[0]}'s frame and {b.filled:.0%} of "
+            f"{names[1]}'s.\n"
+            f"- **Between the clusters** ({a.n_between} and {b.n_between} cells with no test code near them): "
+            f"{names[0]}'s decodes are read {facts.how_often(a.between, b.between)} {names[1]}'s "
+            f"({a.between:.0%} against {b.between:.0%}).\n"
+            + _sampling_line(models, [g.sampling for g in gens], names, digit))
+        found = facts.clearest_difference(a, b)
+        if found is not None:
+            lo, hi = a.box
+            code = lo + found.place * (hi - lo)
+            st.button(f"Show the spot between {names[0]}'s clusters where the two differ most",
+                      on_click=set_code, args=(board, tuple(float(v) for v in code)),
+                      icon=":material/my_location:", key=f"{board.key}_difference")
+            st.caption(f"There {names[0]}'s decode is read with p = {found.confidence[0]:.2f} and "
+                       f"{names[1]}'s, at the same place, with p = {found.confidence[1]:.2f}.")
+    else:
+        samples = [resources.sampling(m) for m in models]
+        st.markdown("The same click goes to both models: a test image's own code in each model, or the "
+                    "clicked code placed on the other map by its estimate.\n\n"
+                    + _sampling_line(models, samples, names, digit))
+
+
+def _width(w: float) -> str:
+    return f"{w:,.0f}" if w >= 100 else f"{w:.3g}"
+
+
+def _sampling_line(models, samples, names, digit) -> str:
+    parts = []
+    for m, s, name in zip(models, samples, names):
+        rare, share = s.rarest(m.class_names)
+        parts.append(f"{name}'s, drawn from {s.source}, are read as a {digit} {s.readable:.0%} of the time, "
+                     f"with the rarest {digit}, {literal(rare)}, {share:.1%} of those (evenness {s.balance:.2f}, "
+                     f"1 when every {digit} comes equally often)")
+    return "- **Codes drawn at random**, as one would to make new images: " + "; ".join(parts) + "."

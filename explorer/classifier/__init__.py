@@ -48,6 +48,15 @@ class Classifier:
         x = torch.from_numpy(np.asarray(images, np.float32) / (255.0 if np.asarray(images).dtype == np.uint8 else 1.0))
         return self.net(x.reshape(-1, 784)).argmax(1).numpy()
 
+    @torch.no_grad()
+    def probabilities(self, images, batch_size: int = 4096) -> np.ndarray:
+        """Softmax over the classes for each image (float [N, 28, 28] in [0, 1] or uint8): [N, 10]."""
+        images = np.asarray(images)
+        scale = 255.0 if images.dtype == np.uint8 else 1.0
+        out = [torch.softmax(self.net(torch.from_numpy(images[i:i + batch_size].astype(np.float32) / scale)
+                                      .reshape(-1, 784)), 1).numpy() for i in range(0, len(images), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
+
     def layers(self):
         """(weight [out, in], bias) of each linear layer, for the browser."""
         return [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in self.net if isinstance(m, nn.Linear)]

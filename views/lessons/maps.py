@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import images
+from explorer import facts, images
 from explorer.view import N_FRAMES
 from ui import pictures, resources
+from ui.text import literal
 from views import board
 from views.lessons import common
 
@@ -22,41 +23,52 @@ def clusters() -> None:
     common.frame("clusters", [
         "Every dot is one test image, placed where the encoder puts its code of **two numbers**. The "
         "colours are the images' labels, which the autoencoder never saw: it was only asked to rebuild "
-        "its images from their codes.",
-        "Yet images of the same digit land together. To rebuild a 7 from two numbers, it pays to give "
-        "all 7s similar numbers, so the classes sort themselves out. The lines circle the densest half "
-        "of each class.",
-        "Where clusters touch, the digits look alike: 4s and 9s, or 3s, 5s and 8s.",
+        "its images from their codes. To rebuild a 7 from two numbers, it pays to give all 7s similar "
+        "numbers, so the classes may sort themselves out. The lines circle the densest half of each class.",
     ])
     args = resources.settings()
+    header = st.container()
     shown = board.show(CLUSTERS, resources.catalog(args), args)
     if shown is not None:
+        model, mp = shown.models[0], shown.maps[0]
+        c = resources.clusters(model, mp.name)
+        pairs = " and ".join(f"{literal(a)} with {literal(b)} ({share:.0%})" for a, b, share in c.mixed)
+        with header:
+            st.markdown(
+                f"Measured on {literal(model.name)}: of each test image's {facts.NEIGHBOURS} nearest "
+                f"neighbours on this map, **{c.agreement:.0%}** share its label on average, where labels "
+                f"scattered at random would give {c.chance:.0%}. Where clusters touch, the classes that "
+                f"mix most are {pairs} of the neighbours with another label.")
         common.try_this("Move the pointer slowly across the border between two clusters and watch the digit "
-                        "under it change its mind. Then choose all ten digits (mnist-ae-2d, in the sidebar) "
-                        "and find the classes that overlap.")
+                        "under it change its mind. Then choose another model in the sidebar: which classes "
+                        "overlap there?")
     common.footer("clusters", "G. E. Hinton and R. R. Salakhutdinov, Reducing the dimensionality of data with "
                               "neural networks, Science 313 (2006), figure 3.")
 
 
 GENERATING = board.Board(key="generating", sets=(("mnist-ae-2d", "mnist-vae-2d"),), sides=("ae", "vae"),
-                         layers=("manifold",),
-                         map_note="Click anywhere, on a dot or on empty space: both decoders draw that code.")
+                         layers=("manifold",), measured=True,
+                         map_note="Click anywhere, on a dot or on empty space: both decoders draw the spot "
+                                  "at the same place in their frames.")
 
 
 def generating() -> None:
     common.frame("generating", [
         "The decoder is a generator: give it **any** two numbers, even a code no image was ever given, "
         "and it draws an image. Under the dots, each tile is the image decoded at that very spot.",
-        "The plain autoencoder (left) was never told what its empty regions should mean, so away from "
-        "its clusters it draws smudges, and its codes spread wherever training pushed them. The "
-        "variational autoencoder (right) was also asked to keep its codes like a standard normal "
-        "distribution: its plane is filled, so a random code near the centre gives a digit.",
+        "The plain autoencoder (left) was only asked to rebuild its training images; nothing told it what "
+        "the space between its codes should mean, nor where its codes should lie. The variational "
+        "autoencoder (right) was also asked to keep its codes like a standard normal distribution. "
+        "Here is what that changes, measured on these two models:",
     ])
     args = resources.settings()
+    header = st.container()
     shown = board.show(GENERATING, resources.catalog(args), args)
     if shown is not None:
-        common.try_this("Click the same empty corner of both planes, then a spot halfway between two "
-                        "clusters. Which model would you use to draw new digits?")
+        with header:
+            board.generation_text(GENERATING, shown)
+        common.try_this("Press the button above the maps, then click a spot halfway between two clusters on "
+                        "the left. Which model would you use to draw new digits, and why?")
     common.footer("generating", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, "
                                 "figure 4 (the learned MNIST manifold).")
 
@@ -118,9 +130,12 @@ def beta_terms(model, v) -> None:
     here = ""
     if v.spot is not None and v.spot.row is not None:
         here = f" This test image: error {model.latents.recon_error[v.spot.row]:.4f} per pixel."
+    sampled = resources.sampling(model)
+    drawn = (f" Codes drawn from the prior: {sampled.readable:.0%} read as a digit (p >= {facts.CONFIDENT:g})."
+             if sampled is not None else "")
     st.caption(f"Test images, mean: reconstruction term {m.get('test_bce', float('nan')):.1f} nats, "
                f"KL term {m.get('test_kl', float('nan')):.1f} nats, error {m.get('test_mse', float('nan')):.4f} "
-               f"per pixel.{here}")
+               f"per pixel.{here}{drawn}")
 
 
 def beta() -> None:
@@ -128,18 +143,27 @@ def beta() -> None:
     catalog = resources.catalog(args)
     terms = ""
     if all(n in catalog.names() for n in BETAS):
-        ms = [catalog.model(n).metrics for n in BETAS]
-        arrow = lambda key, fmt: " → ".join(format(m.get(key, float("nan")), fmt) for m in ms)
-        terms = (f" Measured on the test images, from beta 0.5 to 1 to 4: the KL term falls "
-                 f"({arrow('test_kl', '.1f')} nats) and the reconstruction term rises "
-                 f"({arrow('test_bce', '.1f')} nats). With only two numbers the code is already a tight "
-                 "bottleneck, so the trade is slight at 0.5 and clear at 4.")
+        models = [catalog.model(n) for n in BETAS]
+        ms = [m.metrics for m in models]
+        kl, rec = ([m.get(key, float("nan")) for m in ms] for key in ("test_kl", "test_bce"))
+        arrow = lambda values, fmt: " → ".join(format(v, fmt) for v in values)
+        terms = (f" Measured on the test images, from beta 0.5 to 1 to 4: the KL term {facts.trend(kl)} "
+                 f"({arrow(kl, '.1f')} nats) and the reconstruction term {facts.trend(rec)} "
+                 f"({arrow(rec, '.2f')} nats).")
+        sampled = [resources.sampling(m) for m in models]
+        if None not in sampled:
+            shares = [s.readable for s in sampled]
+            way = facts.trend(shares)
+            terms += (f" Codes drawn from the prior and read by the classifier as a digit: "
+                      f"{arrow(shares, '.0%')}: the share {way} as beta grows"
+                      + (", so here a prior that fits better does not give more readable samples." if way != "rises"
+                         else ": a prior that fits better gives more readable samples."))
     common.frame("beta", [
         "A VAE's loss has two terms: how well it rebuilds the image (reconstruction) and how far each "
         "image's cloud of codes strays from the prior N(0, I) (the KL term). The weight beta sets the "
         "trade: loss = reconstruction + beta x KL.",
         "Three VAEs with the same layers and training; only beta differs. A larger beta pulls the codes "
-        "closer to the prior: a smoother plane to sample from, paid for with blurrier digits." + terms,
+        "towards the prior and leaves less room for detail in the rebuilt digits." + terms,
     ])
     shown = board.show(BETA, catalog, args, detail=beta_terms,
                        title=lambda m: f"beta = {_beta(m):g}" + (" (the ELBO)" if _beta(m) == 1 else ""))
