@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import present
 from views import compare, explore
 from views.lessons import LESSONS, common
 
@@ -29,7 +30,10 @@ def pages() -> dict[str, list]:
 
 def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
-    st.navigation(pages(), position="sidebar").run()
+    page = st.navigation(pages(), position="sidebar")
+    present.start()
+    page.run()
+    present.toggle()
 
 
 if __name__ == "__main__":

@@ -208,3 +208,43 @@ def trend(values, rising: str = "rises", falling: str = "falls", mixed: str = "d
     if (d < 0).all():
         return falling
     return mixed
+
+
+def readings(clf, images, class_names) -> list[tuple[str, float]]:
+    """What ``clf`` reads in each image: (class name, its probability)."""
+    p = clf.probabilities(np.asarray(images))
+    return [(str(class_names[int(c)]), float(q)) for c, q in zip(p.argmax(1), p.max(1))]
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """How a training replay's classes found their places: for each class, the first epoch at
+    which, on average, SORTED of its images' NEIGHBOURS nearest on the plane share its label."""
+
+    first_sorted: dict[str, int | None]  # class name -> epoch (None: not by the last)
+    spread: tuple[float, float]  # the codes' standard deviation (both axes together) at the first and last frame
+
+    def order(self) -> list[tuple[str, int]]:
+        """The classes that got sorted, first first (ties in class order)."""
+        done = [(c, e) for c, e in self.first_sorted.items() if e is not None]
+        return sorted(done, key=lambda ce: ce[1])
+
+
+SORTED = 0.8
+
+
+def sorting(epochs, frames, labels, class_names, k: int = NEIGHBOURS) -> Sorting:
+    """``frames`` [F, n, 2]: the codes of the same n test images after each of ``epochs``."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    first: dict[str, int | None] = {str(class_names[int(c)]): None for c in classes}
+    for epoch, xy in zip(epochs, frames):
+        xy = np.asarray(xy, np.float64)
+        _, idx = cKDTree(xy).query(xy, k=k + 1)
+        same = (labels[idx[:, 1:]] == labels[:, None]).mean(1)
+        for c in classes:
+            name = str(class_names[int(c)])
+            if first[name] is None and same[labels == c].mean() >= SORTED:
+                first[name] = int(epoch)
+    spread = tuple(float(np.asarray(frames[i], np.float64).std()) for i in (0, -1))
+    return Sorting(first, spread)

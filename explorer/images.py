@@ -39,6 +39,10 @@ def png_bytes(picture: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+LABEL_PX = 15  # the height of text drawn into pictures, in the picture's own pixels: 14 px or more on
+# screen wherever a picture is shown at its own size or larger (ui/pictures.py marks such pictures)
+
+
 def _font(size: int):
     return ImageFont.load_default(size=size)  # Pillow's own font: no font files needed
 
@@ -48,7 +52,7 @@ def tile(image, label: str = "", scale: int = 3, highlight: bool = False, border
     """One digit enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
     pic = Image.fromarray(to_picture(image, scale)).convert("RGB")
     size = pic.width + 2 * border
-    label_height = label_height if label_height is not None else (max(15, 4 * scale + 2) if label else 0)
+    label_height = label_height if label_height is not None else (max(LABEL_PX + 3, 4 * scale + 2) if label else 0)
     out = Image.new("RGB", (size, size + label_height), BACKGROUND)
     ImageDraw.Draw(out).rectangle([0, 0, size - 1, size - 1], fill=HIGHLIGHT if highlight else GAP_COLOUR)
     out.paste(pic, (border, border))
@@ -122,15 +126,15 @@ def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_
             grid[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = im
     if row_labels is None and col_labels is None:
         return grid
-    font = _font(12)
+    font = _font(LABEL_PX)
     left = 0 if row_labels is None else 8 + max(int(ImageDraw.Draw(Image.new("L", (1, 1))).textlength(str(t), font=font))
                                                   for t in row_labels)
-    top = 0 if col_labels is None else 18
+    top = 0 if col_labels is None else LABEL_PX + 6
     out = Image.new("RGB", (left + grid.shape[1], top + grid.shape[0]), BACKGROUND)
     out.paste(Image.fromarray(grid).convert("RGB"), (left, top))
     draw = ImageDraw.Draw(out)
     for r, text in enumerate(row_labels or []):
-        draw.text((2, top + r * (side + gap) + side / 2 - 7), str(text), fill=(40, 40, 40), font=font)
+        draw.text((2, top + r * (side + gap) + side / 2 - LABEL_PX / 2), str(text), fill=(40, 40, 40), font=font)
     for c, text in enumerate(col_labels or []):
         draw.text((left + c * (side + gap) + 2, 2), str(text), fill=(40, 40, 40), font=font)
     return np.asarray(out)

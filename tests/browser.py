@@ -189,3 +189,44 @@ def select_model(page, name: str) -> None:
     page.get_by_role("heading", name=f"{name}: ").wait_for(timeout=60_000)
     wait_idle(page)
     time.sleep(1.5)  # let Plotly draw the new model's map
+
+
+# What a projector shows of the page at its first screen (scrolled to the top): the smallest text
+# drawn (computed font size of every visible text node's element, shadow roots included), each map's
+# side, where the instrument (st.container key "instrument") and the "Try this" end, and each
+# picture's drawn labels as displayed (img[data-label-px]: the label's height in the image's own
+# pixels, scaled by how large the browser draws the image).
+LEGIBILITY_JS = r"""() => {
+  const seen = [];
+  const visit = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) visit(el.shadowRoot);
+      for (const n of el.childNodes) {
+        if (n.nodeType !== 3 || !n.textContent.replace(/[\s\u200b]/g, '')) continue;  // zero-width spaces are not text
+        const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+        if (r.width < 1 || r.height < 1 || cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
+        if (r.bottom < 0 || r.top > innerHeight * 4) continue;
+        seen.push([parseFloat(cs.fontSize), el.tagName + ': ' + n.textContent.trim().slice(0, 50)]);
+      }
+    }
+  };
+  visit(document);
+  seen.sort((a, b) => a[0] - b[0]);
+  const rect = (el) => el ? el.getBoundingClientRect() : null;
+  const deep = (root, sel, out = []) => {
+    out.push(...root.querySelectorAll(sel));
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) deep(el.shadowRoot, sel, out);
+    return out;
+  };
+  const maps = deep(document, '[data-latent-map], canvas[data-replay]').map((m) => m.getBoundingClientRect().width);
+  const tryThis = [...document.querySelectorAll('[data-testid="stAlert"]')].find((a) => a.innerText.includes('Try this'));
+  const labels = deep(document, 'img[data-label-px]').map((img) =>
+    Number(img.dataset.labelPx) * img.getBoundingClientRect().width / img.naturalWidth);
+  return {vh: innerHeight, vw: innerWidth, smallest: seen.slice(0, 5), maps,
+          instrument: rect(document.querySelector('.st-key-instrument'))?.bottom ?? null,
+          tryThis: rect(tryThis)?.bottom ?? null, labels, scrollHeight: document.documentElement.scrollHeight};
+}"""
+
+
+def legibility(page) -> dict:
+    return page.evaluate(LEGIBILITY_JS)

@@ -120,7 +120,7 @@ def test_clicking_a_test_point_shows_original_and_reconstruction(images_dir, mon
     assert near[0] == row and dist[row] == 0
     strip = images.labelled_strip(data.load("mnist", "test", images_dir).images[m.latents.index[near]],
                                   [f"{m.class_names[m.latents.labels[r]]} d={dist[r]:.2f}" for r in near], scale=2)
-    assert figures(at)[caption] == pictures.img_tag(strip, 2 * 32 * 8, caption)
+    assert figures(at)[caption] == pictures.img_tag(strip, 2 * 32 * 8, caption, label_px=images.LABEL_PX)
 
 
 def test_the_caption_says_a_spot_once_on_the_plane_and_gives_the_code_elsewhere():

@@ -252,7 +252,7 @@ def browser_replay_values(q: np.ndarray, lo, hi, folder) -> np.ndarray:
     script = f"""
         const b = require("fs").readFileSync(process.argv[1]);
         const codes = new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-        const [lo, hi] = {json.dumps([list(map(float, lo)), list(map(float, hi))])}, n = {n};
+        const [lo, hi] = {json.dumps([np.asarray(lo, float).tolist(), np.asarray(hi, float).tolist()])}, n = {n};
         {found[0]}
         const out = [];
         for (let f = 0; f < {frames}; f++) for (let i = 0; i < n; i++) out.push(value(f, i, 0), value(f, i, 1));
@@ -269,6 +269,12 @@ def test_replay_codes_survive_the_int16_file_the_browser_reads(tmp_path):
     q, lo, hi = quantised(codes)
     assert q.dtype == np.dtype("<i2") and q.shape == codes.shape
     back = browser_replay_values(q, lo, hi, tmp_path)
-    assert np.abs(back - codes).max() <= (hi - lo).max() / 65535  # within one step of the scale
+    assert lo.shape == hi.shape == (7, 2)  # each frame its own scale
+    assert (np.abs(back - codes) <= (hi - lo)[:, None, :] / 65535 + 1e-9).all()  # within one step of its frame's scale
+    # a frame a thousand times smaller than the others keeps its detail (epoch 0 was eight pixels)
+    codes[0] *= 1e-3
+    q, lo, hi = quantised(codes)
+    back = browser_replay_values(q, lo, hi, tmp_path)
+    assert len(np.unique(q[0, :, 0])) > 250 and np.abs(back[0] - codes[0]).max() < 1e-3 * 30 / 65535 * 2
     flat, lo, hi = quantised(np.zeros((2, 3, 2)))  # a replay that never moved still makes a file
     assert (flat == -32768).all() and (browser_replay_values(flat, lo, hi, tmp_path) == 0).all()

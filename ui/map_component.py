@@ -21,7 +21,7 @@ from explorer import catalog, classifier, figures, projection, webexport
 from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
-from ui import static_files
+from ui import present, static_files
 from ui.text import literal
 
 ASSETS = Path(__file__).resolve().parent / "latent_map"
@@ -205,11 +205,12 @@ def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> No
 
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None,
-               box=None) -> None:
+               box=None, in_row: int = 1) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
     browser's files cannot be written, the server draws the map instead (``server_drawn``); ``hint``
-    is a caption for the browser map only; ``box`` (lo, hi) frames the map where not its own view box."""
+    is a caption for the browser map only; ``box`` (lo, hi) frames the map where not its own view box;
+    ``in_row``: how many maps share the row (in presentation mode a map alone fills the height)."""
     try:
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
@@ -222,6 +223,8 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
     w = v.walk
     data = {
         "url": url, "model": model.name, "map": mp.name, "size": SIZE,
+        # presentation mode: the share of the window's height the map's side may take (ui/present.py)
+        "fill": present.map_fill(in_row),
         # the dataset's test images, so a hovered test point shows itself (None without the data)
         "images": images_url(model.dataset, originals),
         "box": [lo.tolist(), hi.tolist()],

@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import images
+from ui import present
 
 FIGURE_STYLE = "margin:0 0 0.5rem 0;display:inline-block;text-align:center;max-width:100%"
 CAPTION_STYLE = "font-size:0.85rem;color:rgba(49,51,63,0.7);margin-top:0.25rem"
@@ -36,9 +37,19 @@ def figure_html(picture, caption: str, width: int, **data) -> str:
             f'<figcaption style="{CAPTION_STYLE}">{html.escape(caption)}</figcaption></figure>')
 
 
-def show(picture, caption: str, width: int = 200, where=None, **data) -> None:
-    """One picture with its caption."""
+def show(picture, caption: str, width: int = 200, where=None, labelled: bool = False, **data) -> None:
+    """One picture with its caption; ``labelled``: it has text drawn into it (explorer/images.py),
+    whose height it carries as data-label-px (in the picture's own pixels) for legibility checks."""
+    if labelled:
+        data["label_px"] = images.LABEL_PX
     (where or st).html(figure_html(picture, caption, width, **data))
+
+
+def strip(frames, labels, highlight: int | None, caption: str, where=None) -> None:
+    """Frames side by side, each labelled beneath, one framed in red; as large again in
+    presentation mode, where it has the page's width."""
+    picture = images.labelled_strip(frames, labels, scale=2, highlight=highlight)
+    show(picture, caption, picture.shape[1] * (2 if present.active() else 1), where, labelled=True)
 
 
 def show_row(items, where=None, gap: str = "1.5rem") -> None:

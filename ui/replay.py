@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from explorer import catalog, figures
 from explorer.bundle import Model
-from ui import static_files
+from ui import present, static_files
 from ui.text import literal
 from ui.map_component import LOADER, _static_module
 
@@ -34,11 +34,14 @@ def _mount():
 
 
 def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """float codes [F, n, 2] -> (int16 codes, lo [2], hi [2]): value = lo + (q + 32768) / 65535 * (hi - lo)."""
+    """float codes [F, n, 2] -> (int16 codes, lo [F, 2], hi [F, 2]), each frame scaled into its own
+    box: value = lo[f] + (q + 32768) / 65535 * (hi[f] - lo[f]). One box for all frames would give
+    an untrained network's codes, a thousand times closer together than the trained ones, a
+    handful of distinct values (epoch 0 drawn as eight pixels)."""
     codes = np.asarray(codes, np.float64)
-    lo, hi = codes.min((0, 1)), codes.max((0, 1))
+    lo, hi = codes.min(1), codes.max(1)
     span = np.where(hi > lo, hi - lo, 1.0)
-    q = np.round((codes - lo) / span * 65535) - 32768
+    q = np.round((codes - lo[:, None]) / span[:, None] * 65535) - 32768
     return q.astype("<i2"), lo, lo + span
 
 
@@ -50,7 +53,7 @@ _BOXES: dict = {}  # (bundle, version) -> (int16 codes, lo, hi), worked out once
 
 def files_url(model: Model) -> tuple[str, list, list]:
     """Publish the replay's codes once per bundle version, named by their content; (URL relative
-    to the page, lo, hi)."""
+    to the page, lo [F, 2], hi [F, 2])."""
     key = (str(model.path), catalog.version(model.path))
     if key not in _BOXES:
         if len(_BOXES) > 32:
@@ -95,4 +98,5 @@ def replay(model: Model, start: float, key: str) -> None:
         "classes": list(model.classes), "class_names": list(model.class_names),
         "unit": "nats per image" if vae or model.config.get("training", {}).get("recon", "bce") == "bce" else "per image",
         "precision": 1, "seconds": 12.0,
+        "present": present.active(),  # larger, with 20 px text (ui/present.py)
     })

@@ -117,3 +117,30 @@ def _clusters(path: str, version: tuple, map_name: str, _model: Model) -> facts.
 def clusters(model: Model, map_name: str) -> facts.Clusters:
     """How well the map sorts the model's test images by label (explorer/facts.py)."""
     return _clusters(str(model.path), catalog_lib.version(model.path), map_name, model)
+
+
+def walk_reading(model: Model, frames) -> list[tuple[str, float]] | None:
+    """The class the dataset's classifier reads in each of a walk's frames and its certainty, or None
+    without a usable classifier."""
+    clf = map_component.usable_classifier(model.dataset)
+    if clf is None:
+        return None
+    return facts.readings(clf, frames, model.class_names)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def plane_clusters(xy: np.ndarray, labels: np.ndarray, class_names) -> facts.Clusters:
+    """``facts.clusters`` of any plane of points (cached by the arrays' content)."""
+    return facts.clusters(xy, labels, list(class_names))
+
+
+@st.cache_resource(max_entries=16)
+def _sorting(path: str, version: tuple, _model: Model) -> facts.Sorting:
+    arrays = _model.replay_arrays()
+    labels = _model.latents.labels[_model.latents.rows_of(arrays.index)]
+    return facts.sorting(arrays.epochs, arrays.codes, labels, _model.class_names)
+
+
+def sorting(model: Model) -> facts.Sorting:
+    """How the model's training replay sorted its classes (explorer/facts.py)."""
+    return _sorting(str(model.path), catalog_lib.version(model.path), model)

@@ -16,6 +16,7 @@ import streamlit as st
 
 from explorer import state as view_state
 from explorer.state import ModelUnavailable, ViewState
+from ui import present
 
 VIEW = "view"  # the ViewState
 LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
@@ -77,7 +78,13 @@ def current(catalog) -> ViewState | None:
 
 
 def sync_url(view: ViewState) -> None:
-    wanted = view.to_query()
+    write_query(view.to_query())
+
+
+def write_query(wanted: dict[str, str]) -> None:
+    """The address bar shows ``wanted`` (and presentation mode, ui/present.py); rewritten only
+    when it differs, so a run that changes nothing leaves the history alone."""
+    wanted = {**wanted, **present.query()}
     if {k: st.query_params.get(k) for k in st.query_params} != wanted:
         st.query_params.from_dict(wanted)
 

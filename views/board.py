@@ -17,6 +17,7 @@ defaults with one notice.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -28,7 +29,7 @@ from explorer import facts, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState
 from explorer.view import View, default_ends, pick_spot, resolve
-from ui import map_component, pictures, resources
+from ui import map_component, pictures, present, resources, session
 from ui.session import name_key
 from ui.text import literal
 
@@ -114,7 +115,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     for side, model, mp, box, column in zip(sides, models, maps, boxes, columns):
         with column:
             views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title,
-                                 (boxes[0], box) if planes(maps) else None))
+                                 (boxes[0], box) if planes(maps) else None, len(models)))
     return Shown(models, maps, views, originals)
 
 
@@ -219,8 +220,7 @@ def sync_url(board: Board, state: dict) -> None:
         wanted["spot"] = spot_text(state["spot"])
     if state["t"] != 0.5:
         wanted["t"] = f"{state['t']:g}"
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
+    session.write_query(wanted)
 
 
 def on_set(board: Board) -> None:
@@ -280,19 +280,21 @@ def set_code(board: Board, code) -> None:
 
 
 def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: int, originals,
-            detail=None, title=None, frame=None) -> View:
+            detail=None, title=None, frame=None, in_row: int = 1) -> View:
     view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state["spot"], frame), a=a, b=b,
                      t=state["t"], layers=board.layers)
     v = resolve(view, model, mp)
-    st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
+    if in_row > 1 or not present.active():  # a map alone, presented, is named by the lesson's text
+        st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
     map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key,
-                             box=frame[1] if frame is not None else None)
-    if board.measured and mp.coordinates_are_codes:
+                             box=frame[1] if frame is not None else None, in_row=in_row)
+    if board.measured and mp.coordinates_are_codes and not present.active():  # presenting: in the text
         measured_ui(model)
     if detail is not None:
         detail(model, v)
     if v.spot is None:
-        st.info(board.map_note)
+        if not present.active():  # presenting, the lesson's "Try this" beside the map says what to do
+            st.info(board.map_note)
         return v
     decoded = model.decode(v.spot.code[None])[0]
     where = ",".join(f"{c:.7g}" for c in v.state.spot)
@@ -303,7 +305,11 @@ def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: i
         p = reading.probabilities(decoded[None])[0]
         data["confidence"] = f"{p.max():.4f}"
         caption += f"; the classifier reads {model.class_names[int(p.argmax())]} (p = {p.max():.2f})"
-    pictures.show(decoded, caption, 168, **data)
+    if present.active():  # the map's own panel shows the picture; the first screen keeps one line for it
+        st.html(f'<p data-spot="{html.escape(where)}" data-confidence="{html.escape(data.get("confidence", ""))}" '
+                f'style="margin:0">{html.escape(caption)}</p>')
+    else:
+        pictures.show(decoded, caption, 168, **data)
     return v
 
 

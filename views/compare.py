@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import map_component, resources
+from ui import present, resources
 from ui.text import literal
 from views import board
 
@@ -32,6 +32,6 @@ def render() -> None:
     shown = board.show(BOARD, catalog, args)
     if shown is None:
         return
-    with header:
-        st.header(f"{literal(shown.models[0].name)} and {literal(shown.models[1].name)}, side by side")
+    header.header(f"{literal(shown.models[0].name)} and {literal(shown.models[1].name)}, side by side")
+    with st.container() if present.active() else header:  # presenting, the maps come first
         board.generation_text(BOARD, shown)

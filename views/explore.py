@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, data, figures, generate, images, metrics, posterior, preprocess, projection
+from explorer import classifier, data, figures, generate, images, posterior, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
 from explorer.state import LAYERS, RENDERERS
-from ui import draw_pad, map_component, pictures, resources, session
+from ui import anomalies, draw_pad, map_component, pictures, resources, session
 from ui.text import code as code_span, literal
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
 
@@ -401,7 +401,7 @@ def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals
     with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
                      "test images on the map", expanded=False):
         pictures.show(images.labelled_strip(pics, [f"{w:.2f}" for w in weights], scale=2),
-                      "nearest first, with the weight of each", 2 * 32 * len(rows))
+                      "nearest first, with the weight of each", 2 * 32 * len(rows), labelled=True)
         st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
                    "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
 
@@ -451,7 +451,8 @@ def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarr
     with right:
         strip = images.labelled_strip(tiles, labels, scale=2, highlight=highlight)
         pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}), between the "
-                             "original images of A and B; the red frame is nearest the slider", strip.shape[1])
+                             "original images of A and B; the red frame is nearest the slider", strip.shape[1],
+                      labelled=True)
         base = f"{model.name}-walk-{w.method}"
         d1, d2, _ = st.columns([1, 1, 1])
         d1.download_button("Walk as animated GIF", lambda: images.walk_gif(w.frames, w.t),
@@ -571,7 +572,8 @@ def neighbours_of_code(model: Model, code: np.ndarray, originals: np.ndarray | N
     pics = originals[lat.index[rows[0]]] if originals is not None else model.decode(lat.codes[rows[0]])
     labels = [f"{model.class_names[lat.labels[r]]} d={d:.2f}" for r, d in zip(rows[0], dist[0])]
     pictures.show(images.labelled_strip(pics, labels, scale=2),
-                  f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k)
+                  f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k,
+                  labelled=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -662,7 +664,8 @@ def posterior_ui(model: Model, mp: projection.LatentMap, cloud: Cloud | None) ->
         else:
             decoded = model.decode(cloud.samples)
             pictures.show(images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2),
-                          "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded))
+                          "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded),
+                          labelled=True)
             st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
                        "what makes the plane smooth enough to generate from.")
 
@@ -678,56 +681,7 @@ def anomaly_ui(model: Model, originals: np.ndarray | None, data_dir: str | None)
     if not box.open:
         return
     with box:
-        anomaly_panel(model, originals, data_dir, session.W_THRESHOLD)
-
-
-def anomaly_panel(model: Model, originals: np.ndarray | None, data_dir: str | None, threshold_key: str,
-                  threshold: float | None = None, intro: bool = True) -> float:
-    """Every test image's reconstruction error as a histogram with a movable threshold, what it
-    flags, and the 12 worst rebuilt (also the anomalies lesson). ``threshold`` (from a link)
-    starts the slider; returns the threshold shown."""
-    errors, labels, index, complete = resources.test_errors(model, data_dir)
-    own = np.isin(labels, model.classes)
-    partial = len(model.classes) < len(data.dataset_info(model.dataset).class_names)
-    intro and st.caption("An autoencoder rebuilds well what looks like its training images, so a large "
-               "reconstruction error flags an image as unusual: anomaly detection without labels. "
-               + (f"This model learned only {literal(', '.join(model.class_names[c] for c in model.classes))}: "
-                  "every other digit should stand out." if partial else
-                  "The worst-rebuilt test images are the odd ones: badly written, cut off, or ambiguous."))
-    if partial and not complete:
-        st.warning("The other digits' test images are not on this computer (see the sidebar), so only "
-                   "this model's own classes are shown.")
-    top = round(float(np.quantile(errors, 0.999)), 4)
-    ss = st.session_state
-    default = float(np.quantile(errors[own], 0.95))
-    same_model = ss.get(f"{threshold_key}_model") == model.name  # another model starts at its own default
-    start = threshold if threshold is not None else ss.get(threshold_key, default) if same_model else default
-    ss[threshold_key] = round(min(max(float(start), 0.0), top), 4)  # within this model's range
-    ss[f"{threshold_key}_model"] = model.name
-    threshold = st.slider("Flag the images whose reconstruction error is above", 0.0, top,
-                          step=round(top / 200, 5), format="%.4f", key=threshold_key)
-    flagged = errors > threshold
-    if partial and (~own).any():
-        auc = metrics.roc_auc(errors, ~own)
-        st.markdown(f"Flagged: **{flagged[~own].mean():.0%}** of the other digits ({flagged[~own].sum():,} of "
-                    f"{(~own).sum():,}) and **{flagged[own].mean():.0%}** of its own ({flagged[own].sum():,} of "
-                    f"{own.sum():,}, false alarms). Over every threshold, the error ranks a random other digit "
-                    f"above a random own one with probability **{auc:.3f}** (ROC AUC).")
-    else:
-        st.markdown(f"Flagged: **{flagged.sum():,}** of {len(errors):,} test images ({flagged.mean():.1%}).")
-    st.plotly_chart(figures.error_histogram(errors, own if partial else None, threshold,
-                                            [model.class_names[c] for c in model.classes]),
-                    config={"displaylogo": False}, key=f"anomaly:{session.name_key(model.name)}")
-    worst = np.argsort(errors)[::-1][:12]
-    if originals is not None:
-        pics = originals[index[worst]]
-    else:
-        rows = model.latents.rows_of(index[worst])
-        pics = model.decode(model.latents.codes[rows[rows >= 0]])
-        st.caption("The test images are not on this computer: their reconstructions are shown instead.")
-    pictures.show(images.labelled_strip(pics, [f"{model.class_names[labels[i]]} {errors[i]:.3f}" for i in worst],
-                                        scale=2), "the 12 worst rebuilt: class and error", 2 * 32 * len(worst))
-    return threshold
+        anomalies.panel(model, originals, data_dir, session.W_THRESHOLD)
 
 
 # --------------------------------------------------------------------------------------------
@@ -777,4 +731,5 @@ def traversal_ui(model: Model, v: View) -> None:
         picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
                                     row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
                                     col_labels=[f"{s:+g}" for s in steps])
-        pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1])
+        pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1],
+                      labelled=True)

@@ -146,10 +146,24 @@ export default function (component) {
   // as large as data.size allows while the side panel still fits beside the map; in a narrow
   // column (three maps in a row) the panel goes under the map instead
   const host = parentElement.host || parentElement;
-  const width = host.clientWidth || data.size + 160;
-  const narrow = width - 160 < 240;
+  // in presentation mode (data.fill) the cap is that share of the window's height, not data.size
+  const panel = data.fill ? 176 : 160;
+  const cap = data.fill ? Math.floor(window.innerHeight * data.fill) : data.size;
+  const width = host.clientWidth || cap + panel;
+  const narrow = width - panel < 240;
   el.wrap.classList.toggle("lm-narrow", narrow);
-  const size = narrow ? Math.max(160, Math.min(data.size, width - 2)) : Math.max(240, Math.min(data.size, width - 160));
+  el.wrap.classList.toggle("lm-present", Boolean(data.fill));
+  const size = narrow ? Math.max(160, Math.min(cap, width - 2)) : Math.max(240, Math.min(cap, width - panel));
+  el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
+  // presenting, the panel's three pictures and the slider stay within the map's height
+  el.wrap.style.setProperty("--lm-pic", Math.max(72, Math.min(140, Math.floor((size - 250) / 3))) + "px");
+  // presenting, the walk's slider sits in the panel under the walk's picture, so the map can
+  // take the height and the slider still shows on the first screen
+  const scrubHome = data.fill && !narrow ? el.reset.parentElement : el.legend.parentElement;
+  const scrubLabel = el.scrub.parentElement;
+  if (scrubLabel.parentElement !== scrubHome) {
+    scrubHome.insertBefore(scrubLabel, scrubHome === el.legend.parentElement ? null : el.reset);
+  }
   const layers = data.layers || [];
   el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
   drawLegend(el.legend, layers.includes("error")
@@ -420,7 +434,7 @@ function drawOverlay(s, el, hover) {
     const [px, py] = s.toPx(p[0], p[1]);
     dot(ctx, px, py, 6, "#fff", "#222", 2);
     ctx.fillStyle = "#222";
-    ctx.font = "bold 13px sans-serif";
+    ctx.font = "bold 15px sans-serif";
     ctx.fillText(label, px - 4, py - 10);
   }
   if ((d.layers || []).includes("density") && s.xy) {
@@ -541,8 +555,11 @@ function testImage(s, row) {
 }
 
 function describe(s, h) {
+  const index = h.row === null ? null : s.model.array(s.model.manifest.test_index)[h.row];
+  if (s.data.fill) { // presenting: short enough for two lines at 20 px beside the map
+    return h.row === null ? `(${h.x.toPrecision(3)}, ${h.y.toPrecision(3)})` : `#${index}, a ${s.data.class_names[s.labels[h.row]]}`;
+  }
   if (h.row === null) return `the spot (${h.x.toFixed(2)}, ${h.y.toFixed(2)})`;
-  const index = s.model.array(s.model.manifest.test_index)[h.row];
   return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})${h.original ? "" : ", reconstructed"}`;
 }
 
@@ -566,7 +583,7 @@ function showSpot(s, el, x, y, h) {
   }
   drawDigit(el.spot, h.image);
   el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
-  el.spotCaption.textContent = "your click: " + describe(s, h);
+  el.spotCaption.textContent = (s.data.fill ? "click: " : "your click: ") + describe(s, h);
 }
 
 // the walk's latent vector at t, as explorer/generate.py walks (lerp, or slerp: Shoemake 1985)
@@ -626,7 +643,7 @@ function showFrame(s, el, t) {
   if (!s.model) return;
   drawDigit(el.frame, frameAt(s, t));
   el.frame.dataset.frame = String(Math.round(t * 100) / 100);
-  el.frameCaption.textContent = `the walk at ${t.toFixed(2)} (${s.data.walk.method})`;
+  el.frameCaption.textContent = s.data.fill ? `walk at ${t.toFixed(2)}` : `the walk at ${t.toFixed(2)} (${s.data.walk.method})`;
 }
 
 function attach(ui, el) {
@@ -644,10 +661,11 @@ function attach(ui, el) {
     drawDigit(el.preview, h.image);
     drawDigit(el.float, h.image);
     el.preview.dataset.preview = `${fmt(h.x)},${fmt(h.y)}`;
-    el.previewCaption.textContent = "under the pointer: " + describe(s, h);
+    el.previewCaption.textContent = (s.data.fill ? "pointer: " : "under the pointer: ") + describe(s, h);
     el.float.style.display = "block";
-    el.float.style.left = Math.min(px + 14, s.size - 60) + "px";
-    el.float.style.top = Math.max(py - 70, 0) + "px";
+    const side = el.float.offsetWidth || 56; // 112 px when presenting (style.css)
+    el.float.style.left = Math.min(px + 14, s.size - side - 4) + "px";
+    el.float.style.top = Math.max(py - side - 14, 0) + "px";
     drawOverlay(s, el, h);
   };
 

@@ -2,9 +2,10 @@
 // animation in the browser (play, pause, scrub), beside the test loss with the current epoch
 // marked. Between two epochs every point moves along a straight line, so scrubbing is smooth.
 // The codes come once as a static file (ui/replay.py writes it): int16, each number scaled into
-// the replay's overall box. The server hears only where the student paused (setStateValue "epoch").
+// its frame's box. The server hears only where the student paused (setStateValue "epoch").
 // Test hooks: the map canvas carries data-replay="model" and data-epoch="e" (the epoch shown, to
-// two decimals); the play button data-play ("playing" or "paused"); the scrub control data-scrub-epoch.
+// two decimals); the play button data-play ("playing" or "paused"); the scrub control data-scrub-epoch;
+// the speed menu data-speed (1 plays the whole replay in data.seconds).
 // The model's and the classes' names are text (a name is a folder's name and may hold anything):
 // only the static frame below is HTML; every value goes in as an attribute or textContent.
 
@@ -41,6 +42,7 @@ export default function (component) {
     parentElement.appendChild(root);
     ui = parentElement.__replay = { root, key: null, stop: () => {} };
   }
+  ui.root.classList.toggle("rp-present", Boolean(data.present));
   const key = JSON.stringify([data.url, data.model]);
   if (ui.key === key) return undefined;
   ui.key = key;
@@ -50,19 +52,24 @@ export default function (component) {
     <div class="rp-map"><canvas width="${W}" height="${H}" data-replay></canvas>
       <div class="rp-controls"><button type="button" data-play="paused"></button>
       <input type="range" min="0" step="0.01" data-scrub-epoch>
-      <span class="rp-epoch"></span></div>
+      <span class="rp-epoch"></span>
+      <label class="rp-speed">speed <select data-speed>
+        <option value="0.25">¼×</option><option value="0.5">½×</option>
+        <option value="1" selected>1×</option><option value="2">2×</option><option value="4">4×</option>
+      </select></label></div>
       <div class="rp-legend"></div></div>
     <div class="rp-side"><canvas class="rp-loss" width="360" height="230"></canvas><p class="rp-note"></p></div>`;
   const canvas = ui.root.querySelector("canvas[data-replay]"), ctx = canvas.getContext("2d");
   const lossCanvas = ui.root.querySelector(".rp-loss"), lctx = lossCanvas.getContext("2d");
   const button = ui.root.querySelector("button"), scrub = ui.root.querySelector("input");
+  const speed = ui.root.querySelector("select[data-speed]");
   canvas.dataset.replay = data.model;
   button.textContent = PLAY;
   scrub.max = String(F - 1);
   scrub.value = String(data.start);
   legend(ui.root.querySelector(".rp-legend"), data);
   const label = ui.root.querySelector(".rp-epoch"), note = ui.root.querySelector(".rp-note");
-  const [lo, hi] = data.box; // the int16 scale: value = lo + (q + 32768) / 65535 * (hi - lo)
+  const [lo, hi] = data.box; // each frame's int16 scale: value = lo[f] + (q + 32768) / 65535 * (hi[f] - lo[f])
   let codes = null, at = Number(data.start), playing = false, raf = 0, last = 0;
   const rgb = data.colours.map((c) => [parseInt(c.slice(1, 3), 16), parseInt(c.slice(3, 5), 16), parseInt(c.slice(5, 7), 16)]);
 
@@ -75,7 +82,12 @@ export default function (component) {
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, half = Math.max(x1 - x0, y1 - y0, 1e-3) * 0.6;
     return [cx - half, cx + half, cy - half, cy + half];
   }
-  function value(f, i, d) { return lo[d] + (codes[(f * n + i) * 2 + d] + 32768) / 65535 * (hi[d] - lo[d]); }
+  // a range's ends with enough decimals to tell them apart (epoch 0's codes span hundredths)
+  function ends(a, b) {
+    const digits = Math.min(6, Math.max(1, Math.ceil(-Math.log10(Math.max(Math.abs(b - a), 1e-9))) + 1));
+    return `${a.toFixed(digits)} … ${b.toFixed(digits)}`;
+  }
+  function value(f, i, d) { return lo[f][d] + (codes[(f * n + i) * 2 + d] + 32768) / 65535 * (hi[f][d] - lo[f][d]); }
   let boxes = [];
 
   function draw() {
@@ -97,10 +109,10 @@ export default function (component) {
       }
     }
     ctx.putImageData(img, 0, 0);
-    ctx.fillStyle = "#555"; ctx.font = "12px sans-serif";
-    ctx.fillText(`z1 ${b[0].toFixed(1)} … ${b[1].toFixed(1)}`, PAD, H - 10);
-    ctx.save(); ctx.translate(14, H - PAD); ctx.rotate(-Math.PI / 2);
-    ctx.fillText(`z2 ${b[2].toFixed(1)} … ${b[3].toFixed(1)}`, 0, 0); ctx.restore();
+    ctx.fillStyle = "#333"; ctx.font = "14px sans-serif";
+    ctx.fillText(`z1 ${ends(b[0], b[1])}`, PAD, H - 10);
+    ctx.save(); ctx.translate(20, H - PAD); ctx.rotate(-Math.PI / 2);
+    ctx.fillText(`z2 ${ends(b[2], b[3])}`, 0, 0); ctx.restore();
     const epoch = data.epochs[0] + at * ((data.epochs[F - 1] - data.epochs[0]) / Math.max(1, F - 1));
     const shown = Math.round(epoch);
     canvas.dataset.epoch = epoch.toFixed(2);
@@ -124,11 +136,11 @@ export default function (component) {
     const v = Math.exp(Math.log(data.losses[i0]) * (1 - fr) + Math.log(data.losses[i1]) * fr);
     lctx.strokeStyle = "#d00"; lctx.beginPath(); lctx.moveTo(X(pos), t); lctx.lineTo(X(pos), h - btm); lctx.stroke();
     lctx.fillStyle = "#d00"; lctx.beginPath(); lctx.arc(X(pos), Y(v), 4, 0, 2 * Math.PI); lctx.fill();
-    lctx.fillStyle = "#555"; lctx.font = "11px sans-serif";
+    lctx.fillStyle = "#333"; lctx.font = "14px sans-serif";
     lctx.fillText(data.losses[0].toFixed(0), 4, Y(data.losses[0]) + 4);
     lctx.fillText(Math.min(...data.losses).toFixed(data.precision > 2 ? 3 : 0), 4, Y(Math.min(...data.losses)) + 4);
-    lctx.fillText(`epoch 0`, l, h - 12); lctx.fillText(`${data.epochs[F - 1]}`, w - r - 18, h - 12);
-    lctx.fillText(`test loss (${data.unit}, log scale)`, l, 12);
+    lctx.fillText(`epoch 0`, l, h - 10); lctx.fillText(`${data.epochs[F - 1]}`, w - r - 24, h - 10);
+    lctx.fillText(`test loss (${data.unit}, log scale)`, l, 16);
   }
 
   function setPlaying(on) {
@@ -147,7 +159,7 @@ export default function (component) {
   function tick(now) {
     if (!playing) return;
     // a frame's timestamp can precede the click that started playing: never step backwards
-    at = Math.min(F - 1, at + (Math.max(0, now - last) / 1000) * (F - 1) / data.seconds);
+    at = Math.min(F - 1, at + (Math.max(0, now - last) / 1000) * (F - 1) / data.seconds * Number(speed.value));
     last = now;
     draw();
     if (at >= F - 1) { setPlaying(false); return; }

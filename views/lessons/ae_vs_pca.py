@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import figures, pca
-from ui import pictures
+from explorer import facts, figures, pca
+from ui import pictures, present, resources
 from ui.text import literal
 from views.lessons import common
 
@@ -27,11 +27,13 @@ def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, 
         fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=class_names[c],
                           customdata=index[rows], marker=dict(size=3, color=figures.class_colour(int(c)), opacity=0.7),
                           hovertemplate=f"{class_names[c]}, test image #%{{customdata}}<extra></extra>")
-    if chosen is not None:
+    if chosen is not None:  # a WebGL trace too, drawn after the dots: WebGL draws above SVG traces
         row = int(np.flatnonzero(index == chosen)[0])
-        fig.add_scatter(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
-                        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=2.5)))
-    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
+        fig.add_scattergl(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
+                          showlegend=False,
+                          marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(color="black", width=3)))
+    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
+                      legend=dict(orientation="h", y=-0.12, x=0, itemsizing="constant", title="digit:"),
                       clickmode="event+select", dragmode="pan")
     # the middle 99% of the points fill the view (a few far-flung codes would squeeze the rest)
     lo, hi = np.quantile(xy, 0.005, axis=0), np.quantile(xy, 0.995, axis=0)
@@ -57,14 +59,13 @@ def take_click(key: str) -> None:
 
 
 def render() -> None:
-    common.frame("ae-vs-pca", [
+    layout = common.frame("ae-vs-pca", [
         "Both planes squeeze each test image into two numbers. On the right, PCA: the two directions in "
         "which the 784 pixels vary most, a flat projection. On the left, an autoencoder with the same "
-        "two numbers, but bent: its encoder and decoder are nonlinear.",
-        "Same colours on both, one per digit. PCA piles most digits on top of each other, because no "
-        "flat view of the pixels separates them; the autoencoder pulls clusters apart, which is why it "
-        "also rebuilds them better from the same two numbers.",
-    ])
+        "two numbers, but bent: its encoder and decoder are nonlinear. Same colours on both, one per digit.",
+    ], say="Both squeeze each image into two numbers: PCA along straight directions, the autoencoder along "
+           "curved ones. Compare how well each plane keeps the digits apart, and how well each rebuilds them.",
+        wide=True)
     try:
         basis = pca.load("mnist")
     except pca.PCAError as e:  # there but damaged: say what is wrong, not that it is missing
@@ -91,32 +92,42 @@ def render() -> None:
     common.set_query(digit=chosen)
     lat = model.latents
     pixels_xy = _pixel_plane(basis, originals)[lat.index]
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.plotly_chart(scatter(lat.codes, lat.labels, lat.index, model.class_names,
-                                f"Autoencoder ({MODEL}): its 2-number codes", ("z1", "z2"), chosen),
-                        key="ae_vs_pca_ae", on_select="rerun", selection_mode="points", config={"displaylogo": False})
-    with right:
-        st.plotly_chart(scatter(pixels_xy, lat.labels, lat.index, model.class_names,
-                                "PCA of the pixels: the first two components", ("component 1", "component 2"), chosen),
-                        key="ae_vs_pca_pca", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    height = 560 if present.active() else 430
+    with layout:
+        left, right = st.columns(2, gap="large")
+        with left:
+            st.plotly_chart(present.figure(scatter(lat.codes, lat.labels, lat.index, model.class_names,
+                                                   f"Autoencoder ({MODEL}): its 2-number codes", ("z1", "z2"), chosen),
+                                           height),
+                            key="ae_vs_pca_ae", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+        with right:
+            st.plotly_chart(present.figure(scatter(pixels_xy, lat.labels, lat.index, model.class_names,
+                                                   "PCA of the pixels: the first two components",
+                                                   ("component 1", "component 2"), chosen), height),
+                            key="ae_vs_pca_pca", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    common.try_this(layout, "Click a 4 on the PCA plane, then find it on the autoencoder's plane (it is ringed "
+                            "on both): which plane keeps the 4s apart from the other digits?")
     x = originals[chosen]
     ae = model.reconstruct(x[None])[0]
     linear = basis.reconstruct(x[None], 2)[0]
     err = lambda r: float(((r - x / 255.0) ** 2).mean())
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        pictures.show_row([(x, f"test image #{chosen}", 140, {"digit": chosen}),
-                           (ae, f"autoencoder, 2 numbers: error {err(ae):.4f}", 140, {"rebuilt": "ae"}),
-                           (linear, f"PCA, 2 numbers: error {err(linear):.4f}", 140, {"rebuilt": "pca"})])
-    with c2:
-        st.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
-        st.caption(f"On all test images: autoencoder {model.metrics.get('test_mse', float('nan')):.4f}, "
-                   f"PCA {model.metrics.get('pca_test_mse', float('nan')):.4f} mean squared error per pixel.")
-    common.try_this("Click a 4 on the PCA plane, where it hides among 7s and 9s, then find it on the "
-                    "autoencoder's plane (it is ringed on both).")
-    common.footer("ae-vs-pca", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006), figure 3; P. Baldi and "
-                               "K. Hornik, Neural networks and principal component analysis, 1989.")
+    with layout.text:
+        c1, c2 = st.columns([3, 2])
+        with c1:
+            pictures.show_row([(x, f"test image #{chosen}", 140, {"digit": chosen}),
+                               (ae, f"autoencoder, 2 numbers: error {err(ae):.4f}", 140, {"rebuilt": "ae"}),
+                               (linear, f"PCA, 2 numbers: error {err(linear):.4f}", 140, {"rebuilt": "pca"})])
+        with c2:
+            st.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
+        sorted_ae, sorted_pca = (resources.plane_clusters(xy, lat.labels, model.class_names) for xy in (lat.codes, pixels_xy))
+        st.markdown(
+            f"Measured on the {len(lat.labels):,} test images: of each image's {facts.NEIGHBOURS} nearest neighbours, "
+            f"**{sorted_ae.agreement:.0%}** share its digit on the autoencoder's plane and **{sorted_pca.agreement:.0%}** "
+            f"on PCA's (labels at random: {sorted_ae.chance:.0%}). Rebuilt from the same two numbers, the mean squared "
+            f"error per pixel is {model.metrics.get('test_mse', float('nan')):.4f} for the autoencoder and "
+            f"{model.metrics.get('pca_test_mse', float('nan')):.4f} for PCA.")
+    common.footer(layout, "ae-vs-pca", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006), figure 3; P. "
+                                       "Baldi and K. Hornik, Neural networks and principal component analysis, 1989.")
 
 
 @st.cache_data(show_spinner=False, max_entries=2)

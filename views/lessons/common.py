@@ -5,42 +5,97 @@ URL state each lesson keeps (a test image, a level) with bad values named in one
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from explorer import data
-from ui import resources
+from ui import present, resources, session
 from ui.text import code, literal
 
 # (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
 COURSE: list[tuple[str, str]] = []
 
 
-def frame(path: str, paragraphs: list[str]) -> None:
-    """The lesson's title and its few short paragraphs, for a projector."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a lesson writes: its instrument (``with layout:`` writes there), its notes ("Try
+    this" and the sentence to say) and its text (the paragraphs, measured figures, the reference).
+    On a screen: text, instrument, notes, one under the other. In presentation mode
+    (ui/present.py): the title, then the instrument beside a column of notes and text, so the
+    instrument and its "Try this" share the first screen; an instrument of several maps in a row
+    takes the full width with the notes and text beneath."""
+
+    instrument: object
+    notes: object
+    text: object
+    aside: object  # the instrument's secondary parts: in it on a screen, below the first screen when presenting
+
+    @property
+    def after(self):
+        """Where figures that read what the instrument shows go: under its "Try this" on a screen
+        (the instrument stays where the paragraphs left it), with the text when presenting."""
+        return self.text if present.active() else self.notes
+
+    def __enter__(self):
+        self.instrument.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.instrument.__exit__(*exc)
+
+
+def frame(path: str, paragraphs: list[str], say: str, wide: bool = False) -> Layout:
+    """The lesson's title, its few short paragraphs and the sentence a teacher says while showing
+    its instrument (shown in presentation mode); ``wide``: the instrument is several maps in a row."""
     number = [p for p, _ in COURSE].index(path) + 1
     title = dict(COURSE)[path]
     st.sidebar.title("Latent Explorer")
-    st.caption(f"Lesson {number} of {len(COURSE)}")
-    st.header(title)
-    st.markdown("\n\n".join(paragraphs))
+    if present.active():  # one line for the title: the first screen belongs to the instrument
+        st.header(f"{title}  ·  lesson {number} of {len(COURSE)}")
+    else:
+        st.caption(f"Lesson {number} of {len(COURSE)}")
+        st.header(title)
+    if present.active():
+        if wide:  # several maps in a row: the notes above them, short at the full width
+            notes = st.container(key="notes")
+            instrument = st.container(key="instrument")
+            aside, text = st.container(), st.container()
+        else:
+            left, right = st.columns([2.4, 1], gap="medium")
+            instrument = left.container(key="instrument")
+            notes, text = right.container(key="notes"), right.container()
+            aside = st.container()
+        (text if wide else notes).markdown(f"**In one sentence:** {say}")  # wide: the first screen is full
+    else:
+        text = st.container()
+        instrument = st.container(key="instrument")
+        aside = instrument
+        notes = st.container(key="notes")
+    text.markdown("\n\n".join(paragraphs))
+    return Layout(instrument, notes, text, aside)
 
 
-def try_this(text: str) -> None:
-    st.info(f"**Try this.** {text}", icon=":material/touch_app:")
+def try_this(layout: Layout, text: str, where=None) -> None:
+    """The lesson's one task, in its notes (or in ``where``, a part of the instrument beside it)."""
+    (where or layout.notes).info(f"**Try this.** {text}", icon=":material/touch_app:")
 
 
-def footer(path: str, reference: str) -> None:
-    """The reference, and the way on to the next lesson (from the last, back to the first)."""
-    st.caption(f"Reference: {reference}")
+def footer(layout: Layout, path: str, reference: str) -> None:
+    """The reference, and the ways on: the next lesson (from the last, back to the first) and the
+    one before."""
+    where = layout.after  # the end of the page on a screen; with the text when presenting
+    where.caption(f"Reference: {reference}")
     paths = [p for p, _ in COURSE]
     i = paths.index(path)
     if i + 1 < len(paths) and paths[i + 1] in PAGES_BY_PATH:
-        st.page_link(PAGES_BY_PATH[paths[i + 1]], label=f"Next: {dict(COURSE)[paths[i + 1]]}", icon=":material/arrow_forward:")
+        where.page_link(PAGES_BY_PATH[paths[i + 1]], label=f"Next: {dict(COURSE)[paths[i + 1]]}", icon=":material/arrow_forward:")
     elif i + 1 == len(paths) and paths[0] in PAGES_BY_PATH:  # the last lesson: back to the first
-        st.page_link(PAGES_BY_PATH[paths[0]], label=f"The end of the course. Back to lesson 1: {dict(COURSE)[paths[0]]}",
-                     icon=":material/replay:")
+        where.page_link(PAGES_BY_PATH[paths[0]], label=f"The end of the course. Back to lesson 1: {dict(COURSE)[paths[0]]}",
+                        icon=":material/replay:")
+    if i > 0 and paths[i - 1] in PAGES_BY_PATH:
+        where.page_link(PAGES_BY_PATH[paths[i - 1]], label=f"Back: {dict(COURSE)[paths[i - 1]]}", icon=":material/arrow_back:")
 
 
 PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
@@ -94,9 +149,7 @@ def link_notes(notes: list[str]) -> None:
 
 def set_query(**values) -> None:
     """The address bar shows the lesson's state (values equal to None are left out)."""
-    wanted = {k: str(v) for k, v in values.items() if v is not None}
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
+    session.write_query({k: str(v) for k, v in values.items() if v is not None})
 
 
 def random_digit(n: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import noise
-from ui import pictures
+from ui import pictures, present
 from ui.text import literal
 from views.lessons import common
 
@@ -29,21 +29,43 @@ def on_kind() -> None:
 
 
 def render() -> None:
-    common.frame("denoising", [
+    layout = common.frame("denoising", [
         "A plain autoencoder learns to copy: clean image in, the same image out. A **denoising** "
         "autoencoder gets a corrupted image in and must rebuild the clean one, so it cannot copy. It "
         "has to learn what digits look like, and pull any input back towards them.",
         f"Both models here have the same layers and 16-number codes and trained as long; only their "
         f"inputs differed. The denoising one ({DENOISING}) saw every training image with fresh noise.",
-    ])
+    ], say="Trained to rebuild clean digits from corrupted ones, the denoising autoencoder learns what a digit "
+           "looks like, not what this image's pixels were.")
     found = common.models(PLAIN, DENOISING)
     if found is None:
         return
     plain, dae = found
     trained = noise.parse(dae.config["training"]["noise"])
-    originals = common.test_images()
-    if originals is None:
-        return
+    with layout:
+        originals = common.test_images()
+        if originals is not None:
+            instrument(plain, dae, originals)
+        else:
+            st.caption("What still works without them: the two models' measured errors below, computed when "
+                       "they were trained.")
+    common.try_this(layout, "Slide the noise to 0: which model rebuilds the clean digit better? Now raise it "
+                            "step by step and watch where the plain autoencoder starts copying the snow.")
+    with layout.text:
+        st.caption(f"Error: mean squared difference per pixel from the clean image. The denoising model was "
+                   f"trained with {literal(trained.describe())} ({literal(trained)}).")
+        m_plain, m_dae = plain.metrics.get("denoising_mse", {}), dae.metrics.get("denoising_mse", {})
+        rows = [f"| {literal(spec)} | {m_plain[spec]:.4f} | {m_dae[spec]:.4f} |" for spec in m_dae if spec in m_plain]
+        if rows:
+            st.markdown("Over all 10,000 test images (corrupted input, error against the clean image):\n\n"
+                        "| noise | plain AE | denoising AE |\n|---|---|---|\n" + "\n".join(rows))
+    common.footer(layout, "denoising", "P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, Extracting and "
+                                       "composing robust features with denoising autoencoders, ICML 2008.")
+
+
+def instrument(plain, dae, originals) -> None:
+    """The digit, the noise chosen, and both models' outputs."""
+    trained = noise.parse(dae.config["training"]["noise"])
     ss = st.session_state
     notes: list[str] = []
     if W_DIGIT not in ss:
@@ -74,20 +96,10 @@ def render() -> None:
     noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
     out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]
     err = lambda r: float(((r - clean) ** 2).mean())
+    side = 200 if present.active() else 170
     pictures.show_row([
-        (clean, f"clean test image #{i}", 170, {"digit": i}),
-        (noisy, f"corrupted: {level}", 170, {"noisy": str(level)}),
-        (out_plain, f"plain autoencoder: error {err(out_plain):.4f}", 170, {"denoised": "plain"}),
-        (out_dae, f"denoising autoencoder: error {err(out_dae):.4f}", 170, {"denoised": "dae"}),
+        (clean, f"clean test image #{i}", side, {"digit": i}),
+        (noisy, f"corrupted: {level}", side, {"noisy": str(level)}),
+        (out_plain, f"plain autoencoder: error {err(out_plain):.4f}", side, {"denoised": "plain"}),
+        (out_dae, f"denoising autoencoder: error {err(out_dae):.4f}", side, {"denoised": "dae"}),
     ])
-    st.caption(f"Error: mean squared difference per pixel from the clean image. The denoising model was "
-               f"trained with {literal(trained.describe())} ({literal(trained)}).")
-    m_plain, m_dae = plain.metrics.get("denoising_mse", {}), dae.metrics.get("denoising_mse", {})
-    rows = [f"| {literal(spec)} | {m_plain[spec]:.4f} | {m_dae[spec]:.4f} |" for spec in m_dae if spec in m_plain]
-    if rows:
-        st.markdown("Over all 10,000 test images (corrupted input, error against the clean image):\n\n"
-                    "| noise | plain AE | denoising AE |\n|---|---|---|\n" + "\n".join(rows))
-    common.try_this("Slide the noise to 0: which model rebuilds the clean digit better? Now raise it step "
-                    "by step and watch where the plain autoencoder starts copying the snow.")
-    common.footer("denoising", "P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol, Extracting and composing "
-                               "robust features with denoising autoencoders, ICML 2008.")

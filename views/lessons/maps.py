@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import facts, images
 from explorer.view import N_FRAMES
-from ui import pictures, resources
+from ui import pictures, present, resources
 from ui.text import literal
 from views import board
 from views.lessons import common
@@ -20,30 +20,30 @@ CLUSTERS = board.Board(key="clusters", sets=TWO_D, params=("model",), picker="Mo
 
 
 def clusters() -> None:
-    common.frame("clusters", [
+    layout = common.frame("clusters", [
         "Every dot is one test image, placed where the encoder puts its code of **two numbers**. The "
         "colours are the images' labels, which the autoencoder never saw: it was only asked to rebuild "
         "its images from their codes. To rebuild a 7 from two numbers, it pays to give all 7s similar "
         "numbers, so the classes may sort themselves out. The lines circle the densest half of each class.",
-    ])
+    ], say="Nobody told the autoencoder which digit is which, yet similar images get similar codes: the "
+           "clusters are the model's own idea of what looks alike.")
     args = resources.settings()
-    header = st.container()
-    shown = board.show(CLUSTERS, resources.catalog(args), args)
+    with layout:
+        shown = board.show(CLUSTERS, resources.catalog(args), args)
     if shown is not None:
         model, mp = shown.models[0], shown.maps[0]
         c = resources.clusters(model, mp.name)
         pairs = " and ".join(f"{literal(a)} with {literal(b)} ({share:.0%})" for a, b, share in c.mixed)
-        with header:
-            st.markdown(
-                f"Measured on {literal(model.name)}: of each test image's {facts.NEIGHBOURS} nearest "
-                f"neighbours on this map, **{c.agreement:.0%}** share its label on average, where labels "
-                f"scattered at random would give {c.chance:.0%}. Where clusters touch, the classes that "
-                f"mix most are {pairs} of the neighbours with another label.")
-        common.try_this("Move the pointer slowly across the border between two clusters and watch the digit "
-                        "under it change its mind. Then choose another model in the sidebar: which classes "
-                        "overlap there?")
-    common.footer("clusters", "G. E. Hinton and R. R. Salakhutdinov, Reducing the dimensionality of data with "
-                              "neural networks, Science 313 (2006), figure 3.")
+        common.try_this(layout, "Move the pointer slowly across the border between two clusters and watch the "
+                                "digit under it change its mind. Then choose another model in the sidebar: "
+                                "which classes overlap there?")
+        layout.text.markdown(
+            f"Measured on {literal(model.name)}: of each test image's {facts.NEIGHBOURS} nearest "
+            f"neighbours on this map, **{c.agreement:.0%}** share its label on average, where labels "
+            f"scattered at random would give {c.chance:.0%}. Where clusters touch, the classes that "
+            f"mix most are {pairs} of the neighbours with another label.")
+    common.footer(layout, "clusters", "G. E. Hinton and R. R. Salakhutdinov, Reducing the dimensionality of "
+                                      "data with neural networks, Science 313 (2006), figure 3.")
 
 
 GENERATING = board.Board(key="generating", sets=(("mnist-ae-2d", "mnist-vae-2d"),), sides=("ae", "vae"),
@@ -53,24 +53,25 @@ GENERATING = board.Board(key="generating", sets=(("mnist-ae-2d", "mnist-vae-2d")
 
 
 def generating() -> None:
-    common.frame("generating", [
+    layout = common.frame("generating", [
         "The decoder is a generator: give it **any** two numbers, even a code no image was ever given, "
         "and it draws an image. Under the dots, each tile is the image decoded at that very spot.",
         "The plain autoencoder (left) was only asked to rebuild its training images; nothing told it what "
         "the space between its codes should mean, nor where its codes should lie. The variational "
         "autoencoder (right) was also asked to keep its codes like a standard normal distribution. "
         "Here is what that changes, measured on these two models:",
-    ])
+    ], say="Both decoders draw an image for any code; what differs is where the codes make sense and "
+           "whether we know where to pick new ones.", wide=True)
     args = resources.settings()
-    header = st.container()
-    shown = board.show(GENERATING, resources.catalog(args), args)
+    with layout:
+        shown = board.show(GENERATING, resources.catalog(args), args)
     if shown is not None:
-        with header:
+        common.try_this(layout, "Press the button under the figures below, then click a spot halfway between "
+                                "two clusters on the left. Which model would you use to draw new digits, and why?")
+        with layout.after:
             board.generation_text(GENERATING, shown)
-        common.try_this("Press the button above the maps, then click a spot halfway between two clusters on "
-                        "the left. Which model would you use to draw new digits, and why?")
-    common.footer("generating", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, "
-                                "figure 4 (the learned MNIST manifold).")
+    common.footer(layout, "generating", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR "
+                                        "2014, figure 4 (the learned MNIST manifold).")
 
 
 INTERPOLATION = board.Board(key="interpolation", sets=(("mnist-vae-2d",), ("mnist-ae-2d",), ("mnist-vae-16",)),
@@ -87,33 +88,45 @@ def set_end(end: str) -> None:
 
 
 def interpolation() -> None:
-    common.frame("interpolation", [
+    layout = common.frame("interpolation", [
         "Pick two test images, A and B. Their codes are mixed step by step, "
         "$z(t) = (1 - t)\\,z_A + t\\,z_B$, and every mixture is decoded. The dotted line "
         "on the map is the path.",
-        "If the space between the two codes is filled with meaningful codes, the walk morphs one digit "
-        "smoothly into the other. A walk that crosses a gap shows a smudge on the way.",
-    ])
+        "If the space between the two codes is filled with codes the decoder turns into digits, the walk "
+        "morphs one digit into the other; where it crosses empty space, the steps may stop looking like "
+        "any digit. The classifier's reading of each step says which.",
+    ], say="Mixing two codes step by step: the steps show whether the space between them is filled with "
+           "images the model can draw.")
     args = resources.settings()
-    shown = board.show(INTERPOLATION, resources.catalog(args), args)
+    with layout:
+        shown = board.show(INTERPOLATION, resources.catalog(args), args)
+        if shown is not None:
+            v, model = shown.views[0], shown.models[0]
+            n = int(model.latents.index.max())
+            ss = st.session_state
+            for end, pick in (("a", v.a), ("b", v.b)):
+                if pick.row is not None:
+                    ss[W_END[end]] = int(model.latents.index[pick.row])
+            w = v.walk
     if shown is not None:
-        v, model = shown.views[0], shown.models[0]
-        n = int(model.latents.index.max())
-        ss = st.session_state
-        for end, pick in (("a", v.a), ("b", v.b)):
-            if pick.row is not None:
-                ss[W_END[end]] = int(model.latents.index[pick.row])
-        c1, c2, _ = st.columns([1, 1, 2])
-        c1.number_input("A: test image number", 0, n, key=W_END["a"], on_change=set_end, args=("a",))
-        c2.number_input("B: test image number", 0, n, key=W_END["b"], on_change=set_end, args=("b",))
-        w = v.walk
-        strip = images.labelled_strip(w.frames, images.walk_labels(w.t), scale=2, highlight=w.frame_at)
-        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the slider's",
-                      strip.shape[1])
-        common.try_this("Drag the slider under the map from A to B. Then choose mnist-ae-2d in the sidebar and "
-                        "make the same walk: where does the plain autoencoder's walk lose the digit?")
-    common.footer("interpolation", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014; "
-                                   "T. White, Sampling generative networks, 2016 (spherical interpolation).")
+        with layout.aside:
+            c1, c2, _ = st.columns([1, 1, 2])
+            c1.number_input("A: test image number", 0, n, key=W_END["a"], on_change=set_end, args=("a",))
+            c2.number_input("B: test image number", 0, n, key=W_END["b"], on_change=set_end, args=("b",))
+            pictures.strip(w.frames, images.walk_labels(w.t), w.frame_at,
+                           f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the slider's")
+    if shown is not None:
+        common.try_this(layout, "Drag the slider under the map from A to B. Then choose mnist-ae-2d in the "
+                                "sidebar and make the same walk: does the classifier lose the digit on the way?")
+        reading = resources.walk_reading(model, w.frames)
+        if reading is not None:
+            layout.after.markdown(
+                f"The classifier reads the {N_FRAMES} steps as "
+                + ", ".join(f"{literal(c)} ({p:.2f})" for c, p in reading)
+                + f". Its lowest certainty on this walk: p = {min(p for _, p in reading):.2f}.")
+    common.footer(layout, "interpolation", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR "
+                                           "2014; T. White, Sampling generative networks, 2016 (spherical "
+                                           "interpolation).")
 
 
 BETAS = ("mnist-vae-2d-beta0.5", "mnist-vae-2d", "mnist-vae-2d-beta4")
@@ -158,17 +171,19 @@ def beta() -> None:
                       f"{arrow(shares, '.0%')}: the share {way} as beta grows"
                       + (", so here a prior that fits better does not give more readable samples." if way != "rises"
                          else ": a prior that fits better gives more readable samples."))
-    common.frame("beta", [
+    layout = common.frame("beta", [
         "A VAE's loss has two terms: how well it rebuilds the image (reconstruction) and how far each "
         "image's cloud of codes strays from the prior N(0, I) (the KL term). The weight beta sets the "
         "trade: loss = reconstruction + beta x KL.",
         "Three VAEs with the same layers and training; only beta differs. A larger beta pulls the codes "
         "towards the prior and leaves less room for detail in the rebuilt digits." + terms,
-    ])
-    shown = board.show(BETA, catalog, args, detail=beta_terms,
-                       title=lambda m: f"beta = {_beta(m):g}" + (" (the ELBO)" if _beta(m) == 1 else ""))
+    ], say="Beta sets the trade between rebuilding each image exactly and keeping the codes close to the "
+           "prior; the numbers under each map show both sides of it.", wide=True)
+    with layout:
+        shown = board.show(BETA, catalog, args, detail=None if present.active() else beta_terms,
+                           title=lambda m: f"beta = {_beta(m):g}" + (" (the ELBO)" if _beta(m) == 1 else ""))
     if shown is not None:
-        common.try_this("Click one test digit on the left map: compare the three reconstructions. Then drag a "
-                        "walk slider: which model's walk stays a digit all the way?")
-    common.footer("beta", "I. Higgins et al., beta-VAE: learning basic visual concepts with a constrained "
-                          "variational framework, ICLR 2017.")
+        common.try_this(layout, "Click one test digit on the left map: compare the three reconstructions. Then "
+                                "drag a walk slider: which model's walk stays a digit all the way?")
+    common.footer(layout, "beta", "I. Higgins et al., beta-VAE: learning basic visual concepts with a "
+                                  "constrained variational framework, ICLR 2017.")

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer import facts
 from explorer.bundle import REPLAY_FILE, BundleError
 from explorer.state import ModelUnavailable
-from ui import replay, resources
+from ui import present, replay, resources
 from ui.text import literal
 from views.lessons import common
 
@@ -40,15 +41,14 @@ def on_model() -> None:
 
 
 def render() -> None:
-    common.frame("replay", [
+    layout = common.frame("replay", [
         "Before training, the encoder's weights are random: every test image lands in a tight blob and "
         "the colours are mixed. Each epoch the network sees all 60,000 training images once and "
         "adjusts its weights to rebuild them better.",
-        "Watch 2,000 test images (the same ones in every frame) find their places: first the "
-        "blob stretches, then the digits that are easiest to tell apart (1s, 0s) break away, and the "
-        "rest sort themselves out while the loss on the right falls. The axes follow the codes, so "
-        "read their numbers too: a VAE's stay near the N(0, 1) range, an autoencoder's grow.",
-    ])
+        "Watch 2,000 test images (the same ones in every frame) find their places while the loss on the "
+        "right falls. The axes follow the codes, so read their numbers too.",
+    ], say="At epoch 0 the codes are a random clump; watch training pull them apart, epoch by epoch, as the "
+           "loss falls.", wide=True)
     args = resources.settings()
     catalog = resources.catalog(args)
     names = with_replay(catalog)
@@ -74,11 +74,23 @@ def render() -> None:
     start = min(max(float(ss.get(SEEN) or 0.0), 0.0), frames - 1)
     common.set_query(model=model.name, epoch=f"{start:g}" if start else None)
     kind = "a VAE" if model.kind_info.has_posterior else "an autoencoder"
-    st.caption(f"{literal(model.name)}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
-               "labels, which the model never sees.")
-    replay.replay(model, start, KEY)
-    common.try_this("Press Play, then pause at the epoch where the 1s first separate from the rest. Scrub "
-                    "back and forth around it: which digits part next? Then choose another model in the sidebar (an "
-                    "autoencoder against a VAE) and compare how their planes grow.")
-    common.footer("replay", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006); D. P. Kingma and "
-                            "M. Welling, ICLR 2014. Replays: `python -m explorer.train` keeps them for 2-D models.")
+    with layout:
+        replay.replay(model, start, KEY)
+    (layout.text if present.active() else layout.instrument).caption(
+        f"{literal(model.name)}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
+        "labels, which the model never sees.")
+    common.try_this(layout, "Press Play, then pause at the epoch where the 1s first separate from the rest. "
+                            "Scrub back and forth around it: which digits part next? Then choose another model "
+                            "in the sidebar (an autoencoder against a VAE) and compare how their planes grow.")
+    s = resources.sorting(model)
+    order = s.order()
+    names_of = ", ".join(f"{literal(c)} (epoch {e})" for c, e in order[:4])
+    unsorted = [literal(c) for c, e in s.first_sorted.items() if e is None]
+    layout.text.markdown(
+        f"Measured on this replay: a class counts as sorted once, on average, {facts.SORTED:.0%} of its images' "
+        f"{facts.NEIGHBOURS} nearest neighbours on the plane share its label. The first to get there: {names_of}"
+        + (f"; {', '.join(unsorted)} never do, mixed with their neighbours to the end." if unsorted else ".")
+        + f" The codes' spread (standard deviation) grows from {s.spread[0]:.3g} at epoch 0 to {s.spread[1]:.3g}.")
+    common.footer(layout, "replay", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006); D. P. Kingma and "
+                                    "M. Welling, ICLR 2014. Replays: `python -m explorer.train` keeps them for 2-D "
+                                    "models.")

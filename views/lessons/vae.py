@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures, posterior
-from ui import pictures
+from ui import pictures, present
 from views.lessons import common
 
 MODEL = "mnist-vae-2d"
@@ -40,7 +40,7 @@ def layers(sizes) -> str:
     return " &rarr; ".join(html.escape(str(s)) for s in sizes)
 
 
-def diagram(x, mean, sd, eps, z, decoded, hidden) -> str:
+def diagram(x, mean, sd, eps, z, decoded, hidden, side: int = 96) -> str:
     """The model as boxes and arrows, with this digit's numbers in them."""
     box = ("border:2px solid {c};border-radius:10px;padding:0.5rem 0.8rem;text-align:center;"
            "background:{bg};min-width:7rem")
@@ -48,14 +48,14 @@ def diagram(x, mean, sd, eps, z, decoded, hidden) -> str:
     enc = box.format(c="#1f77b4", bg="#eef5fb")
     lat = box.format(c="#d62728", bg="#fdf0f0")
     parts = [
-        pictures.figure_html(x, "input x", 96),
+        pictures.figure_html(x, "input x", side),
         arrow, f'<div style="{enc}"><b>encoder</b><br><small>{layers([784, *hidden, 2])}</small></div>', arrow,
         f'<div style="{lat}"><b>&mu;</b> = {html.escape(vector(mean))}<br><b>&sigma;</b> = {html.escape(vector(sd))}</div>',
         arrow,
         f'<div style="{lat}" data-z="{z[0]:.4f},{z[1]:.4f}"><b>z = &mu; + &sigma; &odot; &epsilon;</b><br>'
         f'&epsilon; = {html.escape(vector(eps))}<br>z = {html.escape(vector(z))}</div>',
         arrow, f'<div style="{enc}"><b>decoder</b><br><small>{layers([2, *hidden[::-1], 784])}</small></div>', arrow,
-        pictures.figure_html(decoded, "decoded from z", 96, decoded=f"{z[0]:.4f},{z[1]:.4f}"),
+        pictures.figure_html(decoded, "decoded from z", side, decoded=f"{z[0]:.4f},{z[1]:.4f}"),
     ]
     return ('<div style="display:flex;align-items:center;flex-wrap:wrap;gap:0.2rem" data-reparam>'
             + "".join(parts) + "</div>")
@@ -83,14 +83,15 @@ def plane(model, mean, sd, z) -> go.Figure:
 
 
 def render() -> None:
-    common.frame("vae", [
+    layout = common.frame("vae", [
         "A variational autoencoder's encoder does not give one code per image but a small cloud: a "
         "mean **mu** and a spread **sigma** for each number of the code. Training decodes a random "
         "point of the cloud, z = mu + sigma x eps, with eps drawn from N(0, 1). Writing the draw this "
         "way, the *reparameterisation trick*, lets the gradient flow back through mu and sigma.",
         "A second term, the KL divergence, pulls every cloud towards the prior N(0, I): the dotted "
-        "circles. Clouds overlap and fill the plane, so its every spot decodes to a digit.",
-    ])
+        "circles, so the clouds of different images overlap and fill the space around the centre.",
+    ], say="A VAE gives each image a cloud of codes, not one; training decodes a random code from the cloud "
+           "and keeps every cloud near the N(0, I) circles.", wide=True)
     found = common.models(MODEL)
     if found is None:
         return
@@ -115,33 +116,37 @@ def render() -> None:
         for key, e in zip(W_EPS, eps):
             ss[key] = float(e)
     common.link_notes(notes)
-    c1, c2, c3, c4, c5 = st.columns([1.2, 0.9, 1.3, 1.3, 0.9])
-    c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
-    c2.button("Another digit", on_click=another, icon=":material/casino:")
-    c3.slider("eps 1", -3.0, 3.0, step=0.05, key=W_EPS[0])
-    c4.slider("eps 2", -3.0, 3.0, step=0.05, key=W_EPS[1])
-    c5.button("Draw eps", on_click=draw_eps, icon=":material/casino:", help="eps from N(0, I), as training does")
-    i = int(ss[W_DIGIT])
-    eps = np.array([ss[W_EPS[0]], ss[W_EPS[1]]], np.float32)
-    common.set_query(digit=i, eps=f"{eps[0]:g},{eps[1]:g}")
-    x = originals[i]
-    mean, log_var = (a[0] for a in model.posterior(x[None]))
-    sd = np.exp(0.5 * log_var)
-    z = mean + sd * eps
-    decoded = model.decode(z[None])[0]
-    st.html(diagram(x, mean, sd, eps, z, decoded, model.net.config.hidden))
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.plotly_chart(plane(model, mean, sd, z), config={"displaylogo": False, "scrollZoom": True})
-    with right:
-        st.markdown(f"**This digit's cloud**: the red ellipses hold {posterior.share_inside(1):.0%} and "
-                    f"{posterior.share_inside(2):.0%} of its codes; the dotted circles are the prior at 1, 2 "
-                    f"and 3 standard deviations."
-                    + (" This cloud is narrow: scroll on the plot to zoom in on it." if sd.max() < 0.15 else ""))
-        st.markdown(f"KL to the prior: **{posterior.kl_to_prior(mean, sd):.2f} nats**. It is small when the "
-                    f"cloud is wide and near the centre, large when it is a sharp dot far out.")
-        st.caption("eps = (0, 0) decodes the mean itself, what the map shows for this image.")
-    common.try_this("Press 'Draw eps' a few times: every draw is a slightly different digit, all from one "
-                    "image. Now push eps 1 to 3: how far can z travel before the digit changes?")
-    common.footer("vae", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, section 2.4 "
-                         "(the reparameterisation trick) and appendix B (the KL term).")
+    with layout:
+        c1, c2, c3, c4, c5 = st.columns([1.2, 0.9, 1.3, 1.3, 0.9])
+        c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
+        c2.button("Another digit", on_click=another, icon=":material/casino:")
+        c3.slider("eps 1", -3.0, 3.0, step=0.05, key=W_EPS[0])
+        c4.slider("eps 2", -3.0, 3.0, step=0.05, key=W_EPS[1])
+        c5.button("Draw eps", on_click=draw_eps, icon=":material/casino:", help="eps from N(0, I), as training does")
+        i = int(ss[W_DIGIT])
+        eps = np.array([ss[W_EPS[0]], ss[W_EPS[1]]], np.float32)
+        common.set_query(digit=i, eps=f"{eps[0]:g},{eps[1]:g}")
+        x = originals[i]
+        mean, log_var = (a[0] for a in model.posterior(x[None]))
+        sd = np.exp(0.5 * log_var)
+        z = mean + sd * eps
+        decoded = model.decode(z[None])[0]
+        st.html(diagram(x, mean, sd, eps, z, decoded, model.net.config.hidden, 110 if present.active() else 96))
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            st.plotly_chart(present.figure(plane(model, mean, sd, z), height=300),
+                            config={"displaylogo": False, "scrollZoom": True})
+        with right:
+            common.try_this(layout, "Press 'Draw eps' a few times: every draw is a slightly different digit, all "
+                                    "from one image. Now push eps 1 to 3: how far can z travel before the digit "
+                                    "changes?", where=right)
+        with layout.text if present.active() else right:  # presenting, the first screen ends with the plane
+            st.markdown(f"**This digit's cloud**: the red ellipses hold {posterior.share_inside(1):.0%} and "
+                        f"{posterior.share_inside(2):.0%} of its codes; the dotted circles are the prior at 1, 2 "
+                        f"and 3 standard deviations."
+                        + (" This cloud is narrow: scroll on the plot to zoom in on it." if sd.max() < 0.15 else ""))
+            st.markdown(f"KL to the prior: **{posterior.kl_to_prior(mean, sd):.2f} nats**. It is small when the "
+                        f"cloud is wide and near the centre, large when it is a sharp dot far out.")
+            st.caption("eps = (0, 0) decodes the mean itself, what the map shows for this image.")
+    common.footer(layout, "vae", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, section "
+                                 "2.4 (the reparameterisation trick) and appendix B (the KL term).")

@@ -1,0 +1,84 @@
+"""Presentation mode (?present=1, ui/present.py) in a real browser, at a projector's 1400x900 and at
+1920x1080: a lesson's map alone fills at least 80% of the window's height, every lesson's
+instrument and its "Try this" are on the first screen, no text is under 20 px and no label drawn
+in a picture is under 14 px; the mode is left and entered again; printing leaves the navigation
+out."""
+
+import re
+
+import pytest
+
+from views.lessons import LESSONS
+
+from . import browser
+from .test_browser_install import page_report
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+MAPS = {"clusters": 1, "interpolation": 1, "generating": 2, "beta": 3, "ae-vs-pca": 2, "replay": 1,
+        "bottleneck": 1, "anomalies": 1, "vae": 1}
+ALONE = ("clusters", "interpolation")  # lessons whose instrument is one latent map
+
+
+@pytest.fixture(scope="module")
+def app_url(images_dir):
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
+        yield url
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (1920, 1080)])
+def test_every_lesson_fits_its_first_screen_in_large_type(app_url, width, height):
+    wrong = []
+    with browser.chromium_page(width, height) as page:
+        for path, *_ in LESSONS:
+            page.goto(f"{app_url}/{path}?present=1")
+            report = page_report(page, MAPS.get(path, 0))
+            page.wait_for_timeout(500)  # the maps' last layout
+            seen = browser.legibility(page)
+            if report["exceptions"]:
+                wrong.append(f"{path}: {report['exceptions']}")
+            small = [t for t in seen["smallest"] if t[0] < 20]
+            if small:
+                wrong.append(f"{path}: text under 20 px: {small}")
+            if any(px < 14 for px in seen["labels"]):
+                wrong.append(f"{path}: a label drawn in a picture at {min(seen['labels']):.1f} px")
+            for part in ("instrument", "tryThis"):
+                if seen[part] is None or seen[part] > height:
+                    wrong.append(f"{path}: the {part} ends at {seen[part]} px, below the first screen ({height})")
+            if path in ALONE and (not seen["maps"] or max(seen["maps"]) < 0.8 * height):
+                wrong.append(f"{path}: the map is {seen['maps']} px, under 80% of {height}")
+            if page.locator("[data-testid='stSidebar']").is_visible():
+                wrong.append(f"{path}: the sidebar shows")
+            if browser.location_query(page).get("present") != "1":
+                wrong.append(f"{path}: the URL lost present=1: {browser.location_query(page)}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_leaving_the_mode_brings_the_sidebar_back_and_takes_present_out_of_the_url(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/clusters?present=1")
+        page_report(page, 1)
+        assert not page.locator("[data-testid='stSidebar']").is_visible()
+        page.get_by_role("button", name="Leave presentation mode").click()
+        browser.wait_idle(page)
+        page.locator("[data-testid='stSidebar']").wait_for(state="visible", timeout=20_000)
+        assert "present" not in browser.location_query(page)
+        # and the sidebar's toggle turns it on again, into the URL
+        page.locator("[data-testid='stSidebar']").get_by_text("Presentation mode").click()
+        browser.wait_idle(page)
+        page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=20_000)
+        assert browser.location_query(page).get("present") == "1"
+        assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_printed_lesson_is_a_short_handout_without_navigation(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/denoising")
+        page_report(page, 0)
+        page.emulate_media(media="print")
+        assert not page.locator("[data-testid='stSidebar']").is_visible()
+        assert not page.locator("[data-testid='stPageLink']").first.is_visible()
+        assert not page.get_by_role("button", name="Another digit").is_visible()
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 1 <= pages <= 2, f"{pages} pages"
