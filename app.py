@@ -32,6 +32,7 @@ def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
     page = st.navigation(pages(), position="sidebar")
     present.start()
+    present.keys(common.neighbours(page.url_path))
     page.run()
     present.toggle()
 

@@ -1,8 +1,8 @@
 """Presentation mode (?present=1, ui/present.py) in a real browser, at a projector's 1400x900 and at
 1920x1080: a lesson's map alone fills at least 80% of the window's height, every lesson's
 instrument and its "Try this" are on the first screen, no text is under 20 px and no label drawn
-in a picture is under 14 px; the mode is left and entered again; printing leaves the navigation
-out."""
+in a picture is under 14 px; the arrow keys turn the lessons and keep the mode; the mode is left
+and entered again; printing leaves the navigation out."""
 
 import re
 
@@ -52,6 +52,26 @@ def test_every_lesson_fits_its_first_screen_in_large_type(app_url, width, height
             if browser.location_query(page).get("present") != "1":
                 wrong.append(f"{path}: the URL lost present=1: {browser.location_query(page)}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_arrow_keys_turn_the_lessons_and_the_mode_stays(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/clusters?present=1")
+        page_report(page, 1)
+        for key, number in (("ArrowRight", 4), ("ArrowLeft", 3), ("ArrowLeft", 2)):
+            page.keyboard.press(key)
+            page.get_by_text(f"lesson {number} of 10").wait_for(timeout=30_000)
+            browser.wait_idle(page)
+            path = LESSONS[number - 1][0]
+            assert f"/{path}" in page.evaluate("location.pathname")
+            assert browser.location_query(page).get("present") == "1"
+            assert not page.locator("[data-testid='stSidebar']").is_visible()
+        # an arrow typed into a field is the field's: the lesson stays
+        page.get_by_label("Test image number").click()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(1500)
+        assert page.get_by_text("lesson 2 of 10").is_visible()
+        assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_leaving_the_mode_brings_the_sidebar_back_and_takes_present_out_of_the_url(app_url):

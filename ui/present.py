@@ -2,7 +2,8 @@
 projector. The sidebar and Streamlit's header are hidden, text is 22 px and nothing on the page is
 under 20 px (ui/present/style.css), maps are as large as the screen allows (square, about 80% of the
 window's height: ``map_fill``), each lesson's instrument and "Try this" share the first screen
-(views/lessons/common.py lays them side by side). The mode belongs to the session, so it survives moving
+(views/lessons/common.py lays them side by side), and the right and left arrow keys turn to the
+next and previous lesson (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives moving
 between pages, and it is in every URL the page writes (``query``), so a shared link opens in it.
 
 Printing any page (``PRINT_CSS``, in both modes) leaves the navigation, the buttons and the
@@ -11,6 +12,7 @@ widgets' chrome out: a lesson prints as a one- or two-page handout.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import streamlit as st
@@ -44,7 +46,7 @@ def start() -> None:
         ss[ACTIVE] = st.query_params.get(PARAM) == "1"
     st.html(f"<style>{PRINT_CSS}</style>")
     if ss[ACTIVE]:
-        st.html(f"<style>{(ASSETS / 'style.css').read_text()}</style>")
+        st.html(f"<style>{_style()}</style>")
         with st.container(key=BAR, horizontal=True, horizontal_alignment="right"):
             st.button("Leave presentation mode", key=W_LEAVE, on_click=_set, args=(False,),
                       icon=":material/close_fullscreen:", type="tertiary")
@@ -98,3 +100,24 @@ def figure(fig, height: int | None = None):
         if height:
             fig.update_layout(height=height)
     return fig
+
+
+@functools.cache
+def _style() -> str:
+    return (ASSETS / "style.css").read_text()
+
+
+@functools.cache
+def _keys():
+    return st.components.v2.component("present_keys", js=(ASSETS / "keys.js").read_text())
+
+
+def keys(neighbours: dict[str, object]) -> None:
+    """In presentation mode, the arrow keys to the lessons in ``neighbours`` ({"next": page,
+    "previous": page}, either may be missing): the browser reports the key, this run turns the page."""
+    if not active():
+        return
+    result = _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))}, on_turn_change=lambda: None)
+    turn = (result or {}).get("turn")  # a trigger: set for this one run after the key
+    if turn in neighbours:
+        st.switch_page(neighbours[turn])

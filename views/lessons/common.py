@@ -101,6 +101,17 @@ def footer(layout: Layout, path: str, reference: str) -> None:
 PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
 
 
+def neighbours(path: str) -> dict[str, object]:
+    """The pages of the lessons after and before ``path`` ({"next": ..., "previous": ...}; empty off
+    the course, one-sided at its ends)."""
+    paths = [p for p, _ in COURSE]
+    if path not in paths:
+        return {}
+    i = paths.index(path)
+    out = {"next": paths[i + 1] if i + 1 < len(paths) else None, "previous": paths[i - 1] if i > 0 else None}
+    return {k: PAGES_BY_PATH[p] for k, p in out.items() if p in PAGES_BY_PATH}
+
+
 def test_images(dataset: str = "mnist"):
     """The dataset's test images, or None after saying why (the lesson shows what it can)."""
     data_dir = resources.settings().data_dir
