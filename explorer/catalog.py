@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import bundle, projection
+from . import bundle, data, projection
 from .bundle import CONFIG_FILE, PRETRAINED_DIR, Model, load
 from .errors import BundleError
 from .state import ModelUnavailable
@@ -178,6 +178,40 @@ def check(path, known: dict[str, Path] | None = None) -> str | None:
         return str(e)
 
 
+_described: dict = {}  # (folder, version) -> its description
+
+
+def description(path) -> str:
+    """A bundle in a few words, for a menu: "VAE (1024-512), 2-number code, MNIST"; a model of some classes,
+    a denoising one or another beta says so. From config.json alone, remembered per version."""
+    path = Path(path)
+    try:
+        key = _key(path)
+        if key not in _described:
+            if len(_described) > 1024:
+                _described.clear()
+            _described[key] = _describe(bundle.read_config(path))
+        return _described[key]
+    except (BundleError, KeyError, TypeError, ValueError):  # a stranger's config: the menu still opens
+        return "cannot be opened"
+
+
+def _describe(config: dict) -> str:
+    model, training = config["model"], config.get("training") or {}
+    info = data.dataset_info(config["dataset"])
+    layers = "-".join(str(w) for w in model.get("hidden") or [])
+    words = [("conv " if model["backbone"] == "conv" else "") + model["kind"].upper() + (f" ({layers})" if layers else ""),
+             f"{model['latent_dim']}-number code", info.title.split()[0]]  # "MNIST", "Fashion-MNIST"
+    classes = config.get("classes", [])
+    if 0 < len(classes) < len(info.class_names):
+        words[-1] += " " + ", ".join(str(info.class_names[c]) for c in classes) + " only"
+    if training.get("noise"):
+        words.insert(1, "denoising")
+    if model["kind"] == "vae" and training.get("beta", 1.0) != 1.0:
+        words.append(f"beta {training['beta']:g}")
+    return ", ".join(words)
+
+
 def known_failure(path) -> str | None:
     """Why the bundle at ``path``, in this version, failed to open here before, if it did."""
     try:
@@ -227,6 +261,9 @@ class BundleCatalog:
 
     def default(self) -> str:
         return self._default
+
+    def description(self, name: str) -> str:
+        return description(self.bundles[name]) if name in self.bundles else "not found"
 
     def problems(self) -> dict[str, str]:
         """Name -> reason for every bundle that cannot be opened: refused folders, those whose

@@ -186,8 +186,8 @@ class Autoencoder(nn.Module):
     has_posterior = False  # a distribution over codes per image, and a prior to sample from
     required_recon: str | None = None  # the reconstruction loss its objective needs (None: any)
     note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
-            "Nothing asks its codes to fill the plane evenly, so gaps between clusters may decode "
-            "to shapes that are no digit at all.")
+            "Nothing asks its codes to fill the space evenly or to follow a distribution one could "
+            "draw new codes from.")
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -229,8 +229,8 @@ class VariationalAutoencoder(Autoencoder):
     has_posterior = True
     required_recon = "bce"  # the ELBO's reconstruction term is the Bernoulli log-likelihood
     note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
-            "to keep all codes close to a standard normal distribution, so the plane is filled "
-            "without gaps: almost every spot near the centre decodes to something digit-like.")
+            "to keep all codes close to a standard normal distribution, N(0, I), so new codes can be "
+            "drawn from it.")
 
     @staticmethod
     def n_encoder_outputs(cfg: ModelConfig) -> int:

@@ -187,6 +187,17 @@ def test_the_share_panel_gives_the_link_of_this_view_when_opened():
     assert query == url(at) and query["model"] == "mnist-vae-16" and query["path"] == "slerp"
 
 
+def test_the_share_link_uses_the_public_address_students_reach(monkeypatch):
+    monkeypatch.setenv("EXPLORER_PUBLIC_URL", "https://explorer.school.example/class")
+    at = open_app(query={"model": "mnist-vae-16", "map": "pca"})
+    at.session_state[session.W_SHARE] = True
+    at.run()
+    (link,) = [c.value for c in at.code]
+    assert link.startswith("https://explorer.school.example/class/") and "localhost" not in link
+    assert "model=mnist-vae-16" in link and "map=pca" in link
+    assert not any("EXPLORER_PUBLIC_URL" in c.value for c in at.caption)  # no advice once it is set
+
+
 def test_a_bad_link_shows_one_notice_and_opens_the_rest():
     at = open_app(query={"model": "mnist-vae-2d", "map": "tsne", "spot": "nan,1", "t": "7", "a": "../../etc/passwd"})
     notices = link_notices(at)

@@ -383,3 +383,17 @@ def test_a_folder_linked_under_another_name_is_its_own_bundle(tmp_path):
     (tmp_path / "alias").symlink_to(tmp_path / "orig")
     a, b = catalog.open_bundle(tmp_path / "orig"), catalog.open_bundle(tmp_path / "alias")
     assert (a.name, b.name) == ("orig", "alias")
+
+
+def test_the_model_menu_describes_each_bundle_and_a_broken_one_in_words(tmp_path):
+    from explorer import catalog
+
+    found = catalog.find_bundles()
+    assert catalog.description(found["mnist-ae-2"]) == "AE (512-256), 2-number code, MNIST"
+    assert catalog.description(found["mnist156-ae-2d"]) == "AE (1024-512-256), 2-number code, MNIST 1, 5, 6 only"
+    assert catalog.description(found["mnist-dae-16"]).startswith("AE (") and "denoising" in catalog.description(found["mnist-dae-16"])
+    assert catalog.description(found["mnist-vae-2d-beta4"]).endswith("beta 4")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"name": "broken", "model": 3}')
+    assert catalog.description(broken) == "cannot be opened"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from explorer.catalog import BundleCatalog
 from ui import map_component
 
 DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
+PUBLIC_URL_VAR = "EXPLORER_PUBLIC_URL"  # e.g. https://explorer.school.example (share links use it)
 
 
 def settings() -> argparse.Namespace:
@@ -24,9 +26,24 @@ def settings() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="streamlit run app.py --")
     parser.add_argument("--data-dir", default=None, help=f"folder holding mnist/ (else ${data.ENV_VAR})")
     parser.add_argument("--models-dir", action="append", default=[], help="extra folder of bundles")
+    parser.add_argument("--public-url", default=None,
+                        help=f"the address students reach this app at, for share links (else ${PUBLIC_URL_VAR})")
     args, _ = parser.parse_known_args()
     args.data_dir = args.data_dir or os.environ.get(data.ENV_VAR) or None
+    args.public_url = args.public_url or os.environ.get(PUBLIC_URL_VAR) or None
     return args
+
+
+def share_link(query: dict[str, str], public_url: str | None) -> str:
+    """A link to this page with ``query``, at ``public_url`` (scheme, host and any path prefix the
+    students reach) in place of the address this browser used (often localhost)."""
+    here = urllib.parse.urlsplit(st.context.url or "")
+    path = here.path or "/"
+    if public_url:
+        base = urllib.parse.urlsplit(public_url)
+        path = base.path.rstrip("/") + path
+        here = here._replace(scheme=base.scheme, netloc=base.netloc)
+    return urllib.parse.urlunsplit(here._replace(path=path, query=urllib.parse.urlencode(query, safe=","), fragment=""))
 
 
 def catalog(args) -> BundleCatalog:
@@ -104,7 +121,10 @@ def _sampling(path: str, version: tuple, classifier_version: tuple | None, _mode
 
 def sampling(model: Model) -> facts.Sampling | None:
     """Random codes of the model decoded and read by its dataset's classifier (explorer/facts.py),
-    or None without a usable classifier."""
+    or None without a usable classifier; a 2-D model's are those its plane's measure drew."""
+    if model.latent_dim == 2:
+        g = generation(model)
+        return None if g is None else g.sampling
     return _sampling(str(model.path), catalog_lib.version(model.path),
                      catalog_lib.file_version(classifier.path_of(model.dataset)), model)
 

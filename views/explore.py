@@ -7,13 +7,12 @@ state shows (explorer.view.resolve) and renders it.
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, data, figures, generate, images, posterior, preprocess, projection
+from explorer import classifier, data, facts, figures, generate, images, posterior, preprocess, projection
 from explorer.bundle import Model
 from explorer.state import ModelUnavailable, ViewState, format_point
 from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
@@ -156,6 +155,7 @@ def pca_limit_ui(model: Model, map_name: str) -> None:
 def model_sidebar_ui(catalog, model: Model, view) -> None:
     names = catalog.names()
     st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
+                         format_func=lambda n: f"{n}: {catalog.description(n)}",
                          help="Every bundle in pretrained/ and in --models-dir folders.")
     problems = catalog.problems()
     if problems:  # each listed once, with its reason; every other bundle works
@@ -167,7 +167,7 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
     st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
                         f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
                         f"becomes **{model.latent_dim} numbers**.")
-    st.sidebar.caption(kind.note)
+    st.sidebar.caption(kind.note + measured_note(model))
     maps = projection.available(model.latent_dim)
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
                      format_func=lambda m: projection.kind(m).label,
@@ -247,6 +247,21 @@ def first_line(error: Exception) -> str:
     return str(error).split("\n")[0]
 
 
+def measured_note(model: Model) -> str:
+    """What the model's plane or random codes give, measured (explorer/facts.py), in the dataset's
+    own words ("a digit", "a garment class")."""
+    thing = "a digit" if model.dataset == "mnist" else "a class"
+    g = resources.generation(model)
+    if g is not None:
+        return (f" Measured: the classifier reads {thing} (p >= {facts.CONFIDENT:g}) in {g.framed:.0%} of this "
+                f"plane's frame, {g.between:.0%} between its clusters, and in {g.sampling.readable:.0%} of "
+                f"codes drawn from {g.sampling.source}.")
+    s = resources.sampling(model)
+    if s is not None:
+        return f" Measured: the classifier reads {thing} in {s.readable:.0%} of codes drawn from {s.source}."
+    return ""
+
+
 def share_ui(view) -> None:
     # drawn only while open: the code block's highlighter costs the browser half a second
     share = st.sidebar.expander("Share this view", key=session.W_SHARE, on_change="rerun")
@@ -255,8 +270,11 @@ def share_ui(view) -> None:
     with share:
         st.caption("The address bar always holds this view; this link opens it anywhere: the model, "
                    "the map, the clicked spot, A, B, the path and the slider.")
-        base = (st.context.url or "").split("?")[0]
-        st.code(f"{base}?{urllib.parse.urlencode(view.to_query(), safe=',')}", language=None, wrap_lines=True)
+        public = resources.settings().public_url
+        st.code(resources.share_link(view.to_query(), public), language=None, wrap_lines=True)
+        if not public:
+            st.caption(f"The link uses this browser's address. Set {resources.PUBLIC_URL_VAR} (or "
+                       "`--public-url`) to the address students reach.")
 
 
 # --------------------------------------------------------------------------------------------
