@@ -217,8 +217,8 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
     except static_files.Unavailable as e:
         server_drawn(model, mp, v, key, str(e))
         return
-    if hint:  # how to use the browser map, said only where it is the one drawn
-        st.caption(hint)
+    if hint and not present.active():  # how to use the browser map, said only where it is the one drawn
+        st.caption(hint)  # (presenting, the first screen belongs to the map; the teacher says it)
     lo, hi = box if box is not None else mp.view_box()
     w = v.walk
     data = {

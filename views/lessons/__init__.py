@@ -16,7 +16,7 @@ LESSONS = [
     ("generating", "Generating", "Generating from the plane", ":material/auto_awesome:", maps.generating),
     ("interpolation", "Interpolation", "Interpolation: walking between digits", ":material/timeline:", maps.interpolation),
     ("vae", "The VAE", "The VAE: a cloud of codes per image", ":material/blur_on:", vae.render),
-    ("beta", "The KL weight", "The KL weight: sharp images or a smooth plane", ":material/tune:", maps.beta),
+    ("beta", "The KL weight", "The KL weight: rebuilding each image against fitting the prior", ":material/tune:", maps.beta),
     ("denoising", "Denoising", "Denoising autoencoders", ":material/cleaning_services:", denoising.render),
     ("anomalies", "Anomalies", "Anomaly detection by reconstruction error", ":material/troubleshoot:", anomalies.render),
 ]

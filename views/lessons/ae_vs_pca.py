@@ -32,8 +32,9 @@ def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, 
         fig.add_scattergl(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
                           showlegend=False,
                           marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(color="black", width=3)))
+    # the legend under the axis title, clear of it at any text size
     fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
-                      legend=dict(orientation="h", y=-0.12, x=0, itemsizing="constant", title="digit:"),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, itemsizing="constant", title="digit:"),
                       clickmode="event+select", dragmode="pan")
     # the middle 99% of the points fill the view (a few far-flung codes would squeeze the rest)
     lo, hi = np.quantile(xy, 0.005, axis=0), np.quantile(xy, 0.995, axis=0)

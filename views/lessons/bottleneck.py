@@ -100,10 +100,11 @@ def render() -> None:
         ae_way, pca_way = (facts.trend([models[k].metrics.get(key, np.nan) for k in ks])
                            for key in ("test_mse", "pca_test_mse"))
         st.markdown(f"Measured over the 10,000 test images (mean squared error per pixel): as the code grows the "
-                    f"autoencoder's error {ae_way} and PCA's {pca_way}; the autoencoder's error is {ratio[ks[0]]:.0%} of PCA's with {ks[0]} numbers and "
-                    f"{ratio[ks[-1]]:.0%} with {ks[-1]}"
+                    f"autoencoder's error {ae_way} and PCA's {pca_way}; the autoencoder's error is "
+                    f"{ratio[ks[0]]:.0%} of PCA's with {ks[0]} numbers and {ratio[ks[-1]]:.0%} with {ks[-1]}"
                     + (", below PCA's at every k shown." if better else "; at some k PCA does as well or better."))
-        if originals is not None:
+    if originals is not None:  # this digit's figures follow its pictures
+        with layout.after:
             st.markdown("| this digit's error | " + " | ".join(f"k={k}" for k in ks) + " |\n|---|"
                         + "---|" * len(ks) + "\n| autoencoder | " + " | ".join(f"{err(a):.4f}" for a in ae)
                         + " |\n| PCA | " + " | ".join(f"{err(p):.4f}" for p in linear) + " |")

@@ -82,7 +82,7 @@ def instrument(plain, dae, originals) -> None:
                 level = trained
         ss[W_KIND], ss[W_LEVEL] = level.kind, float(level.level)
     common.link_notes(notes)
-    c1, c2, c3, c4 = st.columns([1.2, 0.8, 1.4, 2])
+    c1, c2, c3, c4 = st.columns([1.2, 1.1, 1.4, 2])
     c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
     c2.button("Another digit", on_click=another, icon=":material/casino:")
     c3.radio("Noise", list(KINDS), format_func=KINDS.get, key=W_KIND, on_change=on_kind)
@@ -96,7 +96,7 @@ def instrument(plain, dae, originals) -> None:
     noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
     out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]
     err = lambda r: float(((r - clean) ** 2).mean())
-    side = 200 if present.active() else 170
+    side = 220 if present.active() else 170
     pictures.show_row([
         (clean, f"clean test image #{i}", side, {"digit": i}),
         (noisy, f"corrupted: {level}", side, {"noisy": str(level)}),
