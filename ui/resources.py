@@ -129,16 +129,6 @@ def sampling(model: Model) -> facts.Sampling | None:
                      catalog_lib.file_version(classifier.path_of(model.dataset)), model)
 
 
-@st.cache_resource(max_entries=32)
-def _clusters(path: str, version: tuple, map_name: str, _model: Model) -> facts.Clusters:
-    return facts.clusters(_model.map(map_name).xy, _model.latents.labels, _model.class_names)
-
-
-def clusters(model: Model, map_name: str) -> facts.Clusters:
-    """How well the map sorts the model's test images by label (explorer/facts.py)."""
-    return _clusters(str(model.path), catalog_lib.version(model.path), map_name, model)
-
-
 def walk_reading(model: Model, frames) -> list[tuple[str, float]] | None:
     """The class the dataset's classifier reads in each of a walk's frames and its certainty, or None
     without a usable classifier."""
@@ -148,9 +138,10 @@ def walk_reading(model: Model, frames) -> list[tuple[str, float]] | None:
     return facts.readings(clf, frames, model.class_names)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=16)
 def plane_clusters(xy: np.ndarray, labels: np.ndarray, class_names) -> facts.Clusters:
-    """``facts.clusters`` of any plane of points (cached by the arrays' content)."""
+    """How well a plane of points sorts their labels (``facts.clusters``), cached by the arrays'
+    content: a model's map and the PCA plane of the pixels alike."""
     return facts.clusters(xy, labels, list(class_names))
 
 

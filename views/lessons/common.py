@@ -52,12 +52,8 @@ def frame(path: str, paragraphs: list[str], say: str, wide: bool = False) -> Lay
     number = [p for p, _ in COURSE].index(path) + 1
     title = dict(COURSE)[path]
     st.sidebar.title("Latent Explorer")
-    if present.active():  # one line for the title: the first screen belongs to the instrument
-        st.header(f"{title}  ·  lesson {number} of {len(COURSE)}")
-    else:
-        st.caption(f"Lesson {number} of {len(COURSE)}")
-        st.header(title)
     if present.active():
+        st.header(f"{title}  ·  lesson {number} of {len(COURSE)}")  # one line: the first screen is the instrument's
         if wide:  # several maps in a row: the notes above them, short at the full width
             notes = st.container(key="notes")
             instrument = st.container(key="instrument")
@@ -69,6 +65,8 @@ def frame(path: str, paragraphs: list[str], say: str, wide: bool = False) -> Lay
             aside = st.container()
         (text if wide else notes).markdown(f"**In one sentence:** {say}")  # wide: the first screen is full
     else:
+        st.caption(f"Lesson {number} of {len(COURSE)}")
+        st.header(title)
         text = st.container()
         instrument = st.container(key="instrument")
         aside = instrument

@@ -32,7 +32,7 @@ def clusters() -> None:
         shown = board.show(CLUSTERS, resources.catalog(args), args)
     if shown is not None:
         model, mp = shown.models[0], shown.maps[0]
-        c = resources.clusters(model, mp.name)
+        c = resources.plane_clusters(mp.xy, model.latents.labels, model.class_names)
         pairs = " and ".join(f"{literal(a)} with {literal(b)} ({share:.0%})" for a, b, share in c.mixed)
         common.try_this(layout, "Move the pointer slowly across the border between two clusters and watch the "
                                 "digit under it change its mind. Then choose another model in the sidebar: "
