@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -182,10 +183,15 @@ def click_plot(page, fx: float, fy: float) -> tuple[float, float]:
     return x, y
 
 
+def model_option(page, name: str):
+    """The model menu's option for bundle ``name``: "NAME: its description"."""
+    return page.get_by_role("option", name=re.compile("^" + re.escape(name) + ": "))
+
+
 def select_model(page, name: str) -> None:
     """Pick a bundle in the sidebar and wait until its map is drawn."""
     page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
-    page.get_by_role("option", name=name, exact=True).click()
+    model_option(page, name).click()
     page.get_by_role("heading", name=f"{name}: ").wait_for(timeout=60_000)
     wait_idle(page)
     time.sleep(1.5)  # let Plotly draw the new model's map

@@ -208,7 +208,7 @@ def test_switching_models_draws_the_new_models_map(app_url):
         open_map(page, app_url, "mnist-vae-2d", "direct")
         assert attr(page, "[data-latent-map]", "data-latent-map") == "mnist-vae-2d/direct"
         page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
-        page.get_by_role("option", name="mnist-ae-16", exact=True).click()
+        browser.model_option(page, "mnist-ae-16").click()
         deadline = time.time() + 30
         while attr(page, "[data-latent-map]", "data-latent-map") != "mnist-ae-16/tsne" and time.time() < deadline:
             time.sleep(0.2)
