@@ -213,6 +213,7 @@ def test_switching_models_draws_the_new_models_map(app_url):
         while attr(page, "[data-latent-map]", "data-latent-map") != "mnist-ae-16/tsne" and time.time() < deadline:
             time.sleep(0.2)
         assert attr(page, "[data-latent-map]", "data-latent-map") == "mnist-ae-16/tsne"
+        browser.wait_idle(page)  # the run is over: the old model's map, kept while it ran, is gone
         box = page.locator("[data-latent-map]").bounding_box()
         while attr(page, "[data-preview]", "data-preview") is None and time.time() < deadline:
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
