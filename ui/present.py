@@ -2,9 +2,10 @@
 projector. The sidebar and Streamlit's header are hidden, text is 22 px and nothing on the page is
 under 20 px (ui/present/style.css), maps are as large as the screen allows (square, about 80% of the
 window's height: ``map_fill``), each lesson's instrument and "Try this" share the first screen
-(views/lessons/common.py lays them side by side), and the right and left arrow keys turn to the
-next and previous lesson (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives moving
-between pages, and it is in every URL the page writes (``query``), so a shared link opens in it.
+(views/lessons/common.py lays them out), and the right and left arrow keys turn to the next and
+previous lesson (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives
+moving between pages, and it is in every URL the page writes (``query``), so a shared link opens
+in it.
 
 Printing any page (``PRINT_CSS``, in both modes) leaves the navigation, the buttons and the
 widgets' chrome out: a lesson prints as a one- or two-page handout.
@@ -82,7 +83,7 @@ def query() -> dict[str, str]:
 def map_fill(n_maps: int = 1) -> float | None:
     """The share of the window's height a map's side may take, in presentation mode (None
     otherwise: the map keeps its usual size): a map alone fills the height; several in a row are
-    as wide as their columns allow and leave room for the "Try this" beneath."""
+    as wide as their columns allow, under the lesson's "Try this"."""
     if not active():
         return None
     return 0.8 if n_maps == 1 else 0.6
@@ -117,7 +118,8 @@ def keys(neighbours: dict[str, object]) -> None:
     "previous": page}, either may be missing): the browser reports the key, this run turns the page."""
     if not active():
         return
-    result = _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))}, on_turn_change=lambda: None)
+    result = _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))},
+                     on_turn_change=lambda: None)
     turn = (result or {}).get("turn")  # a trigger: set for this one run after the key
     if turn in neighbours:
         st.switch_page(neighbours[turn])
