@@ -8,12 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
+from ui import session
 
 from . import browser
 from .conftest import ROOT
 
 PAGE = f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom views import compare\ncompare.render()"
-LEFT, RIGHT = "compare:left:mnist-ae-2d:direct", "compare:right:mnist-vae-2d:direct"
+LEFT, RIGHT = (session.widget("compare", "map", side, name, "direct")
+               for side, name in (("left", "mnist-ae-2d"), ("right", "mnist-vae-2d")))
 
 
 def open_page(query=None) -> AppTest:

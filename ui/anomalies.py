@@ -32,10 +32,11 @@ def panel(model: Model, originals: np.ndarray | None, data_dir: str | None, thre
     top = round(float(np.quantile(errors, 0.999)), 4)
     ss = st.session_state
     default = float(np.quantile(errors[own], 0.95))
-    same_model = ss.get(f"{threshold_key}_model") == model.name  # another model starts at its own default
+    model_key = session.widget("anomalies", "model", threshold_key)  # whose threshold the slider holds
+    same_model = ss.get(model_key) == model.name  # another model starts at its own default
     start = threshold if threshold is not None else ss.get(threshold_key, default) if same_model else default
     ss[threshold_key] = round(min(max(float(start), 0.0), top), 4)  # within this model's range
-    ss[f"{threshold_key}_model"] = model.name
+    ss[model_key] = model.name
     threshold = st.slider("Flag the images whose reconstruction error is above", 0.0, top,
                           step=round(top / 200, 5), format="%.4f", key=threshold_key)
     flagged = errors > threshold

@@ -1,9 +1,11 @@
-"""The page's ViewState in ``st.session_state``, mirrored in the address bar.
+"""Each page's typed state (explorer/state.py) in ``st.session_state``, mirrored in the address bar.
 
 A fresh session (a page load, an opened link) reads the URL once through ``explorer.state``; from
 then on the session holds the state, every widget callback replaces it with an updated copy, and
-the URL is rewritten to match at the start of each run, so the address bar always shares the view.
-Widget keys live here and nowhere else.
+the URL is rewritten to match in each run, so the address bar always shares the view. The
+explore page's ViewState is ``current``/``set_view``; every other page's is ``page_state``/
+``set_page_state``, under the page's name. Widget keys live here and nowhere else: the explore
+page's as constants, every other page's from ``widget``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -120,3 +123,49 @@ def set_view(view: ViewState) -> None:
 
 def update(**changes) -> None:
     set_view(st.session_state[VIEW].updated(**changes))
+
+
+# --------------------------------------------------------------------------------------------
+# Every other page: its typed state under its name, and its widgets' keys
+
+S = TypeVar("S")
+
+
+def widget(page: str, name: str, *parts: str) -> str:
+    """The key of a widget of ``page`` that shows ``name`` (``parts``: which model or side, for a
+    widget drawn once per map). One form for every page, so no two widgets collide."""
+    return ":".join(["w", page, name, *(name_key(p) for p in parts)])
+
+
+def state_key(page: str) -> str:
+    return f"state:{page}"
+
+
+def page_state(page: str, parse: Callable[[dict[str, list[str]]], tuple[S, list[str]]]) -> tuple[S, list[str]]:
+    """``page``'s state in this session: read from the URL (``parse(query)``) on the page's first
+    run, then as the page left it. Returns it and, on that first run only, what of the URL was
+    ignored (one sentence each)."""
+    ss = st.session_state
+    if state_key(page) in ss:
+        return ss[state_key(page)], []
+    ss[state_key(page)], notes = parse(query())
+    return ss[state_key(page)], notes
+
+
+def has_state(page: str) -> bool:
+    return state_key(page) in st.session_state
+
+
+def set_page_state(page: str, state) -> None:
+    """Replace ``page``'s state (from a callback or the run; the run then shows it in the URL
+    with ``write_query``)."""
+    st.session_state[state_key(page)] = state
+
+
+def drop_page_state(page: str) -> None:
+    st.session_state.pop(state_key(page), None)
+
+
+def seed(key: str, value) -> None:
+    """A widget shows ``value`` unless it already holds one (it was drawn in the previous run)."""
+    st.session_state.setdefault(key, value)

@@ -1,5 +1,5 @@
 """AE vs VAE side by side (URL path /compare): two models of one dataset and latent size, each on
-its own browser-drawn map, answering one click and one walk together (views/board.py). What the
+its own browser-drawn map, answering one click and one walk together (ui/board.py). What the
 page says about the two models is measured (explorer/facts.py) and shown with its numbers.
 
 URL parameters: left, right (bundle names), spot (a test image's index, or "z1,z2": a code of the
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import present, resources
+from ui import board, present, resources
 from ui.text import literal
-from views import board
 
 BOARD = board.Board(
     key="compare",

@@ -10,13 +10,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import facts, figures, pca
-from ui import pictures, present, resources
+from explorer.state import DigitState
+from ui import pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common
 
 MODEL = "mnist-ae-2d"
-W_DIGIT = "w_ae_vs_pca_digit"
-SEEN = "ae_vs_pca_seen"  # the charts' selections already taken
+PAGE = "ae-vs-pca"
+W_DIGIT = session.widget(PAGE, "digit")
+SEEN = session.widget(PAGE, "seen")  # the charts' selections already taken
+CHARTS = {side: session.widget(PAGE, "chart", side) for side in ("ae", "pca")}
 
 
 def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, title: str, axes: tuple[str, str],
@@ -82,15 +85,13 @@ def render() -> None:
     originals = common.test_images()
     if originals is None:
         return
-    notes: list[str] = []
     ss = st.session_state
-    if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
-    common.link_notes(notes)
-    for key in ("ae_vs_pca_ae", "ae_vs_pca_pca"):
+    state = common.state(PAGE, lambda query: DigitState.from_query(query, len(originals)))
+    session.seed(W_DIGIT, state.digit)
+    for key in CHARTS.values():
         take_click(key)
     chosen = int(ss[W_DIGIT])
-    common.set_query(digit=chosen)
+    common.keep(PAGE, state.updated(digit=chosen))
     lat = model.latents
     pixels_xy = _pixel_plane(basis, originals)[lat.index]
     height = 560 if present.active() else 430
@@ -100,12 +101,12 @@ def render() -> None:
             st.plotly_chart(present.figure(scatter(lat.codes, lat.labels, lat.index, model.class_names,
                                                    f"Autoencoder ({MODEL}): its 2-number codes", ("z1", "z2"), chosen),
                                            height),
-                            key="ae_vs_pca_ae", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+                            key=CHARTS["ae"], on_select="rerun", selection_mode="points", config={"displaylogo": False})
         with right:
             st.plotly_chart(present.figure(scatter(pixels_xy, lat.labels, lat.index, model.class_names,
                                                    "PCA of the pixels: the first two components",
                                                    ("component 1", "component 2"), chosen), height),
-                            key="ae_vs_pca_pca", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+                            key=CHARTS["pca"], on_select="rerun", selection_mode="points", config={"displaylogo": False})
     common.try_this(layout, "Click a 4 on the PCA plane, then find it on the autoencoder's plane (it is ringed "
                             "on both): which plane keeps the 4s apart from the other digits?")
     x = originals[chosen]

@@ -8,12 +8,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures
-
-from ui import anomalies, present, resources
+from explorer.state import AnomalyState
+from ui import anomalies, present, resources, session
 from views.lessons import common
 
 MODEL = "mnist0-ae-4"
-W_THRESHOLD = "w_anomalies_threshold"
+PAGE = "anomalies"
+W_THRESHOLD = session.widget(PAGE, "threshold")
 
 
 def render() -> None:
@@ -29,14 +30,12 @@ def render() -> None:
     if found is None:
         return
     (model,) = found
-    notes: list[str] = []
-    asked = common.query_number("threshold", -1.0, 0.0, 1.0, notes, kind=float) if W_THRESHOLD not in st.session_state else -1.0
     with layout:
         originals = common.test_images()
-        common.link_notes(notes)
+        state = common.state(PAGE, AnomalyState.from_query)
         threshold = anomalies.panel(model, originals, resources.settings().data_dir, W_THRESHOLD,
-                                    asked if asked >= 0 else None, intro=False)
-    common.set_query(threshold=f"{threshold:g}")
+                                    state.threshold if W_THRESHOLD not in st.session_state else None, intro=False)
+    common.keep(PAGE, state.updated(threshold=threshold))
     common.try_this(layout, "Drag the threshold down until nearly every other digit is flagged: how many zeros "
                             "are flagged by mistake? Which digit is hardest to tell from a zero, and why?")
     by_class = model.metrics.get("recon_error_by_class")

@@ -10,12 +10,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import facts, images, pca
-from ui import pictures, present, resources
+from explorer.state import DigitState
+from ui import pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common
 
 SERIES = {2: "mnist-ae-2", 4: "mnist-ae-4", 8: "mnist-ae-8", 16: "mnist-ae-16", 32: "mnist-ae-32"}
-W_DIGIT = "w_bottleneck_digit"
+PAGE = "bottleneck"
+W_DIGIT = session.widget(PAGE, "digit")
 
 
 def another() -> None:
@@ -65,11 +67,9 @@ def render() -> None:
         st.error("This lesson needs the shipped bottleneck series (mnist-ae-2 ... mnist-ae-32) and "
                  "pretrained/pca/mnist.safetensors; see the README for the commands that make them.")
         return
-    notes: list[str] = []
     ss = st.session_state
-    if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_number("digit", 0, 0, 9_999, notes)
-    common.link_notes(notes)
+    state = common.state(PAGE, lambda query: DigitState.from_query(query, 10_000))
+    session.seed(W_DIGIT, state.digit)
     originals = common.test_images()
     ks = sorted(models)
     with layout:
@@ -81,7 +81,7 @@ def render() -> None:
         c1.number_input("Test image number", 0, 9_999, key=W_DIGIT)
         c2.button("Another digit", on_click=another, icon=":material/casino:", width="stretch")
         i = int(ss[W_DIGIT])
-        common.set_query(digit=i)
+        common.keep(PAGE, state.updated(digit=i))
         if originals is not None:
             x = originals[i]
             ae = [models[k].reconstruct(x[None])[0] for k in ks]

@@ -1,10 +1,10 @@
 """What every lesson page shares: its place in the course, its frame (title, a few short
-paragraphs, one "try this", the reference it rests on), the next lesson's link, and the small
-URL state each lesson keeps (a test image, a level) with bad values named in one notice."""
+paragraphs, one "try this", the reference it rests on), the next lesson's link, and its typed
+state (explorer/state.py: a test image, a level), read from the URL once with bad values named
+in one notice, and written back after each run."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,22 +124,6 @@ def test_images(dataset: str = "mnist"):
     return originals
 
 
-def query_number(name: str, default, lo, hi, notes: list[str], kind=int):
-    """The URL's ``name`` as an int (or float: ``kind``) within [lo, hi]; else ``default``, with
-    the reason added to ``notes``."""
-    text = st.query_params.get(name)
-    if text is None:
-        return default
-    try:
-        value = kind(text)
-        if math.isfinite(value) and lo <= value <= hi:
-            return value
-    except ValueError:
-        pass
-    notes.append(f"{name}={text[:40]} is not a number from {lo:g} to {hi:g}")
-    return default
-
-
 def models(*names: str):
     """The shipped models a lesson needs, or None after saying which are missing."""
     catalog = resources.catalog(resources.settings())
@@ -156,9 +140,18 @@ def link_notes(notes: list[str]) -> None:
         st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
 
 
-def set_query(**values) -> None:
-    """The address bar shows the lesson's state (values equal to None are left out)."""
-    session.write_query({k: str(v) for k, v in values.items() if v is not None})
+def state(page: str, parse):
+    """The lesson's typed state (explorer/state.py): from the URL on its first run in this session
+    (what was ignored said in one notice), then as the lesson left it."""
+    current, notes = session.page_state(page, parse)
+    link_notes(notes)
+    return current
+
+
+def keep(page: str, current) -> None:
+    """The lesson's state after this run's widgets, kept in the session and shown in the URL."""
+    session.set_page_state(page, current)
+    session.write_query(current.to_query())
 
 
 def random_digit(n: int) -> int:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import noise
-from ui import pictures, present
+from explorer.state import DenoisingState
+from ui import pictures, present, session
 from ui.text import literal
 from views.lessons import common
 
 PLAIN, DENOISING = "mnist-ae-16", "mnist-dae-16"
-W_DIGIT, W_KIND, W_LEVEL = "w_denoising_digit", "w_denoising_kind", "w_denoising_level"
+PAGE = "denoising"
+W_DIGIT, W_KIND, W_LEVEL = (session.widget(PAGE, name) for name in ("digit", "kind", "level"))
 KINDS = {"gaussian": "Gaussian noise (snow)", "mask": "masking (pixels set to black)"}
 LIMIT = {"gaussian": 1.0, "mask": 0.9}
 
@@ -67,21 +69,10 @@ def instrument(plain, dae, originals) -> None:
     """The digit, the noise chosen, and both models' outputs."""
     trained = noise.parse(dae.config["training"]["noise"])
     ss = st.session_state
-    notes: list[str] = []
-    if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
-        asked = st.query_params.get("noise")
-        level = trained
-        if asked is not None:
-            try:
-                level = noise.parse(asked)
-                if level.level > LIMIT[level.kind]:
-                    raise ValueError("too strong")
-            except ValueError:
-                notes.append(f"noise={asked[:40]} is not gaussian:SIGMA (0-1) or mask:P (0-0.9)")
-                level = trained
-        ss[W_KIND], ss[W_LEVEL] = level.kind, float(level.level)
-    common.link_notes(notes)
+    state = common.state(PAGE, lambda query: DenoisingState.from_query(query, len(originals), trained, LIMIT))
+    session.seed(W_DIGIT, state.digit)
+    session.seed(W_KIND, state.noise.kind)
+    session.seed(W_LEVEL, float(state.noise.level))
     c1, c2, c3, c4 = st.columns([1.2, 1.1, 1.4, 2])
     c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
     c2.button("Another digit", on_click=another, icon=":material/casino:")
@@ -91,7 +82,7 @@ def instrument(plain, dae, originals) -> None:
               step=0.05, key=W_LEVEL)
     level = noise.Noise(kind, round(float(ss[W_LEVEL]), 2))
     i = int(ss[W_DIGIT])
-    common.set_query(digit=i, noise=str(level))
+    common.keep(PAGE, state.updated(digit=i, noise=level))
     clean = originals[i] / 255.0
     noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
     out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]

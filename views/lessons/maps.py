@@ -1,4 +1,4 @@
-"""The lessons built on the explorer's own map (views/board.py): clusters, generating from the
+"""The lessons built on the explorer's own map (ui/board.py): clusters, generating from the
 plane, interpolation, and the KL weight of a VAE (three betas side by side)."""
 
 from __future__ import annotations
@@ -7,9 +7,8 @@ import streamlit as st
 
 from explorer import facts, images
 from explorer.view import N_FRAMES
-from ui import pictures, present, resources
+from ui import board, pictures, present, resources, session
 from ui.text import literal
-from views import board
 from views.lessons import common
 
 TWO_D = (("mnist156-ae-2d",), ("mnist-ae-2d",), ("mnist-vae-2d",), ("fashion-mnist-vae-2d",))
@@ -78,13 +77,13 @@ INTERPOLATION = board.Board(key="interpolation", sets=(("mnist-vae-2d",), ("mnis
                             params=("model",), picker="Model",
                             map_note="Drag the slider under the map: the marker walks from A to B and "
                                      "every step is decoded.")
-W_END = {"a": "w_interpolation_a", "b": "w_interpolation_b"}
+W_END = {end: session.widget(INTERPOLATION.key, end) for end in ("a", "b")}
 
 
 def set_end(end: str) -> None:
-    state = st.session_state.get(INTERPOLATION.key)
-    if state is not None:
-        st.session_state[INTERPOLATION.key] = {**state, end: int(st.session_state[W_END[end]])}
+    if session.has_state(INTERPOLATION.key):
+        state, _ = session.page_state(INTERPOLATION.key, None)
+        session.set_page_state(INTERPOLATION.key, state.updated(**{end: int(st.session_state[W_END[end]])}))
 
 
 def interpolation() -> None:

@@ -9,14 +9,14 @@ import streamlit as st
 
 from explorer import facts
 from explorer.bundle import REPLAY_FILE, BundleError
-from explorer.state import ModelUnavailable
-from ui import present, replay, resources
+from explorer.state import ModelUnavailable, ReplayState
+from ui import present, replay, resources, session
 from ui.text import literal
 from views.lessons import common
 
 PREFERRED = ("mnist-ae-2d", "mnist-vae-2d", "mnist-ae-2", "mnist-vae-2d-beta0.5", "mnist-vae-2d-beta4")
-W_MODEL, KEY = "w_replay_model", "replay_map"
-SEEN = "replay_seen"
+PAGE = "replay"
+W_MODEL, KEY = session.widget(PAGE, "model"), session.widget(PAGE, "map")
 
 
 def with_replay(catalog) -> list[str]:
@@ -36,8 +36,9 @@ def with_replay(catalog) -> list[str]:
 
 
 def on_model() -> None:
-    st.session_state.pop(KEY, None)
-    st.session_state[SEEN] = None
+    st.session_state.pop(KEY, None)  # the new model's replay starts at epoch 0
+    state, _ = session.page_state(PAGE, None)
+    session.set_page_state(PAGE, state.updated(model=st.session_state[W_MODEL], epoch=0.0))
 
 
 def render() -> None:
@@ -57,22 +58,16 @@ def render() -> None:
                  "every 2-D model it trains; the README lists the commands of the shipped ones.")
         return
     ss = st.session_state
-    notes: list[str] = []
-    if W_MODEL not in ss:
-        asked = st.query_params.get("model")
-        if asked is not None and asked not in names:
-            notes.append(f"model={asked[:40]} has no training replay here (those that do: {', '.join(names)})")
-        ss[W_MODEL] = asked if asked in names else names[0]
-        ss[SEEN] = common.query_number("epoch", 0.0, 0.0, 1000.0, notes, kind=float)
-    common.link_notes(notes)
+    state = common.state(PAGE, lambda query: ReplayState.from_query(query, names))
+    if state.model not in names:  # its replay went away since
+        state = ReplayState(model=names[0])
+    session.seed(W_MODEL, state.model)
     st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model)
-    model = catalog.model(ss[W_MODEL])
+    model = catalog.model(state.model)
     frames = len(model.replay_arrays().epochs)
-    value = (ss.get(KEY) or {}).get("epoch")
-    if value is not None:
-        ss[SEEN] = float(value)
-    start = min(max(float(ss.get(SEEN) or 0.0), 0.0), frames - 1)
-    common.set_query(model=model.name, epoch=f"{start:g}" if start else None)
+    value = (ss.get(KEY) or {}).get("epoch")  # where the replay was paused or scrubbed to
+    start = min(max(float(value if value is not None else state.epoch), 0.0), frames - 1)
+    common.keep(PAGE, state.updated(epoch=start))
     kind = "a VAE" if model.kind_info.has_posterior else "an autoencoder"
     with layout:
         replay.replay(model, start, KEY)

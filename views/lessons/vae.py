@@ -14,11 +14,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures, posterior
-from ui import pictures, present
+from explorer.state import EPS_LIMIT, VaeState
+from ui import pictures, present, session
 from views.lessons import common
 
 MODEL = "mnist-vae-2d"
-W_DIGIT, W_EPS = "w_vae_digit", ("w_vae_eps1", "w_vae_eps2")
+PAGE = "vae"
+W_DIGIT, W_EPS = session.widget(PAGE, "digit"), (session.widget(PAGE, "eps1"), session.widget(PAGE, "eps2"))
 
 
 def another() -> None:
@@ -26,7 +28,7 @@ def another() -> None:
 
 
 def draw_eps() -> None:
-    eps = np.random.default_rng().standard_normal(2).clip(-3, 3)
+    eps = np.random.default_rng().standard_normal(2).clip(-EPS_LIMIT, EPS_LIMIT)
     for key, e in zip(W_EPS, eps):
         st.session_state[key] = round(float(e), 2)
 
@@ -100,32 +102,20 @@ def render() -> None:
     if originals is None:
         return
     ss = st.session_state
-    notes: list[str] = []
-    if W_DIGIT not in ss:
-        ss[W_DIGIT] = common.query_number("digit", 0, 0, len(originals) - 1, notes)
-        eps = (0.0, 0.0)
-        if "eps" in st.query_params:
-            text = st.query_params["eps"]
-            try:
-                eps = tuple(float(v) for v in text.split(","))
-                if len(eps) != 2 or not all(-3 <= e <= 3 for e in eps):
-                    raise ValueError
-            except ValueError:
-                notes.append(f"eps={text[:40]} is not two numbers between -3 and 3")
-                eps = (0.0, 0.0)
-        for key, e in zip(W_EPS, eps):
-            ss[key] = float(e)
-    common.link_notes(notes)
+    state = common.state(PAGE, lambda query: VaeState.from_query(query, len(originals)))
+    session.seed(W_DIGIT, state.digit)
+    for key, e in zip(W_EPS, state.eps):
+        session.seed(key, float(e))
     with layout:
         c1, c2, c3, c4, c5 = st.columns([1.2, 0.9, 1.3, 1.3, 0.9])
         c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
         c2.button("Another digit", on_click=another, icon=":material/casino:")
-        c3.slider("eps 1", -3.0, 3.0, step=0.05, key=W_EPS[0])
-        c4.slider("eps 2", -3.0, 3.0, step=0.05, key=W_EPS[1])
+        c3.slider("eps 1", -EPS_LIMIT, EPS_LIMIT, step=0.05, key=W_EPS[0])
+        c4.slider("eps 2", -EPS_LIMIT, EPS_LIMIT, step=0.05, key=W_EPS[1])
         c5.button("Draw eps", on_click=draw_eps, icon=":material/casino:", help="eps from N(0, I), as training does")
         i = int(ss[W_DIGIT])
         eps = np.array([ss[W_EPS[0]], ss[W_EPS[1]]], np.float32)
-        common.set_query(digit=i, eps=f"{eps[0]:g},{eps[1]:g}")
+        common.keep(PAGE, state.updated(digit=i, eps=(float(eps[0]), float(eps[1]))))
         x = originals[i]
         mean, log_var = (a[0] for a in model.posterior(x[None]))
         sd = np.exp(0.5 * log_var)

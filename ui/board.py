@@ -10,15 +10,15 @@ codes since their scales differ a hundredfold (explorer/facts.py ``same_place``)
 clicked code, placed on the other maps by their estimates. All walk from the same A to the same
 B, and scrubbing one walk moves the others (the maps share a group in ui/latent_map/component.js).
 
-URL parameters: the board's model names (``params``), spot (a test image's index, or "z1,z2",
-a code of the first model's plane), a, b (test image indices), t (0..1). Bad values fall back to
-defaults with one notice.
+The page's state is an ``explorer.state.BoardState`` (the models, the spot, A, B, t) kept by
+ui/session.py under the board's key and written to the URL: the board's model names
+(``params``), spot (a test image's index, or "z1,z2", a code of the first model's plane), a, b
+(test image indices), t (0..1). Bad values fall back to defaults with one notice.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,16 +27,15 @@ import streamlit as st
 
 from explorer import facts, projection
 from explorer.bundle import Model
-from explorer.state import ModelUnavailable, ViewState
+from explorer.state import BoardState, ModelUnavailable, ViewState
 from explorer.view import View, default_ends, pick_spot, resolve
 from ui import map_component, pictures, present, resources, session
-from ui.session import name_key
 from ui.text import literal
 
 
 @dataclass(frozen=True)
 class Board:
-    key: str  # the page's state in the session, and its maps' widget keys
+    key: str  # the page's name: its state in the session (ui/session.py) and its widgets' keys
     sets: tuple[tuple[str, ...], ...]  # the model sets offered, the default first
     params: tuple[str, ...] = ()  # URL names of the models, one per map; () when fixed to sets[0]
     sides: tuple[str, ...] = ()  # a name per map for widget keys (default: params, or 0, 1, ...)
@@ -46,12 +45,12 @@ class Board:
     map_note: str = "Click anywhere on either map: both decoders show what they make of the same code."
 
     @property
-    def seen(self) -> str:
-        return f"{self.key}_seen"
+    def seen(self) -> str:  # what each map reported last, taken once
+        return session.widget(self.key, "seen")
 
     @property
     def picker_key(self) -> str:
-        return f"w_{self.key}_set"
+        return session.widget(self.key, "set")
 
     def side_names(self, n: int) -> tuple[str, ...]:
         return self.sides or self.params or tuple(str(i) for i in range(n))
@@ -81,34 +80,31 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
         st.error(f"This page needs the shipped models {', '.join(board.sets[0])}; they are not among the "
                  "bundles found. Retrain them with the commands in the README.")
         return None
-    ss = st.session_state
     try:
-        if board.key not in ss:
-            ss[board.key], notes = from_query(board, st.query_params.to_dict(), catalog, sets)
-            if notes:
-                st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".",
-                           icon=":material/link_off:")
-        state = ss[board.key]
-        models = [catalog.model(n) for n in state["models"]]
+        state, notes = session.page_state(board.key, lambda query: from_query(board, query, catalog, sets))
+        if notes:
+            st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".",
+                       icon=":material/link_off:")
+        models = [catalog.model(n) for n in state.models]
     except ModelUnavailable as e:
-        ss.pop(board.key, None)
+        session.drop_page_state(board.key)
         st.error(f"A model of this page cannot be opened: {literal(e)}. Retrain it with the command in the README.")
         return None
     if board.picker and len(sets) > 1:
         labels = [" | ".join(s) for s in sets]
-        current = " | ".join(state["models"])
+        current = " | ".join(state.models)
         st.sidebar.selectbox(board.picker, labels, key=board.picker_key,
                              index=labels.index(current) if current in labels else 0,
                              on_change=on_set, args=(board,))
     maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
     boxes = frames(models, maps)
-    take_clicks(board, models, maps, boxes)
-    state = ss[board.key]
-    sync_url(board, state)
+    state = take_clicks(board, state, models, maps, boxes)
+    session.set_page_state(board.key, state)
+    session.write_query(state.to_query(board.params))
     originals, _ = resources.test_images(models[0].dataset, args.data_dir)
     ends = default_ends(models[0], maps[0])  # the same A and B in all
-    a = state["a"] if state["a"] is not None else ends[0]
-    b = state["b"] if state["b"] is not None else ends[1]
+    a = state.a if state.a is not None else ends[0]
+    b = state.b if state.b is not None else ends[1]
     views = []
     sides = board.side_names(len(models))
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
@@ -119,66 +115,13 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     return Shown(models, maps, views, originals)
 
 
-def from_query(board: Board, query: dict, catalog, sets) -> tuple[dict, list[str]]:
+def from_query(board: Board, query, catalog, sets) -> tuple[BoardState, list[str]]:
     """The page's state from its URL; what was ignored, in words."""
-    notes = []
-    models = sets[0]
-    if board.params:
-        asked = tuple(query.get(p) for p in board.params)
-        if asked in sets:
-            models = asked
-        elif any(asked):
-            notes.append(f"{' | '.join(str(a) for a in asked)} is not one of the choices here")
-    opened = [catalog.model(n) for n in models]
-    state = {"models": models, "spot": None, "a": None, "b": None, "t": 0.5}
-    for end in ("a", "b"):
-        if end in query:
-            i = _int(query[end])
-            if i is not None and all((m.latents.rows_of(i) >= 0).all() for m in opened):
-                state[end] = i
-            else:
-                notes.append(f"{end}={query[end][:40]} is not a test image these models have")
-    if "t" in query:
-        t = _float(query["t"])
-        if t is not None and 0 <= t <= 1:
-            state["t"] = t
-        else:
-            notes.append(f"t={query['t'][:40]} is not a position between 0 and 1")
-    if "spot" in query:
-        spot = parse_spot(query["spot"], opened, [m.map(projection.available(m.latent_dim)[0]) for m in opened])
-        if spot is None:
-            notes.append(f"spot={query['spot'][:40]} is neither a test image these models have nor a point of the plane")
-        state["spot"] = spot
-    return state, notes
+    def plane_box(names):
+        maps = [catalog.model(n).map(projection.available(catalog.model(n).latent_dim)[0]) for n in names]
+        return maps[0].view_box() if planes(maps) else None
 
-
-def _int(text):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(text):
-    try:
-        v = float(text)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def parse_spot(text: str, models: list[Model], maps: list):
-    """("image", index) or ("code", z) from the URL's spot, or None. A code belongs to the first
-    model's plane and lies within its frame or one frame's width around it."""
-    if "," not in text:
-        i = _int(text)
-        return ("image", i) if i is not None and all((m.latents.rows_of(i) >= 0).all() for m in models) else None
-    parts = [_float(p) for p in text.split(",")]
-    if len(parts) != 2 or None in parts or not planes(maps):
-        return None
-    lo, hi = maps[0].view_box()
-    z = np.array(parts, np.float32)
-    return ("code", z) if ((z >= lo - (hi - lo)) & (z <= hi + (hi - lo))).all() else None
+    return BoardState.from_query(query, board.params, sets, catalog.test_indices, plane_box)
 
 
 def planes(maps: list) -> bool:
@@ -204,37 +147,18 @@ def _moved(z, box_from, box_to) -> np.ndarray:
     return facts.same_place(z, box_from, box_to)
 
 
-def spot_text(spot) -> str | None:
-    if spot is None:
-        return None
-    kind, value = spot
-    return str(value) if kind == "image" else ",".join(f"{v:.7g}" for v in value)
-
-
-def sync_url(board: Board, state: dict) -> None:
-    wanted = dict(zip(board.params, state["models"]))
-    for key in ("a", "b"):
-        if state[key] is not None:
-            wanted[key] = str(state[key])
-    if state["spot"] is not None:
-        wanted["spot"] = spot_text(state["spot"])
-    if state["t"] != 0.5:
-        wanted["t"] = f"{state['t']:g}"
-    session.write_query(wanted)
-
-
 def on_set(board: Board) -> None:
     models = tuple(st.session_state[board.picker_key].split(" | "))
-    st.session_state[board.key] = {"models": models, "spot": None, "a": None, "b": None, "t": 0.5}
+    session.set_page_state(board.key, BoardState(models=models))
     st.session_state.pop(board.seen, None)
 
 
 def key_of(board: Board, side: str, model: Model, mp) -> str:
-    return f"{board.key}:{side}:{name_key(model.name)}:{mp.name}"
+    return session.widget(board.key, "map", side, model.name, mp.name)
 
 
-def take_clicks(board: Board, models: list[Model], maps: list, boxes: list) -> None:
-    """A click (or a walk let go) on any map, taken once into the shared state."""
+def take_clicks(board: Board, state: BoardState, models: list[Model], maps: list, boxes: list) -> BoardState:
+    """The state after a click (or a walk let go) on any map, each report taken once."""
     ss = st.session_state
     seen = ss.setdefault(board.seen, {})
     for side, model, mp, box in zip(board.side_names(len(models)), models, maps, boxes):
@@ -247,14 +171,19 @@ def take_clicks(board: Board, models: list[Model], maps: list, boxes: list) -> N
         if "spot" in changes:
             pick = pick_spot(model, mp, changes["spot"])
             if pick.row is not None:
-                spot = ("image", int(model.latents.index[pick.row]))
+                spot = int(model.latents.index[pick.row])
             elif planes(maps):  # kept as the first plane's code at the same place in its frame
-                spot = ("code", _moved(pick.code[None], box, boxes[0])[0])
+                spot = _point(_moved(pick.code[None], box, boxes[0])[0])
             else:
-                spot = ("code", pick.code)
-            ss[board.key] = {**ss[board.key], "spot": spot}
+                spot = _point(pick.code)
+            state = state.updated(spot=spot)
         if "t" in changes:
-            ss[board.key] = {**ss[board.key], "t": changes["t"]}
+            state = state.updated(t=float(changes["t"]))
+    return state
+
+
+def _point(z) -> tuple[float, float]:
+    return float(z[0]), float(z[1])
 
 
 def spot_on(model: Model, mp, spot, frame=None):
@@ -262,11 +191,10 @@ def spot_on(model: Model, mp, spot, frame=None):
     first map's box, this map's box): the spot is a code of the first plane."""
     if spot is None:
         return None
-    kind, value = spot
-    if kind == "image":
-        row = int(model.latents.rows_of(value)[0])
+    if isinstance(spot, int):
+        row = int(model.latents.rows_of(spot)[0])
         return tuple(float(v) for v in mp.xy[row])
-    z = np.asarray(value, np.float32)[None]
+    z = np.asarray(spot, np.float32)[None]
     if frame is not None:
         z = _moved(z, *frame)
     return tuple(float(v) for v in mp.to_map(z)[0])
@@ -274,15 +202,15 @@ def spot_on(model: Model, mp, spot, frame=None):
 
 def set_code(board: Board, code) -> None:
     """Button callback: the spot at ``code`` of the first plane (and the same place on the others)."""
-    ss = st.session_state
-    if board.key in ss:
-        ss[board.key] = {**ss[board.key], "spot": ("code", np.asarray(code, np.float32))}
+    if session.has_state(board.key):
+        state, _ = session.page_state(board.key, None)
+        session.set_page_state(board.key, state.updated(spot=_point(code)))
 
 
-def side_ui(board: Board, side: str, model: Model, mp, state: dict, a: int, b: int, originals,
+def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int, b: int, originals,
             detail=None, title=None, frame=None, in_row: int = 1) -> View:
-    view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state["spot"], frame), a=a, b=b,
-                     t=state["t"], layers=board.layers)
+    view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state.spot, frame), a=a, b=b,
+                     t=state.t, layers=board.layers)
     v = resolve(view, model, mp)
     if in_row > 1 or not present.active():  # a map alone, presented, is named by the lesson's text
         st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
@@ -363,7 +291,7 @@ def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left"
             code = lo + found.place * (hi - lo)
             st.button(f"Show the spot between {names[0]}'s clusters where the two differ most",
                       on_click=set_code, args=(board, tuple(float(v) for v in code)),
-                      icon=":material/my_location:", key=f"{board.key}_difference")
+                      icon=":material/my_location:", key=session.widget(board.key, "difference"))
             st.caption(f"There {names[0]}'s decode is read with p = {found.confidence[0]:.2f} and "
                        f"{names[1]}'s, at the same place, with p = {found.confidence[1]:.2f}.")
     else:

@@ -1,0 +1,178 @@
+"""Every page's typed state (explorer/state.py) round-trips through its URL: a state written as
+URL parameters reads back as the same state, a link with every parameter set opens the page in
+that state and the page writes the very same link back, and a bad value falls back to its
+default with a sentence naming it."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import noise
+from explorer.state import (AnomalyState, BoardState, DenoisingState, DigitState, ReplayState, VaeState,
+                            ViewState, from_query)
+from ui import session
+
+from .conftest import ROOT
+
+INDICES = np.arange(0, 10_000, 3)  # the test images a model of these unit tests has, sorted
+BOX = (np.array([-4.0, -3.0]), np.array([4.0, 5.0]))
+SETS = (("ae", "vae"), ("ae-16", "vae-16"))
+TRAINED = noise.Noise("gaussian", 0.5)
+LIMITS = {"gaussian": 1.0, "mask": 0.9}
+
+
+def board(query, params=("left", "right"), box=BOX):
+    return BoardState.from_query(query, params, SETS, lambda name: INDICES, lambda models: box)
+
+
+# (parse, states that must come back equal from their own URL)
+ROUND_TRIPS = {
+    "board": (board, [BoardState(models=("ae", "vae")),
+                      BoardState(models=("ae-16", "vae-16"), spot=12, a=3, b=6, t=0.25),
+                      BoardState(models=("ae", "vae"), spot=(0.5, -2.75), a=9999, t=1.0),
+                      BoardState(models=("ae", "vae"), spot=(-11.5, 12.0), t=0.0)]),
+    "digit": (lambda q: DigitState.from_query(q, 10_000), [DigitState(), DigitState(9999), DigitState(123)]),
+    "vae": (lambda q: VaeState.from_query(q, 10_000), [VaeState(), VaeState(5, (-3.0, 2.95)), VaeState(0, (0.05, 0.0))]),
+    "denoising": (lambda q: DenoisingState.from_query(q, 10_000, TRAINED, LIMITS),
+                  [DenoisingState(0, TRAINED), DenoisingState(42, noise.Noise("mask", 0.9)),
+                   DenoisingState(7, noise.Noise("gaussian", 0.0))]),
+    "anomaly": (AnomalyState.from_query, [AnomalyState(), AnomalyState(0.0321), AnomalyState(1.0)]),
+    "replay": (lambda q: ReplayState.from_query(q, ["a", "b"]), [ReplayState("a"), ReplayState("b", 3.5), ReplayState("a", 12.0)]),
+}
+
+
+@pytest.mark.parametrize("kind", ROUND_TRIPS)
+def test_each_state_reads_back_from_its_own_url(kind):
+    parse, states = ROUND_TRIPS[kind]
+    for state in states:
+        query = state.to_query(("left", "right")) if kind == "board" else state.to_query()
+        assert all(isinstance(v, str) for v in query.values())
+        back, notes = parse(query)
+        assert (back, notes) == (state, []), query
+
+
+# (parse, a bad URL, the sentence's start, the state it falls back to)
+BAD = [
+    (board, {"left": "ae", "right": "nope"}, "ae | nope is not one of the choices", BoardState(("ae", "vae"))),
+    (board, {"spot": "4"}, "spot=4 is not a test image", BoardState(("ae", "vae"))),
+    (board, {"spot": "1e9,0"}, "spot=1e9,0 lies far outside", BoardState(("ae", "vae"))),
+    (board, {"spot": "nan,1"}, "spot=nan,1 is not two finite", BoardState(("ae", "vae"))),
+    (board, {"a": "-3"}, "a=-3 is not a test image", BoardState(("ae", "vae"))),
+    (board, {"t": "1.5"}, "t=1.5 is not a number from 0 to 1", BoardState(("ae", "vae"))),
+    (board, {"t": ["0.2", "0.3"]}, "t was given 2 times", BoardState(("ae", "vae"))),
+    (lambda q: board(q, box=None), {"spot": "1,2"}, "spot=1,2 is not a test image (these maps are not",
+     BoardState(("ae", "vae"))),
+    (lambda q: DigitState.from_query(q, 100), {"digit": "100"}, "digit=100 is not a number from 0 to 99", DigitState()),
+    (lambda q: DigitState.from_query(q, 100), {"digit": "9" * 400}, "digit is too long", DigitState()),
+    (lambda q: DigitState.from_query(q, 100), {"digit": "1e3"}, "digit=1e3 is not a number", DigitState()),
+    (lambda q: VaeState.from_query(q, 100), {"eps": "9,9"}, "eps=9,9 is not two numbers between -3 and 3", VaeState()),
+    (lambda q: VaeState.from_query(q, 100), {"eps": "1"}, "eps=1 is not two numbers", VaeState()),
+    (ROUND_TRIPS["denoising"][0], {"noise": "mask:0.95"}, "noise=mask:0.95 is not gaussian:SIGMA (0-1) or mask:P (0-0.9)",
+     DenoisingState(0, TRAINED)),
+    (ROUND_TRIPS["denoising"][0], {"noise": "<b>x</b>"}, "noise=<b>x</b> is not", DenoisingState(0, TRAINED)),
+    (AnomalyState.from_query, {"threshold": "inf"}, "threshold=inf is not a number from 0 to 1", AnomalyState()),
+    (ROUND_TRIPS["replay"][0], {"model": "c"}, "model=c has no training replay here", ReplayState("a")),
+    (ROUND_TRIPS["replay"][0], {"epoch": "-1"}, "epoch=-1 is not a number", ReplayState("a")),
+]
+
+
+@pytest.mark.parametrize("parse, query, said, fallback", BAD, ids=[str(b[1])[:30] for b in BAD])
+def test_a_bad_value_falls_back_to_its_default_with_one_sentence(parse, query, said, fallback):
+    state, notes = parse(query)
+    assert state == fallback
+    assert len(notes) == 1 and notes[0].startswith(said), notes
+
+
+def test_a_board_spot_code_comes_back_within_url_rounding():
+    state = BoardState(models=("ae", "vae"), spot=(0.123456789, -3.14159265358979))
+    back, notes = board(state.to_query(("left", "right")))
+    assert not notes and np.allclose(back.spot, state.spot, rtol=1e-6)
+    assert back.to_query(("left", "right")) == state.to_query(("left", "right"))  # and the URL is stable
+
+
+# --------------------------------------------------------------------------------------------
+# Every page, opened from a link with each of its parameters set, writes the same link back and
+# a new session opened from that link holds the same state.
+
+LINKS = {
+    "explore": {"model": "mnist-vae-16", "map": "pca", "spot": "0.5,-0.25", "a": "3", "b": "2", "path": "slerp",
+                "t": "0.3", "layers": "manifold"},
+    "compare": {"left": "mnist-ae-16", "right": "mnist-vae-16", "spot": "12", "a": "3", "b": "2", "t": "0.3"},
+    "bottleneck": {"digit": "123"},
+    "ae-vs-pca": {"digit": "123"},
+    "clusters": {"model": "mnist-vae-2d", "spot": "12", "a": "3", "b": "2", "t": "0.3"},
+    "replay": {"model": "mnist-vae-2d", "epoch": "3"},
+    "generating": {"spot": "-20.5,31.25", "a": "3", "b": "2", "t": "0.7"},
+    "interpolation": {"model": "mnist-vae-16", "a": "3", "b": "2", "t": "0.3"},
+    "vae": {"digit": "12", "eps": "0.5,-1"},
+    "beta": {"spot": "12", "a": "3", "b": "2", "t": "0.25"},
+    "denoising": {"digit": "7", "noise": "mask:0.3"},
+    "anomalies": {"threshold": "0.03"},
+}
+
+
+def open_page(path: str, query: dict) -> AppTest:
+    if path == "explore":
+        render = "from views import explore\nexplore.render()"
+    elif path == "compare":
+        render = "from views import compare\ncompare.render()"
+    else:
+        render = f"from views.lessons import LESSONS\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()"
+    script = f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\napp.pages()\n{render}"
+    at = AppTest.from_string(script, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def page_state(at: AppTest, path: str):
+    if path == "explore":
+        return at.session_state[session.VIEW]
+    return at.session_state[session.state_key(path)]
+
+
+@pytest.fixture
+def _data(monkeypatch, images_dir):
+    from explorer import data
+
+    monkeypatch.setenv(data.ENV_VAR, images_dir)
+
+
+@pytest.mark.usefixtures("_data")
+@pytest.mark.parametrize("path", LINKS)
+def test_every_page_opens_from_its_link_and_writes_the_same_link(path):
+    link = LINKS[path]
+    at = open_page(path, link)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [w.value for w in at.warning if "link" in w.value], "no part of a good link is ignored"
+    url = {k: v if isinstance(v, str) else ",".join(v) for k, v in dict(at.query_params).items()}
+    assert url == link
+    state = page_state(at, path)
+    again = open_page(path, url)  # a student opening the shared link
+    assert page_state(again, path) == state
+    if path != "explore":
+        assert type(state).__name__.endswith("State") and type(state).__dataclass_params__.frozen
+
+
+def test_the_explore_state_is_the_one_its_link_describes():
+    """The table above, for the explore page, read by the library alone."""
+    class Catalog:
+        def names(self):
+            return ["m"]
+
+        def default(self):
+            return "m"
+
+        def maps(self, model):
+            return ["direct", "pca"]
+
+        def test_indices(self, model):
+            return INDICES
+
+        def view_box(self, model, map_name):
+            return BOX
+
+    state = ViewState(model="m", map="pca", spot=(0.5, -0.25), a=3, b=(1.0, 2.0), path="slerp", t=0.3,
+                      layers=("manifold", "density"))
+    parsed = from_query(state.to_query(), Catalog())
+    assert (parsed.state, parsed.ignored, parsed.failed) == (state, [], [])
