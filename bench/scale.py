@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import explorer  # noqa: E402
 from explorer import figures, projection, webexport  # noqa: E402
+from ui import map_component  # noqa: E402
 
 from tests import browser  # noqa: E402
 
@@ -68,7 +69,7 @@ def measure(page, folder: Path, m, fake, mp, moves: int) -> dict:
             "a": mp.xy[0].tolist(), "b": mp.xy[1].tolist(), "path": [mp.xy[0].tolist(), mp.xy[1].tolist()],
             "at": mp.xy[0].tolist(), "ringed": [],
             "walk": {"a": fake.latents.codes[0].tolist(), "b": fake.latents.codes[1].tolist(), "method": "lerp", "t": 0.5}}
-    js = (ASSETS / "decoder.js").read_text() + "\n" + (ASSETS / "component.js").read_text()
+    js = map_component.map_code()
     load_ms = page.evaluate("""async ([js, css, data]) => {
         const host = document.getElementById('host'), root = host.attachShadow({mode: 'open'});
         const style = document.createElement('style'); style.textContent = css; root.appendChild(style);

@@ -137,3 +137,25 @@ def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_li
             window.model.classify(window.model.decode(window.model.toLatent('direct', x, y))))""", points.tolist()))
     assert (got == expected).mean() >= 0.99  # float sums in another order may flip a near tie
     assert len(set(expected)) >= 5  # the plane generates many classes
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_the_browsers_walk_is_the_librarys():
+    """decoder.js's LatentDecoder.walk (what the map scrubs) against explorer.generate's lerp and
+    slerp, on random pairs of 2- to 32-number codes, the ends themselves and opposite codes."""
+    from explorer import generate
+
+    rng = np.random.default_rng(3)
+    cases = [(rng.normal(size=k) * rng.uniform(0.1, 50), rng.normal(size=k), t)
+             for k in (2, 2, 16, 32) for t in (0.0, 0.13, 0.5, 0.77, 1.0)]
+    cases.append((np.array([1.0, 2.0]), np.array([-1.0, -2.0]), 0.4))  # opposite: slerp falls back to lerp
+    with browser.chromium_page() as page:
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(content=DECODER_JS.read_text())
+        for method in generate.INTERPOLATIONS:
+            for a, b, t in cases:
+                got = np.array(page.evaluate("([a, b, m, t]) => Array.from(LatentDecoder.walk(a, b, m, t))",
+                                             [a.tolist(), b.tolist(), method, t]))
+                want = generate.interpolate(a.astype(np.float32), b.astype(np.float32), [t], method)[0]
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(want).max()),
+                                           err_msg=f"{method} at t={t}, k={len(a)}")

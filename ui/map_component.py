@@ -1,7 +1,7 @@
 """The latent map drawn and decoded in the browser (``?renderer=canvas``).
 
-A ``st.components.v2`` component (ui/latent_map/: decoder.js and component.js, inlined as one
-module, and style.css). The model's decoder and maps go to the browser once, as files it fetches
+A ``st.components.v2`` component (ui/latent_map/: its JavaScript, one file per job, ``PARTS``,
+joined into one module, and style.css). The model's decoder and maps go to the browser once, as files it fetches
 and caches (explorer/webexport.py writes them under static/models/, served by Streamlit's static
 file serving, .streamlit/config.toml); each rerun sends only the small ``data`` below. Hovering
 decodes in the browser and sends nothing; a click shows its image at once and sets the
@@ -30,43 +30,35 @@ STATIC = static_files.STATIC  # served at app/static/ beside app.py
 SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
 
-# What Streamlit gets as the component's code: a few lines that import the real module from a
-# static file. Streamlit sends a component's inline code with every rerun of it (50 KB of JS on
-# every click); a static file is fetched once and cached by the browser. Its name carries the
-# code's digest, so a browser never runs stale code. Resolved against the page, like the model
-# files, so it works under a server.baseUrlPath too.
-LOADER = """let real = null;
-const loading = import(new URL("%s", document.baseURI).href).then((m) => (real = m));
-export default function (component) {
-  if (real) return real.default(component);
-  let cleanup = null, gone = false;
-  loading.then((m) => { if (!gone) cleanup = m.default(component); });
-  return () => { gone = true; if (typeof cleanup === "function") cleanup(); };
-}
-"""
-
-
-def _static_module(name: str, code: str) -> str:
-    """Publish ``code`` as static/js/<digest>/<name>.js (ui/static_files.py); its URL, relative to
-    the page. Unavailable where static/ cannot be written."""
-    return static_files.publish("js", f"component:{name}", {f"{name}.js": code.encode()}) + f"{name}.js"
+# The map's JavaScript, one file per job, joined in this order into one module (one scope):
+# the decoder and the walk's lerp/slerp, which the parity tests hold to the library
+# (tests/test_webexport.py); what every map shares; drawing the points; the decoded and density
+# layers; the overlay; picking; the walk; input; and the component that mounts them.
+PARTS = ("decoder.js", "shared.js", "points.js", "layers.js", "overlay.js", "picking.js", "walk.js", "input.js",
+         "component.js")
 
 
 def _code(*parts: Path) -> str:
     return "\n".join(p.read_text() for p in parts)
 
 
+def map_code() -> str:
+    return _code(*(ASSETS / p for p in PARTS))
+
+
+def traverse_code() -> str:
+    return _code(ASSETS / "decoder.js", TRAVERSE / "component.js")
+
+
 def modules() -> None:
     """Publish the map's and the traversal's code (``python -m ui.static_files`` calls this)."""
-    _static_module("latent_map", _code(ASSETS / "decoder.js", ASSETS / "component.js"))
-    _static_module("traverse", _code(ASSETS / "decoder.js", TRAVERSE / "component.js"))
+    static_files.module("latent_map", map_code())
+    static_files.module("traverse", traverse_code())
 
 
 @functools.cache
 def _mount_traverse():
-    code = _code(ASSETS / "decoder.js", TRAVERSE / "component.js")
-    return st.components.v2.component("traverse", js=LOADER % _static_module("traverse", code),
-                                      css=(TRAVERSE / "style.css").read_text())
+    return static_files.component("traverse", traverse_code(), (TRAVERSE / "style.css").read_text())
 
 
 def traverse(model: Model, code, key: str) -> None:
@@ -90,9 +82,7 @@ def browser_maps(model: Model, current: str | None = None) -> list[str]:
 
 @functools.cache
 def _mount():
-    code = _code(ASSETS / "decoder.js", ASSETS / "component.js")
-    return st.components.v2.component("latent_map", js=LOADER % _static_module("latent_map", code),
-                                      css=(ASSETS / "style.css").read_text())
+    return static_files.component("latent_map", map_code(), (ASSETS / "style.css").read_text())
 
 
 @st.cache_resource(show_spinner=False)

@@ -15,9 +15,8 @@ import plotly.graph_objects as go
 
 from explorer import catalog, figures
 from explorer.bundle import Model
-from ui import present, static_files
+from ui import present, session, static_files
 from ui.text import literal
-from ui.map_component import LOADER, _static_module
 
 ASSETS = Path(__file__).resolve().parent / "replay"
 FILE = "codes.i16"
@@ -25,12 +24,12 @@ FILE = "codes.i16"
 
 def module() -> str:
     """Publish the component's code (ui/static_files.py); its URL."""
-    return _static_module("replay", (ASSETS / "component.js").read_text())
+    return static_files.module("replay", (ASSETS / "component.js").read_text())
 
 
 @functools.cache
 def _mount():
-    return st.components.v2.component("replay", js=LOADER % module(), css=(ASSETS / "style.css").read_text())
+    return static_files.component("replay", (ASSETS / "component.js").read_text(), (ASSETS / "style.css").read_text())
 
 
 def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,7 +69,7 @@ def server_drawn(model: Model, start: float, why: str) -> None:
     labels = model.latents.labels[model.latents.rows_of(index)]
     st.caption("Drawn by the server, one epoch at a time: move the slider. (Playing the replay needs files "
                "that this installation cannot write.)", help=literal(why))
-    at = st.slider("Epoch", 0, len(frames) - 1, int(round(start)), key=f"replay_epoch_{model.name}")
+    at = st.slider("Epoch", 0, len(frames) - 1, int(round(start)), key=session.widget("replay", "epoch", model.name))
     epoch, loss, codes = frames[at]
     fig = go.Figure([go.Scattergl(x=codes[labels == c, 0], y=codes[labels == c, 1], mode="markers",
                                   name=model.class_names[c], marker=dict(size=4, color=figures.class_colour(c)))

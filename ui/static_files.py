@@ -124,6 +124,36 @@ class Published:
         return url
 
 
+# What Streamlit gets as a component's code: a few lines that import the real module from a
+# static file. Streamlit sends a component's inline code with every rerun of it (50 KB of JS on
+# every click); a static file is fetched once and cached by the browser. Its name carries the
+# code's digest, so a browser never runs stale code. Resolved against the page, like the model
+# files, so it works under a server.baseUrlPath too.
+LOADER = """let real = null;
+const loading = import(new URL("%s", document.baseURI).href).then((m) => (real = m));
+export default function (component) {
+  if (real) return real.default(component);
+  let cleanup = null, gone = false;
+  loading.then((m) => { if (!gone) cleanup = m.default(component); });
+  return () => { gone = true; if (typeof cleanup === "function") cleanup(); };
+}
+"""
+
+
+def module(name: str, code: str) -> str:
+    """Publish a component's ``code`` as static/js/<digest>/<name>.js; its URL, relative to the
+    page. Unavailable where static/ cannot be written."""
+    return publish("js", f"component:{name}", {f"{name}.js": code.encode()}) + f"{name}.js"
+
+
+def component(name: str, code: str, css: str):
+    """A ``st.components.v2`` component whose code is published once (``module``) and loaded by
+    the browser from there; Unavailable where it cannot be written."""
+    import streamlit as st
+
+    return st.components.v2.component(name, js=LOADER % module(name, code), css=css)
+
+
 def write_all(out=sys.stdout) -> int:
     """Publish every bundle's browser files (and replays, test images where the dataset is here,
     the components' code): ``python -m ui.static_files``. Returns the exit status."""

@@ -221,5 +221,25 @@
     }
   }
 
-  globalThis.LatentDecoder = { load, Model };
+  // The code at t on the walk from a to b, as explorer/generate.py walks: lerp, or slerp (Shoemake
+  // 1985) with the length mixed linearly. The parity test holds it to the library's (test_webexport.py).
+  function walk(a, b, method, t) {
+    const k = a.length, z = new Float32Array(k);
+    const lerp = () => { for (let j = 0; j < k; j++) z[j] = (1 - t) * a[j] + t * b[j]; return z; };
+    if (t === 0) return Float32Array.from(a);
+    if (t === 1) return Float32Array.from(b);
+    if (method !== "slerp") return lerp();
+    const na = Math.hypot(...a), nb = Math.hypot(...b);
+    if (na === 0 || nb === 0) return lerp();
+    let dot = 0;
+    for (let j = 0; j < k; j++) dot += (a[j] / na) * (b[j] / nb);
+    const omega = Math.acos(Math.min(1, Math.max(-1, dot)));
+    if (omega < 1e-6 || Math.PI - omega < 1e-6) return lerp();
+    const sa = Math.sin((1 - t) * omega) / Math.sin(omega), sb = Math.sin(t * omega) / Math.sin(omega);
+    const length = (1 - t) * na + t * nb;
+    for (let j = 0; j < k; j++) z[j] = (sa * a[j] / na + sb * b[j] / nb) * length;
+    return z;
+  }
+
+  globalThis.LatentDecoder = { load, Model, walk };
 })();

@@ -1,0 +1,72 @@
+// Picking: what is under the pointer (a test point within PICK_PX, or the decoded spot), how it is
+// described, and the committed spot shown at once.
+
+// the test point within PICK_PX of the pointer, nearest first; null if none
+function pickRow(s, px, py) {
+  const n = s.xy.length / 2;
+  const [x0, y0] = s.toData(px - PICK_PX, py + PICK_PX), [x1, y1] = s.toData(px + PICK_PX, py - PICK_PX);
+  let best = null, bestD = Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = s.xy[2 * i], y = s.xy[2 * i + 1];
+    if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+    const [qx, qy] = s.toPx(x, y);
+    const dd = (qx - px) ** 2 + (qy - py) ** 2;
+    if (dd <= PICK_PX * PICK_PX && dd < bestD) { bestD = dd; best = i; }
+  }
+  return best;
+}
+
+// what the pointer at (px, py) shows: a test image, or the decoded spot
+function under(s, px, py) {
+  const row = pickRow(s, px, py);
+  if (row !== null) {
+    const x = s.xy[2 * row], y = s.xy[2 * row + 1];
+    const original = testImage(s, row);
+    if (original) return { row, x, y, image: original, original: true };
+    const code = s.model.codes.subarray(row * s.model.latentDim, (row + 1) * s.model.latentDim);
+    return { row, x, y, image: s.model.decode(code) };
+  }
+  const [x, y] = s.toData(px, py);
+  return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)) };
+}
+
+// the dataset's own image for a test point (pixels in [0, 1]), or null before (or without) them
+function testImage(s, row) {
+  const index = s.model.array(s.model.manifest.test_index)[row];
+  if (!s.images || (index + 1) * 784 > s.images.length) return null;
+  const out = new Float32Array(784);
+  for (let i = 0, j = index * 784; i < 784; i++, j++) out[i] = s.images[j] / 255;
+  return out;
+}
+
+function describe(s, h) {
+  const index = h.row === null ? null : s.model.array(s.model.manifest.test_index)[h.row];
+  if (s.data.fill) { // presenting: short enough for two lines at 20 px beside the map
+    return h.row === null ? `(${h.x.toPrecision(3)}, ${h.y.toPrecision(3)})` : `#${index}, a ${s.data.class_names[s.labels[h.row]]}`;
+  }
+  if (h.row === null) return `the spot (${h.x.toFixed(2)}, ${h.y.toFixed(2)})`;
+  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})${h.original ? "" : ", reconstructed"}`;
+}
+
+// the test point at (x, y), to the 7 digits a URL keeps (explorer/view.py: SAME_POINT), or null
+function exactRow(s, x, y) {
+  const tol = 2e-6 * Math.max(Math.abs(x), Math.abs(y)) + 1e-12, n = s.xy.length / 2;
+  for (let i = 0; i < n; i++) {
+    if (Math.abs(s.xy[2 * i] - x) <= tol && Math.abs(s.xy[2 * i + 1] - y) <= tol) return i;
+  }
+  return null;
+}
+
+// the committed spot: always what the decoder makes of it (on a test point, its reconstruction;
+// the server's panel puts the original beside it)
+function showSpot(s, el, x, y, h) {
+  if (!s.model) return;
+  if (!h || h.original) {
+    const row = h ? h.row : exactRow(s, x, y), k = s.model.latentDim;
+    const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
+    h = { row, x, y, image: s.model.decode(code) };
+  }
+  drawDigit(el.spot, h.image);
+  el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
+  el.spotCaption.textContent = (s.data.fill ? "click: " : "your click: ") + describe(s, h);
+}

@@ -1,0 +1,54 @@
+// Every test point as a small square in its class's colour, 75% opaque, written straight into
+// the canvas's pixels: 100,000 points redraw in a few milliseconds (bench/scale.py), where a
+// fillRect per point takes over 100 ms.
+function drawPoints(s, el) {
+  const ctx = el.points.getContext("2d");
+  const w = el.points.width, h = el.points.height, n = s.xy.length / 2;
+  const layers = s.data.layers || [];
+  let img;
+  if (layers.includes("manifold") || layers.includes("regions")) { // the decoded grid so far, under the dots
+    buildManifold(s, el);
+    img = s.manifold.canvas.getContext("2d").getImageData(0, 0, w, h);
+  } else {
+    img = ctx.createImageData(w, h);
+    new Uint32Array(img.data.buffer).fill(0xffffffff); // white (RGBA bytes; any order reads white)
+  }
+  const rgb = (s.rgb ??= s.data.colours.map(parseColour));
+  const byError = layers.includes("error") ? errorColours(s) : null;
+  const grey = [136, 136, 136];
+  const side = Math.max(2, Math.round((n > 50000 ? 2 : 3.2) * s.dpr)), half = side / 2;
+  const d = img.data, a = 0.75;
+  for (let i = 0; i < n; i++) {
+    const [cx, cy] = s.toPx(s.xy[2 * i], s.xy[2 * i + 1]);
+    const x0 = Math.round(cx * s.dpr - half), y0 = Math.round(cy * s.dpr - half);
+    if (x0 + side <= 0 || y0 + side <= 0 || x0 >= w || y0 >= h) continue;
+    const c = byError ? byError[i] : rgb[s.labels[i]] || grey;
+    for (let y = Math.max(0, y0); y < Math.min(h, y0 + side); y++) {
+      for (let x = Math.max(0, x0), j = (y * w + x) * 4; x < Math.min(w, x0 + side); x++, j += 4) {
+        d[j] += a * (c[0] - d[j]);
+        d[j + 1] += a * (c[1] - d[j + 1]);
+        d[j + 2] += a * (c[2] - d[j + 2]);
+      }
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+// colour ramp from dark purple (0) through teal to yellow (1), like viridis
+const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function ramp(u) {
+  const x = Math.min(1, Math.max(0, u)) * (RAMP.length - 1), i = Math.min(RAMP.length - 2, Math.floor(x)), f = x - i;
+  return RAMP[i].map((v, j) => Math.round(v + f * (RAMP[i + 1][j] - v)));
+}
+function rampCss(u) { return `rgb(${ramp(u).join(",")})`; }
+
+// each test point's colour by the rank of its reconstruction error (computed once per model)
+function errorColours(s) {
+  if (s.errorRgb && s.errorRgb.model === s.model) return s.errorRgb.colours;
+  const err = s.model.array(s.model.manifest.recon_error), n = err.length;
+  const order = Array.from(err.keys()).sort((a, b) => err[a] - err[b]);
+  const colours = new Array(n);
+  order.forEach((row, rank) => { colours[row] = ramp(rank / Math.max(1, n - 1)); });
+  s.errorRgb = { model: s.model, colours };
+  return colours;
+}
