@@ -99,12 +99,12 @@ def _key(path: Path) -> tuple:
     return str(path.absolute()), version(path)
 
 
-def open_bundle(path, known: dict[str, Path] | None = None) -> Model:
+def open_bundle(path, known: dict[str, Path] | None = None, key: tuple | None = None) -> Model:
     """The bundle at ``path``, opened once per version of its files (a failure too is remembered
     per version and raised again); ``known`` (name -> folder) are the other bundles, which its
-    config.json must not name."""
+    config.json must not name. ``key``: its ``_key``, where the caller has it already."""
     path = Path(path)
-    key = _key(path)
+    key = key or _key(path)
     with _lock:
         result = _opened.get(key)
         if result is not None:
@@ -152,13 +152,13 @@ def _check_name(said: str | None, path: Path, known: dict[str, Path]) -> None:
 _checked: dict = {}  # (folder, version) -> (the name config.json gives, why it cannot open or None)
 
 
-def check(path, known: dict[str, Path] | None = None) -> str | None:
+def check(path, known: dict[str, Path] | None = None, key: tuple | None = None) -> str | None:
     """Why the bundle at ``path`` cannot be opened, or None, from what can be told without reading
     its tensors (config.json, the files' headers, its name); remembered per version. Cheap enough
     to run on every bundle of a catalog; ``open_bundle`` finds the rest (values such as NaN codes)."""
     path = Path(path)
     try:
-        key = _key(path)
+        key = key or _key(path)
         found = _checked.get(key)
         if found is None:
             try:
@@ -181,12 +181,12 @@ def check(path, known: dict[str, Path] | None = None) -> str | None:
 _described: dict = {}  # (folder, version) -> its description
 
 
-def description(path) -> str:
+def description(path, key: tuple | None = None) -> str:
     """A bundle in a few words, for a menu: "VAE (1024-512), 2-number code, MNIST"; a model of some classes,
     a denoising one or another beta says so. From config.json alone, remembered per version."""
     path = Path(path)
     try:
-        key = _key(path)
+        key = key or _key(path)
         if key not in _described:
             if len(_described) > 1024:
                 _described.clear()
@@ -212,10 +212,10 @@ def _describe(config: dict) -> str:
     return ", ".join(words)
 
 
-def known_failure(path) -> str | None:
+def known_failure(path, key: tuple | None = None) -> str | None:
     """Why the bundle at ``path``, in this version, failed to open here before, if it did."""
     try:
-        key = _key(Path(path))
+        key = key or _key(Path(path))
     except BundleError as e:
         return str(e)
     with _lock:
@@ -241,15 +241,33 @@ def load_model(name_or_path) -> Model:
 
 class BundleCatalog:
     """The bundles a page offers, by name. ``problems`` lists, once each, the bundles known not to
-    open and why; every other bundle works."""
+    open and why; every other bundle works.
+
+    A catalog answers for one moment: the app makes one per run of a page (ui/resources.py), so
+    each bundle's files are looked at once per run and each name opens once, however many parts
+    of the page ask."""
 
     def __init__(self, bundles: dict[str, Path], default: str, refused: dict[str, str] | None = None,
                  load: Callable[[Path], Model] | None = None):
         self.bundles = dict(bundles)
         self._refused = dict(refused or {})
         self._failed: dict[str, str] = {}
-        self._load = load or (lambda path: open_bundle(path, self.bundles))
+        self._keys: dict[str, tuple | BundleError] = {}  # name -> _key, worked out once
+        self._opened: dict[str, Model | ModelUnavailable] = {}  # name -> what model() gave
+        self._load = load or (lambda path: open_bundle(path, self.bundles, self._key_of(path)))
         self._default = default if default in self.bundles else next(iter(self.bundles), default)
+
+    def _key_of(self, path: Path) -> tuple | None:
+        """``_key(path)`` for one of this catalog's bundles, stat-ed once (None: it cannot be read;
+        the function asked then says why)."""
+        name = path.name if self.bundles.get(path.name) == path else str(path)
+        if name not in self._keys:
+            try:
+                self._keys[name] = _key(path)
+            except BundleError as e:
+                self._keys[name] = e
+        found = self._keys[name]
+        return None if isinstance(found, BundleError) else found
 
     @classmethod
     def from_dirs(cls, dirs, default: str) -> "BundleCatalog":
@@ -263,16 +281,30 @@ class BundleCatalog:
         return self._default
 
     def description(self, name: str) -> str:
-        return description(self.bundles[name]) if name in self.bundles else "not found"
+        if name not in self.bundles:
+            return "not found"
+        return description(self.bundles[name], self._key_of(self.bundles[name]))
 
     def problems(self) -> dict[str, str]:
         """Name -> reason for every bundle that cannot be opened: refused folders, those whose
         files say so at a glance (``check``) and those found not to open so far."""
         checked = {n: why for n, p in self.bundles.items()
-                   if (why := check(p, self.bundles) or known_failure(p))}
+                   if (why := check(p, self.bundles, self._key_of(p)) or known_failure(p, self._key_of(p)))}
         return {**self._refused, **checked, **self._failed}
 
     def model(self, name: str) -> Model:
+        """The bundle called ``name``, opened once for this catalog; ModelUnavailable says why not."""
+        if name not in self._opened:
+            try:
+                self._opened[name] = self._open(name)
+            except ModelUnavailable as e:
+                self._opened[name] = e
+        found = self._opened[name]
+        if isinstance(found, ModelUnavailable):
+            raise ModelUnavailable(str(found))
+        return found
+
+    def _open(self, name: str) -> Model:
         try:
             model = self._load(self.bundles[name])
         except KeyError:
@@ -292,4 +324,7 @@ class BundleCatalog:
         return np.sort(self.model(name).latents.index)
 
     def view_box(self, name: str, map_name: str):
-        return self.model(name).map(map_name).view_box()
+        """The map's view box, or None where the map is not at hand (a t-SNE the bundle does not
+        store): reading a URL never computes a map."""
+        model = self.model(name)
+        return model.map(map_name).view_box() if model.has_map(map_name) else None

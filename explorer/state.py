@@ -78,6 +78,17 @@ class ViewState:
     def updated(self, **changes) -> "ViewState":
         return replace(self, **changes)
 
+    def with_model(self, model: str, map_name: str) -> "ViewState":
+        """Another model starts afresh (nothing clicked, its default ends), drawn and walked the
+        same way."""
+        return ViewState(model=model, map=map_name, path=self.path, renderer=self.renderer, layers=self.layers)
+
+    def with_map(self, map_name: str) -> "ViewState":
+        """Spots belong to a map: the clicked spot and ends that are spots are dropped, ends that
+        are test images kept."""
+        keep = {end: value if isinstance(value, int) else None for end, value in (("a", self.a), ("b", self.b))}
+        return replace(self, map=map_name, spot=None, **keep)
+
     def to_query(self) -> dict[str, str]:
         """The URL parameters of this state; defaults of path and t are left out."""
         q = {"model": self.model, "map": self.map}
@@ -118,7 +129,7 @@ class Catalog(Protocol):
 
     def test_indices(self, model: str) -> np.ndarray: ...  # the test images its map shows
 
-    def view_box(self, model: str, map_name: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def view_box(self, model: str, map_name: str) -> tuple[np.ndarray, np.ndarray] | None: ...  # None: not at hand
 
 
 def open_first(catalog: Catalog, preferred: str) -> tuple[str | None, list[str]]:
@@ -169,8 +180,11 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Pa
         notes.append(f"map {_quote(map_name)} is not a map of {model} (it has {', '.join(maps)})")
         map_name = maps[0]
 
-    def box():
-        lo, hi = catalog.view_box(model, map_name)
+    def box():  # None where the map is not at hand: reading a URL never computes one
+        found = catalog.view_box(model, map_name)
+        if found is None:
+            return None
+        lo, hi = found
         reach = (np.asarray(hi) - np.asarray(lo)).max() * SPOT_REACH
         return np.asarray(lo) - reach, np.asarray(hi) + reach
 
@@ -326,7 +340,7 @@ class BoardState:
             if asked in [tuple(s) for s in sets]:
                 models = asked
             elif any(asked):
-                notes.append(f"{' | '.join(asked)[:80]} is not one of the choices here")
+                notes.append(f"{' | '.join(asked)} is not one of the choices here")
 
         def image(text: str) -> tuple[int | None, str | None]:
             index, why = None, None

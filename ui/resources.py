@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import catalog as catalog_lib, classifier, data, facts, metrics
 from explorer.bundle import Model
@@ -46,9 +47,25 @@ def share_link(query: dict[str, str], public_url: str | None) -> str:
     return urllib.parse.urlunsplit(here._replace(path=path, query=urllib.parse.urlencode(query, safe=","), fragment=""))
 
 
+_RUN_CATALOGS: dict = {}  # id(session's run context) -> (its run's cursors, dirs, the catalog)
+
+
 def catalog(args) -> BundleCatalog:
+    """The bundles found, one catalog per run of a page: every part of the page that asks gets the
+    same one, so each bundle's files are looked at and each model is opened once per run (a
+    bundle added, changed or broken shows at the next run)."""
     dirs = [*catalog_lib.pretrained_dirs(), *(Path(d) for d in args.models_dir)]
-    return BundleCatalog.from_dirs(dirs, DEFAULT_MODEL)
+    ctx = get_script_run_ctx()
+    if ctx is None:  # outside a page (a command, a test of the library)
+        return BundleCatalog.from_dirs(dirs, DEFAULT_MODEL)
+    # A run's cursors are a fresh dict each run (fragments' runs included); the entry holds it, so
+    # an identical one cannot be another run's.
+    found = _RUN_CATALOGS.get(id(ctx))
+    if found is None or found[0] is not ctx.cursors or found[1] != dirs:
+        if len(_RUN_CATALOGS) > 1024:
+            _RUN_CATALOGS.clear()
+        found = _RUN_CATALOGS[id(ctx)] = (ctx.cursors, dirs, BundleCatalog.from_dirs(dirs, DEFAULT_MODEL))
+    return found[2]
 
 
 @st.cache_resource(show_spinner="Reading the test images...")
