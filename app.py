@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import present
+from ui import course, present
 from views import compare, explore
-from views.lessons import LESSONS, common
+from views.lessons import LESSONS
 
 
 def pages() -> dict[str, list]:
     lessons = [st.Page(render, title=f"{i}. {short}", icon=icon, url_path=path)
                for i, (path, short, _, icon, render) in enumerate(LESSONS, 1)]
-    common.PAGES_BY_PATH.update({path: page for (path, *_), page in zip(LESSONS, lessons)})
+    course.PAGES_BY_PATH.update({path: page for (path, *_), page in zip(LESSONS, lessons)})
     return {
         "Explore": [
             st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:", url_path="explore", default=True),
@@ -32,7 +32,7 @@ def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
     page = st.navigation(pages(), position="sidebar")
     present.start()
-    present.keys(common.neighbours(page.url_path))
+    present.keys(course.neighbours(page.url_path))
     page.run()
     present.toggle()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from . import posterior
 from .projection import LatentMap
 
 GRID_SIZE = 120  # grid points per side: about 4 px apart on a 500 px wide plot
@@ -158,4 +159,87 @@ def error_histogram(errors, own=None, threshold: float | None = None, own_names=
         fig.add_vline(x=threshold, line_dash="dash", line_color="#222", annotation_text="threshold")
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="reconstruction error per pixel",
                       yaxis_title="% of images" if own is not None else "images", legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The lessons' charts
+
+def bottleneck_curve(models: dict) -> go.Figure:
+    """Test error against the code size k ({k: model}), the autoencoders' beside PCA's."""
+    ks = sorted(models)
+    ae = [models[k].metrics.get("test_mse") for k in ks]
+    linear = [models[k].metrics.get("pca_test_mse") for k in ks]
+    fig = go.Figure()
+    fig.add_scatter(x=ks, y=linear, name="PCA (linear)", mode="lines+markers", line=dict(color="#888", dash="dash"))
+    fig.add_scatter(x=ks, y=ae, name="autoencoder", mode="lines+markers", line=dict(color="#1f77b4", width=3))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=0.6, y=0.95),
+                      title="Test error against the size of the code")
+    # every k its own tick, kept short and level so none is dropped at a projector's width
+    fig.update_xaxes(type="log", tickvals=ks, ticktext=[f"k={k}" for k in ks], tickangle=0,
+                     title="numbers in the code, k (of d = 784 pixels)")
+    fig.update_yaxes(title="mean squared error per pixel", rangemode="tozero")
+    return fig
+
+
+def class_scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, title: str, axes: tuple[str, str],
+                  chosen: int | None) -> go.Figure:
+    """Points coloured by class with a legend (AE against PCA), the ``chosen`` test image ringed above
+    the dots; each point carries its test index for a click."""
+    fig = go.Figure()
+    for c in np.unique(labels):
+        rows = labels == c
+        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=class_names[c],
+                          customdata=index[rows], marker=dict(size=3, color=class_colour(int(c)), opacity=0.7),
+                          hovertemplate=f"{class_names[c]}, test image #%{{customdata}}<extra></extra>")
+    if chosen is not None:  # a WebGL trace too, drawn after the dots: WebGL draws above SVG traces
+        row = int(np.flatnonzero(index == chosen)[0])
+        fig.add_scattergl(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
+                          showlegend=False,
+                          marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(color="black", width=3)))
+    # the legend under the axis title, clear of it at any text size
+    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, itemsizing="constant", title="digit:"),
+                      clickmode="event+select", dragmode="pan")
+    # the middle 99% of the points fill the view (a few far-flung codes would squeeze the rest)
+    lo, hi = np.quantile(xy, 0.005, axis=0), np.quantile(xy, 0.995, axis=0)
+    margin = (hi - lo) * 0.05
+    fig.update_xaxes(title=axes[0], zeroline=False, range=[lo[0] - margin[0], hi[0] + margin[0]])
+    fig.update_yaxes(title=axes[1], zeroline=False, range=[lo[1] - margin[1], hi[1] + margin[1]])
+    return fig
+
+
+def posterior_plane(model, mean, sd, z) -> go.Figure:
+    """A VAE's 2-D plane: its test codes, the prior's 1-3 sigma circles, one posterior's 1- and
+    2-sigma ellipses and its mean, and the code z drawn from it."""
+    fig = go.Figure()
+    lat = model.latents
+    fig.add_scattergl(x=lat.codes[:, 0], y=lat.codes[:, 1], mode="markers", hoverinfo="skip",
+                      marker=dict(size=3, color=[class_colour(int(c)) for c in lat.labels], opacity=0.25))
+    for k in (1, 2, 3):
+        ring = posterior.ellipse(np.zeros(2), np.ones(2), k)
+        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip",
+                        line=dict(color="#777", dash="dot", width=1))
+    for k in (1, 2):
+        ring = posterior.ellipse(mean, sd, k)
+        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip", line=dict(color="#d62728", width=2))
+    fig.add_scatter(x=[mean[0]], y=[mean[1]], mode="markers", marker=dict(color="#d62728", size=8), hoverinfo="skip")
+    fig.add_scatter(x=[z[0]], y=[z[1]], mode="markers+text", text=["z"], textposition="top right",
+                    marker=dict(color="black", size=12, symbol="x"), hoverinfo="skip")
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, dragmode="pan")
+    fig.update_xaxes(range=[-3.5, 3.5], zeroline=False, title="z1")
+    fig.update_yaxes(range=[-3.5, 3.5], zeroline=False, scaleanchor="x", scaleratio=1, title="z2")
+    return fig
+
+
+def error_by_class(model, by_class: dict, threshold: float) -> go.Figure:
+    """Each digit's mean reconstruction error, every digit labelled, the threshold as a line."""
+    names = [model.class_names[int(c)] for c in by_class]
+    fig = go.Figure(go.Bar(x=names, y=list(by_class.values()),
+                           marker_color=[class_colour(int(c)) for c in by_class]))
+    fig.add_hline(y=threshold, line_dash="dash", annotation_text="threshold", annotation_position="top left")
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Mean reconstruction error of each digit's test images")
+    fig.update_xaxes(type="category", tickmode="array", tickvals=names, ticktext=names, title="digit")
+    fig.update_yaxes(title="error per pixel")
     return fig

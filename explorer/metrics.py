@@ -214,3 +214,18 @@ def format_metrics(metrics: dict) -> str:
         lines.append(f"  {'class middles recognised':34s} {metrics['class_middles_recognised']}"
                      f"/{metrics['class_middles_total']} ({metrics['class_middles_map']} map; {by_map})")
     return "\n".join(lines)
+
+
+def summary(metrics: dict, map_label) -> list[tuple[str, str]]:
+    """A bundle's measured figures as (what, value) rows for a table; ``map_label(kind)`` names a
+    map kind, or None for one that is not offered."""
+    m = metrics
+    rows = [("test images", f"{m['n_test']:,}")] if "n_test" in m else []
+    if "test_mse" in m:
+        rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
+    if "test_neg_elbo" in m:
+        rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
+    for method, count in m.get("class_middles_by_map", {}).items():
+        if map_label(method) is not None:
+            rows.append((f"class middles recognised, {map_label(method)}", f"{count}/{m['class_middles_total']}"))
+    return rows

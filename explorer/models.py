@@ -209,13 +209,21 @@ class Autoencoder(nn.Module):
     def decode(self, z):
         return torch.sigmoid(self.decoder(z))
 
-    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0) -> dict[str, torch.Tensor]:
+    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
+             code_penalty: float = 0.0) -> dict[str, torch.Tensor]:
         """Mean over the batch of the per-image reconstruction loss of ``target`` (default: ``x``)
         rebuilt from ``x``; a denoising autoencoder gets the corrupted image as ``x`` and the clean
-        one as ``target``. ``beta`` only weighs a VAE's KL term."""
+        one as ``target``. ``beta`` only weighs a VAE's KL term. ``code_penalty`` adds
+        code_penalty * ||z||^2 / 2 per image, the pull towards 0 that a VAE's KL term puts on its
+        means (at 1), without the noise: a regularised deterministic autoencoder (Ghosh et al.,
+        From variational to deterministic autoencoders, ICLR 2020)."""
         target = x if target is None else target
-        rec = reconstruction_loss(self.decode_logits(self.encode(x)), target, recon).mean()
-        return {"loss": rec, "recon": rec}
+        z = self.encode(x)
+        rec = reconstruction_loss(self.decode_logits(z), target, recon).mean()
+        if not code_penalty:
+            return {"loss": rec, "recon": rec}
+        pull = 0.5 * (z ** 2).sum(1).mean()
+        return {"loss": rec + code_penalty * pull, "recon": rec, "code": pull}
 
 
 class VariationalAutoencoder(Autoencoder):
@@ -253,7 +261,8 @@ class VariationalAutoencoder(Autoencoder):
         """KL(N(mean, exp(log_var)) || N(0, I)) per image; Kingma & Welling 2014, appendix B."""
         return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
 
-    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0) -> dict[str, torch.Tensor]:
+    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
+             code_penalty: float = 0.0) -> dict[str, torch.Tensor]:
         """The negative ELBO with the KL term weighted by ``beta`` (1: the ELBO itself; a beta
         above 1 trades reconstruction for a code closer to the prior, Higgins et al. 2017)."""
         target = x if target is None else target

@@ -55,6 +55,7 @@ class TrainConfig:
     weights_dtype: str = "float16"
     noise: str | None = None  # "gaussian:SIGMA" | "mask:P": a denoising autoencoder (noise.py)
     beta: float = 1.0  # the VAE's KL weight (Higgins et al. 2017); 1 is the ELBO itself
+    code_penalty: float = 0.0  # a plain AE's pull of its codes towards 0: code_penalty * ||z||^2 / 2 (models.py)
     replay: int = 2000  # 2-D models: test images whose codes are kept after every epoch (0: none)
 
 
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "gaussian:SIGMA (added noise, clipped) or mask:P (pixels zeroed), "
                                    "and rebuild the clean image")
     p.add_argument("--beta", type=float, default=d.beta, help="VAE only: the weight of the KL term (1: the ELBO)")
+    p.add_argument("--code-penalty", type=float, default=d.code_penalty,
+                   help="plain AE only: add this times ||z||^2 / 2 per image, pulling the codes towards 0 as a "
+                        "VAE's KL term pulls its means (at 1), without its noise (0: none)")
     p.add_argument("--replay", type=int, default=d.replay,
                    help="2-D models: keep the codes of this many test images after every epoch, for "
                         "the training replay (0: none)")
@@ -130,7 +134,7 @@ def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Ge
     denoising autoencoder, the KL term weighted by beta for a VAE."""
     noise = parse_noise(cfg.noise) if cfg.noise else None
     x_in = noise.apply(x, gen) if noise else x
-    return net.loss(x_in, recon, generator=gen, target=x, beta=cfg.beta)["loss"]
+    return net.loss(x_in, recon, generator=gen, target=x, beta=cfg.beta, code_penalty=cfg.code_penalty)["loss"]
 
 
 @torch.no_grad()
@@ -235,6 +239,10 @@ def check_options(args) -> str | None:
         (math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive number (got {args.beta})"),
         (args.beta == 1 or kind.has_posterior, f"--beta weighs a VAE's KL term; a plain autoencoder has none "
                                                f"(got --beta {args.beta} with --kind {args.kind})"),
+        (math.isfinite(args.code_penalty) and args.code_penalty >= 0,
+         f"--code-penalty must be zero or positive (got {args.code_penalty})"),
+        (args.code_penalty == 0 or not kind.has_posterior, f"--code-penalty is for a plain autoencoder; a VAE's "
+                                                           f"KL term already pulls its codes (use --beta)"),
         (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
                                                     f"{kind.required_recon}, which its objective needs"),
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
@@ -297,6 +305,7 @@ def main(argv=None) -> int:
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
                       weights_dtype=args.weights_dtype,
                       noise=str(parse_noise(args.noise)) if args.noise else None, beta=args.beta,
+                      code_penalty=args.code_penalty,
                       replay=args.replay)
     try:
         train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)

@@ -1,5 +1,6 @@
 """From a ViewState to what a page shows: the models at hand, the picked spot and its code, the
-ends of the walk and the walk itself. Screen-free, so the state logic is tested without a page.
+ends of the walk and the walk itself, a digit of the user's own placed on the map, and a VAE's
+cloud of codes for an image. Screen-free, so the state logic is tested without a page.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import functools
 from dataclasses import dataclass
 import numpy as np
 
-from . import generate, projection
+from . import generate, posterior, projection
 from .bundle import Model
 from .state import Endpoint, Point, ViewState
 
@@ -114,3 +115,70 @@ def endpoint_of(model: Model, pick: Pick) -> Endpoint:
     if pick.row is not None:
         return int(model.latents.index[pick.row])
     return (float(pick.xy[0]), float(pick.xy[1]))
+
+
+def format_code(z: np.ndarray) -> str:
+    """A code in a sentence: its first four numbers."""
+    return "(" + ", ".join(f"{x:.2f}" for x in z[:4]) + (", ..." if len(z) > 4 else "") + ")"
+
+
+# --------------------------------------------------------------------------------------------
+# A digit of the user's own, and a VAE's cloud of codes
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A drawn or uploaded digit as a model sees it."""
+
+    image: np.ndarray  # [28, 28], what the model receives
+    code: np.ndarray  # the encoder's code (a VAE's posterior mean)
+    recon: np.ndarray  # [28, 28], the decoder's image of that code
+    error: float  # mean squared error per pixel
+    percentile: float  # share of test images reconstructed better, in percent
+    xy: np.ndarray  # where it lands on the map
+    source: str
+    notes: tuple[str, ...]
+
+
+def place(model: Model, mp: projection.LatentMap, image: np.ndarray, source: str, notes=()) -> Placed:
+    """Encode ``image`` (as explorer.preprocess prepares it), rebuild it, rank its error among the
+    test images' and put its code on the map."""
+    code = model.encode(image[None])[0]
+    recon = model.decode(code[None])[0]
+    error = float(((recon - image) ** 2).mean())
+    return Placed(image=image, code=code, recon=recon, error=error,
+                  percentile=float((model.latents.recon_error < error).mean() * 100),
+                  xy=mp.to_map(code[None])[0], source=source, notes=tuple(notes))
+
+
+N_SAMPLES = 8  # codes drawn from a cloud at one press
+PRIOR_COLOUR, POSTERIOR_COLOUR = "#777", "#D00"
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A VAE's posterior for one image: mean and spread, what to draw, and any samples."""
+
+    what: str  # which image, in words
+    mean: np.ndarray
+    sd: np.ndarray
+    curves: tuple  # for the browser map: the 1- and 2-sigma ellipses and the prior's circles
+    samples: np.ndarray | None  # drawn codes [n, k]
+    samples_xy: np.ndarray | None  # and where they land on the map
+
+
+def cloud(model: Model, mp: projection.LatentMap, image: np.ndarray, what: str, seed: int | None = None) -> Cloud:
+    """The posterior N(mu, sigma^2) of a VAE for ``image`` (Kingma & Welling, 2014): on a latent
+    plane its 1- and 2-sigma ellipses beside the prior's 1-3 sigma circles; with ``seed``,
+    N_SAMPLES codes drawn from it, z = mu + sigma * eps."""
+    mean, log_var = (a[0] for a in model.posterior(image[None]))
+    sd = np.exp(0.5 * log_var)
+    curves = []
+    if mp.coordinates_are_codes:  # the latent plane itself: the contours are exact
+        curves += [{"points": posterior.ellipse(np.zeros(2), np.ones(2), k, 64), "colour": PRIOR_COLOUR, "dash": True}
+                   for k in (1, 2, 3)]
+        curves += [{"points": posterior.ellipse(mean, sd, k, 48), "colour": POSTERIOR_COLOUR, "dash": k == 2}
+                   for k in (1, 2)]
+    samples = posterior.sample(mean, sd, N_SAMPLES, seed) if seed is not None else None
+    return Cloud(what=what, mean=mean, sd=sd, curves=tuple(curves), samples=samples,
+                 samples_xy=mp.to_map(samples) if samples is not None else None)

@@ -200,7 +200,7 @@ def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(ap
             time.sleep(0.1)
         assert query.get("t") == shown[-1]  # the final position reached the server and the link
         browser.wait_idle(page)
-        assert page.locator("img[data-frame]").first.get_attribute("data-frame") == shown[-1]
+        assert page.locator("img[data-walk-t]").first.get_attribute("data-walk-t") == shown[-1]  # the steps follow
 
 
 def test_switching_models_draws_the_new_models_map(app_url):

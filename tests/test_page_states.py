@@ -176,3 +176,42 @@ def test_the_explore_state_is_the_one_its_link_describes():
                       layers=("manifold", "density"))
     parsed = from_query(state.to_query(), Catalog())
     assert (parsed.state, parsed.ignored, parsed.failed) == (state, [], [])
+
+
+def test_reading_a_url_never_computes_a_map(monkeypatch):
+    """A link to a t-SNE map that its bundle does not store: the spot is read without the minute
+    of t-SNE (the page computes it afterwards, with a progress bar)."""
+    import explorer
+    from explorer import catalog, projection
+
+    def fresh(path):
+        import dataclasses
+
+        model = explorer.load_model(path)
+        model.latents = dataclasses.replace(model.latents, maps={})  # as a bundle that stores no t-SNE
+        return model
+
+    found, _ = catalog.scan([catalog.PRETRAINED_DIR])
+    cat = catalog.BundleCatalog(found, "mnist-vae-16", load=fresh)
+    monkeypatch.setattr(projection, "make_map", lambda *a, **k: pytest.fail("a map was computed"))
+    assert cat.view_box("mnist-vae-16", "tsne") is None
+    parsed = from_query({"model": "mnist-vae-16", "map": "tsne", "spot": "1.5,-2", "a": "3"}, cat)
+    assert parsed.ignored == [] and parsed.state.spot == (1.5, -2.0) and parsed.state.a == 3
+
+
+def test_each_bundle_is_looked_at_once_per_run(monkeypatch):
+    """However many parts of the page ask for the model (the URL, the sidebar, the map, the
+    click), each bundle's files are stat-ed once per run and each model opened once."""
+    import collections
+
+    from explorer import catalog
+
+    looked = collections.Counter()
+    real = catalog._key
+    monkeypatch.setattr(catalog, "_key", lambda path: (looked.update([path.name]), real(path))[1])
+    at = open_page("explore", {"model": "mnist-vae-2d", "spot": "0.5,0.5"})
+    looked.clear()
+    at.run()  # a run like any click's
+    assert not at.exception
+    assert looked and max(looked.values()) == 1, looked.most_common(3)
+    assert set(catalog.find_bundles([catalog.PRETRAINED_DIR])) <= set(looked)  # the menu checks every one

@@ -50,7 +50,7 @@ def panel(model: Model, originals: np.ndarray | None, data_dir: str | None, thre
         st.markdown(f"Flagged: **{flagged.sum():,}** of {len(errors):,} test images ({flagged.mean():.1%}).")
     st.plotly_chart(present.figure(figures.error_histogram(errors, own if partial else None, threshold,
                                             [model.class_names[c] for c in model.classes])),
-                    config={"displaylogo": False}, key=f"anomaly:{session.name_key(model.name)}")
+                    config={"displaylogo": False}, key=session.widget("anomalies", "chart", model.name))
     worst = np.argsort(errors)[::-1][:12]
     if originals is not None:
         pics = originals[index[worst]]

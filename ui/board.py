@@ -117,9 +117,11 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
 
 def from_query(board: Board, query, catalog, sets) -> tuple[BoardState, list[str]]:
     """The page's state from its URL; what was ignored, in words."""
-    def plane_box(names):
-        maps = [catalog.model(n).map(projection.available(catalog.model(n).latent_dim)[0]) for n in names]
-        return maps[0].view_box() if planes(maps) else None
+    def plane_box(names):  # the first plane's frame, without computing any map that is not a plane
+        kinds = [projection.available(catalog.model(n).latent_dim)[0] for n in names]
+        if not all(projection.kind(k).coordinates_are_codes for k in kinds):
+            return None
+        return catalog.model(names[0]).map(kinds[0]).view_box()
 
     return BoardState.from_query(query, board.params, sets, catalog.test_indices, plane_box)
 
@@ -250,6 +252,21 @@ def measured_ui(model: Model) -> None:
                f"{'digit' if model.dataset == 'mnist' else 'class'} (p >= {facts.CONFIDENT:g}) in "
                f"**{g.framed:.0%}** of it and in **{g.between:.0%}** of the {g.n_between} cells between "
                f"clusters; test codes fill {g.filled:.0%} of the frame.")
+
+
+def measured_note(model: Model) -> str:
+    """What the model's plane or random codes give, measured (explorer/facts.py), in the dataset's
+    own words ("a digit", "a garment class")."""
+    thing = "a digit" if model.dataset == "mnist" else "a class"
+    g = resources.generation(model)
+    if g is not None:
+        return (f" Measured: the classifier reads {thing} (p >= {facts.CONFIDENT:g}) in {g.framed:.0%} of this "
+                f"plane's frame, {g.between:.0%} between its clusters, and in {g.sampling.readable:.0%} of "
+                f"codes drawn from {g.sampling.source}.")
+    s = resources.sampling(model)
+    if s is not None:
+        return f" Measured: the classifier reads {thing} in {s.readable:.0%} of codes drawn from {s.source}."
+    return ""
 
 
 def _kind(model: Model) -> str:

@@ -15,6 +15,7 @@ import hashlib
 import re
 from typing import Callable, TypeVar
 
+import numpy as np
 import streamlit as st
 
 from explorer import state as view_state
@@ -123,6 +124,23 @@ def set_view(view: ViewState) -> None:
 
 def update(**changes) -> None:
     set_view(st.session_state[VIEW].updated(**changes))
+
+
+def sync_widgets(v, model) -> None:
+    """The explore page's widgets show its state ``v`` (an explorer.view.View of ``model``), set
+    before they are drawn in this run."""
+    ss = st.session_state
+    ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
+    ss[W_RENDERER] = v.state.renderer
+    ss[W_LAYERS] = list(v.state.layers)
+    for end, pick in (("a", v.a), ("b", v.b)):
+        if pick.row is not None:
+            c = int(model.latents.labels[pick.row])
+            ss[W_CLASS[end]] = c
+            ss[W_EXAMPLE[end]] = int(np.searchsorted(np.flatnonzero(model.latents.labels == c), pick.row))
+        else:
+            ss.setdefault(W_CLASS[end], model.classes[0])
+            ss.setdefault(W_EXAMPLE[end], 0)
 
 
 # --------------------------------------------------------------------------------------------

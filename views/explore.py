@@ -7,27 +7,21 @@ state shows (explorer.view.resolve) and renders it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, data, facts, figures, generate, images, posterior, preprocess, projection
+from explorer import classifier, data, figures, generate, images, metrics, projection
 from explorer.bundle import Model
-from explorer.state import ModelUnavailable, ViewState, format_point
-from explorer.view import N_FRAMES, Pick, View, endpoint_of, resolve
+from explorer.state import ModelUnavailable, format_point
+from explorer.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
 from explorer.state import LAYERS, RENDERERS
-from ui import anomalies, draw_pad, map_component, pictures, resources, session
+from ui import anomalies, board, course, map_component, own_digit, pictures, posterior, resources, session, walk
 from ui.text import code as code_span, literal
-from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_RENDERER, W_T
+from ui.session import W_MAP, W_MODEL, W_RENDERER
 
 LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error",
                "density": "class outlines"}
 RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
-
-PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
-             "slerp": "slerp: along the sphere, keeping the length of the code typical, which matters "
-                      "in many dimensions (most of a high-dimensional Gaussian lies near a sphere)."}
 
 
 def render() -> None:
@@ -60,13 +54,13 @@ def render() -> None:
         v = map_and_click(catalog, args.data_dir)
     finally:
         st.session_state[session.FULL_RUN] = False
-    sync_widgets(v, model)
+    session.sync_widgets(v, model)
     model_sidebar_ui(catalog, model, v.state)
     originals = dataset_ui(model, args.data_dir)
     with notices:
         link_notes_ui()
     st.divider()
-    walk_ui(model, mp, v, originals)
+    walk.panel(model, mp, v, originals)
     grid_ui(model, mp)
     traversal_ui(model, v)
     anomaly_ui(model, originals, args.data_dir)
@@ -92,9 +86,9 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     session.sync_url(view)
     v = resolve(view, model, mp)
     originals, _ = resources.test_images(model.dataset, data_dir)  # the sidebar says why if None
-    take_inputs()
-    drawn = placed(model, mp)
-    cloud = cloud_of(model, mp, v, originals, drawn)
+    own_digit.take_inputs()
+    drawn = own_digit.placed(model, mp)
+    cloud = posterior.cloud_of(model, mp, v, originals, drawn)
     col_map, col_click = st.columns([5, 3], gap="large")
     # The browser map goes out first, so the browser fetches the model's files while the rest of
     # the page arrives. The Plotly figure goes out last: it is the largest message and the slowest
@@ -107,17 +101,15 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     if view.renderer != "canvas":
         with col_map:
             map_ui(model, mp, v, originals, drawn, cloud)
-    upload_ui(model, mp, originals, drawn)
-    posterior_ui(model, mp, cloud)
+    own_digit.panel(model, mp, originals, drawn)
+    posterior.panel(model, mp, cloud)
     return v
 
 
 def course_link() -> None:
-    from views.lessons import common  # here, not at the top: the lessons import this module
-
-    first = common.COURSE[0][0] if common.COURSE else None
-    if first in common.PAGES_BY_PATH:
-        st.sidebar.page_link(common.PAGES_BY_PATH[first], label="Start the course", help="Ten lessons, from what an autoencoder is to anomaly detection.",
+    first = course.first_page()
+    if first is not None:
+        st.sidebar.page_link(first, label="Start the course", help="Ten lessons, from what an autoencoder is to anomaly detection.",
                              icon=":material/school:")
 
 
@@ -167,7 +159,7 @@ def model_sidebar_ui(catalog, model: Model, view) -> None:
     st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
                         f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
                         f"becomes **{model.latent_dim} numbers**.")
-    st.sidebar.caption(kind.note + measured_note(model))
+    st.sidebar.caption(kind.note + board.measured_note(model))
     maps = projection.available(model.latent_dim)
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
                      format_func=lambda m: projection.kind(m).label,
@@ -200,19 +192,10 @@ def on_layers() -> None:
 
 
 def metrics_table(model: Model) -> None:
-    m = model.metrics
-    rows = [("test images", f"{m['n_test']:,}")] if "n_test" in m else []
-    if "test_mse" in m:
-        rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
-    if "test_neg_elbo" in m:
-        rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
-    for method, count in m.get("class_middles_by_map", {}).items():
-        if method in projection.MAPS:
-            rows.append((f"class middles recognised, {projection.kind(method).label}",
-                         literal(f"{count}/{m['class_middles_total']}")))
+    rows = metrics.summary(model.metrics, lambda m: projection.kind(m).label if m in projection.MAPS else None)
     if rows:
         st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
-                            + "\n".join(f"| {a} | {b} |" for a, b in rows))
+                            + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
         st.sidebar.caption("Lower is better for the errors. A class middle is recognised when the "
                            "image decoded at the middle of that class's cluster is classified as "
                            "that class by its nearest training images.")
@@ -247,21 +230,6 @@ def first_line(error: Exception) -> str:
     return str(error).split("\n")[0]
 
 
-def measured_note(model: Model) -> str:
-    """What the model's plane or random codes give, measured (explorer/facts.py), in the dataset's
-    own words ("a digit", "a garment class")."""
-    thing = "a digit" if model.dataset == "mnist" else "a class"
-    g = resources.generation(model)
-    if g is not None:
-        return (f" Measured: the classifier reads {thing} (p >= {facts.CONFIDENT:g}) in {g.framed:.0%} of this "
-                f"plane's frame, {g.between:.0%} between its clusters, and in {g.sampling.readable:.0%} of "
-                f"codes drawn from {g.sampling.source}.")
-    s = resources.sampling(model)
-    if s is not None:
-        return f" Measured: the classifier reads {thing} in {s.readable:.0%} of codes drawn from {s.source}."
-    return ""
-
-
 def share_ui(view) -> None:
     # drawn only while open: the code block's highlighter costs the browser half a second
     share = st.sidebar.expander("Share this view", key=session.W_SHARE, on_change="rerun")
@@ -288,42 +256,16 @@ def on_model(catalog) -> None:
     except ModelUnavailable as e:
         st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
         return
-    view = st.session_state[session.VIEW]  # a new model starts afresh, drawn and walked the same way
-    session.set_view(ViewState(model=name, map=maps[0], path=view.path, renderer=view.renderer, layers=view.layers))
+    session.set_view(st.session_state[session.VIEW].with_model(name, maps[0]))
 
 
 def on_map() -> None:
-    """Spots belong to a map: the clicked spot and spot ends are dropped, test images kept."""
-    view = st.session_state[session.VIEW]
-    keep = {end: getattr(view, end) if isinstance(getattr(view, end), int) else None for end in ("a", "b")}
-    session.update(map=st.session_state[W_MAP], spot=None, **keep)
-
-
-def on_end(end: str, model: Model) -> None:
-    c, n = st.session_state[W_CLASS[end]], int(st.session_state[W_EXAMPLE[end]] or 0)
-    rows = np.flatnonzero(model.latents.labels == c)
-    session.update(**{end: int(model.latents.index[rows[n % len(rows)]])})
+    session.set_view(st.session_state[session.VIEW].with_map(st.session_state[W_MAP]))
 
 
 def use_as(end: str, model: Model, pick: Pick) -> None:
     session.update(**{end: endpoint_of(model, pick)})
     st.session_state[session.WALK_CHANGED] = True  # the walk is outside the click's fragment
-
-
-def sync_widgets(v: View, model: Model) -> None:
-    """Widgets show the state (set before they are drawn in this run)."""
-    ss = st.session_state
-    ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
-    ss[W_RENDERER] = v.state.renderer
-    ss[session.W_LAYERS] = list(v.state.layers)
-    for end, pick in (("a", v.a), ("b", v.b)):
-        if pick.row is not None:
-            c = int(model.latents.labels[pick.row])
-            ss[W_CLASS[end]] = c
-            ss[W_EXAMPLE[end]] = int(np.searchsorted(np.flatnonzero(model.latents.labels == c), pick.row))
-        else:
-            ss.setdefault(W_CLASS[end], model.classes[0])
-            ss.setdefault(W_EXAMPLE[end], 0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,8 +289,8 @@ def plotly_changes(selection, mp: projection.LatentMap, labels: np.ndarray) -> d
     return {"spot": xy} if xy is not None else {}
 
 
-def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None, drawn: "Placed | None",
-           cloud: "Cloud | None") -> None:
+def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None, drawn: Placed | None,
+           cloud: Cloud | None) -> None:
     lat = model.latents
     if v.state.renderer == "canvas":
         map_component.latent_map(model, mp, v, session.chart_key(v.state), originals,
@@ -406,11 +348,7 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
     with st.expander("Nearest in the latent space", expanded=False):
         st.caption("The test images whose codes are nearest to this one, measured in the latent space itself, "
                    "not on the map (a flat map can put far codes side by side).")
-        neighbours_of_code(model, pick.code, originals)
-
-
-def format_code(z: np.ndarray) -> str:
-    return "(" + ", ".join(f"{x:.2f}" for x in z[:4]) + (", ..." if len(z) > 4 else "") + ")"
+        own_digit.nearest(model, pick.code, originals)
 
 
 def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals: np.ndarray | None) -> None:
@@ -428,264 +366,12 @@ def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals
 # The walk
 
 
-def endpoint_ui(model: Model, end: str, pick: Pick, column) -> None:
-    """Shows what the end is, and picks a test image for it by class and example."""
-    labels = model.latents.labels
-    with column:
-        st.markdown(f"**{end.upper()}**: {literal(pick.describe(model))}")
-        c1, c2 = st.columns(2)
-        c1.selectbox("class", model.classes, format_func=lambda c: model.class_names[c], key=W_CLASS[end],
-                     on_change=on_end, args=(end, model))
-        c2.slider("example", min_value=0, max_value=int(np.bincount(labels).max()) - 1, step=1,
-                  key=W_EXAMPLE[end], on_change=on_end, args=(end, model),
-                  help="Which test image of that class (0 is the first).")
-
-
-def walk_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
-    st.subheader("Walk from A to B")
-    st.caption("The two codes are mixed step by step and every mixture is decoded: a smooth walk means "
-               "the model has learned a continuous space, jumps and smudges show gaps. Pick the ends "
-               "below or with the buttons under a click; the dotted line on the map is the path.")
-    ca, cb, cm = st.columns([2, 2, 1])
-    endpoint_ui(model, "a", v.a, ca)
-    endpoint_ui(model, "b", v.b, cb)
-    cm.radio("Path", list(generate.INTERPOLATIONS), key=W_PATH, on_change=lambda: session.update(path=st.session_state[W_PATH]),
-             help=" ".join(PATH_HELP.values()))
-    st.slider("Position between A (0) and B (1)", 0.0, 1.0, step=0.01, key=W_T,
-              on_change=lambda: session.update(t=float(st.session_state[W_T])))
-    w = v.walk
-    left, right = st.columns([1, 4], gap="medium")
-    with left:
-        pictures.show(w.at_image, f"decoded at {w.at_t:.2f}", 168, frame=f"{w.at_t:g}")
-    tiles, labels, highlight = list(w.frames), images.walk_labels(w.t), w.frame_at
-    if originals is not None:  # the ends as they really are, beside the decoder's version of them
-        for side, pick in (("A", v.a), ("B", v.b)):
-            if pick.row is not None:
-                original = originals[model.latents.index[pick.row]]
-                if side == "A":
-                    tiles, labels, highlight = [original, *tiles], ["original", *labels], highlight + 1
-                else:
-                    tiles, labels = [*tiles, original], [*labels, "original"]
-    with right:
-        strip = images.labelled_strip(tiles, labels, scale=2, highlight=highlight)
-        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}), between the "
-                             "original images of A and B; the red frame is nearest the slider", strip.shape[1],
-                      labelled=True)
-        base = f"{model.name}-walk-{w.method}"
-        d1, d2, _ = st.columns([1, 1, 1])
-        d1.download_button("Walk as animated GIF", lambda: images.walk_gif(w.frames, w.t),
-                           file_name=f"{base}.gif", mime="image/gif", on_click="ignore", icon=":material/download:")
-        d2.download_button("Steps as PNG strip", lambda: images.walk_png(w.frames, w.t),
-                           file_name=f"{base}.png", mime="image/png", on_click="ignore", icon=":material/download:")
-
-
 # --------------------------------------------------------------------------------------------
 # A digit of your own: drawn on the pad or uploaded
 
 
-@dataclass(frozen=True)
-class Placed:
-    """The drawn or uploaded digit as the current model sees it."""
-
-    image: np.ndarray  # [28, 28], what the model receives
-    code: np.ndarray  # the encoder's code (a VAE's posterior mean)
-    recon: np.ndarray  # [28, 28], the decoder's image of that code
-    error: float  # mean squared error per pixel
-    percentile: float  # share of test images reconstructed better, in percent
-    xy: np.ndarray  # where it lands on the map
-    source: str
-    notes: tuple[str, ...]
-
-
-def placed(model: Model, mp: projection.LatentMap) -> Placed | None:
-    up = st.session_state.get(session.UPLOAD)
-    if up is None:
-        return None
-    code = model.encode(up["image"][None])[0]
-    recon = model.decode(code[None])[0]
-    error = float(((recon - up["image"]) ** 2).mean())
-    return Placed(image=up["image"], code=code, recon=recon, error=error,
-                  percentile=float((model.latents.recon_error < error).mean() * 100),
-                  xy=mp.to_map(code[None])[0], source=up["source"], notes=tuple(up["notes"]))
-
-
-def take_picture(raw: bytes, source: str) -> None:
-    """A picture becomes the digit shown, or a message saying why not (the last one stays)."""
-    try:
-        p = preprocess.prepare(raw)
-    except preprocess.BadImage as e:
-        st.session_state[session.UPLOAD_ERROR] = f"{source} was not used: {e}."
-        return
-    notes = []
-    if p.inverted:
-        notes.append("its light background was inverted, as MNIST's digits are light on dark")
-    if p.frames > 1:
-        notes.append(f"the first of its {p.frames} frames was used")
-    st.session_state[session.UPLOAD] = {"image": p.image, "source": source, "notes": notes}
-    st.session_state[session.UPLOAD_ERROR] = None
-
-
-def take_inputs() -> None:
-    """A new drawing or upload becomes the digit shown (read in the run, like the map's clicks,
-    so AppTest can drive it too). Clearing the pad drops a drawn digit; "Forget this digit" any."""
-    ss = st.session_state
-    current = (ss.get(session.UPLOAD) or {}).get("source", "")
-    drawing = (ss.get(session.W_DRAW) or {}).get("drawing")
-    if drawing != ss.get(session.SEEN_DRAWING):
-        ss[session.SEEN_DRAWING] = drawing
-        raw = draw_pad.png_of(drawing)
-        if raw is not None:
-            take_picture(raw, "your drawing")
-        elif current == "your drawing":
-            ss.pop(session.UPLOAD, None)
-    file = ss.get(session.W_UPLOAD)
-    file_id = getattr(file, "file_id", None)
-    if file_id != ss.get(session.SEEN_FILE):
-        ss[session.SEEN_FILE] = file_id
-        if file is not None:  # (an emptied uploader keeps the digit: choosing another file empties it first)
-            take_picture(file.getvalue(), f"the file {file.name}")
-
-
-def upload_ui(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, drawn: Placed | None) -> None:
-    st.subheader("Draw or upload a digit")
-    st.caption("Your digit becomes a 28x28 image the way MNIST's were made (LeCun et al., 1998): grey, light "
-               "ink on a dark field, cropped to the ink, fitted into 20x20 pixels and centred by its centre "
-               "of mass. The encoder turns it into a code; the star on the map is where that code lands.")
-    pad, upload, result = st.columns([1.15, 1, 2.2], gap="medium")
-    with pad:
-        draw_pad.draw_pad(session.W_DRAW)
-    with upload:
-        st.file_uploader("Or upload a picture of one", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
-                         key=session.W_UPLOAD,
-                         help="A photo of a digit on paper works: dark ink on light paper is inverted. "
-                              f"Up to {preprocess.MAX_BYTES // 2**20} MB.")
-        if st.session_state.get(session.UPLOAD_ERROR):
-            st.error(literal(st.session_state[session.UPLOAD_ERROR]))
-    with result:
-        if drawn is None:
-            st.info("Draw a digit on the pad, or upload a picture: you will see what the model receives, what "
-                    "it rebuilds, and where it puts your digit among the test images.")
-            return
-        pictures.show_row([(drawn.image, "what the model receives", 112, {}),
-                           (drawn.recon, "its reconstruction", 112, {})])
-        notes = f"; {'; '.join(drawn.notes)}" if drawn.notes else ""
-        st.caption(f"From {literal(drawn.source)}{notes}. Reconstruction error {drawn.error:.4f} per pixel: worse than "
-                   f"{drawn.percentile:.0f}% of the test images. A digit like the ones it learned from is "
-                   "rebuilt about as well as they are; a much higher error means the model finds it unusual.")
-        where = f"({drawn.xy[0]:.2f}, {drawn.xy[1]:.2f})"
-        if mp.exact:
-            st.caption(f"It lands at {where} on this map (the star).")
-        else:
-            st.caption(f"It lands near {where} (the star). On a t-SNE map this is an estimate: t-SNE places only "
-                       "the points it was run on, so a new code is put at the distance-weighted mean of the map "
-                       f"positions of the {mp.k} test images whose codes are nearest to it.")
-        neighbours_of_code(model, drawn.code, originals)
-        st.button("Forget this digit", on_click=lambda: st.session_state.pop(session.UPLOAD, None))
-
-
-def neighbours_of_code(model: Model, code: np.ndarray, originals: np.ndarray | None, k: int = 8) -> None:
-    """The k test images whose codes are nearest, in the latent space itself (not on the map)."""
-    lat = model.latents
-    dist, rows = projection.nearest(code[None], lat.codes, k)
-    pics = originals[lat.index[rows[0]]] if originals is not None else model.decode(lat.codes[rows[0]])
-    labels = [f"{model.class_names[lat.labels[r]]} d={d:.2f}" for r, d in zip(rows[0], dist[0])]
-    pictures.show(images.labelled_strip(pics, labels, scale=2),
-                  f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k,
-                  labelled=True)
-
-
 # --------------------------------------------------------------------------------------------
 # The VAE's posterior, sampling and the prior
-
-
-@dataclass(frozen=True)
-class Cloud:
-    """A VAE's posterior for one image: mean and spread, what to draw, and any samples."""
-
-    what: str  # which image, in words
-    mean: np.ndarray
-    sd: np.ndarray
-    curves: tuple  # for the browser map: the 1- and 2-sigma ellipses and the prior's circles
-    samples: np.ndarray | None  # drawn codes [n, k]
-    samples_xy: np.ndarray | None  # and where they land on the map
-
-
-N_SAMPLES = 8
-PRIOR_COLOUR, POSTERIOR_COLOUR = "#777", "#D00"
-
-
-def cloud_of(model: Model, mp: projection.LatentMap, v: View, originals, drawn: Placed | None) -> Cloud | None:
-    """The posterior of the clicked test image (or else the drawn digit) for a VAE; None for an AE
-    or when there is no image (a spot between the dots has no image to encode)."""
-    if not model.kind_info.has_posterior:
-        return None
-    if v.spot is not None and v.spot.row is not None and originals is not None:
-        image, what = originals[model.latents.index[v.spot.row]], v.spot.describe(model)
-    elif drawn is not None:
-        image, what = drawn.image, "your digit"
-    else:
-        return None
-    mean, log_var = (a[0] for a in model.posterior(image[None]))
-    sd = np.exp(0.5 * log_var)
-    curves = []
-    if mp.coordinates_are_codes:  # the latent plane itself: the contours are exact
-        curves += [{"points": posterior.ellipse(np.zeros(2), np.ones(2), k, 64), "colour": PRIOR_COLOUR, "dash": True}
-                   for k in (1, 2, 3)]
-        curves += [{"points": posterior.ellipse(mean, sd, k, 48), "colour": POSTERIOR_COLOUR, "dash": k == 2}
-                   for k in (1, 2)]
-    seed = st.session_state.get(session.SAMPLE_SEED)
-    samples = posterior.sample(mean, sd, N_SAMPLES, seed) if seed is not None and \
-        st.session_state.get(session.SAMPLED) == (model.name, what) else None
-    return Cloud(what=what, mean=mean, sd=sd, curves=tuple(curves), samples=samples,
-                 samples_xy=mp.to_map(samples) if samples is not None else None)
-
-
-def draw_samples(model: Model, what: str) -> None:
-    st.session_state[session.SAMPLE_SEED] = int(st.session_state.get(session.SAMPLE_SEED) or 0) + 1
-    st.session_state[session.SAMPLED] = (model.name, what)
-
-
-def posterior_ui(model: Model, mp: projection.LatentMap, cloud: Cloud | None) -> None:
-    if not model.kind_info.has_posterior:
-        return
-    st.subheader("The VAE's cloud of codes")
-    st.caption("A VAE's encoder gives each image not one code but a cloud of likely codes: a mean mu and a "
-               "spread sigma per dimension. Training decodes a code drawn from the cloud, z = mu + sigma * eps "
-               "with eps from N(0, I) (the reparameterisation trick, so the draw can be learned through), and "
-               "pays a KL penalty for each cloud's distance from the prior N(0, I). That keeps the clouds near "
-               "the origin and wide enough to overlap, so the plane has no holes and codes drawn from the prior "
-               "decode to digits (Kingma & Welling, 2014).")
-    if cloud is None:
-        st.info("Click a dot (a test image) or draw a digit above to see its cloud.")
-        return
-    left, right = st.columns([1, 2], gap="medium")
-    with left:
-        kl = posterior.kl_to_prior(cloud.mean, cloud.sd)
-        st.markdown(f"**{literal(cloud.what[0].upper() + cloud.what[1:])}**: KL from the prior {kl:.1f} nats.")
-        if mp.coordinates_are_codes:
-            st.caption(f"On the map: the solid red ellipse holds {posterior.share_inside(1):.0%} of the cloud "
-                       f"(1 sigma), the dashed one {posterior.share_inside(2):.0%} (2 sigma); the grey dashed "
-                       "circles are the prior at 1, 2 and 3 sigma. mu = "
-                       f"({cloud.mean[0]:.2f}, {cloud.mean[1]:.2f}), sigma = ({cloud.sd[0]:.3f}, {cloud.sd[1]:.3f})."
-                       + (" The cloud is small at this scale: scroll on the map to zoom in on it."
-                          if cloud.sd.max() < 0.03 * float((mp.view_box()[1] - mp.view_box()[0]).max()) else ""))
-        else:
-            st.caption("sigma of each of the code's dimensions: short bars are dimensions the model is sure "
-                       "of for this image; bars near 1 are dimensions it leaves to the prior (unused).")
-            st.bar_chart({"sigma": cloud.sd}, height=180, x_label="dimension", y_label="sigma")
-        st.button(f"Draw {N_SAMPLES} codes from this cloud", on_click=draw_samples, args=(model, cloud.what),
-                  help="Each press draws new ones: z = mu + sigma * eps.")
-    with right:
-        if cloud.samples is None:
-            st.caption("Draw codes from the cloud to see what they decode to: the images a VAE is trained "
-                       "to rebuild this one from.")
-        else:
-            decoded = model.decode(cloud.samples)
-            pictures.show(images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2),
-                          "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded),
-                          labelled=True)
-            st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
-                       "what makes the plane smooth enough to generate from.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -745,7 +431,7 @@ def traversal_ui(model: Model, v: View) -> None:
                    "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
                    "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
         st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
-        map_component.traverse(model, start.code, key=f"traverse:{session.name_key(model.name)}")
+        map_component.traverse(model, start.code, key=session.widget("explore", "traverse", model.name))
         picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
                                     row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
                                     col_labels=[f"{s:+g}" for s in steps])

@@ -5,7 +5,8 @@ paragraphs, one "try this" and the reference it rests on (views/lessons/common.p
 
 from __future__ import annotations
 
-from views.lessons import ae_vs_pca, anomalies, bottleneck, common, denoising, maps, replay, vae
+from ui import course
+from views.lessons import ae_vs_pca, anomalies, bottleneck, denoising, maps, replay, vae
 
 # (url path, the sidebar's short title, the page's title, icon, render)
 LESSONS = [
@@ -20,4 +21,4 @@ LESSONS = [
     ("denoising", "Denoising", "Denoising autoencoders", ":material/cleaning_services:", denoising.render),
     ("anomalies", "Anomalies", "Anomaly detection by reconstruction error", ":material/troubleshoot:", anomalies.render),
 ]
-common.COURSE[:] = [(path, title) for path, _, title, _, _ in LESSONS]
+course.COURSE[:] = [(path, title) for path, _, title, _, _ in LESSONS]

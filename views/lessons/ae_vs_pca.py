@@ -6,7 +6,6 @@ URL: ?digit=<test image index>."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import facts, figures, pca
@@ -20,31 +19,6 @@ PAGE = "ae-vs-pca"
 W_DIGIT = session.widget(PAGE, "digit")
 SEEN = session.widget(PAGE, "seen")  # the charts' selections already taken
 CHARTS = {side: session.widget(PAGE, "chart", side) for side in ("ae", "pca")}
-
-
-def scatter(xy: np.ndarray, labels: np.ndarray, index: np.ndarray, class_names, title: str, axes: tuple[str, str],
-            chosen: int | None) -> go.Figure:
-    fig = go.Figure()
-    for c in np.unique(labels):
-        rows = labels == c
-        fig.add_scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=class_names[c],
-                          customdata=index[rows], marker=dict(size=3, color=figures.class_colour(int(c)), opacity=0.7),
-                          hovertemplate=f"{class_names[c]}, test image #%{{customdata}}<extra></extra>")
-    if chosen is not None:  # a WebGL trace too, drawn after the dots: WebGL draws above SVG traces
-        row = int(np.flatnonzero(index == chosen)[0])
-        fig.add_scattergl(x=[xy[row, 0]], y=[xy[row, 1]], mode="markers", name="chosen", hoverinfo="skip",
-                          showlegend=False,
-                          marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(color="black", width=3)))
-    # the legend under the axis title, clear of it at any text size
-    fig.update_layout(title=title, height=430, margin=dict(l=10, r=10, t=40, b=10), showlegend=True,
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, itemsizing="constant", title="digit:"),
-                      clickmode="event+select", dragmode="pan")
-    # the middle 99% of the points fill the view (a few far-flung codes would squeeze the rest)
-    lo, hi = np.quantile(xy, 0.005, axis=0), np.quantile(xy, 0.995, axis=0)
-    margin = (hi - lo) * 0.05
-    fig.update_xaxes(title=axes[0], zeroline=False, range=[lo[0] - margin[0], hi[0] + margin[0]])
-    fig.update_yaxes(title=axes[1], zeroline=False, range=[lo[1] - margin[1], hi[1] + margin[1]])
-    return fig
 
 
 def take_click(key: str) -> None:
@@ -98,12 +72,12 @@ def render() -> None:
     with layout:
         left, right = st.columns(2, gap="large")
         with left:
-            st.plotly_chart(present.figure(scatter(lat.codes, lat.labels, lat.index, model.class_names,
+            st.plotly_chart(present.figure(figures.class_scatter(lat.codes, lat.labels, lat.index, model.class_names,
                                                    f"Autoencoder ({MODEL}): its 2-number codes", ("z1", "z2"), chosen),
                                            height),
                             key=CHARTS["ae"], on_select="rerun", selection_mode="points", config={"displaylogo": False})
         with right:
-            st.plotly_chart(present.figure(scatter(pixels_xy, lat.labels, lat.index, model.class_names,
+            st.plotly_chart(present.figure(figures.class_scatter(pixels_xy, lat.labels, lat.index, model.class_names,
                                                    "PCA of the pixels: the first two components",
                                                    ("component 1", "component 2"), chosen), height),
                             key=CHARTS["pca"], on_select="rerun", selection_mode="points", config={"displaylogo": False})

@@ -4,7 +4,6 @@ URL: ?threshold=<reconstruction error>."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures
@@ -41,20 +40,9 @@ def render() -> None:
     by_class = model.metrics.get("recon_error_by_class")
     if by_class:
         with layout.text:
-            st.plotly_chart(present.figure(by_class_figure(model, by_class, threshold)), config={"displaylogo": False})
+            st.plotly_chart(present.figure(figures.error_by_class(model, by_class, threshold)), config={"displaylogo": False})
     common.footer(layout, "anomalies", "M. Sakurada and T. Yairi, Anomaly detection using autoencoders with "
                                        "nonlinear dimensionality reduction, MLSDA 2014; C. Zhou and R. C. Paffenroth, "
                                        "Anomaly detection with robust deep autoencoders, KDD 2017.")
 
 
-def by_class_figure(model, by_class: dict, threshold: float) -> go.Figure:
-    """Each digit's mean reconstruction error, every digit labelled, the threshold as a line."""
-    names = [model.class_names[int(c)] for c in by_class]
-    fig = go.Figure(go.Bar(x=names, y=list(by_class.values()),
-                           marker_color=[figures.class_colour(int(c)) for c in by_class]))
-    fig.add_hline(y=threshold, line_dash="dash", annotation_text="threshold", annotation_position="top left")
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10),
-                      title="Mean reconstruction error of each digit's test images")
-    fig.update_xaxes(type="category", tickmode="array", tickvals=names, ticktext=names, title="digit")
-    fig.update_yaxes(title="error per pixel")
-    return fig

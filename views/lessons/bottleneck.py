@@ -6,10 +6,9 @@ URL: ?digit=<test image index>."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import facts, images, pca
+from explorer import facts, figures, images, pca
 from explorer.state import DigitState
 from ui import pictures, present, resources, session
 from ui.text import literal
@@ -27,22 +26,6 @@ def another() -> None:
 def series_models(catalog) -> dict:
     names = set(catalog.names())
     return {k: catalog.model(n) for k, n in SERIES.items() if n in names}
-
-
-def curve_figure(models: dict) -> go.Figure:
-    ks = sorted(models)
-    ae = [models[k].metrics.get("test_mse") for k in ks]
-    linear = [models[k].metrics.get("pca_test_mse") for k in ks]
-    fig = go.Figure()
-    fig.add_scatter(x=ks, y=linear, name="PCA (linear)", mode="lines+markers", line=dict(color="#888", dash="dash"))
-    fig.add_scatter(x=ks, y=ae, name="autoencoder", mode="lines+markers", line=dict(color="#1f77b4", width=3))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=0.6, y=0.95),
-                      title="Test error against the size of the code")
-    # every k its own tick, kept short and level so none is dropped at a projector's width
-    fig.update_xaxes(type="log", tickvals=ks, ticktext=[f"k={k}" for k in ks], tickangle=0,
-                     title="numbers in the code, k (of d = 784 pixels)")
-    fig.update_yaxes(title="mean squared error per pixel", rangemode="tozero")
-    return fig
 
 
 def render() -> None:
@@ -75,7 +58,7 @@ def render() -> None:
     with layout:
         left, right = st.columns([2, 3], gap="large")
     with left:
-        st.plotly_chart(present.figure(curve_figure(models)), config={"displaylogo": False})
+        st.plotly_chart(present.figure(figures.bottleneck_curve(models)), config={"displaylogo": False})
     with right:
         c1, c2 = st.columns([2, 1])
         c1.number_input("Test image number", 0, 9_999, key=W_DIGIT)

@@ -12,10 +12,9 @@ import streamlit as st
 
 from explorer import data
 from ui import present, resources, session
+from ui.course import COURSE, PAGES_BY_PATH
 from ui.text import code, literal
 
-# (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
-COURSE: list[tuple[str, str]] = []
 
 
 @dataclass(frozen=True)
@@ -94,20 +93,6 @@ def footer(layout: Layout, path: str, reference: str) -> None:
                         icon=":material/replay:")
     if i > 0 and paths[i - 1] in PAGES_BY_PATH:
         where.page_link(PAGES_BY_PATH[paths[i - 1]], label=f"Back: {dict(COURSE)[paths[i - 1]]}", icon=":material/arrow_back:")
-
-
-PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
-
-
-def neighbours(path: str) -> dict[str, object]:
-    """The pages of the lessons after and before ``path`` ({"next": ..., "previous": ...}; empty off
-    the course, one-sided at its ends)."""
-    paths = [p for p, _ in COURSE]
-    if path not in paths:
-        return {}
-    i = paths.index(path)
-    out = {"next": paths[i + 1] if i + 1 < len(paths) else None, "previous": paths[i - 1] if i > 0 else None}
-    return {k: PAGES_BY_PATH[p] for k, p in out.items() if p in PAGES_BY_PATH}
 
 
 def test_images(dataset: str = "mnist"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import figures, posterior
@@ -63,27 +62,6 @@ def diagram(x, mean, sd, eps, z, decoded, hidden, side: int = 96) -> str:
             + "".join(parts) + "</div>")
 
 
-def plane(model, mean, sd, z) -> go.Figure:
-    fig = go.Figure()
-    lat = model.latents
-    fig.add_scattergl(x=lat.codes[:, 0], y=lat.codes[:, 1], mode="markers", hoverinfo="skip",
-                      marker=dict(size=3, color=[figures.class_colour(int(c)) for c in lat.labels], opacity=0.25))
-    for k in (1, 2, 3):
-        ring = posterior.ellipse(np.zeros(2), np.ones(2), k)
-        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip",
-                        line=dict(color="#777", dash="dot", width=1))
-    for k in (1, 2):
-        ring = posterior.ellipse(mean, sd, k)
-        fig.add_scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", hoverinfo="skip", line=dict(color="#d62728", width=2))
-    fig.add_scatter(x=[mean[0]], y=[mean[1]], mode="markers", marker=dict(color="#d62728", size=8), hoverinfo="skip")
-    fig.add_scatter(x=[z[0]], y=[z[1]], mode="markers+text", text=["z"], textposition="top right",
-                    marker=dict(color="black", size=12, symbol="x"), hoverinfo="skip")
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, dragmode="pan")
-    fig.update_xaxes(range=[-3.5, 3.5], zeroline=False, title="z1")
-    fig.update_yaxes(range=[-3.5, 3.5], zeroline=False, scaleanchor="x", scaleratio=1, title="z2")
-    return fig
-
-
 def render() -> None:
     layout = common.frame("vae", [
         "A variational autoencoder's encoder does not give one code per image but a small cloud: a "
@@ -124,7 +102,7 @@ def render() -> None:
         st.html(diagram(x, mean, sd, eps, z, decoded, model.net.config.hidden, 110 if present.active() else 96))
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.plotly_chart(present.figure(plane(model, mean, sd, z), height=300),
+            st.plotly_chart(present.figure(figures.posterior_plane(model, mean, sd, z), height=300),
                             config={"displaylogo": False, "scrollZoom": True})
         with right:
             common.try_this(layout, "Press 'Draw eps' a few times: every draw is a slightly different digit, all "

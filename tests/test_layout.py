@@ -1,0 +1,73 @@
+"""The code's shape (../shared/STYLE.md): pages are thin and independent, the library knows no
+screen. Each rule is read from the source, so a change that breaks one fails here."""
+
+import ast
+from pathlib import Path
+
+from .conftest import ROOT
+
+LIBRARY_ONLY = {"numpy", "torch", "scipy", "sklearn"}  # what a computation needs
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def pages() -> list[Path]:
+    """Every page module: views/*.py and the lessons, less the course's list and the lessons' frame."""
+    return [p for p in sorted((ROOT / "views").rglob("*.py")) if p.name not in ("__init__.py", "common.py")]
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def test_no_page_imports_another_page():
+    names = {module_name(p) for p in pages()}
+    for page in pages():
+        found = sorted(i for i in imports(page) if i in names)
+        assert not found, f"{module_name(page)} imports the page(s) {found}: move what they share into ui/"
+
+
+def test_only_app_and_the_course_list_import_the_pages():
+    for folder in ("ui", "explorer"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert not [i for i in imports(path) if i == "views" or i.startswith("views.")], path
+
+
+def test_the_library_knows_no_screen():
+    for path in (ROOT / "explorer").rglob("*.py"):
+        assert not [i for i in imports(path) if i.split(".")[0] == "streamlit"], path
+
+
+def test_pages_define_no_data_types_and_compute_nothing_themselves():
+    """A page gathers input and shows output: no dataclass, no figure built by hand (explorer/figures.py
+    builds them) and no torch, scipy or scikit-learn."""
+    for page in pages():
+        tree = ast.parse(page.read_text())
+        assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)], page
+        found = {i.split(".")[0] for i in imports(page)} & (LIBRARY_ONLY - {"numpy"})
+        assert not found, (page, found)
+        assert "plotly" not in {i.split(".")[0] for i in imports(page)}, f"{page}: figures belong in explorer/figures.py"
+
+
+def test_widget_keys_are_made_in_one_place():
+    """No page or shared panel builds a session key with an f-string: ui/session.py makes them."""
+    for path in [*pages(), *(ROOT / "ui").glob("*.py"), ROOT / "views/lessons/common.py"]:
+        if path.name == "session.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "key" and isinstance(node.value, ast.JoinedStr):
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds a widget key with an f-string")
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.JoinedStr):
+                target = ast.unparse(node.value)
+                if "session_state" in target or target == "ss":
+                    raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds a session key with an f-string")
