@@ -72,9 +72,10 @@ def available_sets(board: Board, catalog) -> list[tuple[str, ...]]:
 
 
 def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | None = None,
-         title: Callable[[Model], str] | None = None) -> Shown | None:
+         title: Callable[[Model], str] | None = None, menu=None) -> Shown | None:
     """Draw the board's maps in a row (after the page's own header); None when its models are
-    missing (the page says so)."""
+    missing (the page says so). ``menu``: where the choice of models goes (default: the sidebar,
+    or above the maps in presentation mode, where the sidebar is hidden)."""
     sets = available_sets(board, catalog)
     if not sets:
         st.error(f"This page needs the shipped models {', '.join(board.sets[0])}; they are not among the "
@@ -93,9 +94,10 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     if board.picker and len(sets) > 1:
         labels = [" | ".join(s) for s in sets]
         current = " | ".join(state.models)
-        st.sidebar.selectbox(board.picker, labels, key=board.picker_key,
-                             index=labels.index(current) if current in labels else 0,
-                             on_change=on_set, args=(board,))
+        menu = menu or (st.container() if present.active() else st.sidebar)
+        menu.selectbox(board.picker, labels, key=board.picker_key,
+                       index=labels.index(current) if current in labels else 0,
+                       on_change=on_set, args=(board,))
     maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
     boxes = frames(models, maps)
     state = take_clicks(board, state, models, maps, boxes)

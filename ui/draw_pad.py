@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import present
+
 ASSETS = Path(__file__).resolve().parent / "draw_pad"
 SIZE = 240  # CSS pixels a side
 PREFIX = "data:image/png;base64,"
@@ -23,7 +25,8 @@ def _mount():
 
 def draw_pad(key: str) -> None:
     """Mount the pad; the page reads its state under ``key`` in its next run."""
-    _mount()(key=key, data={"size": SIZE}, default={"drawing": None}, on_drawing_change=lambda: None)
+    _mount()(key=key, data={"size": SIZE, "present": present.active()}, default={"drawing": None},
+             on_drawing_change=lambda: None)
 
 
 def png_of(url) -> bytes | None:

@@ -15,7 +15,7 @@ from explorer.bundle import Model
 from explorer.state import ModelUnavailable, format_point
 from explorer.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
 from explorer.state import LAYERS, RENDERERS
-from ui import anomalies, board, course, map_component, own_digit, pictures, posterior, resources, session, walk
+from ui import anomalies, board, course, map_component, own_digit, pictures, posterior, present, resources, session, walk
 from ui.text import code as code_span, literal
 from ui.session import W_MAP, W_MODEL, W_RENDERER
 
@@ -45,6 +45,7 @@ def render() -> None:
     session.sync_url(view)
 
     notices = st.container()  # above the map, filled once the sidebar has looked for the data
+    menu = st.container() if present.active() else st.sidebar  # presenting, the sidebar is hidden
     st.header(f"{literal(model.name)}: the {projection.kind(view.map).title}")
     st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
                "Hover a dot to see which test image it is, click anywhere to decode that spot.")
@@ -55,7 +56,7 @@ def render() -> None:
     finally:
         st.session_state[session.FULL_RUN] = False
     session.sync_widgets(v, model)
-    model_sidebar_ui(catalog, model, v.state)
+    model_sidebar_ui(catalog, model, v.state, menu)
     originals = dataset_ui(model, args.data_dir)
     with notices:
         link_notes_ui()
@@ -144,9 +145,11 @@ def pca_limit_ui(model: Model, map_name: str) -> None:
 # Sidebar
 
 
-def model_sidebar_ui(catalog, model: Model, view) -> None:
+def model_sidebar_ui(catalog, model: Model, view, menu) -> None:
+    """The model menu (in ``menu``: the sidebar, or above the map when presenting) and the
+    sidebar's notes, map and layer choices, and measured figures."""
     names = catalog.names()
-    st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
+    menu.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
                          format_func=lambda n: f"{n}: {catalog.description(n)}",
                          help="Every bundle in pretrained/ and in --models-dir folders.")
     problems = catalog.problems()

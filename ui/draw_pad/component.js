@@ -16,7 +16,7 @@ export default function (component) {
       <span class="dp-hint">Draw one digit, large, with the mouse or a finger.</span></div>`;
     parentElement.appendChild(root);
     const canvas = root.querySelector("canvas"), ctx = canvas.getContext("2d");
-    ui = parentElement.__drawPad = { canvas, ctx, drawing: false, last: null };
+    ui = parentElement.__drawPad = { canvas, ctx, drawing: false, last: null, root };
     const clear = () => {
       ctx.fillStyle = "#fff";
       ctx.fillRect(0, 0, canvas.width, canvas.height);
@@ -54,6 +54,7 @@ export default function (component) {
     });
   }
   ui.setStateValue = setStateValue;
+  ui.root.classList.toggle("dp-present", Boolean(data.present)); // presentation mode: text read from the back
   return undefined;
 }
 

@@ -30,6 +30,7 @@ class Layout:
     notes: object
     text: object
     aside: object  # the instrument's secondary parts: in it on a screen, below the first screen when presenting
+    wide: bool = False  # the instrument is several maps in a row (or a wide one), the notes above it
 
     @property
     def after(self):
@@ -71,7 +72,20 @@ def frame(path: str, paragraphs: list[str], say: str, wide: bool = False) -> Lay
         aside = instrument
         notes = st.container(key="notes")
     text.markdown("\n\n".join(paragraphs))
-    return Layout(instrument, notes, text, aside)
+    return Layout(instrument, notes, text, aside, wide)
+
+
+def menu(layout: Layout):
+    """Where a lesson's choice of model goes: the sidebar; when presenting (the sidebar is hidden),
+    beside the instrument, or under it where the instrument takes the width."""
+    if not present.active():
+        return st.sidebar
+    return layout.text if layout.wide else layout.notes
+
+
+def menu_place() -> str:
+    """Where that choice is, in words for a "Try this"."""
+    return "in the Model menu on this page" if present.active() else "in the sidebar"
 
 
 def try_this(layout: Layout, text: str, where=None) -> None:

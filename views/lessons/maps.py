@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import facts, images
+from explorer.state import ModelUnavailable
 from explorer.view import N_FRAMES
 from ui import board, pictures, present, resources, session
 from ui.text import literal
@@ -28,13 +29,13 @@ def clusters() -> None:
            "clusters are the model's own idea of what looks alike.")
     args = resources.settings()
     with layout:
-        shown = board.show(CLUSTERS, resources.catalog(args), args)
+        shown = board.show(CLUSTERS, resources.catalog(args), args, menu=common.menu(layout))
     if shown is not None:
         model, mp = shown.models[0], shown.maps[0]
         c = resources.plane_clusters(mp.xy, model.latents.labels, model.class_names)
         pairs = " and ".join(f"{literal(a)} with {literal(b)} ({share:.0%})" for a, b, share in c.mixed)
         common.try_this(layout, "Move the pointer slowly across the border between two clusters and watch the "
-                                "digit under it change its mind. Then choose another model in the sidebar: "
+                                f"digit under it change its mind. Then choose another model {common.menu_place()}: "
                                 "which classes overlap there?")
         layout.text.markdown(
             f"Measured on {literal(model.name)}: of each test image's {facts.NEIGHBOURS} nearest "
@@ -51,17 +52,33 @@ GENERATING = board.Board(key="generating", sets=(("mnist-ae-2d", "mnist-vae-2d")
                                   "at the same place in their frames.")
 
 
+def _ae_objective(catalog) -> str:
+    """What the AE of this lesson was trained to do, from its bundle's training settings."""
+    ae = GENERATING.sets[0][0]
+    pull = 0.0
+    if ae in catalog.names():
+        try:
+            pull = float((catalog.model(ae).config.get("training") or {}).get("code_penalty") or 0.0)
+        except (ModelUnavailable, TypeError, ValueError):
+            pass
+    if pull:
+        return (f"The autoencoder (left) was asked to rebuild its training images while keeping its codes near "
+                f"0 (a penalty of {pull:g} x |z|²/2 per image, {pull:.0%} of the pull a VAE's KL term puts on "
+                "its means), one point per image; nothing told it what the space between its codes should mean. ")
+    return ("The plain autoencoder (left) was only asked to rebuild its training images; nothing told it what "
+            "the space between its codes should mean, nor where its codes should lie. ")
+
+
 def generating() -> None:
+    args = resources.settings()
     layout = common.frame("generating", [
         "The decoder is a generator: give it **any** two numbers, even a code no image was ever given, "
         "and it draws an image. Under the dots, each tile is the image decoded at that very spot.",
-        "The plain autoencoder (left) was only asked to rebuild its training images; nothing told it what "
-        "the space between its codes should mean, nor where its codes should lie. The variational "
-        "autoencoder (right) was also asked to keep its codes like a standard normal distribution. "
-        "Here is what that changes, measured on these two models:",
+        _ae_objective(resources.catalog(args))
+        + "The variational autoencoder (right) gives each image a cloud of codes, not one point, and keeps the "
+        "clouds like a standard normal distribution. Here is what that changes, measured on these two models:",
     ], say="Both decoders draw an image for any code; what differs is where the codes make sense and "
            "whether we know where to pick new ones.", wide=True)
-    args = resources.settings()
     with layout:
         shown = board.show(GENERATING, resources.catalog(args), args)
     if shown is not None:
@@ -98,7 +115,7 @@ def interpolation() -> None:
            "images the model can draw.")
     args = resources.settings()
     with layout:
-        shown = board.show(INTERPOLATION, resources.catalog(args), args)
+        shown = board.show(INTERPOLATION, resources.catalog(args), args, menu=common.menu(layout))
         if shown is not None:
             v, model = shown.views[0], shown.models[0]
             n = int(model.latents.index.max())
@@ -115,8 +132,9 @@ def interpolation() -> None:
             pictures.strip(w.frames, images.walk_labels(w.t), w.frame_at,
                            f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the slider's")
     if shown is not None:
-        common.try_this(layout, "Drag the slider under the map from A to B. Then choose mnist-ae-2d in the "
-                                "sidebar and make the same walk: does the classifier lose the digit on the way?")
+        common.try_this(layout, "Drag the slider under the map from A to B. Then choose mnist-ae-2d "
+                                f"{common.menu_place()} and make the same walk: does the classifier lose the "
+                                "digit on the way?")
         reading = resources.walk_reading(model, w.frames)
         if reading is not None:
             layout.after.markdown(

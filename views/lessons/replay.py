@@ -62,7 +62,7 @@ def render() -> None:
     if state.model not in names:  # its replay went away since
         state = ReplayState(model=names[0])
     session.seed(W_MODEL, state.model)
-    st.sidebar.selectbox("Model", names, key=W_MODEL, on_change=on_model)
+    common.menu(layout).selectbox("Model", names, key=W_MODEL, on_change=on_model)
     model = catalog.model(state.model)
     frames = len(model.replay_arrays().epochs)
     value = (ss.get(KEY) or {}).get("epoch")  # where the replay was paused or scrubbed to
@@ -76,7 +76,7 @@ def render() -> None:
         "labels, which the model never sees.")
     common.try_this(layout, "Press Play, then pause at the epoch where the 1s first separate from the rest. "
                             "Scrub back and forth around it: which digits part next? Then choose another model "
-                            "in the sidebar (an autoencoder against a VAE) and compare how their planes grow.")
+                            f"{common.menu_place()} (an autoencoder against a VAE) and compare how their planes grow.")
     s = resources.sorting(model)
     order = s.order()
     names_of = ", ".join(f"{literal(c)} (epoch {e})" for c, e in order[:4])
