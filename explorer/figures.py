@@ -173,12 +173,12 @@ def bottleneck_curve(models: dict) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=ks, y=linear, name="PCA (linear)", mode="lines+markers", line=dict(color="#888", dash="dash"))
     fig.add_scatter(x=ks, y=ae, name="autoencoder", mode="lines+markers", line=dict(color="#1f77b4", width=3))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), legend=dict(x=0.6, y=0.95),
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10), legend=dict(x=0.6, y=0.95),
                       title="Test error against the size of the code")
     # every k its own tick, kept short and level so none is dropped at a projector's width
     fig.update_xaxes(type="log", tickvals=ks, ticktext=[f"k={k}" for k in ks], tickangle=0,
                      title="numbers in the code, k (of d = 784 pixels)")
-    fig.update_yaxes(title="mean squared error per pixel", rangemode="tozero")
+    fig.update_yaxes(title="MSE per pixel", rangemode="tozero")  # short: it stands beside the title at 20 px
     return fig
 
 
@@ -227,7 +227,8 @@ def posterior_plane(model, mean, sd, z) -> go.Figure:
     fig.add_scatter(x=[z[0]], y=[z[1]], mode="markers+text", text=["z"], textposition="top right",
                     marker=dict(color="black", size=12, symbol="x"), hoverinfo="skip")
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, dragmode="pan")
-    fig.update_xaxes(range=[-3.5, 3.5], zeroline=False, title="z1")
+    # a square plot in any width: the domain shrinks to fit, the axes keep the +-3.5 the prior needs
+    fig.update_xaxes(range=[-3.5, 3.5], zeroline=False, title="z1", constrain="domain")
     fig.update_yaxes(range=[-3.5, 3.5], zeroline=False, scaleanchor="x", scaleratio=1, title="z2")
     return fig
 

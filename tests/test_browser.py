@@ -123,13 +123,13 @@ def test_a_link_opened_in_a_fresh_browser_restores_the_view(app_url):
         browser.open_app(page, app_url, urllib.parse.urlencode(query, safe=","), plotly=False)  # the default map
         assert page.get_by_role("heading", name="mnist-vae-16: the t-SNE of the codes").count() == 1
         assert page.locator("img[data-spot]").first.get_attribute("data-spot") == query["spot"]
-        assert page.locator("img[data-frame]").first.get_attribute("data-frame") == "0.3"
+        assert page.locator("img[data-walk-t]").first.get_attribute("data-walk-t") == "0.3"  # the steps' red frame
         assert page.get_by_text(f"test image #{a} (a {m.class_names[m.latents.labels[11]]})").count() >= 1
         assert page.get_by_text(f"test image #{b} (a {m.class_names[m.latents.labels[500]]})").count() >= 1
         slerp = page.get_by_test_id("stRadio").filter(has_text="Path").locator("input[value='1']")
         assert slerp.is_checked()
-        walk_slider = page.get_by_test_id("stSlider").filter(has_text="Position between A (0) and B (1)")
-        assert walk_slider.get_by_test_id("stSliderThumbValue").inner_text() == "0.30"
+        assert page.locator("[data-scrub]").first.input_value() == "0.3"  # the walk's one control, the map's own
+        assert page.get_by_test_id("stSlider").filter(has_text="Position between A (0) and B (1)").count() == 0
         assert query_of(page) == query
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentWarning']").count() == 0

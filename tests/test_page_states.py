@@ -102,7 +102,7 @@ LINKS = {
     "ae-vs-pca": {"digit": "123"},
     "clusters": {"model": "mnist-vae-2d", "spot": "12", "a": "3", "b": "2", "t": "0.3"},
     "replay": {"model": "mnist-vae-2d", "epoch": "3"},
-    "generating": {"spot": "-20.5,31.25", "a": "3", "b": "2", "t": "0.7"},
+    "generating": {"spot": "1.5,-2.5", "a": "3", "b": "2", "t": "0.7"},
     "interpolation": {"model": "mnist-vae-16", "a": "3", "b": "2", "t": "0.3"},
     "vae": {"digit": "12", "eps": "0.5,-1"},
     "beta": {"spot": "12", "a": "3", "b": "2", "t": "0.25"},

@@ -76,8 +76,10 @@ def test_shipped_metrics_reproduce(name, data_dir):
 
 
 # Quality bars of the shipped bundles (issue 2; the 2-D ones tightened when issue 10 retrained them): test MSE per pixel, negative ELBO in nats. Checked
-# on metrics measured now, not on the numbers the bundles record about themselves.
-BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0330),
+# on metrics measured now, not on the numbers the bundles record about themselves. mnist-ae-2d's (issue 16: retrained
+# with the VAE's layers and a code penalty, 0.0336) is the VAE's own reconstruction error with the same layers (0.0335)
+# and a 5% margin: pulling the codes together costs a little detail, as the VAE's KL term does.
+BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0352),
         "mnist-vae-2d": ("test_neg_elbo", 135.5)}
 
 

@@ -1,8 +1,9 @@
 """The explorer page: a model's latent map where a click anywhere decodes, and a walk from A to B.
 
 Importing this module runs nothing; ``render()`` draws the page (app.py hands it to
-st.navigation). It gathers input into the ViewState (ui/session.py), asks the library what that
-state shows (explorer.view.resolve) and renders it.
+st.navigation). It reads the ViewState (ui/session.py), asks the library what that state shows
+(explorer.view.resolve) and renders it with the panels of ui/: the sidebar, the walk, your own
+digit, a VAE's cloud, the decoded grid and traversal, the anomalies.
 """
 
 from __future__ import annotations
@@ -10,18 +11,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, data, figures, generate, images, metrics, projection
+from explorer import figures, images, projection
 from explorer.bundle import Model
-from explorer.state import ModelUnavailable, format_point
+from explorer.state import format_point
 from explorer.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
-from explorer.state import LAYERS, RENDERERS
-from ui import anomalies, board, course, map_component, own_digit, pictures, posterior, present, resources, session, walk
-from ui.text import code as code_span, literal
-from ui.session import W_MAP, W_MODEL, W_RENDERER
-
-LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error",
-               "density": "class outlines"}
-RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
+from ui import anomalies, course, decoded, map_component, own_digit, pictures, posterior, present, resources, session, \
+    sidebar, walk
+from ui.text import literal
 
 
 def render() -> None:
@@ -45,10 +41,15 @@ def render() -> None:
     session.sync_url(view)
 
     notices = st.container()  # above the map, filled once the sidebar has looked for the data
-    menu = st.container() if present.active() else st.sidebar  # presenting, the sidebar is hidden
-    st.header(f"{literal(model.name)}: the {projection.kind(view.map).title}")
-    st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
-               "Hover a dot to see which test image it is, click anywhere to decode that spot.")
+    title = f"{literal(model.name)}: the {projection.kind(view.map).title}"
+    if present.active():  # the sidebar is hidden: the model menu beside the title, the map on the first screen
+        left, menu = st.columns([3, 2], vertical_alignment="bottom")
+        left.header(title)
+    else:
+        menu = st.sidebar
+        st.header(title)
+        st.caption(f"{mp.explanation} Colours are classes; the model never saw them while learning. "
+                   "Hover a dot to see which test image it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
     st.session_state[session.FULL_RUN] = True
     try:
@@ -56,16 +57,16 @@ def render() -> None:
     finally:
         st.session_state[session.FULL_RUN] = False
     session.sync_widgets(v, model)
-    model_sidebar_ui(catalog, model, v.state, menu)
-    originals = dataset_ui(model, args.data_dir)
+    sidebar.panel(catalog, model, v.state, menu)
+    originals = sidebar.dataset_ui(model, args.data_dir)
     with notices:
         link_notes_ui()
     st.divider()
     walk.panel(model, mp, v, originals)
-    grid_ui(model, mp)
-    traversal_ui(model, v)
+    decoded.decoded_grid(model, mp)
+    decoded.traversal(model, v)
     anomaly_ui(model, originals, args.data_dir)
-    share_ui(v.state)
+    sidebar.share_ui(v.state)
 
 
 @st.fragment
@@ -145,125 +146,8 @@ def pca_limit_ui(model: Model, map_name: str) -> None:
 # Sidebar
 
 
-def model_sidebar_ui(catalog, model: Model, view, menu) -> None:
-    """The model menu (in ``menu``: the sidebar, or above the map when presenting) and the
-    sidebar's notes, map and layer choices, and measured figures."""
-    names = catalog.names()
-    menu.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
-                         format_func=lambda n: f"{n}: {catalog.description(n)}",
-                         help="Every bundle in pretrained/ and in --models-dir folders.")
-    problems = catalog.problems()
-    if problems:  # each listed once, with its reason; every other bundle works
-        with st.sidebar.expander(f"{len(problems)} bundle{'s' * (len(problems) > 1)} cannot be opened"):
-            for name, why in problems.items():
-                st.text(f"{name}: {why}")
-    info = data.dataset_info(model.dataset)
-    kind = model.kind_info
-    st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
-                        f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
-                        f"becomes **{model.latent_dim} numbers**.")
-    st.sidebar.caption(kind.note + board.measured_note(model))
-    maps = projection.available(model.latent_dim)
-    st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
-                     format_func=lambda m: projection.kind(m).label,
-                     help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
-    st.sidebar.radio("Map drawn by", RENDERERS, key=W_RENDERER, format_func=RENDERER_NAMES.get,
-                     on_change=lambda: session.update(renderer=st.session_state[W_RENDERER]),
-                     help="In the browser: the map decodes the spot under the pointer as you move, "
-                          "without asking the server. Plotly: the classic chart; decodes on click.")
-    if view.renderer == "canvas":
-        st.sidebar.pills("Under the dots", LAYERS, selection_mode="multi", key=session.W_LAYERS,
-                         format_func=LAYER_NAMES.get, on_change=on_layers,
-                         help="Decoded images: a grid of images decoded across the visible part of the map (on "
-                              "t-SNE maps through the estimate), so you see what every region generates. "
-                              "Class regions: each cell tinted with the class a classifier reads in the image "
-                              "decoded there: where on the map each class is generated. "
-                              "Reconstruction error: each dot coloured by how well its image is rebuilt. "
-                              "Class outlines: the line around the densest half of each class's dots.")
-        clf = map_component.dataset_classifier(model.dataset)
-        if "regions" in view.layers:
-            st.sidebar.caption(f"Class regions are read by a classifier, {literal(clf.info['name'])}, trained on the "
-                               f"training images: {clf.info['test_accuracy']:.1%} right on the test images."
-                               if clf is not None else "Class regions cannot be shown: this dataset's classifier "
-                               f"is {literal(classifier.problem(model.dataset))}.")
-    metrics_table(model)
-
-
-def on_layers() -> None:
-    chosen = st.session_state[session.W_LAYERS] or []
-    session.update(layers=tuple(layer for layer in LAYERS if layer in chosen))
-
-
-def metrics_table(model: Model) -> None:
-    rows = metrics.summary(model.metrics, lambda m: projection.kind(m).label if m in projection.MAPS else None)
-    if rows:
-        st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
-                            + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
-        st.sidebar.caption("Lower is better for the errors. A class middle is recognised when the "
-                           "image decoded at the middle of that class's cluster is classified as "
-                           "that class by its nearest training images.")
-
-
-def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
-    """The test images, or a sidebar message saying what happened and the one thing to do."""
-    originals, error = resources.test_images(model.dataset, data_dir)
-    failed = st.session_state.pop("download_error", None)
-    if failed is not None:
-        st.sidebar.error(f"The download did not work. {literal(first_line(failed))}")
-        with st.sidebar.expander("Details"):
-            st.code(str(failed), language=None, wrap_lines=True)
-    if error is None:
-        return originals
-    if isinstance(error, data.DataMissing):
-        st.sidebar.warning(f"The {model.dataset} test images are not on this computer, so originals "
-                           "are not shown; everything else works from the model's stored codes.")
-    else:
-        st.sidebar.warning(f"The {model.dataset} files were found but cannot be read, so originals are "
-                           f"not shown. {literal(first_line(error))}")
-    with st.sidebar.expander("How to add the dataset"):
-        st.markdown(f"Put its four IDX files in a folder `DIR/{model.dataset}/` and start the app with "
-                    f"`{data.ENV_VAR}=DIR`, or download it now:")
-        st.button(f"Download {model.dataset} (about 11 MB)", on_click=resources.download_dataset,
-                  args=(model.dataset,))
-        st.caption("Looked in: " + ", ".join(code_span(d) for d in data.candidate_dirs(model.dataset, data_dir)))
-    return None
-
-
-def first_line(error: Exception) -> str:
-    return str(error).split("\n")[0]
-
-
-def share_ui(view) -> None:
-    # drawn only while open: the code block's highlighter costs the browser half a second
-    share = st.sidebar.expander("Share this view", key=session.W_SHARE, on_change="rerun")
-    if not share.open:
-        return
-    with share:
-        st.caption("The address bar always holds this view; this link opens it anywhere: the model, "
-                   "the map, the clicked spot, A, B, the path and the slider.")
-        public = resources.settings().public_url
-        st.code(resources.share_link(view.to_query(), public), language=None, wrap_lines=True)
-        if not public:
-            st.caption(f"The link uses this browser's address. Set {resources.PUBLIC_URL_VAR} (or "
-                       "`--public-url`) to the address students reach.")
-
-
 # --------------------------------------------------------------------------------------------
 # Callbacks: widgets change the state; the state is what the page shows
-
-
-def on_model(catalog) -> None:
-    name = st.session_state[W_MODEL]
-    try:
-        maps = catalog.maps(name)
-    except ModelUnavailable as e:
-        st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
-        return
-    session.set_view(st.session_state[session.VIEW].with_model(name, maps[0]))
-
-
-def on_map() -> None:
-    session.set_view(st.session_state[session.VIEW].with_map(st.session_state[W_MAP]))
 
 
 def use_as(end: str, model: Model, pick: Pick) -> None:
@@ -395,48 +279,3 @@ def anomaly_ui(model: Model, originals: np.ndarray | None, data_dir: str | None)
 # The decoded grid, and one dimension at a time
 
 
-def grid_ui(model: Model, mp: projection.LatentMap) -> None:
-    box = st.expander("The decoded grid: the classic figure of this map", key=session.W_GRID, on_change="rerun",
-                      icon=":material/grid_on:")
-    if not box.open:  # drawn only while open
-        return
-    with box:
-        lo, hi = mp.view_box()
-        n = 15
-        grid = generate.decoded_grid(model, mp, lo, hi, n)
-        st.caption(f"The images decoded at {n} x {n} evenly spaced points of the map, as in Kingma & Welling's "
-                   "figure of a 2-D latent space: top left is the map's top left. "
-                   + ("Every point here is a code the decoder was never shown." if mp.exact else
-                      "On a t-SNE map each point's code is estimated from the test points around it, so "
-                      "empty regions repeat their neighbours' images."))
-        picture = images.image_grid(grid, n, n)
-        pictures.show(picture, f"{model.name}, {projection.kind(mp.name).title}", min(picture.shape[1], 560))
-        st.download_button("Decoded grid as PNG", data=lambda: images.png_bytes(images.image_grid(grid, n, n, scale=2)),
-                           file_name=f"{model.name}-{mp.name}-grid.png", mime="image/png", on_click="ignore",
-                           icon=":material/download:")
-
-
-def traversal_ui(model: Model, v: View) -> None:
-    if model.latent_dim <= 2:
-        return
-    box = st.expander("One dimension at a time: a traversal of the code", key=session.W_TRAVERSAL,
-                      on_change="rerun", icon=":material/linear_scale:")
-    if not box.open:
-        return
-    with box:
-        start = v.spot if v.spot is not None else v.a
-        spread = model.latents.codes.std(0)
-        steps = np.linspace(-3, 3, 9)
-        grid = generate.traversal(model, start.code, spread, steps)
-        st.caption(f"Starting from {literal(start.describe(model))} (click the map to change it), each row moves one of the "
-                   f"{model.latent_dim} numbers of the code alone, from 3 below to 3 above its spread over the test "
-                   "codes, and decodes. Rows that change the digit's shape in one clear way are dimensions "
-                   "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
-                   "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
-        st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
-        map_component.traverse(model, start.code, key=session.widget("explore", "traverse", model.name))
-        picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
-                                    row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
-                                    col_labels=[f"{s:+g}" for s in steps])
-        pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1],
-                      labelled=True)

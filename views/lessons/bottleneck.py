@@ -82,8 +82,9 @@ def render() -> None:
         better = all(r < 1 for r in ratio.values())
         ae_way, pca_way = (facts.trend([models[k].metrics.get(key, np.nan) for k in ks])
                            for key in ("test_mse", "pca_test_mse"))
-        st.markdown(f"Measured over the 10,000 test images (mean squared error per pixel): as the code grows the "
-                    f"autoencoder's error {ae_way} and PCA's {pca_way}; the autoencoder's error is "
+        ways = (f"both errors {ae_way}" if ae_way == pca_way else f"the autoencoder's error {ae_way} and PCA's {pca_way}")
+        st.markdown(f"Measured over the 10,000 test images (mean squared error per pixel): as the code grows "
+                    f"{ways}; the autoencoder's error is "
                     f"{ratio[ks[0]]:.0%} of PCA's with {ks[0]} numbers and {ratio[ks[-1]]:.0%} with {ks[-1]}"
                     + (", below PCA's at every k shown." if better else "; at some k PCA does as well or better."))
     if originals is not None:  # this digit's figures follow its pictures

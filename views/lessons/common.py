@@ -83,9 +83,11 @@ def menu(layout: Layout):
     return layout.text if layout.wide else layout.notes
 
 
-def menu_place() -> str:
-    """Where that choice is, in words for a "Try this"."""
-    return "in the Model menu on this page" if present.active() else "in the sidebar"
+def menu_place(layout: Layout) -> str:
+    """Where that choice is (``menu``), in words for a "Try this"."""
+    if not present.active():
+        return "in the sidebar"
+    return "in the Model menu below" if layout.wide else "in the Model menu beside the map"
 
 
 def try_this(layout: Layout, text: str, where=None) -> None:

@@ -52,7 +52,7 @@ def render() -> None:
             st.caption("What still works without them: the two models' measured errors below, computed when "
                        "they were trained.")
     common.try_this(layout, "Slide the noise to 0: which model rebuilds the clean digit better? Now raise it "
-                            "step by step and watch where the plain autoencoder starts copying the snow.")
+                            "step by step and watch where the plain autoencoder's output stops being a clean digit.")
     with layout.text:
         st.caption(f"Error: mean squared difference per pixel from the clean image. The denoising model was "
                    f"trained with {literal(trained.describe())} ({literal(trained)}).")
@@ -73,7 +73,7 @@ def instrument(plain, dae, originals) -> None:
     session.seed(W_DIGIT, state.digit)
     session.seed(W_KIND, state.noise.kind)
     session.seed(W_LEVEL, float(state.noise.level))
-    c1, c2, c3, c4 = st.columns([1.2, 1.1, 1.4, 2])
+    c1, c2, c3, c4 = st.columns([1.2, 1.3, 1.4, 1.8])
     c1.number_input("Test image number", 0, len(originals) - 1, key=W_DIGIT)
     c2.button("Another digit", on_click=another, icon=":material/casino:")
     c3.radio("Noise", list(KINDS), format_func=KINDS.get, key=W_KIND, on_change=on_kind)
@@ -87,7 +87,7 @@ def instrument(plain, dae, originals) -> None:
     noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
     out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]
     err = lambda r: float(((r - clean) ** 2).mean())
-    side = 220 if present.active() else 170
+    side = 200 if present.active() else 170  # presenting, the four pictures still share one row at 1400 px
     pictures.show_row([
         (clean, f"clean test image #{i}", side, {"digit": i}),
         (noisy, f"corrupted: {level}", side, {"noisy": str(level)}),

@@ -23,8 +23,8 @@ def clusters() -> None:
     layout = common.frame("clusters", [
         "Every dot is one test image, placed where the encoder puts its code of **two numbers**. The "
         "colours are the images' labels, which the autoencoder never saw: it was only asked to rebuild "
-        "its images from their codes. To rebuild a 7 from two numbers, it pays to give all 7s similar "
-        "numbers, so the classes may sort themselves out. The lines circle the densest half of each class.",
+        "its images from their codes. To rebuild a digit from two numbers, it pays to give every image "
+        "of that digit similar numbers, so the classes may sort themselves out. The lines circle the densest half of each class.",
     ], say="Nobody told the autoencoder which digit is which, yet similar images get similar codes: the "
            "clusters are the model's own idea of what looks alike.")
     args = resources.settings()
@@ -35,7 +35,7 @@ def clusters() -> None:
         c = resources.plane_clusters(mp.xy, model.latents.labels, model.class_names)
         pairs = " and ".join(f"{literal(a)} with {literal(b)} ({share:.0%})" for a, b, share in c.mixed)
         common.try_this(layout, "Move the pointer slowly across the border between two clusters and watch the "
-                                f"digit under it change its mind. Then choose another model {common.menu_place()}: "
+                                f"digit under it change its mind. Then choose another model {common.menu_place(layout)}: "
                                 "which classes overlap there?")
         layout.text.markdown(
             f"Measured on {literal(model.name)}: of each test image's {facts.NEIGHBOURS} nearest "
@@ -82,8 +82,9 @@ def generating() -> None:
     with layout:
         shown = board.show(GENERATING, resources.catalog(args), args)
     if shown is not None:
-        common.try_this(layout, "Press the button under the figures below, then click a spot halfway between "
-                                "two clusters on the left. Which model would you use to draw new digits, and why?")
+        common.try_this(layout, "Press \"Show the spot ... where the two differ most\" (under the measured "
+                                "figures), then click a spot halfway between two clusters on the left. Which model "
+                                "would you use to draw new digits, and why?")
         with layout.after:
             board.generation_text(GENERATING, shown)
     common.footer(layout, "generating", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR "
@@ -92,7 +93,7 @@ def generating() -> None:
 
 INTERPOLATION = board.Board(key="interpolation", sets=(("mnist-vae-2d",), ("mnist-ae-2d",), ("mnist-vae-16",)),
                             params=("model",), picker="Model",
-                            map_note="Drag the slider under the map: the marker walks from A to B and "
+                            map_note="Drag the \"Walk from A to B\" slider beside the map: the marker walks from A to B and "
                                      "every step is decoded.")
 W_END = {end: session.widget(INTERPOLATION.key, end) for end in ("a", "b")}
 
@@ -132,8 +133,8 @@ def interpolation() -> None:
             pictures.strip(w.frames, images.walk_labels(w.t), w.frame_at,
                            f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the slider's")
     if shown is not None:
-        common.try_this(layout, "Drag the slider under the map from A to B. Then choose mnist-ae-2d "
-                                f"{common.menu_place()} and make the same walk: does the classifier lose the "
+        common.try_this(layout, "Drag the \"Walk from A to B\" slider from A to B. Then choose mnist-ae-2d "
+                                f"{common.menu_place(layout)} and make the same walk: does the classifier lose the "
                                 "digit on the way?")
         reading = resources.walk_reading(model, w.frames)
         if reading is not None:
@@ -195,7 +196,7 @@ def beta() -> None:
         "Three VAEs with the same layers and training; only beta differs. A larger beta pulls the codes "
         "towards the prior and leaves less room for detail in the rebuilt digits." + terms,
     ], say="Beta sets the trade between rebuilding each image exactly and keeping the codes close to the "
-           "prior; the numbers under each map show both sides of it.", wide=True)
+           "prior; the measured KL and reconstruction terms show both sides of it.", wide=True)
     with layout:
         shown = board.show(BETA, catalog, args, detail=None if present.active() else beta_terms,
                            title=lambda m: f"beta = {_beta(m):g}" + (" (the ELBO)" if _beta(m) == 1 else ""))

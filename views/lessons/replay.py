@@ -76,7 +76,7 @@ def render() -> None:
         "labels, which the model never sees.")
     common.try_this(layout, "Press Play, then pause at the epoch where the 1s first separate from the rest. "
                             "Scrub back and forth around it: which digits part next? Then choose another model "
-                            f"{common.menu_place()} (an autoencoder against a VAE) and compare how their planes grow.")
+                            f"{common.menu_place(layout)} (an autoencoder against a VAE) and compare how their planes grow.")
     s = resources.sorting(model)
     order = s.order()
     names_of = ", ".join(f"{literal(c)} (epoch {e})" for c, e in order[:4])

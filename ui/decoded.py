@@ -1,0 +1,60 @@
+"""Two expanders of the explore page, each drawn only while open: the decoded grid (the classic
+figure of a 2-D map, Kingma & Welling 2014) and, for codes of more than two numbers, a traversal
+of the code one dimension at a time (as beta-VAE papers show it), with knobs decoded live."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer import generate, images, projection
+from explorer.bundle import Model
+from explorer.view import View
+from ui import map_component, pictures, session
+from ui.text import literal
+
+def decoded_grid(model: Model, mp: projection.LatentMap) -> None:
+    box = st.expander("The decoded grid: the classic figure of this map", key=session.W_GRID, on_change="rerun",
+                      icon=":material/grid_on:")
+    if not box.open:  # drawn only while open
+        return
+    with box:
+        lo, hi = mp.view_box()
+        n = 15
+        grid = generate.decoded_grid(model, mp, lo, hi, n)
+        st.caption(f"The images decoded at {n} x {n} evenly spaced points of the map, as in Kingma & Welling's "
+                   "figure of a 2-D latent space: top left is the map's top left. "
+                   + ("Every point here is a code the decoder was never shown." if mp.exact else
+                      "On a t-SNE map each point's code is estimated from the test points around it, so "
+                      "empty regions repeat their neighbours' images."))
+        picture = images.image_grid(grid, n, n)
+        pictures.show(picture, f"{model.name}, {projection.kind(mp.name).title}", min(picture.shape[1], 560))
+        st.download_button("Decoded grid as PNG", data=lambda: images.png_bytes(images.image_grid(grid, n, n, scale=2)),
+                           file_name=f"{model.name}-{mp.name}-grid.png", mime="image/png", on_click="ignore",
+                           icon=":material/download:")
+
+
+def traversal(model: Model, v: View) -> None:
+    if model.latent_dim <= 2:
+        return
+    box = st.expander("One dimension at a time: a traversal of the code", key=session.W_TRAVERSAL,
+                      on_change="rerun", icon=":material/linear_scale:")
+    if not box.open:
+        return
+    with box:
+        start = v.spot if v.spot is not None else v.a
+        spread = model.latents.codes.std(0)
+        steps = np.linspace(-3, 3, 9)
+        grid = generate.traversal(model, start.code, spread, steps)
+        st.caption(f"Starting from {literal(start.describe(model))} (click the map to change it), each row moves one of the "
+                   f"{model.latent_dim} numbers of the code alone, from 3 below to 3 above its spread over the test "
+                   "codes, and decodes. Rows that change the digit's shape in one clear way are dimensions "
+                   "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
+                   "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
+        st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
+        map_component.traverse(model, start.code, key=session.widget("explore", "traverse", model.name))
+        picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
+                                    row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
+                                    col_labels=[f"{s:+g}" for s in steps])
+        pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1],
+                      labelled=True)

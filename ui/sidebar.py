@@ -1,0 +1,137 @@
+"""The explore page's sidebar: the model menu (on the page when presenting), what the model is
+and what was measured on it, the map and how it is drawn, what goes under the dots, the dataset's
+state and the share link. Its callbacks change the page's ViewState (ui/session.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer import classifier, data, metrics, projection
+from explorer.bundle import Model
+from explorer.state import LAYERS, RENDERERS, ModelUnavailable
+from ui import board, map_component, resources, session
+from ui.session import W_MAP, W_MODEL, W_RENDERER
+from ui.text import code as code_span, literal
+
+LAYER_NAMES = {"manifold": "decoded images", "regions": "class regions", "error": "reconstruction error",
+               "density": "class outlines"}
+
+RENDERER_NAMES = {"canvas": "in the browser (instant previews)", "plotly": "Plotly (server; decodes on click)"}
+
+
+def panel(catalog, model: Model, view, menu) -> None:
+    """The model menu (in ``menu``: the sidebar, or above the map when presenting) and the
+    sidebar's notes, map and layer choices, and measured figures."""
+    names = catalog.names()
+    menu.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
+                         format_func=lambda n: f"{n}: {catalog.description(n)}",
+                         help="Every bundle in pretrained/ and in --models-dir folders.")
+    problems = catalog.problems()
+    if problems:  # each listed once, with its reason; every other bundle works
+        with st.sidebar.expander(f"{len(problems)} bundle{'s' * (len(problems) > 1)} cannot be opened"):
+            for name, why in problems.items():
+                st.text(f"{name}: {why}")
+    info = data.dataset_info(model.dataset)
+    kind = model.kind_info
+    st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
+                        f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
+                        f"becomes **{model.latent_dim} numbers**.")
+    st.sidebar.caption(kind.note + board.measured_note(model))
+    maps = projection.available(model.latent_dim)
+    st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
+                     format_func=lambda m: projection.kind(m).label,
+                     help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
+    st.sidebar.radio("Map drawn by", RENDERERS, key=W_RENDERER, format_func=RENDERER_NAMES.get,
+                     on_change=lambda: session.update(renderer=st.session_state[W_RENDERER]),
+                     help="In the browser: the map decodes the spot under the pointer as you move, "
+                          "without asking the server. Plotly: the classic chart; decodes on click.")
+    if view.renderer == "canvas":
+        st.sidebar.pills("Under the dots", LAYERS, selection_mode="multi", key=session.W_LAYERS,
+                         format_func=LAYER_NAMES.get, on_change=on_layers,
+                         help="Decoded images: a grid of images decoded across the visible part of the map (on "
+                              "t-SNE maps through the estimate), so you see what every region generates. "
+                              "Class regions: each cell tinted with the class a classifier reads in the image "
+                              "decoded there: where on the map each class is generated. "
+                              "Reconstruction error: each dot coloured by how well its image is rebuilt. "
+                              "Class outlines: the line around the densest half of each class's dots.")
+        clf = map_component.dataset_classifier(model.dataset)
+        if "regions" in view.layers:
+            st.sidebar.caption(f"Class regions are read by a classifier, {literal(clf.info['name'])}, trained on the "
+                               f"training images: {clf.info['test_accuracy']:.1%} right on the test images."
+                               if clf is not None else "Class regions cannot be shown: this dataset's classifier "
+                               f"is {literal(classifier.problem(model.dataset))}.")
+    metrics_table(model)
+
+
+def on_layers() -> None:
+    chosen = st.session_state[session.W_LAYERS] or []
+    session.update(layers=tuple(layer for layer in LAYERS if layer in chosen))
+
+
+def metrics_table(model: Model) -> None:
+    rows = metrics.summary(model.metrics, lambda m: projection.kind(m).label if m in projection.MAPS else None)
+    if rows:
+        st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
+                            + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
+        st.sidebar.caption("Lower is better for the errors. A class middle is recognised when the "
+                           "image decoded at the middle of that class's cluster is classified as "
+                           "that class by its nearest training images.")
+
+
+def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
+    """The test images, or a sidebar message saying what happened and the one thing to do."""
+    originals, error = resources.test_images(model.dataset, data_dir)
+    failed = st.session_state.pop("download_error", None)
+    if failed is not None:
+        st.sidebar.error(f"The download did not work. {literal(first_line(failed))}")
+        with st.sidebar.expander("Details"):
+            st.code(str(failed), language=None, wrap_lines=True)
+    if error is None:
+        return originals
+    if isinstance(error, data.DataMissing):
+        st.sidebar.warning(f"The {model.dataset} test images are not on this computer, so originals "
+                           "are not shown; everything else works from the model's stored codes.")
+    else:
+        st.sidebar.warning(f"The {model.dataset} files were found but cannot be read, so originals are "
+                           f"not shown. {literal(first_line(error))}")
+    with st.sidebar.expander("How to add the dataset"):
+        st.markdown(f"Put its four IDX files in a folder `DIR/{model.dataset}/` and start the app with "
+                    f"`{data.ENV_VAR}=DIR`, or download it now:")
+        st.button(f"Download {model.dataset} (about 11 MB)", on_click=resources.download_dataset,
+                  args=(model.dataset,))
+        st.caption("Looked in: " + ", ".join(code_span(d) for d in data.candidate_dirs(model.dataset, data_dir)))
+    return None
+
+
+def first_line(error: Exception) -> str:
+    return str(error).split("\n")[0]
+
+
+def share_ui(view) -> None:
+    # drawn only while open: the code block's highlighter costs the browser half a second
+    share = st.sidebar.expander("Share this view", key=session.W_SHARE, on_change="rerun")
+    if not share.open:
+        return
+    with share:
+        st.caption("The address bar always holds this view; this link opens it anywhere: the model, "
+                   "the map, the clicked spot, A, B, the path and the slider.")
+        public = resources.settings().public_url
+        st.code(resources.share_link(view.to_query(), public), language=None, wrap_lines=True)
+        if not public:
+            st.caption(f"The link uses this browser's address. Set {resources.PUBLIC_URL_VAR} (or "
+                       "`--public-url`) to the address students reach.")
+
+
+def on_model(catalog) -> None:
+    name = st.session_state[W_MODEL]
+    try:
+        maps = catalog.maps(name)
+    except ModelUnavailable as e:
+        st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
+        return
+    session.set_view(st.session_state[session.VIEW].with_model(name, maps[0]))
+
+
+def on_map() -> None:
+    session.set_view(st.session_state[session.VIEW].with_map(st.session_state[W_MAP]))
