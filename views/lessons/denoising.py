@@ -38,7 +38,7 @@ def render() -> None:
         f"Both models here have the same layers and 16-number codes and trained as long; only their "
         f"inputs differed. The denoising one ({DENOISING}) saw every training image with fresh noise.",
     ], say="Trained to rebuild clean digits from corrupted ones, the denoising autoencoder learns what a digit "
-           "looks like, not what this image's pixels were.")
+           "looks like, not what this image's pixels were.", wide=True)  # four pictures in one row
     found = common.models(PLAIN, DENOISING)
     if found is None:
         return
@@ -87,7 +87,7 @@ def instrument(plain, dae, originals) -> None:
     noisy = noise.corrupt(originals[i][None], level, seed=i).numpy()[0]
     out_plain, out_dae = plain.reconstruct(noisy[None])[0], dae.reconstruct(noisy[None])[0]
     err = lambda r: float(((r - clean) ** 2).mean())
-    side = 200 if present.active() else 170  # presenting, the four pictures still share one row at 1400 px
+    side = 220 if present.active() else 170
     pictures.show_row([
         (clean, f"clean test image #{i}", side, {"digit": i}),
         (noisy, f"corrupted: {level}", side, {"noisy": str(level)}),

@@ -102,7 +102,7 @@ def render() -> None:
         st.html(diagram(x, mean, sd, eps, z, decoded, model.net.config.hidden, 110 if present.active() else 96))
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.plotly_chart(present.figure(figures.posterior_plane(model, mean, sd, z), height=300),
+            st.plotly_chart(present.figure(figures.posterior_plane(model, mean, sd, z), height=380),
                             config={"displaylogo": False, "scrollZoom": True})
         with right:
             common.try_this(layout, "Press 'Draw eps' a few times: every draw is a slightly different digit, all "
