@@ -237,7 +237,9 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
         p = reading.probabilities(decoded[None])[0]
         data["confidence"] = f"{p.max():.4f}"
         caption += f"; the classifier reads {model.class_names[int(p.argmax())]} (p = {p.max():.2f})"
-    if present.active():  # the map's own panel shows the picture; the first screen keeps one line for it
+    if present.active() and in_row >= 3:  # three maps in a row leave no room for their panels: the picture here
+        pictures.show(decoded, caption, 112, **data)
+    elif present.active():  # the map's own panel shows the picture; the first screen keeps one line for it
         st.html(f'<p data-spot="{html.escape(where)}" data-confidence="{html.escape(data.get("confidence", ""))}" '
                 f'style="margin:0">{html.escape(caption)}</p>')
     else:
