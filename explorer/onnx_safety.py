@@ -20,7 +20,7 @@ one thread, with no profiling or optimised-model file written.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 MAX_BYTES = 200 * 2**20  # an MLP of 20 million float32 numbers is 80 MB; float64 twice that
 MAX_PARAMETERS = 20_000_000  # the same cap as our own bundles (explorer/bundle.py)
@@ -57,6 +57,8 @@ def check(data: bytes, name: str):
             raise OnnxError(f"{name}: defines the function {f.name!r} in the domain {f.domain!r}; only standard "
                             "domains are accepted")
     graphs = [(model.graph, "the graph")] + [(_function_graph(f), f"function {f.name!r}") for f in model.functions]
+    for info in model.training_info:  # training graphs: onnxruntime does not run them, but they are the file's too
+        graphs += [(info.initialization, "its training initialisation"), (info.algorithm, "its training algorithm")]
     parameters = 0
     for graph, where in graphs:
         parameters += _check_graph(graph, name, where)
@@ -88,11 +90,11 @@ def _check_graph(graph, name: str, where: str) -> int:
     count = 0
     for t in graph.initializer:
         _check_tensor(t, name, where)
-        count += int(np.prod(t.dims, dtype=np.int64)) if len(t.dims) else 1
+        count += math.prod(t.dims)
     for s in graph.sparse_initializer:
         _check_tensor(s.values, name, where)
         _check_tensor(s.indices, name, where)
-        count += int(np.prod(s.dims, dtype=np.int64)) if len(s.dims) else 1
+        count += math.prod(s.dims)
     for node in graph.node:
         if node.domain not in STANDARD_DOMAINS:
             raise OnnxError(f"{name}: {where} uses the operator {node.op_type!r} of the domain {node.domain!r}; "
@@ -100,7 +102,7 @@ def _check_graph(graph, name: str, where: str) -> int:
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.TENSOR:
                 _check_tensor(attr.t, name, where)
-                count += int(np.prod(attr.t.dims, dtype=np.int64)) if len(attr.t.dims) else 1
+                count += math.prod(attr.t.dims)
             elif attr.type == onnx.AttributeProto.TENSORS:
                 for t in attr.tensors:
                     _check_tensor(t, name, where)

@@ -132,3 +132,17 @@ def test_bad_bytes_sizes_and_malformed_graphs_are_named(monkeypatch):
     monkeypatch.setattr(onnx_safety, "MAX_BYTES", 200 * 2**20)
     monkeypatch.setattr(onnx_safety, "MAX_PARAMETERS", 1)
     refused(tiny(), "2 parameters", "at most 1")
+
+
+def test_training_graphs_and_declared_sizes_are_checked_too():
+    """onnxruntime does not run a file's training graphs, but they are checked like the rest; a
+    tensor that declares 2^80 numbers (and holds none) is counted, not allocated."""
+    model = tiny()
+    info = model.training_info.add()
+    info.initialization.CopyFrom(helper.make_graph([helper.make_node("Constant", [], ["t"], value=external("t"))],
+                                                   "init", [], []))
+    refused(model, "training initialisation", "another file")
+    huge = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2**40, 2**40])  # no data at all
+    model = tiny()
+    model.graph.initializer[0].CopyFrom(huge)
+    refused(model, "parameters")
