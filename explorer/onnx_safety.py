@@ -12,19 +12,29 @@ A model file is refused, with a message naming it and the reason, when
   model could hand back the bytes of ``.streamlit/secrets.toml``;
 - any operator, opset import or function belongs to a domain other than the standard ones
   (``""``/``ai.onnx`` and ``ai.onnx.ml``): custom operators need a library of native code, which
-  is never loaded (``register_custom_ops_library`` is not called here, ever).
+  is never loaded (``register_custom_ops_library`` is not called here, ever);
+- its bytes are an onnxruntime-format (ORT) file: onnxruntime would run that format's own graph,
+  which ``onnx`` never sees (a file can read as a harmless ONNX model and as another ORT model);
+- a tensor declares more than MAX_RANK dimensions or a negative one, or all its tensors together
+  declare more than MAX_PARAMETERS numbers, a sparse one counted at its dense size (onnxruntime
+  expands a sparse Constant when it loads it: 122 bytes could take 2 GB).
 
 ``session(data, name)`` then creates an onnxruntime session from the checked bytes, on the CPU,
-one thread, with no profiling or optimised-model file written.
+one thread, loading ONNX only (never the ORT format), without constant folding (a few bytes of
+ConstantOfShape would fold into gigabytes at load), with no profiling or optimised-model file
+written. A hostile-input probe found the ORT, sparse, rank and function-attribute cases; each has
+a test. Still open: what a graph allocates when it runs (onnxruntime caps one tensor at 2 GB, not
+the total), to be bounded where imported models are run.
 """
 
 from __future__ import annotations
 
-import math
 
 MAX_BYTES = 200 * 2**20  # an MLP of 20 million float32 numbers is 80 MB; float64 twice that
 MAX_PARAMETERS = 20_000_000  # the same cap as our own bundles (explorer/bundle.py)
 STANDARD_DOMAINS = ("", "ai.onnx", "ai.onnx.ml")
+MAX_RANK = 8  # dimensions of one tensor: images with a batch axis need 4 or 5
+ORT_FORMAT_MARK = b"ORTM"  # bytes 4-8 of an onnxruntime-format file, which onnxruntime would load as such
 
 
 class OnnxError(ValueError):
@@ -41,6 +51,8 @@ def check(data: bytes, name: str):
         raise OnnxError(f"{name}: {len(data) / 2**20:,.0f} MB; at most {MAX_BYTES // 2**20} MB are read")
     if not data:
         raise OnnxError(f"{name}: the file is empty")
+    if bytes(data[4:8]) == ORT_FORMAT_MARK:  # onnxruntime would run it as its own format, unseen by onnx
+        raise OnnxError(f"{name}: an onnxruntime-format (ORT) file, not ONNX; export the model as .onnx")
     try:
         model = onnx.ModelProto()
         model.ParseFromString(bytes(data))  # the protobuf alone: nothing outside the bytes is opened
@@ -52,18 +64,19 @@ def check(data: bytes, name: str):
         if imp.domain not in STANDARD_DOMAINS:
             raise OnnxError(f"{name}: imports the operator set {imp.domain!r}; only the standard ONNX "
                             "operators are run (custom operators would need native code)")
+    count = _Count(name)
     for f in model.functions:
         if f.domain not in STANDARD_DOMAINS:
             raise OnnxError(f"{name}: defines the function {f.name!r} in the domain {f.domain!r}; only standard "
                             "domains are accepted")
-    graphs = [(model.graph, "the graph")] + [(_function_graph(f), f"function {f.name!r}") for f in model.functions]
+        where = f"function {f.name!r}"
+        _check_nodes(f.node, name, where, count)
+        for attr in f.attribute_proto:  # the function's default attribute values
+            _check_attribute(attr, name, where, count)
+    _check_graph(model.graph, name, "the graph", count)
     for info in model.training_info:  # training graphs: onnxruntime does not run them, but they are the file's too
-        graphs += [(info.initialization, "its training initialisation"), (info.algorithm, "its training algorithm")]
-    parameters = 0
-    for graph, where in graphs:
-        parameters += _check_graph(graph, name, where)
-    if parameters > MAX_PARAMETERS:
-        raise OnnxError(f"{name}: {parameters:,} parameters; at most {MAX_PARAMETERS:,} are accepted")
+        _check_graph(info.initialization, name, "its training initialisation", count)
+        _check_graph(info.algorithm, name, "its training algorithm", count)
     try:
         onnx.checker.check_model(model)
     except Exception as e:  # noqa: BLE001 - onnx.checker.ValidationError and protobuf errors alike
@@ -71,58 +84,79 @@ def check(data: bytes, name: str):
     return model
 
 
-class _FunctionGraph:
-    """A function's nodes, looked at like a graph's (functions hold no initializers)."""
+class _Count:
+    """The numbers a file's tensors declare, dense (a sparse tensor is counted by its full size:
+    onnxruntime expands a sparse Constant when it loads it), refused as soon as the total passes
+    MAX_PARAMETERS; a shape with too many, negative or absurd dimensions is refused first, so
+    counting stays cheap (dims are multiplied one by one, never into a huge integer)."""
 
-    def __init__(self, f):
-        self.node, self.initializer, self.sparse_initializer = f.node, (), ()
+    def __init__(self, name: str):
+        self.name, self.total = name, 0
+
+    def add(self, dims, where: str, what: str) -> None:
+        if len(dims) > MAX_RANK:
+            raise OnnxError(f"{self.name}: {where} has the tensor {what!r} of {len(dims)} dimensions; at most "
+                            f"{MAX_RANK} are accepted")
+        n = 1
+        for d in dims:
+            if d < 0:
+                raise OnnxError(f"{self.name}: {where} has the tensor {what!r} with a negative dimension ({d})")
+            n *= d
+            if n > MAX_PARAMETERS:
+                break
+        self.total += n
+        if self.total > MAX_PARAMETERS:
+            raise OnnxError(f"{self.name}: more than {MAX_PARAMETERS:,} parameters (at {where}, tensor {what!r}); "
+                            f"at most {MAX_PARAMETERS:,} are accepted")
 
 
-def _function_graph(f):
-    return _FunctionGraph(f)
-
-
-def _check_graph(graph, name: str, where: str) -> int:
-    """Refuse external data and non-standard operators in ``graph`` and its subgraphs; the number
-    of parameters its initializers hold."""
-    import onnx
-
-    count = 0
+def _check_graph(graph, name: str, where: str, count: _Count) -> None:
+    """Refuse external data, non-standard operators and oversized tensors in ``graph`` and its
+    subgraphs, adding what its tensors declare to ``count``."""
     for t in graph.initializer:
-        _check_tensor(t, name, where)
-        count += math.prod(t.dims)
+        _check_tensor(t, name, where, count)
     for s in graph.sparse_initializer:
-        _check_tensor(s.values, name, where)
-        _check_tensor(s.indices, name, where)
-        count += math.prod(s.dims)
-    for node in graph.node:
+        _check_sparse(s, name, where, count)
+    _check_nodes(graph.node, name, where, count)
+
+
+def _check_nodes(nodes, name: str, where: str, count: _Count) -> None:
+    for node in nodes:
         if node.domain not in STANDARD_DOMAINS:
             raise OnnxError(f"{name}: {where} uses the operator {node.op_type!r} of the domain {node.domain!r}; "
                             "only the standard ONNX operators are run (custom operators would need native code)")
         for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.TENSOR:
-                _check_tensor(attr.t, name, where)
-                count += math.prod(attr.t.dims)
-            elif attr.type == onnx.AttributeProto.TENSORS:
-                for t in attr.tensors:
-                    _check_tensor(t, name, where)
-            elif attr.type == onnx.AttributeProto.SPARSE_TENSOR:
-                _check_tensor(attr.sparse_tensor.values, name, where)
-                _check_tensor(attr.sparse_tensor.indices, name, where)
-            elif attr.type == onnx.AttributeProto.GRAPH:
-                count += _check_graph(attr.g, name, f"a subgraph of {node.op_type}")
-            elif attr.type == onnx.AttributeProto.GRAPHS:
-                for g in attr.graphs:
-                    count += _check_graph(g, name, f"a subgraph of {node.op_type}")
-    return count
+            _check_attribute(attr, name, where, count, node.op_type)
 
 
-def _check_tensor(t, name: str, where: str) -> None:
+def _check_attribute(attr, name: str, where: str, count: _Count, op: str = "a function") -> None:
+    """Every tensor and graph an attribute may hold, whatever its declared type says."""
+    tensors = [attr.t] if attr.HasField("t") else []
+    tensors += list(attr.tensors)
+    for t in tensors:
+        _check_tensor(t, name, where, count)
+    sparse = [attr.sparse_tensor] if attr.HasField("sparse_tensor") else []
+    for s in [*sparse, *attr.sparse_tensors]:
+        _check_sparse(s, name, where, count)
+    graphs = [attr.g] if attr.HasField("g") else []
+    for g in [*graphs, *attr.graphs]:
+        _check_graph(g, name, f"a subgraph of {op}", count)
+
+
+def _check_sparse(s, name: str, where: str, count: _Count) -> None:
+    _check_tensor(s.values, name, where, None)
+    _check_tensor(s.indices, name, where, None)
+    count.add(s.dims, where, s.values.name)
+
+
+def _check_tensor(t, name: str, where: str, count: _Count | None) -> None:
     import onnx
 
     if t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data):
         raise OnnxError(f"{name}: {where} keeps the tensor {t.name!r} in another file; a model must hold all "
                         "its numbers itself (external data could read files on this server)")
+    if count is not None:
+        count.add(t.dims, where, t.name)
 
 
 def session(data: bytes, name: str):
@@ -135,6 +169,10 @@ def session(data: bytes, name: str):
     options.inter_op_num_threads = 1
     options.enable_profiling = False
     options.optimized_model_filepath = ""  # nothing written
+    options.add_session_config_entry("session.load_model_format", "ONNX")  # never its own ORT format
+    # no constant folding while the session loads: a few bytes of ConstantOfShape, Range or Expand
+    # would otherwise fold into gigabytes before anything runs
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
         return ort.InferenceSession(bytes(data), sess_options=options, providers=["CPUExecutionProvider"]), model
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types (Fail, InvalidGraph, ...)
