@@ -9,7 +9,7 @@ A model file is refused, with a message naming it and the reason, when
   subgraph of If, Loop or Scan, or in a function) says its data lives outside the file
   (``data_location == EXTERNAL`` or ``external_data`` entries): onnxruntime, even from bytes,
   reads such paths under the working directory (measured, ../shared/FACTS.md), so a crafted
-  model could hand back the bytes of ``.streamlit/secrets.toml``;
+  model could hand back the bytes of the app's secrets file;
 - any operator, opset import or function belongs to a domain other than the standard ones
   (``""``/``ai.onnx`` and ``ai.onnx.ml``): custom operators need a library of native code, which
   is never loaded (``register_custom_ops_library`` is not called here, ever);
