@@ -252,7 +252,7 @@ class BundleCatalog:
         self.bundles = dict(bundles)
         self._refused = dict(refused or {})
         self._failed: dict[str, str] = {}
-        self._keys: dict[str, tuple | BundleError] = {}  # name -> _key, worked out once
+        self._keys: dict[str, tuple | BundleError] = {}  # folder -> _key, worked out once
         self._opened: dict[str, Model | ModelUnavailable] = {}  # name -> what model() gave
         self._load = load or (lambda path: open_bundle(path, self.bundles, self._key_of(path)))
         self._default = default if default in self.bundles else next(iter(self.bundles), default)
@@ -260,13 +260,13 @@ class BundleCatalog:
     def _key_of(self, path: Path) -> tuple | None:
         """``_key(path)`` for one of this catalog's bundles, stat-ed once (None: it cannot be read;
         the function asked then says why)."""
-        name = path.name if self.bundles.get(path.name) == path else str(path)
-        if name not in self._keys:
+        where = str(path)
+        if where not in self._keys:
             try:
-                self._keys[name] = _key(path)
+                self._keys[where] = _key(path)
             except BundleError as e:
-                self._keys[name] = e
-        found = self._keys[name]
+                self._keys[where] = e
+        found = self._keys[where]
         return None if isinstance(found, BundleError) else found
 
     @classmethod

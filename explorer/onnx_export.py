@@ -130,11 +130,7 @@ def _out_problem(out: Path) -> str | None:
         if others:
             return (f"--out {out}: holds {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}; choose an empty "
                     "folder or one with only encoder.onnx and decoder.onnx (nothing else is replaced)")
-    try:
-        outputs.check_writable(out)
-    except outputs.OutputError as e:
-        return f"--out: {e}"
-    return None
+    return outputs.files_problem(None, out, [out / f for f in FILES], "an ONNX file")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,14 @@ def write_stand_in(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+@pytest.fixture
+def pages_see_images(monkeypatch, images_dir):
+    """Pages opened in this test show test images: MNIST's where it is here, else the stand-in's."""
+    from explorer import data
+
+    monkeypatch.setenv(data.ENV_VAR, images_dir)
+
+
 @pytest.fixture(scope="session")
 def images_dir(tmp_path_factory) -> str:
     """A data folder whose "mnist" serves as input images: MNIST where it is here, else the

@@ -31,15 +31,7 @@ def html_attrs(at, name: str) -> list[str]:
     return [v for h in at.get("html") for v in re.findall(rf'data-{name}="([^"]*)"', h.proto.body)]
 
 
-@pytest.fixture
-def _data(monkeypatch, images_dir):
-    """The lessons show test images: MNIST's where it is here, else the stand-in's (conftest)."""
-    from explorer import data
-
-    monkeypatch.setenv(data.ENV_VAR, images_dir)
-
-
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 @pytest.mark.parametrize("path", PATHS)
 def test_every_lesson_opens_with_its_frame_and_no_error(path):
     at = open_lesson(path)
@@ -52,7 +44,7 @@ def test_every_lesson_opens_with_its_frame_and_no_error(path):
     assert any(c.value.startswith("Reference: ") for c in at.caption)
 
 
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 def test_the_bottleneck_lesson_rebuilds_the_linked_digit_at_every_k():
     at = open_lesson("bottleneck", {"digit": "123"})
     assert html_attrs(at, "digit") == ["123"] and html_attrs(at, "bottleneck") == ["2,4,8,16,32"]
@@ -63,7 +55,7 @@ def test_the_bottleneck_lesson_rebuilds_the_linked_digit_at_every_k():
     assert "digit=99999" in at.warning[0].value and dict(at.query_params) == {"digit": "0"}
 
 
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 def test_the_denoising_lesson_follows_the_noise_and_the_dae_wins_at_its_own_noise():
     at = open_lesson("denoising", {"digit": "7", "noise": "gaussian:0.5"})
     assert not at.warning and html_attrs(at, "noisy") == ["gaussian:0.5"]
@@ -76,7 +68,7 @@ def test_the_denoising_lesson_follows_the_noise_and_the_dae_wins_at_its_own_nois
     assert "noise=salt:3" in at.warning[0].value
 
 
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 def test_the_vae_lesson_computes_z_from_mu_sigma_and_eps():
     at = open_lesson("vae", {"digit": "3", "eps": "1,-0.5"})
     m = explorer.load_model("mnist-vae-2d")
@@ -90,7 +82,7 @@ def test_the_vae_lesson_computes_z_from_mu_sigma_and_eps():
     assert "eps=9,9" in at.warning[0].value and dict(at.query_params)["eps"] == "0,0"
 
 
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 def test_map_lessons_share_one_click_and_keep_it_in_the_url():
     at = open_lesson("beta", {"spot": "0.5,-0.25"})
     assert html_attrs(at, "spot") == ["0.5,-0.25"] * 3
@@ -101,7 +93,7 @@ def test_map_lessons_share_one_click_and_keep_it_in_the_url():
     assert "nope" in at.warning[0].value
 
 
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 def test_the_replay_lesson_names_a_model_without_a_replay():
     at = open_lesson("replay", {"model": "mnist-vae-16", "epoch": "3"})
     assert "mnist-vae-16 has no training replay" in at.warning[0].value

@@ -131,14 +131,7 @@ def page_state(at: AppTest, path: str):
     return at.session_state[session.state_key(path)]
 
 
-@pytest.fixture
-def _data(monkeypatch, images_dir):
-    from explorer import data
-
-    monkeypatch.setenv(data.ENV_VAR, images_dir)
-
-
-@pytest.mark.usefixtures("_data")
+@pytest.mark.usefixtures("pages_see_images")
 @pytest.mark.parametrize("path", LINKS)
 def test_every_page_opens_from_its_link_and_writes_the_same_link(path):
     link = LINKS[path]

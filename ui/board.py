@@ -207,8 +207,7 @@ def spot_on(model: Model, mp, spot, frame=None):
 def set_code(board: Board, code) -> None:
     """Button callback: the spot at ``code`` of the first plane (and the same place on the others)."""
     if session.has_state(board.key):
-        state, _ = session.page_state(board.key, None)
-        session.set_page_state(board.key, state.updated(spot=_point(code)))
+        session.set_page_state(board.key, session.state_of(board.key).updated(spot=_point(code)))
 
 
 def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int, b: int, originals,

@@ -174,6 +174,12 @@ def has_state(page: str) -> bool:
     return state_key(page) in st.session_state
 
 
+def state_of(page: str):
+    """``page``'s state as its last run left it (for its widgets' callbacks, which run before the
+    page does)."""
+    return st.session_state[state_key(page)]
+
+
 def set_page_state(page: str, state) -> None:
     """Replace ``page``'s state (from a callback or the run; the run then shows it in the URL
     with ``write_query``)."""

@@ -100,8 +100,8 @@ W_END = {end: session.widget(INTERPOLATION.key, end) for end in ("a", "b")}
 
 def set_end(end: str) -> None:
     if session.has_state(INTERPOLATION.key):
-        state, _ = session.page_state(INTERPOLATION.key, None)
-        session.set_page_state(INTERPOLATION.key, state.updated(**{end: int(st.session_state[W_END[end]])}))
+        state = session.state_of(INTERPOLATION.key).updated(**{end: int(st.session_state[W_END[end]])})
+        session.set_page_state(INTERPOLATION.key, state)
 
 
 def interpolation() -> None:

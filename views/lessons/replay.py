@@ -37,8 +37,7 @@ def with_replay(catalog) -> list[str]:
 
 def on_model() -> None:
     st.session_state.pop(KEY, None)  # the new model's replay starts at epoch 0
-    state, _ = session.page_state(PAGE, None)
-    session.set_page_state(PAGE, state.updated(model=st.session_state[W_MODEL], epoch=0.0))
+    session.set_page_state(PAGE, session.state_of(PAGE).updated(model=st.session_state[W_MODEL], epoch=0.0))
 
 
 def render() -> None:
