@@ -32,11 +32,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data, latents as latents_file, models, noise, projection, safefiles
+from . import data, latents as latents_file, models, noise, onnx_model, onnx_safety, projection, safefiles
 from .errors import BundleError
 from .files import replace_file
 from .latents import Latents
 from .models import Autoencoder, ModelConfig, build, to_float_images
+from .onnx_model import OnnxNet, Spec, open_net
+from .onnx_safety import OnnxError
 from .outputs import OutputError, check_replaceable_bundle
 
 FORMAT_VERSION = 1
@@ -51,7 +53,8 @@ MAX_PARAMETERS = 20_000_000  # 80 MB of float32: 6x our largest bundle (mnist-ae
 # Fields every config.json holds, with their JSON types; the others are optional.
 REQUIRED_FIELDS = {"format_version": int, "dataset": str, "classes": list, "model": dict,
                    "weights_dtype": str, "metrics": dict}
-OPTIONAL_FIELDS = {"name": str, "training": dict, "maps": dict}
+OPTIONAL_FIELDS = {"name": str, "training": dict, "maps": dict, "source": dict, "onnx": dict}
+ONNX_MODEL_FIELDS = {"kind": str, "latent_dim": int, "backbone": str}  # "model" of an imported bundle
 
 
 @dataclass(frozen=True)
@@ -206,14 +209,21 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
     path = Path(path)
     _check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {**config, "format_version": FORMAT_VERSION, "model": net.config.to_dict(),
-              "weights_dtype": weights_dtype}
+    imported = isinstance(net, OnnxNet)
+    described = {"kind": net.config.kind, "latent_dim": net.config.latent_dim, "backbone": "onnx"} if imported \
+        else net.config.to_dict()
+    config = {**config, "format_version": FORMAT_VERSION, "model": described, "weights_dtype": weights_dtype,
+              **({"onnx": net.spec.to_dict()} if imported else {})}
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     old = None
     try:
-        state = {k: v.detach().to(WEIGHT_DTYPES[weights_dtype]).contiguous()
-                 for k, v in net.state_dict().items()}
-        save_file(state, str(tmp / WEIGHTS_FILE))
+        if imported:  # the two graphs as they came: they hold their own weights
+            for file, data_ in net.files.items():
+                (tmp / file).write_bytes(data_)
+        else:
+            state = {k: v.detach().to(WEIGHT_DTYPES[weights_dtype]).contiguous()
+                     for k, v in net.state_dict().items()}
+            save_file(state, str(tmp / WEIGHTS_FILE))
         if latents is not None:
             latents_file.write(tmp / LATENTS_FILE, latents)
         if replay is not None:
@@ -410,16 +420,69 @@ def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str,
 
 def inspect(path) -> dict:
     """The bundle's config, once it and the headers of its weights and latents are found sound;
-    BundleError otherwise. Reads no tensor, so a catalog can look at every bundle it lists."""
+    BundleError otherwise. Reads no tensor, so a catalog can look at every bundle it lists (an
+    imported bundle's two ONNX files are parsed and checked, which runs nothing)."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"{path}: no such bundle folder")
     config = read_config(path)
-    model_cfg = model_config(path, config)
-    _check_weights(path, config, model_cfg)
+    if is_imported(config):
+        spec = onnx_spec(path, config)
+        for file, data_ in _onnx_files(path).items():
+            try:
+                onnx_safety.check(data_, str(file))
+            except OnnxError as e:
+                raise BundleError(str(e)) from None
+        latent_dim = spec.latent_dim
+    else:
+        model_cfg = model_config(path, config)
+        _check_weights(path, config, model_cfg)
+        latent_dim = model_cfg.latent_dim
     if (path / LATENTS_FILE).exists():
-        latents_file.check_header(path / LATENTS_FILE, model_cfg.latent_dim, data.split_size("test"))
+        latents_file.check_header(path / LATENTS_FILE, latent_dim, data.split_size("test"))
     return config
+
+
+def is_imported(config: dict) -> bool:
+    """Whether the bundle holds a model imported from ONNX (explorer/onnx_import.py)."""
+    return "onnx" in config
+
+
+def onnx_spec(path, config: dict) -> Spec:
+    """How to run an imported bundle's two graphs (onnx_model.Spec), checked against 'model'."""
+    file = Path(path) / CONFIG_FILE
+    described = config["model"]
+    if set(described) != set(ONNX_MODEL_FIELDS) or described.get("backbone") != "onnx" \
+            or any(type(described[k]) is not t for k, t in ONNX_MODEL_FIELDS.items()):
+        raise BundleError(f"{file}: 'model' of an imported bundle holds only kind, latent_dim and backbone 'onnx'")
+    try:
+        spec = Spec.from_dict(config["onnx"])
+    except (TypeError, ValueError) as e:
+        raise BundleError(f"{file}: 'onnx' is invalid ({e})") from None
+    if (spec.kind, spec.latent_dim) != (described["kind"], described["latent_dim"]):
+        raise BundleError(f"{file}: 'model' says a {described['kind'][:8]} of {described['latent_dim']} numbers, "
+                          f"'onnx' a {spec.kind} of {spec.latent_dim}")
+    if spec.image != (28, 28, 1):
+        raise BundleError(f"{file}: its model takes {spec.image[0]}x{spec.image[1]}x{spec.image[2]} images; "
+                          f"{config['dataset']} images are 28x28 grey")
+    return spec
+
+
+def _onnx_files(path: Path) -> dict[Path, bytes]:
+    """The bytes of an imported bundle's encoder.onnx and decoder.onnx, each at most the size
+    onnx_safety reads (BundleError naming the file otherwise)."""
+    out = {}
+    for name in onnx_model.FILES.values():
+        file = path / name
+        try:
+            if file.stat().st_size > onnx_safety.MAX_BYTES:
+                raise BundleError(f"{file}: {file.stat().st_size / 2**20:,.0f} MB; at most "
+                                  f"{onnx_safety.MAX_BYTES // 2**20} MB are read")
+            out[file] = file.read_bytes()
+        except OSError as e:
+            raise BundleError(f"{file}: cannot be read ({e.strerror or e}); an imported bundle holds "
+                              f"{' and '.join(onnx_model.FILES.values())}") from None
+    return out
 
 
 def _load_tensors(file: Path) -> dict[str, torch.Tensor]:
@@ -457,10 +520,19 @@ def load(path) -> Model:
     if not path.is_dir():
         raise BundleError(f"{path}: no such bundle folder")
     config = read_config(path)
+    if is_imported(config):
+        spec = onnx_spec(path, config)
+        (enc_file, enc), (dec_file, dec) = _onnx_files(path).items()
+        try:
+            net = open_net(spec, enc, dec, {"encoder": str(enc_file), "decoder": str(dec_file)})
+        except OnnxError as e:
+            raise BundleError(str(e)) from None
+        net.files = {enc_file.name: enc, dec_file.name: dec}
+        lat = latents_file.read(path / LATENTS_FILE, spec.latent_dim, config["classes"], data.split_size("test"))
+        return Model(net, config, lat, path)
     model_cfg = model_config(path, config)
     state = _read_weights(path, config, model_cfg)
     lat = latents_file.read(path / LATENTS_FILE, model_cfg.latent_dim, config["classes"], data.split_size("test"))
     net = build(model_cfg)
     net.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
     return Model(net, config, lat, path)
-

@@ -200,7 +200,8 @@ def _describe(config: dict) -> str:
     model, training = config["model"], config.get("training") or {}
     info = data.dataset_info(config["dataset"])
     layers = "-".join(str(w) for w in model.get("hidden") or [])
-    words = [("conv " if model["backbone"] == "conv" else "") + model["kind"].upper() + (f" ({layers})" if layers else ""),
+    first = {"conv": "conv ", "onnx": "imported "}.get(model["backbone"], "") + model["kind"].upper()
+    words = [first + (f" ({layers})" if layers else ""),
              f"{model['latent_dim']}-number code", info.title.split()[0]]  # "MNIST", "Fashion-MNIST"
     classes = config.get("classes", [])
     if 0 < len(classes) < len(info.class_names):

@@ -34,10 +34,12 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from . import onnx_browser
 from .files import replace_file
 from .models import ACTIVATIONS
+from .onnx_model import OnnxNet
 
-FORMAT_VERSION = 3  # 3: each test image's reconstruction error
+FORMAT_VERSION = 4  # 3: each test image's reconstruction error; 4: imported decoders' layers, "output"
 DTYPES = {"u1": "u1", "u2": "<u2", "i4": "<i4", "f2": "<f2", "f4": "<f4"}
 ALIGN = 4
 BINARY = "arrays.bin.gz"
@@ -118,6 +120,26 @@ def decoder_layers(decoder: nn.Module, arrays: Arrays) -> list[dict]:
     return layers
 
 
+def browser_decoder(model, arrays: Arrays) -> dict:
+    """``decoder`` (the layers) and ``output``: what the last layer's numbers are, ``logits`` (the
+    image is their sigmoid: our models), ``sigmoid`` or ``linear`` (shown clipped to [0, 1]).
+    An imported model's graph is translated by onnx_browser (NoBrowserForm where it cannot be)."""
+    net = model.net
+    if isinstance(net, OnnxNet):
+        return {"decoder": onnx_browser.layers(net.decoder_proto, model.latent_dim, arrays.add),
+                "output": net.spec.output}
+    return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
+
+
+def browser_problem(model) -> str | None:
+    """Why ``model``'s decoder has no browser form (a sentence), or None."""
+    try:
+        browser_decoder(model, Arrays())
+    except onnx_browser.NoBrowserForm as e:
+        return str(e)
+    return None
+
+
 def map_entry(mp, arrays: Arrays) -> dict:
     """How the browser turns a point of ``mp`` into a latent vector, and where the test points lie."""
     return {"xy": arrays.add(f"{mp.name}.xy", mp.xy), "exact": bool(mp.exact), **mp.web_form(arrays.add)}
@@ -131,7 +153,7 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
 
     arrays = Arrays()
     manifest = {"format_version": FORMAT_VERSION, "model": model.name, "latent_dim": model.latent_dim,
-                "image": [28, 28], "decoder": decoder_layers(model.net.decoder, arrays), "maps": {}}
+                "image": [28, 28], **browser_decoder(model, arrays), "maps": {}}
     lat = model.latents
     if lat is not None:
         manifest["codes"] = arrays.add("codes", lat.codes)

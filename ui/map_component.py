@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import catalog, classifier, figures, projection, webexport
+from explorer import catalog, classifier, figures, onnx_browser, projection, webexport
 from explorer.bundle import Model
 from explorer.projection import LatentMap
 from explorer.view import View
@@ -66,6 +66,10 @@ def traverse(model: Model, code, key: str) -> None:
     spread = model.latents.codes.std(0)
     try:
         url, mount = model_url(model, browser_maps(model)), _mount_traverse()
+    except NoBrowserDecoder as e:
+        st.caption("The knobs decode in the browser, and this imported decoder uses an operation the browser's "
+                   f"decoder does not run ({literal(str(e))}).")
+        return
     except static_files.Unavailable as e:
         st.caption("The knobs decode in the browser, whose files this installation cannot write.", help=literal(str(e)))
         return
@@ -108,6 +112,14 @@ def usable_classifier(dataset: str):
 _MODELS = static_files.Published("models")
 
 
+class NoBrowserDecoder(static_files.Unavailable):
+    """The model's decoder has no browser form (an imported graph with an operator the browser's
+    decoder does not run); the message says which."""
+
+
+_NO_BROWSER_FORM: dict = {}  # model_url's key -> why its decoder has no browser form
+
+
 def model_url(model: Model, maps: list[str]) -> str:
     """URL (relative to the page) of the folder of ``model``'s browser files with these maps:
     built once per version of the bundle and of the classifier, named by their content."""
@@ -115,9 +127,16 @@ def model_url(model: Model, maps: list[str]) -> str:
     key = (str(model.path), catalog.version(model.path), tuple(maps), webexport.FORMAT_VERSION,
            catalog.file_version(clf))
 
+    if key in _NO_BROWSER_FORM:
+        raise NoBrowserDecoder(_NO_BROWSER_FORM[key])
+
     def build():
         with st.spinner("Preparing the model for the browser..."):
-            return webexport.files(model, list(maps), usable_classifier(model.dataset))
+            try:
+                return webexport.files(model, list(maps), usable_classifier(model.dataset))
+            except onnx_browser.NoBrowserForm as e:
+                _NO_BROWSER_FORM[key] = str(e)
+                raise NoBrowserDecoder(str(e)) from None
 
     # one owner per bundle and set of maps: the map (with a t-SNE computed on demand) and the
     # traversal knobs (the maps stored) may need different files of one bundle at once
@@ -180,11 +199,15 @@ def _selection_changes(value, previous) -> dict:
     return {"spot": (x, y)} if math.isfinite(x) and math.isfinite(y) else {}
 
 
-def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: str) -> None:
+def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: Exception) -> None:
     """The map drawn by the server (Plotly), where the browser's files cannot be had: a click on a
     dot selects it, as on the browser map; hovering decodes nothing."""
-    st.caption("Drawn by the server: click a dot. (Decoding under the pointer needs files that this "
-               "installation cannot write.)", help=literal(why))
+    if isinstance(why, NoBrowserDecoder):
+        st.caption("Drawn by the server: click a dot to decode it here. Hover previews are off: this imported "
+                   f"decoder uses an operation the browser's decoder does not run ({literal(str(why))}).")
+    else:
+        st.caption("Drawn by the server: click a dot. (Decoding under the pointer needs files that this "
+                   "installation cannot write.)", help=literal(str(why)))
     lat = model.latents
     fig = figures.latent_map(mp, lat.labels, lat.index, model.class_names,
                              click=v.spot.xy if v.spot else None, path=v.walk.path, path_at=v.walk.at_xy,
@@ -205,7 +228,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
     except static_files.Unavailable as e:
-        server_drawn(model, mp, v, key, str(e))
+        server_drawn(model, mp, v, key, e)
         return
     if hint and not present.active():  # how to use the browser map, said only where it is the one drawn
         st.caption(hint)  # (presenting, the first screen belongs to the map; the teacher says it)

@@ -38,6 +38,7 @@ def panel(catalog, model: Model, view, menu) -> None:
                         f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
                         f"becomes **{model.latent_dim} numbers**.")
     st.sidebar.caption(kind.note + board.measured_note(model))
+    import_note(model)
     maps = projection.available(model.latent_dim)
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
                      format_func=lambda m: projection.kind(m).label,
@@ -62,6 +63,20 @@ def panel(catalog, model: Model, view, menu) -> None:
                                if clf is not None else "Class regions cannot be shown: this dataset's classifier "
                                f"is {literal(classifier.problem(model.dataset))}.")
     metrics_table(model)
+
+
+def import_note(model: Model) -> None:
+    """For a model imported from ONNX: its files and what the importer read or assumed about them
+    (explorer/onnx_import.py), every word from the files shown as text."""
+    spec = model.config.get("onnx")
+    if not spec:
+        return
+    source = model.config.get("source") or {}
+    with st.sidebar.expander("Imported from ONNX: what was read and assumed"):
+        st.caption(literal(f"From {source.get('encoder', 'encoder.onnx')} and {source.get('decoder', 'decoder.onnx')}; "
+                           f"images given to the encoder as numbers from 0 to 1."))
+        for line in spec.get("assumed", []):
+            st.caption(literal(line))
 
 
 def on_layers() -> None:

@@ -182,6 +182,8 @@ def write_all(out=sys.stdout) -> int:
             print(f"{name}: {url}", file=out)  # scripts read these lines
             if model.replay_arrays() is not None:
                 print(f"{name} replay: {replay.files_url(model)[0]}", file=out)
+        except map_component.NoBrowserDecoder as e:  # not a failure: the app draws its map on the server
+            print(f"{name}: no browser files ({e}); its map is drawn by the server", file=out)
         except (BundleError, Unavailable) as e:
             print(f"error: {e}", file=out)
             failed += 1

@@ -8,10 +8,13 @@
     relu: (x) => (x > 0 ? x : 0),
     tanh: Math.tanh,
     silu: (x) => x / (1 + Math.exp(-x)),
-    elu: (x) => (x > 0 ? x : Math.expm1(x)),
+    elu: (x, a = 1) => (x > 0 ? x : a * Math.expm1(x)),
+    leaky_relu: (x, a = 0.01) => (x > 0 ? x : a * x),
+    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+    softplus: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))),
   };
 
-  const FORMAT_VERSION = 3; // explorer/webexport.py
+  const FORMAT_VERSION = 4; // explorer/webexport.py
 
   async function fetched(url) {
     const r = await fetch(url);
@@ -68,8 +71,8 @@
     const key = h + "x" + w;
     l.plans ??= {};
     if (l.plans[key]) return l.plans[key];
-    const k = l.kernel, s = l.stride, p = l.padding, cin = l.in, cout = l.out;
-    const oh = (h - 1) * s - 2 * p + k, ow = (w - 1) * s - 2 * p + k;
+    const k = l.kernel, s = l.stride, p = l.padding, cin = l.in, cout = l.out, extra = l.output_padding || 0;
+    const oh = (h - 1) * s - 2 * p + k + extra, ow = (w - 1) * s - 2 * p + k + extra;
     const taps = (n, size) => Array.from({ length: size }, (_, o) => {
       const t = [];
       for (let i = 0; i < n; i++) {
@@ -87,13 +90,88 @@
     return (l.plans[key] = { oh, ow, rows: taps(h, oh), cols: taps(w, ow), W });
   }
 
+  // A convolution in the same gather form: output row o reads input rows o * s - p + kk.
+  function convForwardPlan(l, h, w) {
+    const key = "f" + h + "x" + w;
+    l.plans ??= {};
+    if (l.plans[key]) return l.plans[key];
+    const k = l.kernel, s = l.stride, p = l.padding, cin = l.in, cout = l.out;
+    const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+    const taps = (n, size) => Array.from({ length: size }, (_, o) => {
+      const t = [];
+      for (let kk = 0; kk < k; kk++) {
+        const i = o * s - p + kk;
+        if (i >= 0 && i < n) t.push(i, kk);
+      }
+      return t;
+    });
+    const W = new Float32Array(cout * k * k * cin); // [out][ky][kx][in] from torch's [out][in][ky][kx]
+    for (let co = 0; co < cout; co++) {
+      for (let ci = 0; ci < cin; ci++) {
+        for (let kk = 0; kk < k * k; kk++) W[(co * k * k + kk) * cin + ci] = l.W[(co * cin + ci) * k * k + kk];
+      }
+    }
+    return (l.plans[key] = { oh, ow, rows: taps(h, oh), cols: taps(w, ow), W });
+  }
+
+  // both convolutions, channels last inside so the innermost loop runs over contiguous channels
+  function convolve(l, g, x, [cin, h, w]) {
+    const xh = new Float32Array(h * w * cin);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let j = 0; j < h * w; j++) xh[j * cin + ci] = x[ci * h * w + j];
+    }
+    const out = new Float32Array(l.out * g.oh * g.ow);
+    for (let co = 0; co < l.out; co++) {
+      for (let oy = 0; oy < g.oh; oy++) {
+        const rows = g.rows[oy];
+        for (let ox = 0; ox < g.ow; ox++) {
+          const cols = g.cols[ox];
+          let acc = l.b[co];
+          for (let r = 0; r < rows.length; r += 2) {
+            for (let c = 0; c < cols.length; c += 2) {
+              const xb = (rows[r] * w + cols[c]) * cin;
+              const wb = ((co * l.kernel + rows[r + 1]) * l.kernel + cols[c + 1]) * cin;
+              for (let ci = 0; ci < cin; ci++) acc += xh[xb + ci] * g.W[wb + ci];
+            }
+          }
+          out[(co * g.oh + oy) * g.ow + ox] = acc;
+        }
+      }
+    }
+    return out;
+  }
+
+  // axes of a row-major tensor of ``shape`` reordered by ``perm`` (numpy's transpose)
+  function transpose(x, shape, perm) {
+    const n = shape.length, out = new Float32Array(x.length);
+    const outShape = perm.map((p) => shape[p]);
+    const strides = new Array(n);
+    strides[n - 1] = 1;
+    for (let i = n - 2; i >= 0; i--) strides[i] = strides[i + 1] * shape[i + 1];
+    const idx = new Array(n).fill(0);
+    for (let o = 0; o < x.length; o++) {
+      let src = 0;
+      for (let i = 0; i < n; i++) src += idx[i] * strides[perm[i]];
+      out[o] = x[src];
+      for (let i = n - 1; i >= 0; i--) {
+        if (++idx[i] < outShape[i]) break;
+        idx[i] = 0;
+      }
+    }
+    return [out, outShape];
+  }
+
   class Model {
     constructor(manifest, buffer) {
       this.manifest = manifest;
       this.latentDim = manifest.latent_dim;
       const cache = {};
       this.array = (key) => (cache[key] ??= view(buffer, manifest.arrays[key]));
-      this.layers = manifest.decoder.map((l) => ({ ...l, W: l.weight && this.array(l.weight), b: l.bias && this.array(l.bias) }));
+      this.layers = manifest.decoder.map((l) => ({
+        ...l, W: l.weight && this.array(l.weight), b: l.bias && this.array(l.bias),
+        S: l.scale && this.array(l.scale), T: l.shift && this.array(l.shift),
+      }));
+      this.output = manifest.output || "logits"; // what the last layer's numbers are (webexport.py)
       this.codes = manifest.codes ? this.array(manifest.codes) : null;
       this.maps = {};
       for (const [name, m] of Object.entries(manifest.maps)) {
@@ -117,43 +195,37 @@
           x = out;
           shape = [l.out];
         } else if (l.type === "activation") {
-          const f = ACTIVATIONS[l.fn];
-          for (let i = 0; i < x.length; i++) x[i] = f(x[i]);
+          const f = ACTIVATIONS[l.fn], a = l.alpha;
+          for (let i = 0; i < x.length; i++) x[i] = f(x[i], a);
+        } else if (l.type === "affine") {
+          for (let i = 0; i < x.length; i++) x[i] = x[i] * l.S[i] + l.T[i];
         } else if (l.type === "reshape") {
           shape = l.shape;
-        } else if (l.type === "conv_transpose") {
-          const [cin, h, w] = shape;
-          const g = convPlan(l, h, w);
-          // channels last, so the innermost loop runs over contiguous input channels
-          const xh = new Float32Array(h * w * cin);
-          for (let ci = 0; ci < cin; ci++) {
-            for (let j = 0; j < h * w; j++) xh[j * cin + ci] = x[ci * h * w + j];
-          }
-          const out = new Float32Array(l.out * g.oh * g.ow);
-          for (let co = 0; co < l.out; co++) {
-            for (let oy = 0; oy < g.oh; oy++) {
-              const rows = g.rows[oy];
-              for (let ox = 0; ox < g.ow; ox++) {
-                const cols = g.cols[ox];
-                let acc = l.b[co];
-                for (let r = 0; r < rows.length; r += 2) {
-                  for (let c = 0; c < cols.length; c += 2) {
-                    const xb = (rows[r] * w + cols[c]) * cin;
-                    const wb = ((co * l.kernel + rows[r + 1]) * l.kernel + cols[c + 1]) * cin;
-                    for (let ci = 0; ci < cin; ci++) acc += xh[xb + ci] * g.W[wb + ci];
-                  }
-                }
-                out[(co * g.oh + oy) * g.ow + ox] = acc;
-              }
+        } else if (l.type === "transpose") {
+          [x, shape] = transpose(x, l.shape, l.perm);
+        } else if (l.type === "conv_transpose" || l.type === "conv") {
+          const g = l.type === "conv" ? convForwardPlan(l, shape[1], shape[2]) : convPlan(l, shape[1], shape[2]);
+          x = convolve(l, g, x, shape);
+          shape = [l.out, g.oh, g.ow];
+        } else if (l.type === "upsample") {
+          const [c, h, w] = shape, [fy, fx] = l.factor, out = new Float32Array(c * h * fy * w * fx);
+          for (let ci = 0; ci < c; ci++) {
+            for (let oy = 0; oy < h * fy; oy++) {
+              const src = (ci * h + Math.floor(oy / fy)) * w, dst = (ci * h * fy + oy) * w * fx;
+              for (let ox = 0; ox < w * fx; ox++) out[dst + ox] = x[src + Math.floor(ox / fx)];
             }
           }
           x = out;
-          shape = [l.out, g.oh, g.ow];
+          shape = [c, h * fy, w * fx];
         } else {
           throw new Error("unknown decoder layer " + l.type);
         }
       }
-      for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i]));
+      if (this.output === "logits") {
+        for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i]));
+      } else { // probabilities or plain intensities: shown within [0, 1]
+        for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i]));
+      }
       return x;
     }
 

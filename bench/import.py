@@ -1,0 +1,69 @@
+"""How long importing an ONNX autoencoder takes on MNIST's 10,000 test images (issue 17; targets
+<= 30 s with the t-SNE map, <= 5 s without it), stage by stage.
+
+    python bench/import.py [NAME ...]     # shipped bundles, exported to ONNX first (default below)
+
+Each bundle is exported with explorer.onnx_export, then imported as explorer.onnx_import does:
+the files checked and read (what they are), the test images encoded, the t-SNE map, the metrics.
+Prints one line per model and stage, and ``total_with_tsne_s=.. total_without_tsne_s=..``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from explorer import catalog, data, metrics, onnx_export, onnx_import, projection  # noqa: E402
+from explorer.bundle import Model  # noqa: E402
+
+DEFAULT = ["mnist-vae-16", "mnist-conv-vae-16", "mnist-ae-2d"]
+
+
+def measure(name: str) -> dict[str, float]:
+    files = onnx_export.export(catalog.load_model(name))
+    times = {}
+    start = time.perf_counter()
+    test = data.load("mnist", "test")
+    train = data.load("mnist", "train")
+    times["read data"] = time.perf_counter() - start
+    t = time.perf_counter()
+    net = onnx_import.build_net(files["encoder.onnx"], files["decoder.onnx"], test)
+    times["check and read the files"] = time.perf_counter() - t
+    model = Model(net, {"dataset": "mnist", "classes": list(range(10)), "metrics": {}}, None, None)
+    t = time.perf_counter()
+    model.latents = metrics.compute_latents(model, test, list(range(len(test.images))))
+    times["encode the test images"] = time.perf_counter() - t
+    t = time.perf_counter()
+    metrics.evaluate(model, test, train, full_test=test)
+    times["metrics"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if "tsne" in projection.available(model.latent_dim):
+        model.latents = projection.with_stored_maps(model.latents, recompute=True)
+    times["t-SNE"] = time.perf_counter() - t
+    return times
+
+
+def main(names) -> int:
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    worst_with, worst_without = 0.0, 0.0
+    for name in names:
+        times = measure(name)
+        for stage, s in times.items():
+            print(f"{name}: {stage:28s} {s:6.2f} s")
+        total = sum(times.values())
+        without = total - times["t-SNE"]
+        print(f"{name}: import_with_tsne_s={total:.1f} import_without_tsne_s={without:.1f}", flush=True)
+        worst_with, worst_without = max(worst_with, total), max(worst_without, without)
+    print(f"total_with_tsne_s={worst_with:.1f} total_without_tsne_s={worst_without:.1f} (the slowest model; "
+          f"targets 30 and 5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or DEFAULT))
