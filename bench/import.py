@@ -23,6 +23,7 @@ from explorer import catalog, data, metrics, onnx_export, onnx_import, projectio
 from explorer.bundle import Model  # noqa: E402
 
 DEFAULT = ["mnist-vae-16", "mnist-conv-vae-16", "mnist-ae-2d"]
+THREADS = max(1, min(4, os.cpu_count() or 1))  # the import command's default --threads
 
 
 def measure(name: str) -> dict[str, float]:
@@ -33,14 +34,14 @@ def measure(name: str) -> dict[str, float]:
     train = data.load("mnist", "train")
     times["read data"] = time.perf_counter() - start
     t = time.perf_counter()
-    net = onnx_import.build_net(files["encoder.onnx"], files["decoder.onnx"], test)
+    net = onnx_import.build_net(files["encoder.onnx"], files["decoder.onnx"], test, threads=THREADS)
     times["check and read the files"] = time.perf_counter() - t
     model = Model(net, {"dataset": "mnist", "classes": list(range(10)), "metrics": {}}, None, None)
     t = time.perf_counter()
     model.latents = metrics.compute_latents(model, test, list(range(len(test.images))))
     times["encode the test images"] = time.perf_counter() - t
     t = time.perf_counter()
-    metrics.evaluate(model, test, train, full_test=test)
+    metrics.evaluate(model, test, train, full_test=test, denoising=False)  # as onnx_import does
     times["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     if "tsne" in projection.available(model.latent_dim):
@@ -50,7 +51,7 @@ def measure(name: str) -> dict[str, float]:
 
 
 def main(names) -> int:
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(THREADS)
     worst_with, worst_without = 0.0, 0.0
     for name in names:
         times = measure(name)

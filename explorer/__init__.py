@@ -9,10 +9,19 @@
     m.decode(z)         # float [N,k] -> float32 [N,28,28], values in [0,1]
     m.map("pca")        # a 2-D map of the test codes with the way back: see projection.py
     frames, indices = m.replay()  # 2-D models: (epoch, test loss, codes [n,2]) after every epoch
+    explorer.bundle_from_torch(encoder, decoder, images, labels, out="my-models/mine")  # see from_torch.py
 """
 
 from .bundle import BundleError, Model
 from .catalog import list_pretrained, load_model
 from .data import DataError
 
-__all__ = ["BundleError", "DataError", "Model", "list_pretrained", "load_model"]
+
+def bundle_from_torch(*args, **kwargs):
+    """Two torch modules and their images to a bundle the app opens: see explorer/from_torch.py."""
+    from .from_torch import bundle_from_torch as make
+
+    return make(*args, **kwargs)
+
+
+__all__ = ["BundleError", "DataError", "Model", "bundle_from_torch", "list_pretrained", "load_model"]

@@ -32,7 +32,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import data, latents as latents_file, models, noise, onnx_model, onnx_safety, projection, safefiles
+from . import data, latents as latents_file, models, noise, onnx_model, onnx_safety, owndata, projection, safefiles
 from .errors import BundleError
 from .files import replace_file
 from .latents import Latents
@@ -53,7 +53,9 @@ MAX_PARAMETERS = 20_000_000  # 80 MB of float32: 6x our largest bundle (mnist-ae
 # Fields every config.json holds, with their JSON types; the others are optional.
 REQUIRED_FIELDS = {"format_version": int, "dataset": str, "classes": list, "model": dict,
                    "weights_dtype": str, "metrics": dict}
-OPTIONAL_FIELDS = {"name": str, "training": dict, "maps": dict, "source": dict, "onnx": dict}
+OPTIONAL_FIELDS = {"name": str, "training": dict, "maps": dict, "source": dict, "onnx": dict, "data": dict}
+IMAGES_FILE = "images.safetensors"  # an imported bundle's own images, uint8 [N, H, W] or [N, H, W, 3]
+DATA_FIELDS = {"title": str, "class_names": list, "image": list, "n": int}  # "data" of a bundle of own images
 ONNX_MODEL_FIELDS = {"kind": str, "latent_dim": int, "backbone": str}  # "model" of an imported bundle
 
 
@@ -113,8 +115,33 @@ class Model:
         return list(self.config["classes"])
 
     @property
+    def dataset_info(self) -> data.DatasetInfo:
+        """The dataset's name, title and class names (a bundle of its own images: from config.json)."""
+        return dataset_info_of(self.config)
+
+    @property
     def class_names(self) -> list[str]:
-        return list(data.dataset_info(self.dataset).class_names)
+        return list(self.dataset_info.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """Height, width and channels (1: grey, 3: colour) of the images it encodes and decodes."""
+        spec = getattr(self.net, "spec", None)
+        return tuple(spec.image) if spec is not None else (28, 28, 1)
+
+    @property
+    def own_data(self) -> bool:
+        """Whether the bundle holds its own images (imported with them) instead of naming a dataset."""
+        return self.dataset == owndata.NAME
+
+    def images(self) -> np.ndarray | None:
+        """A bundle of its own images: those images, uint8 [N, H, W] or [N, H, W, 3], read once and
+        checked (BundleError); None for a bundle of a known dataset (data.load has those)."""
+        if not self.own_data:
+            return None
+        if not hasattr(self, "_images"):
+            self._images = _load_images(self.path, self.config) if self.path else getattr(self, "pending_images", None)
+        return self._images
 
     @property
     def kind_info(self) -> type[Autoencoder]:
@@ -129,10 +156,14 @@ class Model:
         return f"<Model {self.name}: {self.kind}, {self.latent_dim}-d, {self.dataset}>"
 
     # computation --------------------------------------------------------------------------
+    def float_images(self, images) -> torch.Tensor:
+        h, w, c = self.image_shape
+        return to_float_images(images, (h, w) if c == 1 else (h, w, c))
+
     @torch.no_grad()
     def encode(self, images, batch_size: int = 2048) -> np.ndarray:
-        """Images (uint8 [N,28,28] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean)."""
-        x = to_float_images(images)
+        """Images (uint8 [N,H,W(,3)] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean)."""
+        x = self.float_images(images)
         if len(x) == 0:
             return np.zeros((0, self.latent_dim), np.float32)
         return np.concatenate([self.net.encode(b).numpy() for b in x.split(batch_size)])
@@ -142,12 +173,12 @@ class Model:
         """VAE only: the posterior mean and log-variance, each float32 [N,k]."""
         if not self.kind_info.has_posterior:
             raise TypeError(f"{self.name} is a plain autoencoder: it has no posterior distribution")
-        mean, log_var = self.net.posterior(to_float_images(images))
+        mean, log_var = self.net.posterior(self.float_images(images))
         return mean.numpy(), log_var.numpy()
 
     @torch.no_grad()
     def decode(self, z) -> np.ndarray:
-        """Latent vectors float [N,k] (or one [k]) -> images float32 [N,28,28] in [0,1]."""
+        """Latent vectors float [N,k] (or one [k]) -> images float32 [N,H,W] (colour: [N,H,W,3]) in [0,1]."""
         z = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: codes may be read-only
         if z.ndim == 1:
             z = z.unsqueeze(0)
@@ -181,7 +212,7 @@ class Model:
     def replay_arrays(self) -> ReplayArrays | None:
         """The replay as stored (float16 codes), or None; read once, checked (BundleError)."""
         if not hasattr(self, "_replay"):
-            replay = _load_replay(self.path, self.latent_dim, data.split_size("test")) if self.path else None
+            replay = _load_replay(self.path, self.latent_dim, n_test(self.config)) if self.path else None
             if replay is not None and self.latents is not None and (self.latents.rows_of(replay.index) < 0).any():
                 raise BundleError(f"{self.path / REPLAY_FILE}: follows test images that {LATENTS_FILE} does not hold")
             self._replay = replay
@@ -197,7 +228,7 @@ class Model:
 
 
 def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None = None,
-         weights_dtype: str = "float32", replay: ReplayArrays | None = None) -> Path:
+         weights_dtype: str = "float32", replay: ReplayArrays | None = None, images: np.ndarray | None = None) -> Path:
     """Write a bundle atomically: into a temporary folder beside ``path``, then renamed.
 
     An existing bundle at ``path`` is replaced only once the new one is complete; anything else
@@ -228,6 +259,8 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
             latents_file.write(tmp / LATENTS_FILE, latents)
         if replay is not None:
             save_file(replay.arrays(), str(tmp / REPLAY_FILE))
+        if images is not None:  # a bundle of its own images (explorer/owndata.py)
+            save_file({"images": torch.from_numpy(np.ascontiguousarray(images, np.uint8))}, str(tmp / IMAGES_FILE))
         _write_config(tmp / CONFIG_FILE, config)
         tmp.chmod(0o755)  # mkdtemp makes a private folder; a bundle is for everyone to read
         for f in tmp.iterdir():
@@ -342,9 +375,12 @@ def read_config(path) -> dict:
         raise BundleError(f"{file}: written by a newer Latent Explorer (format {version}); upgrade to open it")
     if version < 1:
         raise BundleError(f"{file}: 'format_version' {version} is not a format (1 is the first)")
-    if config["dataset"] not in data.DATASETS:
-        raise BundleError(f"{file}: 'dataset' {config['dataset'][:40]!r} is unknown; known: {', '.join(data.DATASETS)}")
-    n_classes = len(data.dataset_info(config["dataset"]).class_names)
+    if config["dataset"] == owndata.NAME:
+        _check_own_data(file, config)
+    elif config["dataset"] not in data.DATASETS:
+        raise BundleError(f"{file}: 'dataset' {config['dataset'][:40]!r} is unknown; known: {', '.join(data.DATASETS)}"
+                          f" (or {owndata.NAME!r}, a bundle of its own images)")
+    n_classes = len(dataset_info_of(config).class_names)
     classes = config["classes"]
     if not classes or len(classes) != len(set(map(repr, classes))) \
             or not all(type(c) is int and 0 <= c < n_classes for c in classes):
@@ -362,6 +398,49 @@ def read_config(path) -> dict:
         if not ok(value):
             raise BundleError(f"{file}: metric {key[:40]!r} must be {expected}, found {str(value)[:40]}")
     return config
+
+
+def _check_own_data(file: Path, config: dict) -> None:
+    """'data' of a bundle of its own images: a title, class names, the image shape, how many."""
+    d = config.get("data")
+    if not isinstance(d, dict) or set(d) != set(DATA_FIELDS) or any(type(d[k]) is not t for k, t in DATA_FIELDS.items()):
+        raise BundleError(f"{file}: a bundle of its own images ('dataset' {owndata.NAME!r}) describes them in 'data': "
+                          f"{', '.join(DATA_FIELDS)}")
+    names, image = d["class_names"], d["image"]
+    if not 1 <= len(names) <= owndata.MAX_CLASSES or not all(isinstance(c, str) and len(c) <= 40 for c in names):
+        raise BundleError(f"{file}: 'data' class_names must be 1-{owndata.MAX_CLASSES} short strings")
+    if len(image) != 3 or not all(type(v) is int for v in image) or image[2] not in (1, 3) \
+            or not all(owndata.MIN_SIDE <= v <= owndata.MAX_SIDE for v in image[:2]):
+        raise BundleError(f"{file}: 'data' image must be [H, W, C], sides {owndata.MIN_SIDE}-{owndata.MAX_SIDE}, C 1 or 3")
+    if not 10 <= d["n"] <= owndata.MAX_IMAGES or len(d["title"]) > 60:
+        raise BundleError(f"{file}: 'data' n must be 10-{owndata.MAX_IMAGES:,} images and its title short")
+
+
+def dataset_info_of(config: dict) -> data.DatasetInfo:
+    """The dataset a (checked) config names, or the one it describes for its own images."""
+    if config["dataset"] == owndata.NAME:
+        d = config["data"]
+        return data.DatasetInfo(name=owndata.NAME, title=d["title"] or "own images",
+                                class_names=tuple(d["class_names"]), mirrors=(), md5={})
+    return data.dataset_info(config["dataset"])
+
+
+def n_test(config: dict) -> int:
+    """How many test images the bundle's latents may index: the test split's, or its own images'."""
+    return config["data"]["n"] if config["dataset"] == owndata.NAME else data.split_size("test")
+
+
+def image_shape_of(config: dict) -> tuple[int, int, int]:
+    return tuple(config["data"]["image"]) if config["dataset"] == owndata.NAME else (28, 28, 1)
+
+
+def _load_images(path: Path, config: dict) -> np.ndarray:
+    file = path / IMAGES_FILE
+    h, w, c = image_shape_of(config)
+    shape = (config["data"]["n"], h, w) + ((c,) if c == 3 else ())
+    header = safefiles.tensor_header(file, BundleError)
+    safefiles.check_header(file, header, {"images": (("U8",), shape)}, BundleError)
+    return _load_tensors(file)["images"].numpy()
 
 
 def model_config(path, config: dict) -> ModelConfig:
@@ -439,7 +518,11 @@ def inspect(path) -> dict:
         _check_weights(path, config, model_cfg)
         latent_dim = model_cfg.latent_dim
     if (path / LATENTS_FILE).exists():
-        latents_file.check_header(path / LATENTS_FILE, latent_dim, data.split_size("test"))
+        latents_file.check_header(path / LATENTS_FILE, latent_dim, n_test(config))
+    if config["dataset"] == owndata.NAME:
+        h, w, c = image_shape_of(config)
+        safefiles.check_header(path / IMAGES_FILE, safefiles.tensor_header(path / IMAGES_FILE, BundleError),
+                               {"images": (("U8",), (config["data"]["n"], h, w) + ((c,) if c == 3 else ()))}, BundleError)
     return config
 
 
@@ -462,9 +545,10 @@ def onnx_spec(path, config: dict) -> Spec:
     if (spec.kind, spec.latent_dim) != (described["kind"], described["latent_dim"]):
         raise BundleError(f"{file}: 'model' says a {described['kind'][:8]} of {described['latent_dim']} numbers, "
                           f"'onnx' a {spec.kind} of {spec.latent_dim}")
-    if spec.image != (28, 28, 1):
+    if spec.image != image_shape_of(config):
+        h, w, c = image_shape_of(config)
         raise BundleError(f"{file}: its model takes {spec.image[0]}x{spec.image[1]}x{spec.image[2]} images; "
-                          f"{config['dataset']} images are 28x28 grey")
+                          f"the bundle's images are {h}x{w}x{c}")
     return spec
 
 
@@ -528,7 +612,7 @@ def load(path) -> Model:
         except OnnxError as e:
             raise BundleError(str(e)) from None
         net.files = {enc_file.name: enc, dec_file.name: dec}
-        lat = latents_file.read(path / LATENTS_FILE, spec.latent_dim, config["classes"], data.split_size("test"))
+        lat = latents_file.read(path / LATENTS_FILE, spec.latent_dim, config["classes"], n_test(config))
         return Model(net, config, lat, path)
     model_cfg = model_config(path, config)
     state = _read_weights(path, config, model_cfg)

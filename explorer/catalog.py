@@ -192,13 +192,13 @@ def description(path, key: tuple | None = None) -> str:
                 _described.clear()
             _described[key] = _describe(bundle.read_config(path))
         return _described[key]
-    except (BundleError, KeyError, TypeError, ValueError):  # a stranger's config: the menu still opens
+    except (BundleError, data.DataError, KeyError, TypeError, ValueError):  # a stranger's config: the menu still opens
         return "cannot be opened"
 
 
 def _describe(config: dict) -> str:
     model, training = config["model"], config.get("training") or {}
-    info = data.dataset_info(config["dataset"])
+    info = bundle.dataset_info_of(config)
     layers = "-".join(str(w) for w in model.get("hidden") or [])
     first = {"conv": "conv ", "onnx": "imported "}.get(model["backbone"], "") + model["kind"].upper()
     words = [first + (f" ({layers})" if layers else ""),

@@ -28,8 +28,9 @@ def to_uint8(image) -> np.ndarray:
 
 
 def to_picture(image, scale: int = 8) -> np.ndarray:
-    """A [28, 28] image as a uint8 picture enlarged ``scale`` times with crisp pixels."""
-    return np.kron(to_uint8(image), np.ones((scale, scale), dtype=np.uint8))
+    """An image ([H, W] grey or [H, W, 3] colour) as a uint8 picture enlarged ``scale`` times with
+    crisp pixels."""
+    return np.repeat(np.repeat(to_uint8(image), scale, axis=0), scale, axis=1)
 
 
 def png_bytes(picture: np.ndarray) -> bytes:
@@ -49,18 +50,18 @@ def _font(size: int):
 
 def tile(image, label: str = "", scale: int = 3, highlight: bool = False, border: int = 2,
          label_height: int | None = None) -> Image.Image:
-    """One digit enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
+    """One image enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
     pic = Image.fromarray(to_picture(image, scale)).convert("RGB")
-    size = pic.width + 2 * border
+    size, height = pic.width + 2 * border, pic.height + 2 * border
     label_height = label_height if label_height is not None else (max(LABEL_PX + 3, 4 * scale + 2) if label else 0)
-    out = Image.new("RGB", (size, size + label_height), BACKGROUND)
-    ImageDraw.Draw(out).rectangle([0, 0, size - 1, size - 1], fill=HIGHLIGHT if highlight else GAP_COLOUR)
+    out = Image.new("RGB", (size, height + label_height), BACKGROUND)
+    ImageDraw.Draw(out).rectangle([0, 0, size - 1, height - 1], fill=HIGHLIGHT if highlight else GAP_COLOUR)
     out.paste(pic, (border, border))
     if label:
         draw = ImageDraw.Draw(out)
         font = _font(label_height - 3)
         w = draw.textlength(label, font=font)
-        draw.text(((size - w) / 2, size + 1), label, fill=HIGHLIGHT if highlight else TEXT, font=font)
+        draw.text(((size - w) / 2, height + 1), label, fill=HIGHLIGHT if highlight else TEXT, font=font)
     return out
 
 
@@ -114,16 +115,19 @@ def map_csv(xy, labels, index, class_names) -> bytes:
 
 def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_labels=None,
                scale: int = 1) -> np.ndarray:
-    """Images [rows * cols, 28, 28] in [0, 1] (row-major) as one grey picture, white ink on black
-    as MNIST shows it, with optional labels left of each row and above each column. uint8 [H, W]
-    (RGB [H, W, 3] with labels)."""
-    images = to_uint8(np.asarray(images)).reshape(rows, cols, 28, 28)
-    side = 28 * scale
-    grid = np.zeros((rows * (side + gap) - gap, cols * (side + gap) - gap), np.uint8)
+    """Images [rows * cols, H, W] (or [..., H, W, 3]) in [0, 1] (row-major) as one picture, grey
+    ones white ink on black as MNIST shows them, with optional labels left of each row and above
+    each column. uint8 [H, W] for grey images without labels, else RGB [H, W, 3]."""
+    images = to_uint8(np.asarray(images))
+    h, w = images.shape[1:3]
+    colour = images.ndim == 4
+    images = images.reshape(rows, cols, *images.shape[1:])
+    side, wide = h * scale, w * scale
+    grid = np.zeros((rows * (side + gap) - gap, cols * (wide + gap) - gap) + ((3,) if colour else ()), np.uint8)
     for r in range(rows):
         for c in range(cols):
-            im = np.kron(images[r, c], np.ones((scale, scale), np.uint8)) if scale > 1 else images[r, c]
-            grid[r * (side + gap):r * (side + gap) + side, c * (side + gap):c * (side + gap) + side] = im
+            im = to_picture(images[r, c], scale) if scale > 1 else images[r, c]
+            grid[r * (side + gap):r * (side + gap) + side, c * (wide + gap):c * (wide + gap) + wide] = im
     if row_labels is None and col_labels is None:
         return grid
     font = _font(LABEL_PX)
@@ -131,10 +135,10 @@ def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_
                                                   for t in row_labels)
     top = 0 if col_labels is None else LABEL_PX + 6
     out = Image.new("RGB", (left + grid.shape[1], top + grid.shape[0]), BACKGROUND)
-    out.paste(Image.fromarray(grid).convert("RGB"), (left, top))
+    out.paste(Image.fromarray(grid).convert("RGB"), (left, top))  # grey or colour
     draw = ImageDraw.Draw(out)
     for r, text in enumerate(row_labels or []):
         draw.text((2, top + r * (side + gap) + side / 2 - LABEL_PX / 2), str(text), fill=(40, 40, 40), font=font)
     for c, text in enumerate(col_labels or []):
-        draw.text((left + c * (side + gap) + 2, 2), str(text), fill=(40, 40, 40), font=font)
+        draw.text((left + c * (wide + gap) + 2, 2), str(text), fill=(40, 40, 40), font=font)
     return np.asarray(out)

@@ -34,7 +34,7 @@ import torch
 from . import data, noise, pca, projection
 from .bundle import Latents, Model
 from .generate import class_middles
-from .models import reconstruction_loss, to_float_images
+from .models import reconstruction_loss
 
 N_NEIGHBOURS = 10
 NOISE_CHECKS = ("gaussian:0.25", "gaussian:0.5", "mask:0.25", "mask:0.5")
@@ -46,7 +46,7 @@ def compute_latents(model: Model, split: data.Split, index: np.ndarray, batch_si
     labels, rows and each image's reconstruction error per pixel."""
     codes, errors = [], []
     for start in range(0, len(split.images), batch_size):
-        x = to_float_images(split.images[start:start + batch_size])
+        x = model.float_images(split.images[start:start + batch_size])
         z = model.net.encode(x)
         codes.append(z.numpy())
         errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
@@ -63,7 +63,7 @@ def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int 
     # the ELBO in nats needs Bernoulli outputs; an imported decoder trained with squared error has none
     elbo = model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
     for start in range(0, n, batch_size):
-        x = to_float_images(split.images[start:start + batch_size])
+        x = model.float_images(split.images[start:start + batch_size])
         logits = model.net.decode_logits(model.net.encode(x))
         sums["test_mse"] += ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1).sum().item()
         sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
@@ -83,7 +83,7 @@ def denoising_mse(model: Model, images, noise_spec: str, seed: int = 0, batch_si
     total, gen = 0.0, torch.Generator().manual_seed(seed)
     level = noise.parse(noise_spec)
     for start in range(0, len(images), batch_size):
-        x = to_float_images(images[start:start + batch_size])
+        x = model.float_images(images[start:start + batch_size])
         out = model.net.decode(model.net.encode(level.apply(x, gen)))
         total += ((out - x) ** 2).flatten(1).mean(1).sum().item()
     return total / len(images)
@@ -164,7 +164,7 @@ def reconstruction_errors(model: Model, images, batch_size: int = 2000) -> np.nd
     """Mean squared error per pixel of each image's reconstruction, float32 [N]."""
     out = []
     for start in range(0, len(images), batch_size):
-        x = to_float_images(images[start:start + batch_size])
+        x = model.float_images(images[start:start + batch_size])
         out.append(((model.net.decode(model.net.encode(x)) - x) ** 2).flatten(1).mean(1).numpy())
     return np.concatenate(out).astype(np.float32)
 
@@ -181,7 +181,7 @@ def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
 
 
 def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0,
-             methods=None, full_test: data.Split | None = None) -> dict:
+             methods=None, full_test: data.Split | None = None, denoising: bool = True) -> dict:
     """All metrics of the module docstring; ``test`` holds only the model's classes. With
     ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
     ``anomaly_metrics`` too."""
@@ -192,7 +192,8 @@ def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int
         metrics.update(recognised_middles(model, train, methods))
     if train is not None:
         metrics["pca_test_mse"] = pca_reference(model, train, test)
-    metrics["denoising_mse"] = denoising_metrics(model, test, seed)
+    if denoising:
+        metrics["denoising_mse"] = denoising_metrics(model, test, seed)
     if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes):
         metrics.update(anomaly_metrics(model, full_test))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}

@@ -281,15 +281,16 @@ def build(cfg: ModelConfig) -> Autoencoder:
     return KINDS[cfg.kind](cfg)
 
 
-def to_float_images(images) -> torch.Tensor:
-    """uint8 [N,28,28] in 0..255 or floats in [0,1] (numpy or torch) -> float32 tensor in [0,1]."""
+def to_float_images(images, shape: tuple = IMAGE_SHAPE) -> torch.Tensor:
+    """uint8 [N, *shape] in 0..255 or floats in [0,1] (numpy or torch) -> float32 tensor in [0,1];
+    ``shape`` is (28, 28) for our models, (H, W) or (H, W, 3) for an imported one."""
     if isinstance(images, np.ndarray):  # possibly read-only (read_idx), which torch warns about
         images = images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 \
             else images.astype(np.float32, copy=not images.flags.writeable)
     t = torch.as_tensor(images)
     t = t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
-    if t.ndim == 2:
+    if t.ndim == len(shape):
         t = t.unsqueeze(0)
-    if t.ndim != 3 or tuple(t.shape[1:]) != IMAGE_SHAPE:
-        raise ValueError(f"images must have shape [N, 28, 28], got {tuple(t.shape)}")
+    if t.ndim != len(shape) + 1 or tuple(t.shape[1:]) != tuple(shape):
+        raise ValueError(f"images must have shape [N, {', '.join(map(str, shape))}], got {tuple(t.shape)}")
     return t

@@ -14,7 +14,7 @@ layer of webexport's list (ui/latent_map/decoder.js runs them):
 - Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softplus -> ``activation``;
 - Reshape, Flatten, Squeeze, Unsqueeze -> ``reshape`` (the numbers stay in place); Transpose ->
   ``transpose``; Resize/Upsample in nearest mode by whole factors -> ``upsample``;
-  Identity, Dropout -> nothing.
+  Identity, Dropout, a Cast to float32 (Keras emits them) -> nothing.
 
 Anything else (another operator, a graph that branches and joins, a tensor that is not
 constant where a constant is needed) raises NoBrowserForm saying what; the app then decodes on
@@ -192,7 +192,9 @@ class _Walk:
     def layer(self, node) -> None:
         op, a, out = node.op_type, _attrs(node), node.output[0]
         shape = self.shape
-        if op in ("Identity", "Dropout"):
+        if op == "Cast" and a.get("to") != 1:
+            raise NoBrowserForm("a Cast of the computed tensor to other than float32")
+        if op in ("Identity", "Dropout", "Cast"):  # (a Cast to float32 of float32 numbers: nothing)
             self.current = out
             if self.made_by_last == node.input[0]:
                 self.made_by_last = out
@@ -379,11 +381,14 @@ class _Walk:
         self.emit({"type": "upsample", "factor": [fy, fx]}, out, (1, shape[1], shape[2] * fy, shape[3] * fx))
 
 
-def layers(proto, latent_dim: int, add) -> list[dict]:
+def layers(proto, latent_dim: int, add, to_hwc: bool = False) -> list[dict]:
     """The decoder graph ``proto`` as webexport's layers, its arrays given to ``add(key, array)``;
-    NoBrowserForm otherwise."""
+    NoBrowserForm otherwise. ``to_hwc``: the graph makes [C, H, W] colour images, which a last
+    transpose turns into the browser's H x W x C."""
     walk = _Walk(proto, latent_dim, add)
     out = walk.run()
+    if to_hwc:
+        out.append({"type": "transpose", "perm": [1, 2, 0], "shape": list(walk.shape[1:])})
     for i, layer in enumerate(out):
         for key, name in (("_w", "weight"), ("_b", "bias"), ("_scale", "scale"), ("_shift", "shift")):
             if key in layer:

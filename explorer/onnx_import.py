@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import bundle, data, metrics, onnx_safety, outputs, projection
+from . import bundle, data, metrics, onnx_safety, outputs, owndata, projection
 from .bundle import Model
 from .errors import BundleError
 from .onnx_model import FILES, OnnxNet, OnnxVAE, Port, Spec, run_batched, to_layout
@@ -242,12 +242,12 @@ def choose_output(proto, port_out: Port, decode_raw, codes: np.ndarray, images: 
 
 
 def build_net(encoder_bytes: bytes, decoder_bytes: bytes, test: data.Split, kind: str | None = None,
-              output: str | None = None, names=FILES) -> OnnxNet:
+              output: str | None = None, names=FILES, threads: int = 1) -> OnnxNet:
     """The imported network: both files checked, what they are read from them and from the
     test images (see the module docstring); OnnxError naming the file otherwise."""
     image = (*test.images.shape[1:3], 1 if test.images.ndim == 3 else test.images.shape[3])
-    enc, enc_proto = onnx_safety.session(encoder_bytes, names["encoder"])
-    dec, dec_proto = onnx_safety.session(decoder_bytes, names["decoder"])
+    enc, enc_proto = onnx_safety.session(encoder_bytes, names["encoder"], threads)
+    dec, dec_proto = onnx_safety.session(decoder_bytes, names["decoder"], threads)
     port, assumed = encoder_input(enc, names["encoder"], image)
     probe = test.images[:PROBE].astype(np.float32) / 255.0
     kind, outs, split, k, said = encoder_outputs(enc, names["encoder"], port, probe, image[2], kind)
@@ -270,26 +270,44 @@ def build_net(encoder_bytes: bytes, decoder_bytes: bytes, test: data.Split, kind
 
 def import_model(encoder_bytes: bytes, decoder_bytes: bytes, dataset: str, name: str, classes=None,
                  kind: str | None = None, output: str | None = None, data_dir=None, tsne: bool = True,
-                 names=FILES, source: dict | None = None) -> Model:
-    """An imported model with its latents, maps and metrics, ready for ``bundle.save``."""
-    test_full = data.load(dataset, "test", data_dir)
-    train_full = data.load(dataset, "train", data_dir)
-    n_classes = len(data.dataset_info(dataset).class_names)
-    classes = sorted(set(classes)) if classes else list(range(n_classes))
+                 names=FILES, source: dict | None = None, threads: int = 1) -> Model:
+    """An imported model with its latents, maps and metrics, ready for ``bundle.save`` (with
+    ``images=model.images()`` for a model of its own images). ``dataset``: a known dataset's
+    name, or an .npz file or folder of the user's images (explorer/owndata.py). The metrics are
+    explorer/metrics.py's but for the denoising figures, which only the denoising lesson's own
+    models need (and which would double the time an import takes); without a training split
+    (own images) there is no PCA reference and no class-middles count either."""
+    own = dataset if isinstance(dataset, owndata.OwnData) else None
+    if own is None and dataset in data.DATASETS:
+        test_full = data.load(dataset, "test", data_dir)
+        train_full = data.load(dataset, "train", data_dir)
+        n_classes = len(data.dataset_info(dataset).class_names)
+        classes = sorted(set(classes)) if classes else list(range(n_classes))
+    else:
+        own = own or owndata.read(dataset)
+        test_full, train_full = data.Split(own.images, own.labels), None
+        classes = sorted(set(classes) & set(own.labels.tolist())) if classes else sorted(set(own.labels.tolist()))
+        if not classes:
+            raise data.DataError(f"{dataset}: none of its images has one of the classes asked for")
     test, test_index = test_full.subset(classes)
-    net = build_net(encoder_bytes, decoder_bytes, test, kind, output, names)
-    config = {"name": name, "dataset": dataset, "classes": classes,
+    net = build_net(encoder_bytes, decoder_bytes, test, kind, output, names, threads)
+    config = {"name": name, "dataset": own.info().name if own else dataset, "classes": classes,
               "source": {"format": "onnx", **(source or {}),
                          "sha256": {FILES[r]: hashlib.sha256(b).hexdigest()
                                     for r, b in (("encoder", encoder_bytes), ("decoder", decoder_bytes))}},
               "onnx": net.spec.to_dict()}
+    if own is not None:
+        config["data"] = {"title": own.title, "class_names": list(own.class_names), "image": list(own.image),
+                          "n": len(own.images)}
     model = Model(net, config, None, None)
+    model.pending_images = own.images if own is not None else None
     model.latents = metrics.compute_latents(model, test, test_index)
     if tsne:
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
-    train, _ = train_full.subset(classes)
-    config["metrics"] = metrics.evaluate(model, test, train, full_test=test_full)
+    train = train_full.subset(classes)[0] if train_full is not None else None
+    config["metrics"] = metrics.evaluate(model, test, train, full_test=test_full if own is None else None,
+                                         denoising=False)
     return model
 
 
@@ -297,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m explorer.onnx_import", description=__doc__.split("\n\n")[0])
     p.add_argument("--encoder", required=True, help="the encoder's ONNX file: images -> code (or mean, log-variance)")
     p.add_argument("--decoder", required=True, help="the decoder's ONNX file: code -> images")
-    p.add_argument("--data", required=True, help=f"the images the model was trained on: {', '.join(DATASETS)}")
+    p.add_argument("--data", required=True, help=f"the images the model was trained on: {', '.join(DATASETS)}, an "
+                   ".npz file (images, optional labels and class_names) or a folder with a subfolder per class")
     p.add_argument("--out", required=True, help="the bundle folder to write (new, empty or a bundle)")
     p.add_argument("--name", help="what the config calls it (default: the folder's name)")
     p.add_argument("--kind", choices=("ae", "vae"), help="what the encoder is, where its outputs do not say")
@@ -312,13 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _classes(text: str | None, dataset: str) -> list[int] | None:
     if not text:
         return None
-    n = len(data.dataset_info(dataset).class_names)
+    n = len(data.dataset_info(dataset).class_names) if dataset else owndata.MAX_CLASSES
     try:
         classes = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise ValueError(f"--classes {text[:40]!r}: class numbers separated by commas, e.g. 0,1,2") from None
     if not classes or not all(0 <= c < n for c in classes):
-        raise ValueError(f"--classes {text[:40]!r}: {dataset} has classes 0-{n - 1}")
+        raise ValueError(f"--classes {text[:40]!r}: {dataset or 'the data'} has classes 0-{n - 1}")
     return classes
 
 
@@ -326,8 +345,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     started = time.time()
     problem = None
-    if args.data not in DATASETS:
-        problem = f"--data {args.data[:60]!r}: one of {', '.join(DATASETS)}"
+    if args.data not in DATASETS and not Path(args.data).exists():
+        problem = f"--data {args.data[:60]!r}: one of {', '.join(DATASETS)}, an .npz file or a folder of class folders"
     problem = problem or outputs.data_dir_problem(args.data_dir)
     if problem is None:
         try:
@@ -335,7 +354,7 @@ def main(argv=None) -> int:
         except outputs.OutputError as e:
             problem = f"--out: {e}"
     try:
-        classes = None if problem else _classes(args.classes, args.data)
+        classes = None if problem else _classes(args.classes, args.data if args.data in DATASETS else None)
     except ValueError as e:
         problem = str(e)
     if problem:
@@ -350,18 +369,20 @@ def main(argv=None) -> int:
                              tsne=not args.skip_tsne, names={"encoder": str(args.encoder), "decoder": str(args.decoder)},
                              source={"encoder": Path(args.encoder).name[:200], "decoder": Path(args.decoder).name[:200],
                                      "command": "python -m explorer.onnx_import " + " ".join(
-                                         argv if argv is not None else sys.argv[1:])[:1000]})
+                                         argv if argv is not None else sys.argv[1:])[:1000]},
+                             threads=max(1, args.threads))
     except (OnnxError, data.DataError) as e:
         print(f"error: {e}; nothing was written", file=sys.stderr)
         return 2
     spec = model.net.spec
     print(f"imported a {spec.kind.upper()} with {spec.latent_dim}-number codes on {len(model.latents.codes):,} "
-          f"{args.data} test images:")
+          f"{model.dataset_info.title} {'test ' if not model.own_data else ''}images ({spec.image[0]}x{spec.image[1]}"
+          f"{' colour' if spec.image[2] == 3 else ''}):")
     for line in spec.assumed:
         print(f"  - {line}")
     print(metrics.format_metrics(model.config["metrics"]))
     try:
-        path = bundle.save(model, args.out, model.config, model.latents)
+        path = bundle.save(model, args.out, model.config, model.latents, images=model.images())
     except (OSError, BundleError) as e:
         why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.strerror else str(e)
         print(f"error: could not write the bundle at {args.out}: {why}", file=sys.stderr)

@@ -159,13 +159,14 @@ def _check_tensor(t, name: str, where: str, count: _Count | None) -> None:
         count.add(t.dims, where, t.name)
 
 
-def session(data: bytes, name: str):
-    """An onnxruntime session of the checked ``data`` on the CPU: (session, model proto)."""
+def session(data: bytes, name: str, threads: int = 1):
+    """An onnxruntime session of the checked ``data`` on the CPU: (session, model proto). One
+    thread by default (an app server runs one session per student); a command may use more."""
     import onnxruntime as ort
 
     model = check(data, name)
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
     options.enable_profiling = False
     options.optimized_model_filepath = ""  # nothing written

@@ -1,7 +1,7 @@
 """A model's decoder and maps in a form a browser decodes with: one JSON manifest and one
 gzip-compressed binary file of little-endian arrays, fetched once per model and cached by the browser.
 
-    manifest = {"model": name, "latent_dim": k, "image": [28, 28],
+    manifest = {"model": name, "latent_dim": k, "image": [H, W, C],
                 "decoder": [layer, ...],        # in order; see decoder_layers
                 "maps": {name: {...}},           # how a map point becomes a latent vector
                 "codes", "labels", "test_index", "recon_error": keys of the test images' arrays
@@ -126,8 +126,10 @@ def browser_decoder(model, arrays: Arrays) -> dict:
     An imported model's graph is translated by onnx_browser (NoBrowserForm where it cannot be)."""
     net = model.net
     if isinstance(net, OnnxNet):
-        return {"decoder": onnx_browser.layers(net.decoder_proto, model.latent_dim, arrays.add),
-                "output": net.spec.output}
+        spec = net.spec  # the browser's images are H x W x C, as the test images are
+        return {"decoder": onnx_browser.layers(net.decoder_proto, model.latent_dim, arrays.add,
+                                               to_hwc=spec.decoder_output.layout == "chw" and spec.image[2] == 3),
+                "output": spec.output}
     return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
 
 
@@ -152,8 +154,9 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
     from . import projection
 
     arrays = Arrays()
+    h, w, c = model.image_shape
     manifest = {"format_version": FORMAT_VERSION, "model": model.name, "latent_dim": model.latent_dim,
-                "image": [28, 28], **browser_decoder(model, arrays), "maps": {}}
+                "image": [h, w, c], **browser_decoder(model, arrays), "maps": {}}
     lat = model.latents
     if lat is not None:
         manifest["codes"] = arrays.add("codes", lat.codes)
@@ -182,11 +185,12 @@ def files(model, maps=None, classifier=None) -> dict[str, bytes]:
 
 
 def image_files(images: np.ndarray) -> dict[str, bytes]:
-    """A dataset's test images as a browser reads them (IMAGES, in test-split order), so hovering
-    a test point shows the image itself. Written once per dataset and shared by its models."""
+    """A dataset's test images as a browser reads them (IMAGES, in test-split order; [N, H, W] or
+    [N, H, W, 3] row-major), so hovering a test point shows the image itself. Written once per
+    dataset (or bundle of its own images) and shared by its models."""
     raw = np.ascontiguousarray(images, dtype=np.uint8)
-    if raw.ndim != 3 or raw.shape[1:] != (28, 28):
-        raise ValueError(f"test images must be [N, 28, 28], got {raw.shape}")
+    if raw.ndim not in (3, 4) or (raw.ndim == 4 and raw.shape[3] != 3):
+        raise ValueError(f"test images must be [N, H, W] or [N, H, W, 3], got {raw.shape}")
     return {IMAGES: gzip.compress(raw.tobytes(), compresslevel=6, mtime=0)}
 
 

@@ -156,7 +156,7 @@ def test_the_examples_vae_imports_with_onnxruntimes_codes_and_recomputed_metrics
     test = data.load("mnist", "test", images_dir)
     x = test.images.reshape(-1, 784).astype(np.float32) / 255
     mu, logvar = session(enc).run(None, {"x": x})
-    np.testing.assert_array_equal(model.latents.codes, mu)
+    np.testing.assert_allclose(model.latents.codes, mu, atol=1e-5)
     np.testing.assert_array_equal(model.latents.index, np.arange(10_000))
     recon = session(dec).run(None, {"z": mu})[0]
     m = model.metrics
@@ -367,3 +367,197 @@ def test_a_damaged_imported_bundle_fails_by_name_and_the_others_open(imported, t
         explorer.load_model(broken)
     assert explorer.load_model(imported).latent_dim == 20
     assert projection.available(20)[0] == "tsne"
+
+
+# ---------------------------------------------------------------------------------------------
+# Own images, in colour: coloured shapes at 32x32 with known factors (shape, colour, place, size)
+
+SHAPE_NAMES = ("circle", "square", "triangle")
+COLOURS = np.array([[230, 40, 40], [40, 200, 60], [50, 90, 240]])
+
+
+def coloured_shapes(n, size=32, seed=0):
+    """Images uint8 [n, size, size, 3] of one filled shape each, and the shape's class."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    images, labels = np.zeros((n, size, size, 3), np.uint8), rng.integers(0, 3, n)
+    for i in range(n):
+        r = rng.uniform(size / 6.4, size / 3.2)
+        cx, cy = rng.uniform(r, size - r, 2)
+        if labels[i] == 0:
+            inside = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+        elif labels[i] == 1:
+            inside = (abs(xx - cx) <= 0.85 * r) & (abs(yy - cy) <= 0.85 * r)
+        else:
+            inside = (yy >= cy - r) & (yy <= cy + r) & (abs(xx - cx) <= (yy - (cy - r)) / 2)
+        images[i][inside] = COLOURS[rng.integers(0, 3)]
+    return images, labels
+
+
+class ColourVAE(nn.Module):
+    """A small conv VAE on [N, 3, 32, 32], the layout PyTorch users write."""
+
+    def __init__(self, k=2):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 16, 4, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 4, 2, 1), nn.ReLU(),
+                                  nn.Flatten())
+        self.mean, self.log_var = nn.Linear(2048, k), nn.Linear(2048, k)
+        self.decoder = nn.Sequential(nn.Linear(k, 2048), nn.ReLU(), nn.Unflatten(1, (32, 8, 8)),
+                                     nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.ReLU(),
+                                     nn.ConvTranspose2d(16, 3, 4, 2, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.mean(h), self.log_var(h)
+
+
+@pytest.fixture(scope="module")
+def colour_vae(tmp_path_factory):
+    """(npz path, encoder bytes, decoder bytes): 2,000 shapes, a conv VAE trained 3 epochs on them."""
+    folder = tmp_path_factory.mktemp("shapes")
+    images, labels = coloured_shapes(2000)
+    np.savez(folder / "shapes.npz", images=images, labels=labels, class_names=np.array(SHAPE_NAMES))
+    torch.manual_seed(0)
+    vae = ColourVAE()
+    opt = torch.optim.Adam(vae.parameters(), lr=2e-3)
+    x_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
+    for _ in range(3):
+        for x in x_all[torch.randperm(len(x_all))].split(64):
+            mean, log_var = vae(x)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
+            kl = -0.5 * torch.sum(1 + log_var - mean ** 2 - log_var.exp())
+            loss = (F.binary_cross_entropy(vae.decoder(z), x, reduction="sum") + kl) / len(x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return (folder / "shapes.npz", to_onnx(vae, torch.zeros(2, 3, 32, 32), ["image"], ["mean", "log_var"]),
+            to_onnx(vae.decoder, torch.zeros(2, 2), ["z"], ["image"]))
+
+
+@pytest.fixture(scope="module")
+def colour_bundle(colour_vae, tmp_path_factory):
+    npz, enc, dec = colour_vae
+    model = onnx_import.import_model(enc, dec, str(npz), "shapes-vae", tsne=False)
+    folder = tmp_path_factory.mktemp("colour-models") / "shapes-vae"
+    bundle.save(model, folder, model.config, model.latents, images=model.images())
+    return folder
+
+
+def test_a_colour_vae_on_own_images_imports_with_its_images_and_onnxruntimes_codes(colour_vae, colour_bundle):
+    npz, enc, dec = colour_vae
+    model = explorer.load_model(colour_bundle)
+    images = np.load(npz)["images"]
+    assert model.own_data and model.image_shape == (32, 32, 3) and model.class_names == list(SHAPE_NAMES)
+    assert model.config["dataset"] == "own" and model.config["data"]["n"] == 2000
+    np.testing.assert_array_equal(model.images(), images)  # the bundle keeps the images it maps
+    mean, log_var = session(enc).run(None, {"image": images.transpose(0, 3, 1, 2).astype(np.float32) / 255})
+    np.testing.assert_allclose(model.latents.codes, mean, atol=1e-5)  # batches of 2,048: float sums in another order
+    recon = session(dec).run(None, {"z": mean})[0].transpose(0, 2, 3, 1)  # [N, 3, H, W] -> [N, H, W, 3]
+    np.testing.assert_allclose(model.decode(mean[:20]), recon[:20], atol=1e-6)
+    x = images.astype(np.float32) / 255
+    assert model.metrics["test_mse"] == pytest.approx(((recon - x) ** 2).mean(), abs=2e-6)
+    kl = 0.5 * (mean ** 2 + np.exp(log_var) - 1 - log_var).sum(1).mean()
+    assert model.metrics["test_kl"] == pytest.approx(kl, rel=1e-4)
+    assert "pca_test_mse" not in model.metrics  # no training split of its own images: no PCA reference
+    assert model.map("direct").xy.shape == (2000, 2)
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_the_browser_decodes_a_colour_decoder_as_onnxruntime_does(colour_bundle, tmp_path):
+    model = explorer.load_model(colour_bundle)
+    manifest, _ = webexport.export(model, maps=["direct"])
+    assert manifest["image"] == [32, 32, 3] and manifest["decoder"][-1]["type"] == "transpose"
+    with browser.chromium_page() as page:
+        folder = webexport.write(model, tmp_path / "shapes", maps=["direct", "pca"])
+        worst = browser_parity(page, model, folder, ["direct", "pca"])
+    assert worst <= TOLERANCE, f"the browser differs from onnxruntime by {worst * 255:.2f}/255"
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_in_the_app_a_colour_models_click_shows_onnxruntimes_image_in_colour(colour_vae, colour_bundle):
+    dec = session(colour_vae[2])
+    model = explorer.load_model(colour_bundle)
+    with browser.streamlit_server({"EXPLORER_MODELS_DIR": str(colour_bundle.parent)}) as url:
+        with browser.chromium_page() as page:
+            browser.open_app(page, url, "model=shapes-vae", plotly=False)
+            surface = page.locator("[data-latent-map]")
+            surface.wait_for(timeout=60_000)
+            box = surface.bounding_box()
+            deadline = time.time() + 30
+            while page.locator("[data-preview]").count() == 0 and time.time() < deadline:
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+                time.sleep(0.2)
+            page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+            time.sleep(0.3)
+            spot, pixels = page.evaluate("""() => {
+                const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+                    e.shadowRoot.querySelector('canvas[data-spot]'));
+                const c = (host ? host.shadowRoot : document).querySelector('canvas[data-spot]');
+                return [c.dataset.spot + "," + c.width + "," + c.height,
+                        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];
+            }""")
+            x, y, w, h = (float(v) for v in spot.split(","))
+            assert (w, h) == (32, 32)
+            code = model.map("direct").to_latent(np.array([[x, y]], np.float32))
+            expected = dec.run(None, {"z": code.astype(np.float32)})[0][0].transpose(1, 2, 0) * 255
+            got = np.array(pixels, np.float32).reshape(32, 32, 4)[..., :3]
+            assert np.abs(got - expected).max() <= 2.5  # 2/255, and the canvas rounds
+            assert np.abs(got[..., 0] - got[..., 2]).max() > 0 or expected.std() < 1  # colour, not grey
+            page.get_by_text("Not for this model").first.wait_for(timeout=10_000)  # the draw pad says why it is off
+            assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_own_images_are_read_from_npz_or_folders_and_bad_ones_refused_by_name(tmp_path):
+    from PIL import Image
+
+    from explorer import owndata
+
+    images, labels = coloured_shapes(12, size=16)
+    for c in range(3):
+        (tmp_path / "pics" / SHAPE_NAMES[c]).mkdir(parents=True)
+    for i, (im, c) in enumerate(zip(images, labels)):
+        Image.fromarray(im).save(tmp_path / "pics" / SHAPE_NAMES[c] / f"{i}.png")
+    got = owndata.read(tmp_path / "pics")
+    assert got.image == (16, 16, 3) and got.class_names == SHAPE_NAMES and len(got.images) == 12
+    assert sorted(map(tuple, got.images.reshape(12, -1))) == sorted(map(tuple, images.reshape(12, -1)))
+    grey = (images.mean(3) / 255).astype(np.float32)
+    np.savez(tmp_path / "grey.npz", images=grey)
+    g = owndata.read(tmp_path / "grey.npz")
+    assert g.image == (16, 16, 1) and g.class_names == ("image",) and g.images.dtype == np.uint8
+    np.savez(tmp_path / "objects.npz", images=np.array([{"a": 1}] * 12, dtype=object))
+    np.savez(tmp_path / "nchw.npz", images=images.transpose(0, 3, 1, 2))
+    np.savez(tmp_path / "range.npz", images=grey * 3)
+    np.savez(tmp_path / "tiny.npz", images=np.zeros((12, 4, 4), np.uint8))
+    np.savez(tmp_path / "nothing.npz", pictures=images)
+    (tmp_path / "fake.npz").write_bytes(b"PK not a zip")
+    for name, says in (("objects", "plain arrays"), ("nchw", "[N, H, W, C]"), ("range", "from 0 to 1"),
+                       ("tiny", "4x4"), ("nothing", "'images'"), ("fake", "not a readable .npz")):
+        with pytest.raises(data.DataError, match=None) as e:
+            owndata.read(tmp_path / f"{name}.npz")
+        assert says in str(e.value) and f"{name}.npz" in str(e.value), (name, str(e.value))
+
+
+def test_bundle_from_torch_takes_the_lecture_notebooks_autoencoder_to_a_bundle_in_one_call(images_dir, tmp_path):
+    """The lecture notebook's 784-500-300-2 autoencoder, trained on flat images, to the app."""
+    torch.manual_seed(0)
+    encoder = nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 300), nn.ReLU(), nn.Linear(300, 2))
+    decoder = nn.Sequential(nn.Linear(2, 300), nn.ReLU(), nn.Linear(300, 500), nn.ReLU(), nn.Linear(500, 784))
+    opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=1e-3)
+    for x in train_images(images_dir, 6400).view(-1, 784).split(64):
+        loss = F.mse_loss(decoder(encoder(x)), x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    test = data.load("mnist", "test", images_dir)
+    x_test = torch.from_numpy(test.images[:2000].reshape(-1, 784).astype(np.float32) / 255)
+    folder = explorer.bundle_from_torch(encoder, decoder, x_test, test.labels[:2000], out=tmp_path / "lecture-ae",
+                                        tsne=False)
+    model = explorer.load_model(folder)
+    assert model.image_shape == (28, 28, 1) and model.kind == "ae" and model.latent_dim == 2
+    assert model.net.spec.output == "linear"  # the notebook's decoder ends in a Dense layer: measured, not a Sigmoid
+    with torch.no_grad():
+        np.testing.assert_allclose(model.latents.codes, encoder(x_test).numpy(), atol=1e-5)
+        np.testing.assert_allclose(model.decode(model.latents.codes[:10]),
+                                   decoder(encoder(x_test[:10])).clamp(0, 1).numpy().reshape(-1, 28, 28), atol=1e-5)
+    np.testing.assert_array_equal(model.images(), test.images[:2000])
+    assert model.class_names == [str(d) for d in range(10)] and encoder.training  # the modules are left as they were

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import data, figures, images, metrics
+from explorer import figures, images, metrics
 from explorer.bundle import Model
 from ui import pictures, present, resources, session
 from ui.text import literal
@@ -20,7 +20,7 @@ def panel(model: Model, originals: np.ndarray | None, data_dir: str | None, thre
     starts the slider; returns the threshold shown."""
     errors, labels, index, complete = resources.test_errors(model, data_dir)
     own = np.isin(labels, model.classes)
-    partial = len(model.classes) < len(data.dataset_info(model.dataset).class_names)
+    partial = len(model.classes) < len(model.class_names)
     intro and st.caption("An autoencoder rebuilds well what looks like its training images, so a large "
                "reconstruction error flags an image as unusual: anomaly detection without labels. "
                + (f"This model learned only {literal(', '.join(model.class_names[c] for c in model.classes))}: "

@@ -103,7 +103,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     state = take_clicks(board, state, models, maps, boxes)
     session.set_page_state(board.key, state)
     session.write_query(state.to_query(board.params))
-    originals, _ = resources.test_images(models[0].dataset, args.data_dir)
+    originals, _ = resources.originals(models[0], args.data_dir)
     ends = default_ends(models[0], maps[0])  # the same A and B in all
     a = state.a if state.a is not None else ends[0]
     b = state.b if state.b is not None else ends[1]

@@ -239,7 +239,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         # presentation mode: the share of the window's height the map's side may take (ui/present.py)
         "fill": present.map_fill(in_row),
         # the dataset's test images, so a hovered test point shows itself (None without the data)
-        "images": images_url(model.dataset, originals),
+        "images": images_url(f"bundle:{Path(model.path).absolute()}" if model.own_data else model.dataset, originals),
         "box": [lo.tolist(), hi.tolist()],
         "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
         "class_names": list(model.class_names), "classes": list(model.classes),

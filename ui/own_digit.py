@@ -14,10 +14,17 @@ from ui import draw_pad, pictures, session
 from ui.text import literal
 
 
+def fits(model: Model) -> bool:
+    """Whether a drawn or uploaded picture, prepared as MNIST's digits were (28x28 grey), is what
+    ``model`` takes."""
+    return model.image_shape == (28, 28, 1)
+
+
 def placed(model: Model, mp: projection.LatentMap) -> Placed | None:
-    """The digit of this session, as ``model`` sees it on ``mp``; None when there is none."""
+    """The digit of this session, as ``model`` sees it on ``mp``; None when there is none (or the
+    model takes other images)."""
     up = st.session_state.get(session.UPLOAD)
-    if up is None:
+    if up is None or not fits(model):
         return None
     return place(model, mp, up["image"], up["source"], up["notes"])
 
@@ -60,6 +67,12 @@ def take_inputs() -> None:
 
 
 def panel(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, drawn: Placed | None) -> None:
+    if not fits(model):
+        h, w, c = model.image_shape
+        st.subheader("Draw or upload a digit")
+        st.caption(f"Not for this model: a drawing or a photo is prepared the way MNIST's digits were, as a 28x28 "
+                   f"grey image, and this model takes {h}x{w} {'colour' if c == 3 else 'grey'} images.")
+        return
     st.subheader("Draw or upload a digit")
     st.caption("Your digit becomes a 28x28 image the way MNIST's were made (LeCun et al., 1998): grey, light "
                "ink on a dark field, cropped to the ink, fitted into 20x20 pixels and centred by its centre "

@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import catalog as catalog_lib, classifier, data, facts, metrics
 from explorer.bundle import Model
+from explorer.errors import BundleError
 from explorer.catalog import BundleCatalog
 from ui import map_component
 
@@ -89,6 +90,9 @@ def test_errors(model: Model, data_dir: str | None) -> tuple[np.ndarray, np.ndar
     """Reconstruction error, label and test index of every test image of the model's dataset (all
     classes: a single-class model's anomalies are the others), and whether they are all there;
     without the dataset, the model's own test images from its bundle."""
+    if model.own_data:
+        lat = model.latents
+        return lat.recon_error, lat.labels, lat.index, True
     try:
         errors, labels = _all_errors(str(model.path), catalog_lib.version(model.path), model.dataset, data_dir, model)
         return errors, labels, np.arange(len(errors)), True
@@ -102,6 +106,19 @@ def test_images(dataset: str, data_dir: str | None) -> tuple[np.ndarray | None, 
     try:
         return _test_images(dataset, data_dir), None
     except data.DataError as e:
+        return None, e
+
+
+def originals(model: Model, data_dir: str | None) -> tuple[np.ndarray | None, Exception | None]:
+    """The images behind ``model``'s map, those its latents' ``index`` points into: the dataset's
+    test split, or the bundle's own images (a model imported with them); or why they are not here."""
+    if not model.own_data:
+        return test_images(model.dataset, data_dir)
+    try:
+        images = model.images()
+        images.flags.writeable = False
+        return images, None
+    except BundleError as e:
         return None, e
 
 

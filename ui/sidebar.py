@@ -32,7 +32,7 @@ def panel(catalog, model: Model, view, menu) -> None:
         with st.sidebar.expander(f"{len(problems)} bundle{'s' * (len(problems) > 1)} cannot be opened"):
             for name, why in problems.items():
                 st.text(f"{name}: {why}")
-    info = data.dataset_info(model.dataset)
+    info = model.dataset_info
     kind = model.kind_info
     st.sidebar.markdown(f"**{kind.title}** trained on **{info.title}**, classes "
                         f"{literal(', '.join(model.class_names[c] for c in model.classes))}; each image "
@@ -96,7 +96,7 @@ def metrics_table(model: Model) -> None:
 
 def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:
     """The test images, or a sidebar message saying what happened and the one thing to do."""
-    originals, error = resources.test_images(model.dataset, data_dir)
+    originals, error = resources.originals(model, data_dir)
     failed = st.session_state.pop("download_error", None)
     if failed is not None:
         st.sidebar.error(f"The download did not work. {literal(first_line(failed))}")

@@ -87,7 +87,7 @@ def map_and_click(catalog, data_dir: str | None) -> View:
         st.rerun()  # the whole page, so the walk below follows
     session.sync_url(view)
     v = resolve(view, model, mp)
-    originals, _ = resources.test_images(model.dataset, data_dir)  # the sidebar says why if None
+    originals, _ = resources.originals(model, data_dir)  # the sidebar says why if None
     own_digit.take_inputs()
     drawn = own_digit.placed(model, mp)
     cloud = posterior.cloud_of(model, mp, v, originals, drawn)

@@ -172,6 +172,8 @@
         S: l.scale && this.array(l.scale), T: l.shift && this.array(l.shift),
       }));
       this.output = manifest.output || "logits"; // what the last layer's numbers are (webexport.py)
+      this.image = manifest.image.length === 3 ? manifest.image : [...manifest.image, 1]; // [H, W, C]
+      this.pixels = this.image[0] * this.image[1] * this.image[2]; // numbers per image, H x W x C in that order
       this.codes = manifest.codes ? this.array(manifest.codes) : null;
       this.maps = {};
       for (const [name, m] of Object.entries(manifest.maps)) {
@@ -179,7 +181,7 @@
       }
     }
 
-    // latent vector (Float32Array of latentDim) -> pixel intensities in [0, 1], 784 values
+    // latent vector (Float32Array of latentDim) -> pixel intensities in [0, 1], H x W (x C) values
     decode(z) {
       let x = Float32Array.from(z);
       let shape = [x.length];

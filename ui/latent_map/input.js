@@ -13,8 +13,8 @@ function attach(ui, el) {
   const hoverAt = (px, py) => {
     if (!s.model) return;
     const h = under(s, px, py);
-    drawDigit(el.preview, h.image);
-    drawDigit(el.float, h.image);
+    drawDigit(el.preview, h.image, s.model.image);
+    drawDigit(el.float, h.image, s.model.image);
     el.preview.dataset.preview = `${fmt(h.x)},${fmt(h.y)}`;
     el.previewCaption.textContent = (s.data.fill ? "pointer: " : "under the pointer: ") + describe(s, h);
     el.float.style.display = "block";

@@ -14,9 +14,10 @@ function buildManifold(s, el) {
   ctx.fillRect(0, 0, w, w);
   const m = (s.manifold = { key, canvas, done: 0, images: layers.includes("manifold"),
     regions: layers.includes("regions") && !!s.model.manifest.classifier, classes: [] });
-  const tile = document.createElement("canvas");
-  tile.width = tile.height = 28;
-  const tctx = tile.getContext("2d"), pixels = tctx.createImageData(28, 28);
+  const tile = document.createElement("canvas"), [ih, iw, ic] = s.model.image;
+  tile.width = iw;
+  tile.height = ih;
+  const tctx = tile.getContext("2d"), pixels = tctx.createImageData(iw, ih);
   const cell = s.size / GRID;
   const step = (deadline) => {
     if (s.manifold !== m || !s.model) return;
@@ -29,11 +30,16 @@ function buildManifold(s, el) {
       const bg = cls === null ? [255, 255, 255]
         : (s.rgb ??= s.data.colours.map(parseColour))[cls].map((v) => Math.round(255 - 0.45 * (255 - v)));
       if (cls !== null) m.classes[m.done] = cls;
-      for (let i = 0; i < 784; i++) {
-        const ink = m.images ? Math.min(1, Math.max(0, image[i])) * 0.6 : 0; // grey ink over the tint
-        pixels.data[4 * i] = Math.round(bg[0] * (1 - ink));
-        pixels.data[4 * i + 1] = Math.round(bg[1] * (1 - ink));
-        pixels.data[4 * i + 2] = Math.round(bg[2] * (1 - ink));
+      for (let i = 0; i < ih * iw; i++) {
+        for (let j = 0; j < 3; j++) {
+          if (ic === 3) { // colour: the image itself, faded towards white so the dots stay visible
+            const v = m.images ? Math.min(1, Math.max(0, image[3 * i + j])) : 1;
+            pixels.data[4 * i + j] = Math.round(255 - 0.6 * (255 - v * 255));
+          } else {
+            const ink = m.images ? Math.min(1, Math.max(0, image[i])) * 0.6 : 0; // grey ink over the tint
+            pixels.data[4 * i + j] = Math.round(bg[j] * (1 - ink));
+          }
+        }
         pixels.data[4 * i + 3] = 255;
       }
       tctx.putImageData(pixels, 0, 0);

@@ -33,9 +33,10 @@ function under(s, px, py) {
 // the dataset's own image for a test point (pixels in [0, 1]), or null before (or without) them
 function testImage(s, row) {
   const index = s.model.array(s.model.manifest.test_index)[row];
-  if (!s.images || (index + 1) * 784 > s.images.length) return null;
-  const out = new Float32Array(784);
-  for (let i = 0, j = index * 784; i < 784; i++, j++) out[i] = s.images[j] / 255;
+  const n = s.model.pixels;
+  if (!s.images || (index + 1) * n > s.images.length) return null;
+  const out = new Float32Array(n);
+  for (let i = 0, j = index * n; i < n; i++, j++) out[i] = s.images[j] / 255;
   return out;
 }
 
@@ -66,7 +67,7 @@ function showSpot(s, el, x, y, h) {
     const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
     h = { row, x, y, image: s.model.decode(code) };
   }
-  drawDigit(el.spot, h.image);
+  drawDigit(el.spot, h.image, s.model.image);
   el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
   el.spotCaption.textContent = (s.data.fill ? "click: " : "your click: ") + describe(s, h);
 }

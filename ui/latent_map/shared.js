@@ -3,7 +3,7 @@
 
 const models = new Map(); // model files URL -> Promise<LatentDecoder.Model>, kept across reruns
 const views = new Map(); // component key -> {model, map, lo, hi}: zoom and pan survive reruns
-const imageSets = new Map(); // test images URL -> Promise<Uint8Array> (N x 784), kept across reruns
+const imageSets = new Map(); // test images URL -> Promise<Uint8Array> (N x H x W x C), kept across reruns
 // maps mounted with the same data.group (the /compare page's two maps): scrubbing one walk moves
 // the others with it. Every instance runs this same module, so they meet here.
 const groups = new Map(); // group -> Set of {s, el}
@@ -40,12 +40,17 @@ function fmt(v) {
   return Number(v.toPrecision(7)).toString();
 }
 
-function drawDigit(canvas, pixels) {
+// an image (values in [0, 1], H x W, or H x W x 3 for colour, row-major) on its canvas, one
+// canvas pixel per image pixel (CSS enlarges it, pixelated); image = [H, W, C] of the model
+function drawDigit(canvas, pixels, image = [28, 28, 1]) {
+  const [h, w, c] = image;
+  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
   const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    for (let j = 0; j < 3; j++) {
+      img.data[4 * i + j] = Math.round(Math.min(1, Math.max(0, pixels[c === 3 ? 3 * i + j : i])) * 255);
+    }
     img.data[4 * i + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);

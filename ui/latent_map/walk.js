@@ -39,7 +39,7 @@ function pathAt(path, t) {
 
 function showFrame(s, el, t) {
   if (!s.model) return;
-  drawDigit(el.frame, frameAt(s, t));
+  drawDigit(el.frame, frameAt(s, t), s.model.image);
   el.frame.dataset.frame = String(Math.round(t * 100) / 100);
   el.frameCaption.textContent = s.data.fill ? `walk at ${t.toFixed(2)}` : `the walk at ${t.toFixed(2)} (${s.data.walk.method})`;
 }

@@ -31,10 +31,11 @@ export default function (component) {
     const draw = () => {
       const z = Float32Array.from(data.code), values = knobs.map((kn) => Number(kn.value));
       values.forEach((v, d) => { z[d] += v * data.spread[d]; });
-      const pixels = model.decode(z), ctx = canvas.getContext("2d"), img = ctx.createImageData(28, 28);
-      for (let i = 0; i < 784; i++) {
-        const g = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-        img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
+      const pixels = model.decode(z), [h, w, c] = model.image;
+      if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+      const ctx = canvas.getContext("2d"), img = ctx.createImageData(w, h);
+      for (let i = 0; i < h * w; i++) { // grey, or colour as H x W x 3
+        for (let j = 0; j < 3; j++) img.data[4 * i + j] = Math.round(Math.min(1, Math.max(0, pixels[c === 3 ? 3 * i + j : i])) * 255);
         img.data[4 * i + 3] = 255;
       }
       ctx.putImageData(img, 0, 0);
