@@ -5,6 +5,7 @@ only as inputs (not MNIST's own figures) ask for ``images_dir`` instead: MNIST w
 else a stand-in made from a shipped decoder, so they run on a machine without the dataset."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
+# models imported in the app during tests go to a folder of this run, not the user's own import folder
+os.environ.setdefault("EXPLORER_IMPORT_DIR", tempfile.mkdtemp(prefix="latent-explorer-imported-"))
 
 
 def _data_dir() -> str | None:

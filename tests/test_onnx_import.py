@@ -561,3 +561,86 @@ def test_bundle_from_torch_takes_the_lecture_notebooks_autoencoder_to_a_bundle_i
                                    decoder(encoder(x_test[:10])).clamp(0, 1).numpy().reshape(-1, 28, 28), atol=1e-5)
     np.testing.assert_array_equal(model.images(), test.images[:2000])
     assert model.class_names == [str(d) for d in range(10)] and encoder.training  # the modules are left as they were
+
+
+KERAS_SCRIPT = """
+import os, sys
+os.environ["KERAS_BACKEND"] = "torch"
+import numpy as np, keras
+out, images = sys.argv[1], np.load(sys.argv[2])
+keras.utils.set_random_seed(0)
+x = keras.Input((784,))
+h = keras.layers.Dense(300, activation="relu")(keras.layers.Dense(500, activation="relu")(x))
+encoder = keras.Model(x, keras.layers.Dense(2)(h))
+z = keras.Input((2,))
+h = keras.layers.Dense(500, activation="relu")(keras.layers.Dense(300, activation="relu")(z))
+decoder = keras.Model(z, keras.layers.Dense(784)(h))  # the notebook's: no activation, trained with MSE
+autoencoder = keras.Model(x, decoder(encoder(x)))
+autoencoder.compile(optimizer="adam", loss="mse")
+autoencoder.fit(images, images, epochs=1, batch_size=64, verbose=0)
+encoder.export(out + "/encoder.onnx", format="onnx")
+decoder.export(out + "/decoder.onnx", format="onnx")
+np.save(out + "/codes.npy", np.asarray(encoder.predict(images[:500], verbose=0)))
+"""
+
+
+def test_the_lecture_notebooks_keras_autoencoder_imports_from_its_own_onnx_export(images_dir, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:  # not imported here: it needs KERAS_BACKEND before
+        pytest.skip("keras is not installed (requirements-dev.txt installs it)")
+    x = train_images(images_dir, 4000).view(-1, 784).numpy()
+    np.save(tmp_path / "images.npy", x)
+    made = subprocess.run([sys.executable, "-c", KERAS_SCRIPT, str(tmp_path), str(tmp_path / "images.npy")],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert made.returncode == 0, made.stderr[-2000:]
+    enc, dec = ((tmp_path / f).read_bytes() for f in ("encoder.onnx", "decoder.onnx"))
+    model = onnx_import.import_model(enc, dec, "mnist", "keras-ae", data_dir=images_dir, tsne=False)
+    spec = model.net.spec
+    assert spec.kind == "ae" and spec.encoder_input.layout == "flat" and spec.output == "linear"
+    np.testing.assert_allclose(model.encode(x[:500].reshape(-1, 28, 28)), np.load(tmp_path / "codes.npy"), atol=1e-4)
+    assert [l["type"] for l in webexport.export(model, maps=["direct"])[0]["decoder"]].count("linear") == 3
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keeping_the_rest(
+        examples_vae, images_dir, tmp_path):
+    """Two ONNX files uploaded in the sidebar: the model is imported into the server's folder and
+    opened; a pickle renamed .onnx is refused with its message and the page keeps its model."""
+    for name, content in (("enc.onnx", examples_vae[0]), ("dec.onnx", examples_vae[1]),
+                          ("pickle.onnx", __import__("pickle").dumps({"weights": [1, 2, 3]}))):
+        (tmp_path / name).write_bytes(content)
+    folder = tmp_path / "imported"
+
+    def upload(page, encoder, decoder, name):
+        files = page.locator("[data-testid='stSidebar'] input[type='file']")
+        files.nth(0).set_input_files(str(encoder))
+        files.nth(1).set_input_files(str(decoder))
+        browser.wait_idle(page)
+        page.get_by_label("Name", exact=True).fill(name)
+        page.keyboard.press("Enter")
+        browser.wait_idle(page)
+        page.get_by_role("button", name="Import", exact=True).click()
+
+    def shown_map(page):
+        found = page.locator("[data-latent-map]")
+        return found.first.get_attribute("data-latent-map") if found.count() else None
+
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir, "EXPLORER_IMPORT_DIR": str(folder)}) as url:
+        with browser.chromium_page() as page:
+            browser.open_app(page, url, "model=mnist-vae-2d", plotly=False)
+            page.get_by_text("Import a model (ONNX)").click()
+            upload(page, tmp_path / "enc.onnx", tmp_path / "dec.onnx", "examples")
+            deadline = time.time() + 120
+            while shown_map(page) != "examples/pca" and time.time() < deadline:
+                time.sleep(0.5)
+            assert shown_map(page) == "examples/pca"
+            assert explorer.load_model(folder / "examples").latent_dim == 20
+            page.get_by_text("Imported examples").first.wait_for(timeout=10_000)
+            if not page.locator("[data-testid='stSidebar'] input[type='file']").count():
+                page.get_by_text("Import a model (ONNX)").click()
+            upload(page, tmp_path / "pickle.onnx", tmp_path / "dec.onnx", "bad")
+            page.get_by_text("not an ONNX model").first.wait_for(timeout=60_000)
+            assert shown_map(page) == "examples/pca"  # nothing already loaded was lost
+            assert sorted(p.name for p in folder.iterdir()) == ["examples"]  # and nothing half-written
+            assert page.locator("[data-testid='stException']").count() == 0

@@ -28,6 +28,9 @@ def settings() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="streamlit run app.py --")
     parser.add_argument("--data-dir", default=None, help=f"folder holding mnist/ (else ${data.ENV_VAR})")
     parser.add_argument("--models-dir", action="append", default=[], help="extra folder of bundles")
+    parser.add_argument("--import-dir", default=None,
+                        help="this server's folder of models imported in the app (else $EXPLORER_IMPORT_DIR, "
+                             "else ~/.local/share/latent-explorer/imported)")
     parser.add_argument("--public-url", default=None,
                         help=f"the address students reach this app at, for share links (else ${PUBLIC_URL_VAR})")
     args, _ = parser.parse_known_args()
@@ -48,6 +51,15 @@ def share_link(query: dict[str, str], public_url: str | None) -> str:
     return urllib.parse.urlunsplit(here._replace(path=path, query=urllib.parse.urlencode(query, safe=","), fragment=""))
 
 
+def model_dirs(args) -> list[Path]:
+    """Where bundles are looked for: the shipped ones, $EXPLORER_MODELS_DIR, --models-dir, and
+    this server's import folder (ui/import_panel.py) once it exists."""
+    from ui.import_panel import import_dir
+
+    imported = import_dir(args)
+    return [*catalog_lib.pretrained_dirs(), *(Path(d) for d in args.models_dir), *([imported] if imported.is_dir() else [])]
+
+
 _RUN_CATALOGS: dict = {}  # id(session's run context) -> (its run's cursors, dirs, the catalog)
 
 
@@ -55,7 +67,7 @@ def catalog(args) -> BundleCatalog:
     """The bundles found, one catalog per run of a page: every part of the page that asks gets the
     same one, so each bundle's files are looked at and each model is opened once per run (a
     bundle added, changed or broken shows at the next run)."""
-    dirs = [*catalog_lib.pretrained_dirs(), *(Path(d) for d in args.models_dir)]
+    dirs = model_dirs(args)
     ctx = get_script_run_ctx()
     if ctx is None:  # outside a page (a command, a test of the library)
         return BundleCatalog.from_dirs(dirs, DEFAULT_MODEL)

@@ -10,7 +10,7 @@ import streamlit as st
 from explorer import classifier, data, metrics, projection
 from explorer.bundle import Model
 from explorer.state import LAYERS, RENDERERS, ModelUnavailable
-from ui import board, map_component, resources, session
+from ui import board, import_panel, map_component, resources, session
 from ui.session import W_MAP, W_MODEL, W_RENDERER
 from ui.text import code as code_span, literal
 
@@ -27,6 +27,7 @@ def panel(catalog, model: Model, view, menu) -> None:
     menu.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
                          format_func=lambda n: f"{n}: {catalog.description(n)}",
                          help="Every bundle in pretrained/ and in --models-dir folders.")
+    import_panel.panel(resources.settings(), names)
     problems = catalog.problems()
     if problems:  # each listed once, with its reason; every other bundle works
         with st.sidebar.expander(f"{len(problems)} bundle{'s' * (len(problems) > 1)} cannot be opened"):

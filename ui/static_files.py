@@ -169,7 +169,7 @@ def write_all(out=sys.stdout) -> int:
         print(f"error: {e}", file=out)
         return 1
     failed = 0
-    found, refused = catalog.scan([*catalog.pretrained_dirs(), *(Path(d) for d in args.models_dir)])
+    found, refused = catalog.scan(resources.model_dirs(args))
     for name, why in refused.items():
         print(f"skipped {why}", file=out)
     for name, path in found.items():
