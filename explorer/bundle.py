@@ -20,6 +20,7 @@ bundles. A bundle is known by its folder's name (catalog.py finds and names bund
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -557,15 +558,7 @@ def _onnx_files(path: Path) -> dict[Path, bytes]:
     onnx_safety reads (BundleError naming the file otherwise)."""
     out = {}
     for name in onnx_model.FILES.values():
-        file = path / name
-        try:
-            if file.stat().st_size > onnx_safety.MAX_BYTES:
-                raise BundleError(f"{file}: {file.stat().st_size / 2**20:,.0f} MB; at most "
-                                  f"{onnx_safety.MAX_BYTES // 2**20} MB are read")
-            out[file] = file.read_bytes()
-        except OSError as e:
-            raise BundleError(f"{file}: cannot be read ({e.strerror or e}); an imported bundle holds "
-                              f"{' and '.join(onnx_model.FILES.values())}") from None
+        out[path / name] = safefiles.read_bytes(path / name, BundleError, onnx_safety.MAX_BYTES)
     return out
 
 
@@ -607,12 +600,22 @@ def load(path) -> Model:
     if is_imported(config):
         spec = onnx_spec(path, config)
         (enc_file, enc), (dec_file, dec) = _onnx_files(path).items()
+        said = (config.get("source") or {}).get("sha256") or {}
+        for file, content in ((enc_file, enc), (dec_file, dec)):
+            if file.name in said and said[file.name] != hashlib.sha256(content).hexdigest():
+                raise BundleError(f"{file}: is not the file this bundle was imported with (its sha256 differs from "
+                                  f"{CONFIG_FILE}'s); import the model again")
+        lat = latents_file.read(path / LATENTS_FILE, spec.latent_dim, config["classes"], n_test(config))
         try:
             net = open_net(spec, enc, dec, {"encoder": str(enc_file), "decoder": str(dec_file)})
+            # what the spec says holds: images in, codes of its size out; codes in, its images out
+            h, w, c = spec.image
+            # (two batch sizes, so a graph whose fixed batch the spec does not say fails here, not later)
+            net.decode(net.encode(np.zeros((5, h, w) + ((c,) if c == 3 else ()), np.float32)))
+            net.decode(lat.codes[:2] if lat is not None else np.zeros((2, spec.latent_dim), np.float32))
         except OnnxError as e:
             raise BundleError(str(e)) from None
         net.files = {enc_file.name: enc, dec_file.name: dec}
-        lat = latents_file.read(path / LATENTS_FILE, spec.latent_dim, config["classes"], n_test(config))
         return Model(net, config, lat, path)
     model_cfg = model_config(path, config)
     state = _read_weights(path, config, model_cfg)

@@ -13,7 +13,8 @@ layer of webexport's list (ui/latent_map/decoder.js runs them):
   BatchNormalization -> folded into the convolution or linear layer before it, else ``affine``;
 - Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softplus -> ``activation``;
 - Reshape, Flatten, Squeeze, Unsqueeze -> ``reshape`` (the numbers stay in place); Transpose ->
-  ``transpose``; Resize/Upsample in nearest mode by whole factors -> ``upsample``;
+  ``transpose``; Resize/Upsample in nearest mode -> ``upsample`` (as index maps, exact for
+  every coordinate transformation and rounding);
   Identity, Dropout, a Cast to float32 (Keras emits them) -> nothing.
 
 Anything else (another operator, a graph that branches and joins, a tensor that is not
@@ -47,6 +48,12 @@ def _np(value):
     from onnx import numpy_helper
 
     return numpy_helper.to_array(value)
+
+
+def _bounded(shape, op: str) -> None:
+    """NoBrowserForm before a constant of ``shape`` is made, if it would be too large."""
+    if math.prod(int(v) for v in shape) > MAX_VALUES:
+        raise NoBrowserForm(f"{op} would make a constant of {list(shape)[:6]}, more than the browser is asked to hold")
 
 
 class _Walk:
@@ -130,6 +137,7 @@ class _Walk:
                 index[int(ax)] = slice(int(s), int(e), int(st))
             value = data[tuple(index)]
         elif op == "Concat":
+            _bounded((sum(np.size(self.const(i, node)) for i in node.input),), op)
             value = np.concatenate([np.atleast_1d(self.const(i, node)) for i in node.input], axis=a.get("axis", 0))
         elif op == "Unsqueeze":
             axes = a.get("axes") if "axes" in a else c(1).tolist()
@@ -145,17 +153,23 @@ class _Walk:
             value = c(0).astype(helper.tensor_dtype_to_np_dtype(a["to"]))
         elif op in ("Add", "Sub", "Mul", "Div", "Mod", "Equal", "Less", "Greater"):
             x, y = c(0), c(1)
+            _bounded(np.broadcast_shapes(x.shape, y.shape), op)
             if op == "Div" and x.dtype.kind in "iu":
-                value = x // y
+                value = (np.trunc(x / y)).astype(x.dtype)  # onnxruntime truncates towards zero
             elif op == "Mod":
                 value = np.fmod(x, y) if a.get("fmod") else np.mod(x, y)
             else:
                 value = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide,
                          "Equal": np.equal, "Less": np.less, "Greater": np.greater}[op](x, y)
         elif op == "Where":
+            _bounded(np.broadcast_shapes(c(0).shape, c(1).shape, c(2).shape), op)
             value = np.where(c(0), c(1), c(2))
         elif op == "Range":
-            value = np.arange(c(0), c(1), c(2))
+            start, limit, delta = (np.ravel(c(i))[0] for i in range(3))
+            if delta == 0:
+                raise NoBrowserForm("a Range with a step of 0")
+            _bounded((max(0, math.ceil((limit - start) / delta)),), op)
+            value = np.arange(start, limit, delta)
         elif op == "ConstantOfShape":
             shape = [int(v) for v in c(0)]
             if math.prod(shape) > MAX_VALUES:
@@ -163,7 +177,9 @@ class _Walk:
             fill = _np(a["value"]) if "value" in a else np.zeros(1, np.float32)
             value = np.full(shape, fill.ravel()[0], fill.dtype)
         elif op == "Expand":
-            value = c(0) * np.ones([int(v) for v in c(1)], c(0).dtype)
+            shape = np.broadcast_shapes(c(0).shape, tuple(int(v) for v in c(1)))
+            _bounded(shape, op)
+            value = np.broadcast_to(c(0), shape).copy()
         elif op == "Identity":
             value = c(0)
         elif op == "Reshape":
@@ -241,8 +257,7 @@ class _Walk:
             w, bias = w.T, np.zeros(w.shape[1])
         if w.shape[1] != self.shape[1]:
             raise NoBrowserForm(f"{node.op_type} takes {w.shape[1]} numbers, the tensor before holds {self.shape[1]}")
-        bias = np.asarray(bias, np.float64)
-        bias = np.broadcast_to(bias.reshape(-1) if bias.size == w.shape[0] else bias, (w.shape[0],))
+        bias = np.broadcast_to(np.asarray(bias, np.float64), (1, w.shape[0]))[0]  # C broadcasts to [1, out]
         self.emit({"type": "linear", "in": int(w.shape[1]), "out": int(w.shape[0]), "_w": w, "_b": bias.copy()},
                   out, (1, w.shape[0]))
 
@@ -357,36 +372,92 @@ class _Walk:
         self.affine(np.broadcast_to(g.reshape(per), self.shape[1:]), np.broadcast_to(shift.reshape(per), self.shape[1:]), out)
 
     def upsample(self, node, op, a, out) -> None:
-        mode = a.get("mode", b"nearest")
-        mode = mode.decode() if isinstance(mode, bytes) else mode
+        """Resize/Upsample in nearest mode as index maps: for each output row (column), the input
+        row (column) that ONNX's coordinate transformation and rounding pick, so every mode and
+        factor decodes as onnxruntime does."""
+        def text(v, default):
+            return (v.decode() if isinstance(v, bytes) else v) if v is not None else default
+
+        mode = text(a.get("mode"), "nearest")
         if mode != "nearest":
             raise NoBrowserForm(f"a {op} in {mode} mode; the browser enlarges by repeating pixels (nearest)")
-        ctm = a.get("coordinate_transformation_mode", b"half_pixel")
-        ctm = ctm.decode() if isinstance(ctm, bytes) else ctm
-        if ctm == "tf_crop_and_resize":
-            raise NoBrowserForm(f"a {op} that crops")
         shape = self.shape
-        if op == "Upsample":
-            scales = self.const(node.input[1], node)
+        if len(shape) != 4:
+            raise NoBrowserForm(f"a {op} of a tensor of shape {list(shape)}")
+        sizes = None
+        if op == "Upsample":  # opset 7-9: scales an attribute (7) or an input; floor(x / scale)
+            scales = a["scales"] if "scales" in a else self.const(node.input[1], node)
+            ctm, rounding = "asymmetric", "floor"
         else:
+            ctm = text(a.get("coordinate_transformation_mode"), "half_pixel")
+            rounding = text(a.get("nearest_mode"), "round_prefer_floor")
+            if ctm == "tf_crop_and_resize" or a.get("axes") or a.get("keep_aspect_ratio_policy"):
+                raise NoBrowserForm(f"a {op} that crops, or with axes or an aspect-ratio policy")
             scales = self.const(node.input[2], node) if len(node.input) > 2 and node.input[2] else np.array([])
-            if scales.size == 0:
-                sizes = self.const(node.input[3], node)
-                scales = np.asarray(sizes, np.float64) / np.asarray(shape, np.float64)
-        scales = [float(x) for x in scales]
-        if len(shape) != 4 or len(scales) != 4 or scales[:2] != [1.0, 1.0] \
-                or not all(x >= 1 and x == int(x) for x in scales[2:]):
-            raise NoBrowserForm(f"a {op} by {scales}; the browser enlarges images by whole factors")
-        fy, fx = int(scales[2]), int(scales[3])
-        self.emit({"type": "upsample", "factor": [fy, fx]}, out, (1, shape[1], shape[2] * fy, shape[3] * fx))
+            sizes = self.const(node.input[3], node) if len(node.input) > 3 and node.input[3] else None
+            if np.size(scales) == 0 and sizes is None:
+                raise NoBrowserForm(f"a {op} with neither scales nor sizes")
+        if sizes is not None:
+            sizes = [int(v) for v in np.ravel(sizes)]
+            scales = [o / i for o, i in zip(sizes, shape)]
+        else:
+            scales = [float(v) for v in np.ravel(scales)]
+            sizes = [int(np.floor(i * s)) for i, s in zip(shape, scales)]
+        if len(scales) != 4 or len(sizes) != 4 or sizes[:2] != list(shape[:2]) or min(sizes) < 1:
+            raise NoBrowserForm(f"a {op} that resizes the batch or channel axes")
+        if math.prod(sizes) > MAX_VALUES:
+            raise NoBrowserForm(f"a {op} to {sizes}, more than the browser is asked to hold")
+        maps = [_nearest(shape[ax], sizes[ax], scales[ax], ctm, rounding) for ax in (2, 3)]
+        self.emit({"type": "upsample", "rows": maps[0], "cols": maps[1]}, out, (1, shape[1], sizes[2], sizes[3]))
+
+
+def _nearest(n_in: int, n_out: int, scale: float, ctm: str, rounding: str) -> list[int]:
+    """The input index each output index reads in ONNX Resize's nearest mode (its operator
+    specification: the coordinate transformation, then the rounding, clamped to the input),
+    worked out in float32 as onnxruntime does, so a coordinate on a boundary rounds the same way."""
+    x = np.arange(n_out, dtype=np.float32)
+    scale, n_in_f, n_out_f = np.float32(scale), np.float32(n_in), np.float32(n_out)
+    half, one = np.float32(0.5), np.float32(1)
+    if ctm in ("half_pixel", "pytorch_half_pixel"):
+        orig = (x + half) / scale - half if (ctm == "half_pixel" or n_out > 1) else np.zeros(n_out, np.float32)
+    elif ctm == "align_corners":
+        orig = x * (n_in_f - one) / (n_out_f - one) if n_out > 1 else np.zeros(n_out, np.float32)
+    elif ctm == "asymmetric":
+        orig = x / scale
+    elif ctm == "tf_half_pixel_for_nn":
+        orig = (x + half) / scale
+    elif ctm == "half_pixel_symmetric":
+        adjustment = n_out_f / (scale * n_in_f)
+        orig = n_in_f / np.float32(2) * (one - adjustment) + (x + half) / scale - half
+    else:
+        raise NoBrowserForm(f"a Resize with coordinate_transformation_mode {ctm[:30]!r}")
+    if rounding == "floor":
+        idx = np.floor(orig)
+    elif rounding == "ceil":
+        idx = np.ceil(orig)
+    elif rounding in ("round_prefer_floor", "round_prefer_ceil"):
+        half = orig - np.floor(orig) == 0.5
+        idx = np.where(half, np.floor(orig) if rounding == "round_prefer_floor" else np.ceil(orig), np.round(orig))
+    else:
+        raise NoBrowserForm(f"a Resize with nearest_mode {rounding[:30]!r}")
+    return [int(v) for v in np.clip(idx, 0, n_in - 1)]
 
 
 def layers(proto, latent_dim: int, add, to_hwc: bool = False) -> list[dict]:
     """The decoder graph ``proto`` as webexport's layers, its arrays given to ``add(key, array)``;
-    NoBrowserForm otherwise. ``to_hwc``: the graph makes [C, H, W] colour images, which a last
-    transpose turns into the browser's H x W x C."""
-    walk = _Walk(proto, latent_dim, add)
-    out = walk.run()
+    NoBrowserForm otherwise (and for anything in the graph that cannot be read: a stranger's file
+    fails only this way). ``to_hwc``: the graph makes [C, H, W] colour images, which a last
+    transpose turns into the browser's H x W x C. Nodes no output depends on are left out first,
+    as onnx_safety leaves them out of the sessions."""
+    from .onnx_safety import without_dead_nodes
+
+    walk = _Walk(without_dead_nodes(proto), latent_dim, add)
+    try:
+        out = walk.run()
+    except NoBrowserForm:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError, MemoryError) as e:
+        raise NoBrowserForm(f"the decoder graph cannot be read for the browser ({type(e).__name__}: {str(e)[:120]})") from None
     if to_hwc:
         out.append({"type": "transpose", "perm": [1, 2, 0], "shape": list(walk.shape[1:])})
     for i, layer in enumerate(out):

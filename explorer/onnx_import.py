@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import bundle, data, metrics, onnx_safety, outputs, owndata, projection
+from . import bundle, data, metrics, onnx_safety, outputs, owndata, projection, safefiles
 from .bundle import Model
 from .errors import BundleError
 from .onnx_model import FILES, OnnxNet, OnnxVAE, Port, Spec, run_batched, to_layout
@@ -52,17 +52,12 @@ DATASETS = tuple(data.DATASETS)
 
 
 def read_file(path, what: str) -> bytes:
-    """The bytes of ``path`` (OnnxError naming it when it is missing, a folder or too large)."""
+    """The bytes of ``path`` (OnnxError naming it when it is missing, a folder, not a regular file
+    such as a FIFO or /dev/zero, or too large)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise OnnxError(f"{path}: is a folder; give the {what} ONNX file")
-        if size > onnx_safety.MAX_BYTES:
-            raise OnnxError(f"{path}: {size / 2**20:,.0f} MB; at most {onnx_safety.MAX_BYTES // 2**20} MB are read")
-        return path.read_bytes()
-    except OSError as e:
-        raise OnnxError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if path.is_dir():
+        raise OnnxError(f"{path}: is a folder; give the {what} ONNX file")
+    return safefiles.read_bytes(path, OnnxError, onnx_safety.MAX_BYTES)
 
 
 def _dims(shape) -> list[int | None]:
@@ -245,6 +240,15 @@ def build_net(encoder_bytes: bytes, decoder_bytes: bytes, test: data.Split, kind
               output: str | None = None, names=FILES, threads: int = 1) -> OnnxNet:
     """The imported network: both files checked, what they are read from them and from the
     test images (see the module docstring); OnnxError naming the file otherwise."""
+    try:
+        return _build_net(encoder_bytes, decoder_bytes, test, kind, output, names, threads)
+    except OnnxError:
+        raise
+    except ValueError as e:  # a name, size or shape beyond what a bundle describes (onnx_model.Spec)
+        raise OnnxError(f"{names['encoder']} and {names['decoder']}: {e}") from None
+
+
+def _build_net(encoder_bytes, decoder_bytes, test, kind, output, names, threads) -> OnnxNet:
     image = (*test.images.shape[1:3], 1 if test.images.ndim == 3 else test.images.shape[3])
     enc, enc_proto = onnx_safety.session(encoder_bytes, names["encoder"], threads)
     dec, dec_proto = onnx_safety.session(decoder_bytes, names["decoder"], threads)
@@ -254,16 +258,16 @@ def build_net(encoder_bytes: bytes, decoder_bytes: bytes, test: data.Split, kind
     assumed += said
     draft = Spec(kind=kind, latent_dim=k, image=image, encoder_input=port, encoder_outputs=tuple(outs), split=split,
                  decoder_input=Port("z"), decoder_output=Port("x"), output="sigmoid")
-    codes = OnnxNet(draft, enc, dec)._encoder_outputs(probe)[0]
+    codes = OnnxNet(draft, enc, dec, names=names)._encoder_outputs(probe)[0]
     port_in, port_out, said = decoder_ports(dec, dec_proto, names["decoder"], k, codes, image)
     assumed += said
     draft = Spec(**{**draft.__dict__, "decoder_input": port_in, "decoder_output": port_out})
     sample = test.images[:CHOOSE_OUTPUT_ON]
-    probe_net = OnnxNet(draft, enc, dec)
+    probe_net = OnnxNet(draft, enc, dec, names=names)
     chosen, said = choose_output(dec_proto, port_out, lambda z: probe_net.decode_raw(z),
                                  probe_net.encode(sample.astype(np.float32) / 255.0).numpy(), sample, output)
     spec = Spec(**{**draft.__dict__, "output": chosen, "assumed": tuple(assumed + said)})
-    net = (OnnxVAE if spec.kind == "vae" else OnnxNet)(spec, enc, dec, enc_proto, dec_proto)
+    net = (OnnxVAE if spec.kind == "vae" else OnnxNet)(spec, enc, dec, enc_proto, dec_proto, names)
     net.files = {FILES["encoder"]: bytes(encoder_bytes), FILES["decoder"]: bytes(decoder_bytes)}
     return net
 
@@ -302,12 +306,22 @@ def import_model(encoder_bytes: bytes, decoder_bytes: bytes, dataset: str, name:
     model = Model(net, config, None, None)
     model.pending_images = own.images if own is not None else None
     model.latents = metrics.compute_latents(model, test, test_index)
+    lat = model.latents
+    for role, values in (("encoder", lat.codes), ("decoder", lat.recon_error)):
+        bad = int((~np.isfinite(values.reshape(len(values), -1)).all(1)).sum())
+        if bad:
+            raise OnnxError(f"{names[role]}: gives numbers that are not finite (NaN or infinity) for {bad:,} of the "
+                            f"{len(values):,} images")
     if tsne:
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train = train_full.subset(classes)[0] if train_full is not None else None
     config["metrics"] = metrics.evaluate(model, test, train, full_test=test_full if own is None else None,
                                          denoising=False)
+    for key, value in config["metrics"].items():
+        if isinstance(value, float) and not np.isfinite(value):  # e.g. a log-variance so large its KL is infinite
+            raise OnnxError(f"{names['encoder']} and {names['decoder']}: their {key} on the images is not a finite "
+                            "number")
     return model
 
 

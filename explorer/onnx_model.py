@@ -167,7 +167,8 @@ def from_layout(y: np.ndarray, layout: str, image: tuple[int, int, int]) -> np.n
 
 def run_batched(session, port: Port, outputs: list[str], x: np.ndarray) -> list[np.ndarray]:
     """``session`` run on ``x`` (in the graph's fixed batch size if it has one, the last batch
-    padded with zeros), each output flattened to [N, -1]... or kept as it comes when images."""
+    padded with zeros), each output as it comes, one row per input; ValueError when an output's
+    rows do not follow the batch (onnxruntime's own errors pass through)."""
     x = np.ascontiguousarray(x, dtype=DTYPES[port.dtype])
     n = len(x)
     if n == 0:
@@ -179,6 +180,12 @@ def run_batched(session, port: Port, outputs: list[str], x: np.ndarray) -> list[
         if port.batch and len(chunk) < port.batch:
             chunk = np.concatenate([chunk, np.zeros((port.batch - len(chunk), *chunk.shape[1:]), chunk.dtype)])
         got = session.run(outputs, {port.name: chunk})
+        for name, g in zip(outputs, got):
+            if np.ndim(g) < 1 or len(g) != len(chunk):
+                raise ValueError(f"its output {name[:40]!r} has {len(g) if np.ndim(g) else 'no'} rows for a batch "
+                                 f"of {len(chunk)}; each image (or code) needs its own")
+            if np.asarray(g).dtype.kind != "f":
+                raise ValueError(f"its output {name[:40]!r} holds {np.asarray(g).dtype} numbers, not floats")
         parts.append([np.asarray(g, np.float32)[:min(step, n - start)] for g in got])
     return [np.concatenate([p[i] for p in parts]) for i in range(len(outputs))]
 
@@ -192,11 +199,21 @@ class OnnxNet:
     note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
             "This one was trained elsewhere and imported from ONNX files.")
 
-    def __init__(self, spec: Spec, encoder, decoder, encoder_proto=None, decoder_proto=None):
+    def __init__(self, spec: Spec, encoder, decoder, encoder_proto=None, decoder_proto=None, names=FILES):
         self.spec = spec
         self.encoder_session, self.decoder_session = encoder, decoder
         self.encoder_proto, self.decoder_proto = encoder_proto, decoder_proto
+        self.names = dict(names)  # the files, as messages name them
         self.config = NetConfig(kind=spec.kind, latent_dim=spec.latent_dim)
+
+    def _run(self, role: str, session, port: Port, outputs: list[str], x: np.ndarray) -> list[np.ndarray]:
+        """run_batched, any failure an OnnxError naming the file."""
+        try:
+            return run_batched(session, port, outputs, x)
+        except OnnxError:
+            raise
+        except Exception as e:  # noqa: BLE001 - onnxruntime's own types (InvalidArgument, Fail, ...)
+            raise OnnxError(f"{self.names[role]}: fails when run ({str(e).splitlines()[0][:200] if str(e) else type(e).__name__})") from None
 
     @property
     def bernoulli(self) -> bool:
@@ -210,14 +227,18 @@ class OnnxNet:
     def _encoder_outputs(self, x) -> list[np.ndarray]:
         images = np.asarray(x.numpy() if isinstance(x, torch.Tensor) else x, np.float32)
         s = self.spec
-        out = run_batched(self.encoder_session, s.encoder_input, list(s.encoder_outputs),
-                          to_layout(images, s.encoder_input.layout, s.image[2]))
+        try:
+            x = to_layout(images, s.encoder_input.layout, s.image[2])
+        except ValueError as e:
+            raise OnnxError(f"{self.names['encoder']}: {e}") from None
+        out = self._run("encoder", self.encoder_session, s.encoder_input, list(s.encoder_outputs), x)
         out = [o.reshape(len(images), -1) for o in out]
         if s.split:
             out = [out[0][:, :s.latent_dim], out[0][:, s.latent_dim:]]
         for o in out:
             if o.shape[1] != s.latent_dim:
-                raise OnnxError(f"encoder.onnx: gave {o.shape[1]} numbers per image, not the {s.latent_dim} it gave on import")
+                raise OnnxError(f"{self.names['encoder']}: gave {o.shape[1]} numbers per image, not the {s.latent_dim} "
+                                "it gave on import")
         return out
 
     def posterior(self, x):
@@ -234,8 +255,11 @@ class OnnxNet:
         """The decoder's own numbers for codes ``z``, as images [N, H, W(, C)]."""
         z = np.asarray(z.numpy() if isinstance(z, torch.Tensor) else z, np.float32).reshape(-1, self.spec.latent_dim)
         s = self.spec
-        y = run_batched(self.decoder_session, s.decoder_input, [s.decoder_output.name], z)[0]
-        return from_layout(y, s.decoder_output.layout, s.image)
+        y = self._run("decoder", self.decoder_session, s.decoder_input, [s.decoder_output.name], z)[0]
+        try:
+            return from_layout(y, s.decoder_output.layout, s.image)
+        except ValueError as e:
+            raise OnnxError(f"{self.names['decoder']}: {e}") from None
 
     def decode(self, z):
         y = self.decode_raw(z)
@@ -285,4 +309,4 @@ def open_net(spec: Spec, encoder_bytes: bytes, decoder_bytes: bytes, names=FILES
         if missing:
             raise OnnxError(f"{file}: has no output {missing[0][:40]!r}; it has {outputs[:4]}")
     cls = OnnxVAE if spec.kind == "vae" else OnnxNet
-    return cls(spec, enc, dec, enc_proto, dec_proto)
+    return cls(spec, enc, dec, enc_proto, dec_proto, names)

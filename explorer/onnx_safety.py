@@ -23,8 +23,11 @@ A model file is refused, with a message naming it and the reason, when
 one thread, loading ONNX only (never the ORT format), without constant folding (a few bytes of
 ConstantOfShape would fold into gigabytes at load), with no profiling or optimised-model file
 written. A hostile-input probe found the ORT, sparse, rank and function-attribute cases; each has
-a test. Still open: what a graph allocates when it runs (onnxruntime caps one tensor at 2 GB, not
-the total), to be bounded where imported models are run.
+a test. What a graph allocates when it runs (onnxruntime caps one tensor at 2 GB, not the total) is
+bounded where a stranger's graph first runs: the app's import panel (ui/import_panel.py) runs the
+import command in its own process under an address-space limit, and that command runs the graph
+on every image in the batches the app later uses, so a graph that opens in the app has run
+within that limit.
 """
 
 from __future__ import annotations
@@ -159,6 +162,31 @@ def _check_tensor(t, name: str, where: str, count: _Count | None) -> None:
         count.add(t.dims, where, t.name)
 
 
+def without_dead_nodes(model):
+    """``model`` without the main graph's nodes that no output depends on (the same object when
+    there are none): onnxruntime runs every node, so an unused Range(0, 1e9) would take 8 GB on
+    every call (measured by a hostile-input probe) for nothing."""
+    graph = model.graph
+    needed = {o.name for o in graph.output}
+    keep = []
+    for node in reversed(graph.node):
+        if any(o in needed for o in node.output):
+            keep.append(node)
+            needed.update(i for i in node.input if i)
+            for attr in node.attribute:  # a subgraph's outer-scope names
+                for g in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                    needed.update(i for n in g.node for i in n.input if i)
+    if len(keep) == len(graph.node):
+        return model
+    import onnx
+
+    live = onnx.ModelProto()
+    live.CopyFrom(model)
+    del live.graph.node[:]
+    live.graph.node.extend(reversed(keep))
+    return live
+
+
 def session(data: bytes, name: str, threads: int = 1):
     """An onnxruntime session of the checked ``data`` on the CPU: (session, model proto). One
     thread by default (an app server runs one session per student); a command may use more."""
@@ -169,12 +197,15 @@ def session(data: bytes, name: str, threads: int = 1):
     options.intra_op_num_threads = max(1, int(threads))
     options.inter_op_num_threads = 1
     options.enable_profiling = False
+    options.log_severity_level = 3  # errors only: its warnings about a stranger's graph would reach the terminal
     options.optimized_model_filepath = ""  # nothing written
     options.add_session_config_entry("session.load_model_format", "ONNX")  # never its own ORT format
     # no constant folding while the session loads: a few bytes of ConstantOfShape, Range or Expand
     # would otherwise fold into gigabytes before anything runs
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    live = without_dead_nodes(model)
     try:
-        return ort.InferenceSession(bytes(data), sess_options=options, providers=["CPUExecutionProvider"]), model
+        run = bytes(data) if live is model else live.SerializeToString()
+        return ort.InferenceSession(run, sess_options=options, providers=["CPUExecutionProvider"]), model
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types (Fail, InvalidGraph, ...)
         raise OnnxError(f"{name}: onnxruntime cannot run it ({str(e).splitlines()[0][:200]})") from None

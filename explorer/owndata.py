@@ -15,6 +15,7 @@ else has them); every refusal is a DataError naming the file and the reason.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ MIN_SIDE, MAX_SIDE = 8, 128
 MAX_IMAGES = 10_000  # the images an imported bundle keeps and maps (MNIST's test split is as many)
 MAX_CLASSES = 100
 MAX_FILE_BYTES = 512 * 2**20  # an .npz read here; 70,000 RGB 64x64 images in uint8 are 860 MB: take fewer
-MAX_ARRAY_BYTES = 2**30  # one array inside it, once uncompressed
+MAX_ARRAY_BYTES = 2**30  # all its arrays together, once uncompressed, as their headers declare them
 PICTURES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 NAME = "own"  # the "dataset" of a bundle that stores its own images
 
@@ -66,9 +67,11 @@ def images_of(array: np.ndarray, where: str) -> np.ndarray:
     if a.dtype == np.uint8:
         return np.ascontiguousarray(a)
     if a.dtype.kind == "f":
-        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-            raise DataError(f"{where}: float images must hold numbers from 0 to 1 (found {np.nanmin(a):.3g} to "
-                            f"{np.nanmax(a):.3g}); or give uint8 0-255")
+        if not np.isfinite(a).all():
+            raise DataError(f"{where}: float images hold numbers that are not finite (NaN or infinity)")
+        if a.min() < 0 or a.max() > 1:
+            raise DataError(f"{where}: float images must hold numbers from 0 to 1 (found {a.min():.3g} to "
+                            f"{a.max():.3g}); or give uint8 0-255")
         return (a * 255 + 0.5).astype(np.uint8)
     if a.dtype.kind in "iu" and a.min() >= 0 and a.max() <= 255:
         return a.astype(np.uint8)
@@ -81,10 +84,10 @@ def labels_of(labels, n: int, where: str) -> np.ndarray:
     a = np.asarray(labels)
     if a.ndim != 1 or len(a) < n or a.dtype.kind not in "iu":
         raise DataError(f"{where}: labels must be whole numbers, one per image ({n:,}), not {a.dtype} {list(a.shape)[:3]}")
-    a = a[:n].astype(np.int64)
-    if a.min() < 0 or a.max() >= MAX_CLASSES:
+    a = a[:n]
+    if a.min() < 0 or a.max() >= MAX_CLASSES:  # checked in its own type: a uint64 of 2**64 - 1 is no -1
         raise DataError(f"{where}: labels from 0 to {MAX_CLASSES - 1} are taken (found {a.min()} to {a.max()})")
-    return a
+    return a.astype(np.int64)
 
 
 def class_names_of(names, labels: np.ndarray, where: str) -> tuple[str, ...]:
@@ -94,7 +97,37 @@ def class_names_of(names, labels: np.ndarray, where: str) -> tuple[str, ...]:
     a = np.asarray(names)
     if a.ndim != 1 or a.dtype.kind not in "U" or len(a) < n_classes or len(a) > MAX_CLASSES:
         raise DataError(f"{where}: class_names must be {n_classes} to {MAX_CLASSES} strings, one per label")
-    return tuple(str(s)[:40] for s in a)
+    return tuple("".join(ch if ch.isprintable() else "?" for ch in str(s)[:40]) or "?" for s in a)
+
+
+def declared_sizes(path: Path) -> dict[str, int]:
+    """Bytes each array of the .npz at ``path`` declares (its .npy header's shape and type, read
+    without the data); DataError when they add up to more than MAX_ARRAY_BYTES, when the zip
+    entries would unpack to more, or when an array holds Python objects (a pickle)."""
+    from numpy.lib import format as npy
+
+    sizes = {}
+    with zipfile.ZipFile(path) as z:
+        entries = z.infolist()
+        if sum(e.file_size for e in entries) > MAX_ARRAY_BYTES:
+            raise DataError(f"{path}: unpacks to {sum(e.file_size for e in entries) / 2**20:,.0f} MB; at most "
+                            f"{MAX_ARRAY_BYTES // 2**20} MB are read")
+        for e in entries[:64]:
+            with z.open(e) as f:
+                try:
+                    version = npy.read_magic(f)
+                    shape, _, dtype = (npy.read_array_header_1_0(f) if version == (1, 0)
+                                       else npy.read_array_header_2_0(f))
+                except ValueError as err:
+                    raise DataError(f"{path}: {e.filename[:40]} is not a numpy array ({str(err)[:80]})") from None
+            if dtype.hasobject:
+                raise DataError(f"{path}: {e.filename[:40]} holds Python objects (a pickle), which are never loaded; "
+                                "save plain arrays")
+            sizes[e.filename] = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if sum(sizes.values()) > MAX_ARRAY_BYTES:
+            raise DataError(f"{path}: its arrays declare {sum(sizes.values()) / 2**20:,.0f} MB; at most "
+                            f"{MAX_ARRAY_BYTES // 2**20} MB are read")
+    return sizes
 
 
 def read_npz(path) -> OwnData:
@@ -102,11 +135,7 @@ def read_npz(path) -> OwnData:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise DataError(f"{path}: {path.stat().st_size / 2**20:,.0f} MB; at most {MAX_FILE_BYTES // 2**20} MB are read")
-        with zipfile.ZipFile(path) as z:  # sizes first: a small file may unpack into gigabytes
-            for info in z.infolist():
-                if info.file_size > MAX_ARRAY_BYTES:
-                    raise DataError(f"{path}: {info.filename[:40]} unpacks to {info.file_size / 2**20:,.0f} MB; "
-                                    f"at most {MAX_ARRAY_BYTES // 2**20} MB an array")
+        declared_sizes(path)  # before numpy allocates what a small file may declare
         with np.load(path, allow_pickle=False) as f:
             if "images" not in f.files:
                 raise DataError(f"{path}: holds {', '.join(f.files[:5]) or 'nothing'}; an array named 'images' is needed")
@@ -120,12 +149,35 @@ def read_npz(path) -> OwnData:
                         "and no Python objects") from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path}: not a readable .npz file ({str(e)[:120]})") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large to read here") from None
     return OwnData(images, labels, names, path.stem[:60])
 
 
-def read_folder(path) -> OwnData:
-    from .preprocess import BadImage, read_image
+def _picture(file: Path) -> np.ndarray:
+    """One picture of a class folder, uint8 [H, W] or [H, W, 3]; its size is read from the header
+    and checked before a pixel is decoded (a small PNG may claim 4000 x 4000)."""
+    from PIL import Image
 
+    from . import safefiles
+    from .preprocess import MAX_BYTES
+
+    raw = safefiles.read_bytes(file, DataError, MAX_BYTES)  # a regular file, bounded (not a FIFO or /dev/zero)
+    try:
+        img = Image.open(io.BytesIO(raw))
+        w, h = img.size
+        if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+            raise DataError(f"{file}: {w}x{h} pixels; from {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE} are taken")
+        img.load()
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Pillow's errors have no common type
+        raise DataError(f"{file}: not a picture that can be read ({str(e)[:100]})") from None
+    colour = img.mode not in ("1", "L", "I", "I;16", "F", "LA")
+    return np.asarray(img.convert("RGB" if colour else "L"))
+
+
+def read_folder(path) -> OwnData:
     path = Path(path)
     classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
@@ -136,12 +188,7 @@ def read_folder(path) -> OwnData:
              if f.suffix.lower() in PICTURES][:MAX_IMAGES]
     pictures, labels, shape = [], [], None
     for c, f in files:
-        try:
-            img, _ = read_image(f.read_bytes())
-        except (BadImage, OSError) as e:
-            raise DataError(f"{f}: {e}") from None
-        colour = img.mode not in ("1", "L", "I", "I;16", "F", "LA")
-        a = np.asarray(img.convert("RGB" if colour else "L"))
+        a = _picture(f)
         if shape is None:
             shape = a.shape
         if a.shape[:2] != shape[:2]:

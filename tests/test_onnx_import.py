@@ -529,9 +529,13 @@ def test_own_images_are_read_from_npz_or_folders_and_bad_ones_refused_by_name(tm
     np.savez(tmp_path / "range.npz", images=grey * 3)
     np.savez(tmp_path / "tiny.npz", images=np.zeros((12, 4, 4), np.uint8))
     np.savez(tmp_path / "nothing.npz", pictures=images)
+    header = b"\x93NUMPY\x01\x00" + b"{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }".ljust(117) + b"\n"
+    with __import__("zipfile").ZipFile(tmp_path / "declared.npz", "w") as z:  # 1 TiB declared in a few bytes
+        z.writestr("images.npy", header)
     (tmp_path / "fake.npz").write_bytes(b"PK not a zip")
-    for name, says in (("objects", "plain arrays"), ("nchw", "[N, H, W, C]"), ("range", "from 0 to 1"),
-                       ("tiny", "4x4"), ("nothing", "'images'"), ("fake", "not a readable .npz")):
+    for name, says in (("objects", "Python objects"), ("nchw", "[N, H, W, C]"), ("range", "from 0 to 1"),
+                       ("tiny", "4x4"), ("nothing", "'images'"), ("fake", "not a readable .npz"),
+                       ("declared", "declare")):
         with pytest.raises(data.DataError, match=None) as e:
             owndata.read(tmp_path / f"{name}.npz")
         assert says in str(e.value) and f"{name}.npz" in str(e.value), (name, str(e.value))
@@ -644,3 +648,69 @@ def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keepi
             assert shown_map(page) == "examples/pca"  # nothing already loaded was lost
             assert sorted(p.name for p in folder.iterdir()) == ["examples"]  # and nothing half-written
             assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_nearest_resizing_reads_the_pixels_onnxruntime_reads_in_every_mode():
+    """Each coordinate transformation and rounding of Resize (nearest), factors 2, 3 and 1.5 and
+    sizes given, against onnxruntime itself on a numbered image."""
+    from onnx import TensorProto, helper
+
+    from explorer.onnx_browser import _nearest
+
+    x = np.arange(5 * 7, dtype=np.float32).reshape(1, 1, 5, 7)
+    for ctm in ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+                "half_pixel_symmetric"):
+        for rounding in ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil"):
+            for scale in (2.0, 3.0, 1.5):
+                node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="nearest",
+                                        coordinate_transformation_mode=ctm, nearest_mode=rounding)
+                graph = helper.make_graph([node], "r", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                                          [helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, scale, scale])])
+                model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+                y = session(model.SerializeToString()).run(None, {"x": x})[0][0, 0]
+                rows = _nearest(5, y.shape[0], scale, ctm, rounding)
+                cols = _nearest(7, y.shape[1], scale, ctm, rounding)
+                np.testing.assert_array_equal(x[0, 0][rows][:, cols], y, err_msg=f"{ctm} {rounding} x{scale}")
+
+
+def test_nodes_no_output_needs_are_never_run_or_folded(examples_vae):
+    """A Range of 200 million numbers that nothing uses (8 GB in onnxruntime, which runs every
+    node): left out of the session and of the browser's translation."""
+    from onnx import TensorProto, helper
+
+    from explorer import onnx_safety
+
+    proto = onnx.load_from_string(examples_vae[1])
+    for name, value in (("start", 0), ("limit", 200_000_000), ("delta", 1)):
+        proto.graph.initializer.append(helper.make_tensor(name, TensorProto.INT64, [], [value]))
+    proto.graph.node.append(helper.make_node("Range", ["start", "limit", "delta"], ["unused"]))
+    live = onnx_safety.without_dead_nodes(proto)
+    assert "Range" not in [n.op_type for n in live.graph.node]
+    assert len(live.graph.node) == len(proto.graph.node) - 1
+    assert onnx_safety.without_dead_nodes(live) is live  # nothing more to leave out
+    layers = onnx_browser.layers(proto, 20, webexport.Arrays().add)
+    assert [l["type"] for l in layers] == ["linear", "activation", "linear", "activation"]
+
+
+def test_a_tampered_imported_bundle_fails_to_open_by_name(imported, tmp_path):
+    import json
+    import shutil
+
+    cases = {}
+    swapped = tmp_path / "swapped"  # another decoder of the same shape in place of the one imported
+    shutil.copytree(imported, swapped)
+    torch.manual_seed(1)
+    (swapped / "decoder.onnx").write_bytes(to_onnx(nn.Sequential(nn.Linear(20, 784), nn.Sigmoid()),
+                                                   torch.zeros(2, 20), ["z"], ["recon"]))
+    cases[swapped] = "not the file this bundle was imported with"
+    relaid = tmp_path / "relaid"  # the spec no longer what the graph takes
+    shutil.copytree(imported, relaid)
+    config = json.loads((relaid / "config.json").read_text())
+    config["onnx"]["encoder_input"]["layout"] = "chw"
+    (relaid / "config.json").write_text(json.dumps(config))
+    cases[relaid] = "encoder.onnx: fails when run"
+    for folder, says in cases.items():
+        with pytest.raises(explorer.BundleError) as e:
+            explorer.load_model(folder)
+        assert says in str(e.value) and str(folder) in str(e.value)

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 W_ENCODER, W_DECODER, W_DATA, W_NPZ, W_NAME = (session.widget("import", n) for n in ("encoder", "decoder", "data",
                                                                                       "npz", "name"))
 RESULT = session.widget("import", "result")
+W_OPEN = session.widget("import", "open")
 
 
 def import_dir(args) -> Path:
@@ -87,7 +88,10 @@ def run_import(folder: Path, name: str, encoder: bytes, decoder: bytes, dataset:
 def panel(args, names: list[str]) -> None:
     """The panel, in the sidebar; ``names`` are the bundles the menu offers (a new one may not take one)."""
     folder = import_dir(args)
-    with st.sidebar.expander("Import a model (ONNX)"):
+    box = st.sidebar.expander("Import a model (ONNX)", key=W_OPEN, on_change="rerun")
+    if not box.open:  # drawn only while open: the page's other uploader stays the only one
+        return
+    with box:
         st.caption("Any autoencoder exported to ONNX, from any framework: its encoder and decoder files and the "
                    "images it was trained on. What is read from the files, and what is assumed, is shown with the "
                    f"model. Files up to {onnx_safety.MAX_BYTES // 2**20} MB each.")

@@ -78,6 +78,10 @@ def import_note(model: Model) -> None:
                            f"images given to the encoder as numbers from 0 to 1."))
         for line in spec.get("assumed", []):
             st.caption(literal(line))
+        if model.own_data:
+            st.caption(f"The map shows the {len(model.latents.codes):,} images it was imported with, called test images "
+                       "here as MNIST's are; which of them the model was trained on is not known to the app, so its "
+                       "figures may flatter it.")
 
 
 def on_layers() -> None:

@@ -209,16 +209,16 @@
           const g = l.type === "conv" ? convForwardPlan(l, shape[1], shape[2]) : convPlan(l, shape[1], shape[2]);
           x = convolve(l, g, x, shape);
           shape = [l.out, g.oh, g.ow];
-        } else if (l.type === "upsample") {
-          const [c, h, w] = shape, [fy, fx] = l.factor, out = new Float32Array(c * h * fy * w * fx);
+        } else if (l.type === "upsample") { // nearest: output row oy and column ox read the input's rows[oy], cols[ox]
+          const [c, h, w] = shape, oh = l.rows.length, ow = l.cols.length, out = new Float32Array(c * oh * ow);
           for (let ci = 0; ci < c; ci++) {
-            for (let oy = 0; oy < h * fy; oy++) {
-              const src = (ci * h + Math.floor(oy / fy)) * w, dst = (ci * h * fy + oy) * w * fx;
-              for (let ox = 0; ox < w * fx; ox++) out[dst + ox] = x[src + Math.floor(ox / fx)];
+            for (let oy = 0; oy < oh; oy++) {
+              const src = (ci * h + l.rows[oy]) * w, dst = (ci * oh + oy) * ow;
+              for (let ox = 0; ox < ow; ox++) out[dst + ox] = x[src + l.cols[ox]];
             }
           }
           x = out;
-          shape = [c, h * fy, w * fx];
+          shape = [c, oh, ow];
         } else {
           throw new Error("unknown decoder layer " + l.type);
         }
