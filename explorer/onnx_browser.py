@@ -272,7 +272,8 @@ class _Walk:
             full = None
         if full is None or np.broadcast_shapes(c.shape, self.shape) != self.shape:
             raise NoBrowserForm(f"{op} by a constant of shape {list(c.shape)} on a tensor of shape {list(self.shape)}")
-        scale, shift = {"Add": (1.0, full), "Sub": (1.0, -full), "Mul": (full, 0.0), "Div": (1.0 / full, 0.0)}[op]
+        with np.errstate(divide="ignore"):  # x / 0 is infinite in onnxruntime too
+            scale, shift = {"Add": (1.0, full), "Sub": (1.0, -full), "Mul": (full, 0.0), "Div": (1.0 / full, 0.0)}[op]
         owner = self.last_linear_owns_current(("linear", "conv", "conv_transpose", "affine"))
         if owner is not None and op in ("Add", "Sub") and owner["type"] == "linear":
             owner["_b"] = owner["_b"] + full

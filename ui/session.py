@@ -132,7 +132,7 @@ def sync_widgets(v, model) -> None:
     ss = st.session_state
     ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t
     ss[W_RENDERER] = v.state.renderer
-    ss[W_LAYERS] = list(v.state.layers)
+    ss[W_LAYERS] = [layer for layer in v.state.layers if layer != "regions" or not model.own_data]  # (as the menu offers)
     for end, pick in (("a", v.a), ("b", v.b)):
         if pick.row is not None:
             c = int(model.latents.labels[pick.row])

@@ -49,7 +49,9 @@ def panel(catalog, model: Model, view, menu) -> None:
                      help="In the browser: the map decodes the spot under the pointer as you move, "
                           "without asking the server. Plotly: the classic chart; decodes on click.")
     if view.renderer == "canvas":
-        st.sidebar.pills("Under the dots", LAYERS, selection_mode="multi", key=session.W_LAYERS,
+        # class regions are read by the dataset's classifier; a model's own images have none
+        offered = [layer for layer in LAYERS if layer != "regions" or not model.own_data]
+        st.sidebar.pills("Under the dots", offered, selection_mode="multi", key=session.W_LAYERS,
                          format_func=LAYER_NAMES.get, on_change=on_layers,
                          help="Decoded images: a grid of images decoded across the visible part of the map (on "
                               "t-SNE maps through the estimate), so you see what every region generates. "
@@ -57,8 +59,10 @@ def panel(catalog, model: Model, view, menu) -> None:
                               "decoded there: where on the map each class is generated. "
                               "Reconstruction error: each dot coloured by how well its image is rebuilt. "
                               "Class outlines: the line around the densest half of each class's dots.")
-        clf = map_component.dataset_classifier(model.dataset)
-        if "regions" in view.layers:
+        if model.own_data:
+            st.sidebar.caption("Class regions are not offered: no classifier has been trained on these images.")
+        clf = None if model.own_data else map_component.dataset_classifier(model.dataset)
+        if "regions" in view.layers and not model.own_data:
             st.sidebar.caption(f"Class regions are read by a classifier, {literal(clf.info['name'])}, trained on the "
                                f"training images: {clf.info['test_accuracy']:.1%} right on the test images."
                                if clf is not None else "Class regions cannot be shown: this dataset's classifier "
