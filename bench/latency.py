@@ -28,6 +28,7 @@ The last line is
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -120,7 +121,7 @@ def switch_model(page, other: str) -> float:
     """Choose ``other`` in the sidebar; seconds from the choice (the pointer going down on its
     option) to its map decoding under the pointer, by the page's clock."""
     page.get_by_test_id("stSidebar").get_by_role("combobox").first.click()
-    option = page.get_by_role("option", name=other, exact=True)
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(other) + ":"))  # "name: what it is"
     option.wait_for()
     page.evaluate("""() => document.addEventListener('pointerdown', () => { window.__chosenAt = performance.now(); },
                                                     {capture: true, once: true})""")

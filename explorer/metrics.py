@@ -64,11 +64,12 @@ def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int 
     elbo = model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
     for start in range(0, n, batch_size):
         x = model.float_images(split.images[start:start + batch_size])
-        logits = model.net.decode_logits(model.net.encode(x))
+        post = model.net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
+        logits = model.net.decode_logits(post[0] if elbo else model.net.encode(x))
         sums["test_mse"] += ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1).sum().item()
         sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
         if elbo:
-            parts = model.net.loss(x, "bce", generator=gen)
+            parts = model.net.loss(x, "bce", generator=gen, posterior=post)
             sums["test_neg_elbo"] += parts["loss"].item() * len(x)
             sums["test_kl"] += parts["kl"].item() * len(x)
     out = {k: v / n for k, v in sums.items()}

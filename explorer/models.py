@@ -262,11 +262,12 @@ class VariationalAutoencoder(Autoencoder):
         return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
 
     def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
-             code_penalty: float = 0.0) -> dict[str, torch.Tensor]:
+             code_penalty: float = 0.0, posterior=None) -> dict[str, torch.Tensor]:
         """The negative ELBO with the KL term weighted by ``beta`` (1: the ELBO itself; a beta
-        above 1 trades reconstruction for a code closer to the prior, Higgins et al. 2017)."""
+        above 1 trades reconstruction for a code closer to the prior, Higgins et al. 2017).
+        ``posterior``: (mean, log_var) of ``x`` where the caller has them already."""
         target = x if target is None else target
-        mean, log_var = self.posterior(x)
+        mean, log_var = self.posterior(x) if posterior is None else posterior
         z = self.reparameterize(mean, log_var, generator)
         rec = reconstruction_loss(self.decode_logits(z), target, recon).mean()
         kl = self.kl_divergence(mean, log_var).mean()

@@ -274,12 +274,12 @@ class OnnxNet:
         return torch.log(p) - torch.log1p(-p)
 
     def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
-             code_penalty: float = 0.0) -> dict[str, torch.Tensor]:
+             code_penalty: float = 0.0, posterior=None) -> dict[str, torch.Tensor]:
         target = x if target is None else target
         if not self.has_posterior:
             rec = reconstruction_loss(self.decode_logits(self.encode(x)), target, recon).mean()
             return {"loss": rec, "recon": rec}
-        mean, log_var = self.posterior(x)
+        mean, log_var = self.posterior(x) if posterior is None else posterior
         z = VariationalAutoencoder.reparameterize(mean, log_var, generator)
         rec = reconstruction_loss(self.decode_logits(z), target, recon).mean()
         kl = VariationalAutoencoder.kl_divergence(mean, log_var).mean()
