@@ -31,7 +31,8 @@ class Pick:
     def describe(self, model: Model) -> str:
         if self.row is not None:
             lat = model.latents
-            return f"test image #{lat.index[self.row]} (a {model.class_names[lat.labels[self.row]]})"
+            what = "image" if model.own_data else "test image"  # a model's own images are not a test split
+            return f"{what} #{lat.index[self.row]} (a {model.class_names[lat.labels[self.row]]})"
         return f"the spot ({self.xy[0]:.2f}, {self.xy[1]:.2f})"
 
 

@@ -295,16 +295,22 @@ def test_the_import_command_writes_a_bundle_and_refuses_with_one_line(examples_v
     assert done.returncode == 0, done.stderr
     assert "imported a VAE with 20-number codes" in done.stdout and "as their names say" in done.stdout
     assert explorer.load_model(tmp_path / "models" / "mine").latent_dim == 20
+
+def test_the_import_command_refuses_with_one_line_and_replaces_nothing(examples_vae, images_dir, tmp_path, capsys):
+    enc, dec = examples_vae
+    (tmp_path / "enc.onnx").write_bytes(enc)
+    (tmp_path / "dec.onnx").write_bytes(dec)
     # a decoder given as the encoder: its input is a code, not an image
-    wrong = run_import("--encoder", tmp_path / "dec.onnx", "--decoder", tmp_path / "dec.onnx", "--data", "mnist",
-                       "--out", tmp_path / "models" / "wrong", "--data-dir", images_dir)
-    assert wrong.returncode == 2 and "dec.onnx" in wrong.stderr and "Traceback" not in wrong.stderr
+    status = onnx_import.main(["--encoder", str(tmp_path / "dec.onnx"), "--decoder", str(tmp_path / "dec.onnx"),
+                               "--data", "mnist", "--out", str(tmp_path / "models" / "wrong"), "--data-dir", images_dir])
+    err = capsys.readouterr().err
+    assert status == 2 and "dec.onnx" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "models" / "wrong").exists()
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "mine.txt").write_text("mine")
-    refused = run_import("--encoder", tmp_path / "enc.onnx", "--decoder", tmp_path / "dec.onnx", "--data", "mnist",
-                         "--out", tmp_path / "notes", "--data-dir", images_dir)
-    assert refused.returncode == 2 and "not a bundle" in refused.stderr
+    status = onnx_import.main(["--encoder", str(tmp_path / "enc.onnx"), "--decoder", str(tmp_path / "dec.onnx"),
+                               "--data", "mnist", "--out", str(tmp_path / "notes"), "--data-dir", images_dir])
+    assert status == 2 and "not a bundle" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "notes").iterdir()) == ["mine.txt"]
 
 
