@@ -48,10 +48,20 @@ def _font(size: int):
     return ImageFont.load_default(size=size)  # Pillow's own font: no font files needed
 
 
+MIN_SIDE = 28  # the side ``scale`` is meant for: MNIST's
+
+
+def display_scale(width: int, scale: int) -> int:
+    """``scale`` for a picture ``width`` pixels wide, so that any image is drawn about as large
+    as an MNIST digit at ``scale``: 8x8 digits enlarged more (their labels fit beneath them), 64x64
+    pictures less (a strip of them fits the page), never below their own pixels."""
+    return max(1, round(scale * MIN_SIDE / max(1, int(width))))
+
+
 def tile(image, label: str = "", scale: int = 3, highlight: bool = False, border: int = 2,
          label_height: int | None = None) -> Image.Image:
     """One image enlarged, framed (red when highlighted), with a label beneath: an RGB image."""
-    pic = Image.fromarray(to_picture(image, scale)).convert("RGB")
+    pic = Image.fromarray(to_picture(image, display_scale(np.shape(image)[1] if np.ndim(image) >= 2 else MIN_SIDE, scale))).convert("RGB")
     size, height = pic.width + 2 * border, pic.height + 2 * border
     label_height = label_height if label_height is not None else (max(LABEL_PX + 3, 4 * scale + 2) if label else 0)
     out = Image.new("RGB", (size, height + label_height), BACKGROUND)
@@ -122,6 +132,7 @@ def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_
     h, w = images.shape[1:3]
     colour = images.ndim == 4
     images = images.reshape(rows, cols, *images.shape[1:])
+    scale = display_scale(w, scale)
     side, wide = h * scale, w * scale
     grid = np.zeros((rows * (side + gap) - gap, cols * (wide + gap) - gap) + ((3,) if colour else ()), np.uint8)
     for r in range(rows):

@@ -40,33 +40,47 @@ N_NEIGHBOURS = 10
 NOISE_CHECKS = ("gaussian:0.25", "gaussian:0.5", "mask:0.25", "mask:0.5")
 
 
-@torch.no_grad()
 def compute_latents(model: Model, split: data.Split, index: np.ndarray, batch_size: int = 2000) -> Latents:
     """The model's view of ``split`` (test images whose rows in the dataset are ``index``): codes,
     labels, rows and each image's reconstruction error per pixel."""
-    codes, errors = [], []
-    for start in range(0, len(split.images), batch_size):
-        x = model.float_images(split.images[start:start + batch_size])
-        z = model.net.encode(x)
-        codes.append(z.numpy())
-        errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
-    return Latents(codes=np.concatenate(codes).astype(np.float32), labels=split.labels.astype(np.int64),
-                   index=np.asarray(index, dtype=np.int64), recon_error=np.concatenate(errors).astype(np.float32))
+    return _passes(model, split, index, batch_size=batch_size, losses=False)[0]
+
+
+def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int = 2000) -> dict[str, float]:
+    """Reconstruction and (VAE) ELBO figures averaged over ``split``."""
+    return _passes(model, split, None, seed, batch_size, latents=False)[1]
+
+
+def latents_and_losses(model: Model, split: data.Split, index: np.ndarray, seed: int = 0,
+                       batch_size: int = 2000) -> tuple[Latents, dict[str, float]]:
+    """``compute_latents`` and ``test_losses`` from one pass over ``split``: the encoder once and
+    the decoder once per image (twice for a VAE's ELBO), not twice and three times (an import's
+    largest part once its t-SNE is left out)."""
+    return _passes(model, split, index, seed, batch_size)
 
 
 @torch.no_grad()
-def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int = 2000) -> dict[str, float]:
-    """Reconstruction and (VAE) ELBO figures averaged over ``split``."""
+def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: int = 2000,
+            latents: bool = True, losses: bool = True):
     gen = torch.Generator().manual_seed(seed)
     sums = {"test_mse": 0.0, "test_bce": 0.0, "test_neg_elbo": 0.0, "test_kl": 0.0}
+    codes, errors = [], []
     n = len(split.images)
     # the ELBO in nats needs Bernoulli outputs; an imported decoder trained with squared error has none
-    elbo = model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
+    elbo = losses and model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
     for start in range(0, n, batch_size):
         x = model.float_images(split.images[start:start + batch_size])
         post = model.net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
-        logits = model.net.decode_logits(post[0] if elbo else model.net.encode(x))
-        sums["test_mse"] += ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1).sum().item()
+        z = post[0] if elbo else model.net.encode(x)
+        if latents:
+            codes.append(z.numpy())
+        if not losses:
+            errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
+            continue
+        logits = model.net.decode_logits(z)
+        per_image = ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1)
+        errors.append(per_image.numpy())
+        sums["test_mse"] += per_image.sum().item()
         sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
         if elbo:
             parts = model.net.loss(x, "bce", generator=gen, posterior=post)
@@ -75,7 +89,11 @@ def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int 
     out = {k: v / n for k, v in sums.items()}
     if not elbo:
         del out["test_neg_elbo"], out["test_kl"]
-    return out
+    lat = None
+    if latents:
+        lat = Latents(codes=np.concatenate(codes).astype(np.float32), labels=split.labels.astype(np.int64),
+                      index=np.asarray(index, dtype=np.int64), recon_error=np.concatenate(errors).astype(np.float32))
+    return lat, out
 
 
 @torch.no_grad()
@@ -116,13 +134,19 @@ def pca_reference(model: Model, train: data.Split, test: data.Split) -> float:
     return _PCA_FITS[key].mse(test.images, k)
 
 
-def nearest_vote(queries: np.ndarray, x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+def nearest_vote(queries: np.ndarray, x: np.ndarray, labels: np.ndarray, k: int, spare: int = 32) -> np.ndarray:
     """The class most of each query's ``k`` nearest rows of ``x`` (Euclidean) have, ties to the
     smaller class: a k-nearest-neighbour classifier with uniform weights, as scikit-learn's, for a
-    handful of queries (here: without importing scikit-learn, 2 s of an import's 5)."""
-    q = np.asarray(queries, np.float64)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ x.T.astype(np.float64) + (x.astype(np.float64) ** 2).sum(1)[None]
-    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+    handful of queries (here: without importing scikit-learn, 2 s of an import's 5). The
+    distances to every row are float32 (a 60,000-row ``x`` is not copied to float64); the ``k +
+    spare`` nearest by them are ranked again by exact float64 distances."""
+    q = np.asarray(queries, np.float32)
+    x = np.asarray(x, np.float32)
+    rough = np.einsum("ij,ij->i", x, x)[None] - 2 * (q @ x.T)  # + |q|^2, the same along a row
+    m = min(len(x), k + spare)
+    candidates = np.argpartition(rough, m - 1, axis=1)[:, :m]
+    exact = ((x[candidates].astype(np.float64) - q[:, None].astype(np.float64)) ** 2).sum(-1)
+    nearest = np.take_along_axis(candidates, np.argpartition(exact, k - 1, axis=1)[:, :k], 1)
     return np.array([np.bincount(labels[row], minlength=int(labels.max()) + 1).argmax() for row in nearest])
 
 
@@ -133,7 +157,8 @@ def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
     has the count for each map.
     """
     train_sub, _ = train.subset(model.classes)
-    x_train = train_sub.images.reshape(len(train_sub.images), -1).astype(np.float32) / np.float32(255)
+    x_train = train_sub.images.reshape(len(train_sub.images), -1).astype(np.float32)
+    np.divide(x_train, np.float32(255), out=x_train)  # in place: 188 MB for MNIST, not twice that
     if methods is None:  # the maps that open at once; a missing t-SNE is not computed here
         methods = [m for m in projection.available(model.latent_dim) if model.has_map(m)]
     by_map = {}
@@ -190,11 +215,12 @@ def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
 
 def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0,
              methods=None, full_test: data.Split | None = None, denoising: bool = True,
-             reference: "pca.PCA | None" = None) -> dict:
+             reference: "pca.PCA | None" = None, losses: dict | None = None) -> dict:
     """All metrics of the module docstring; ``test`` holds only the model's classes. With
     ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
-    ``anomaly_metrics`` too."""
-    metrics = {"n_test": len(test.images), **test_losses(model, test, seed)}
+    ``anomaly_metrics`` too. ``losses``: ``test_losses`` of ``test`` already computed (by
+    ``latents_and_losses``)."""
+    metrics = {"n_test": len(test.images), **(losses if losses is not None else test_losses(model, test, seed))}
     if model.kind_info.has_posterior:
         metrics["beta"] = float(model.config.get("training", {}).get("beta", 1.0))
     if train is not None and model.latents is not None:

@@ -305,7 +305,7 @@ def import_model(encoder_bytes: bytes, decoder_bytes: bytes, dataset: str, name:
                           "n": len(own.images)}
     model = Model(net, config, None, None)
     model.pending_images = own.images if own is not None else None
-    model.latents = metrics.compute_latents(model, test, test_index)
+    model.latents, losses = metrics.latents_and_losses(model, test, test_index)
     lat = model.latents
     for role, values in (("encoder", lat.codes), ("decoder", lat.recon_error)):
         bad = int((~np.isfinite(values.reshape(len(values), -1)).all(1)).sum())
@@ -317,7 +317,8 @@ def import_model(encoder_bytes: bytes, decoder_bytes: bytes, dataset: str, name:
         config["maps"] = projection.map_settings()
     train = train_full.subset(classes)[0] if train_full is not None else None
     config["metrics"] = metrics.evaluate(model, test, train, full_test=test_full if own is None else None,
-                                         denoising=False, reference=_shipped_pca(dataset, classes))
+                                         denoising=False, reference=_shipped_pca(dataset, classes),
+                                         losses=losses)
     for key, value in config["metrics"].items():
         if isinstance(value, float) and not np.isfinite(value):  # e.g. a log-variance so large its KL is infinite
             raise OnnxError(f"{names['encoder']} and {names['decoder']}: their {key} on the images is not a finite "

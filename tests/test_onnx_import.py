@@ -483,38 +483,127 @@ def test_the_browser_decodes_a_colour_decoder_as_onnxruntime_does(colour_bundle,
     assert worst <= TOLERANCE, f"the browser differs from onnxruntime by {worst * 255:.2f}/255"
 
 
-@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_in_the_app_a_colour_models_click_shows_onnxruntimes_image_in_colour(colour_vae, colour_bundle):
-    dec = session(colour_vae[2])
-    model = explorer.load_model(colour_bundle)
+class SizedVAE(nn.Module):
+    """A conv VAE on [N, 3, 64, 64]: the largest images the app promises, in colour."""
+
+    def __init__(self, k=2):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 4, 4), nn.ReLU(), nn.Conv2d(8, 16, 4, 4), nn.ReLU(), nn.Flatten())
+        self.mean, self.log_var = nn.Linear(256, k), nn.Linear(256, k)
+        self.decoder = nn.Sequential(nn.Linear(k, 256), nn.ReLU(), nn.Unflatten(1, (16, 4, 4)),
+                                     nn.ConvTranspose2d(16, 8, 4, 4), nn.ReLU(),
+                                     nn.ConvTranspose2d(8, 3, 4, 4), nn.Sigmoid())
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.mean(h), self.log_var(h)
+
+
+def train_briefly(encode, decoder, x_all, epochs):
+    """A few epochs of a VAE (``encode`` gives mean and log-variance) or an AE (one code)."""
+    params = [p for m in (encode, decoder) for p in m.parameters()]
+    opt = torch.optim.Adam(dict.fromkeys(params), lr=3e-3)
+    for _ in range(epochs):
+        for x in x_all[torch.randperm(len(x_all))].split(64):
+            out = encode(x)
+            if isinstance(out, tuple):
+                mean, log_var = out
+                z = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
+                extra = -0.5 * torch.sum(1 + log_var - mean ** 2 - log_var.exp())
+            else:
+                z, extra = out, 0.0
+            loss = (F.binary_cross_entropy(decoder(z), x, reduction="sum") + extra) / len(x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+@pytest.fixture(scope="module")
+def sized_bundles(colour_bundle, tmp_path_factory):
+    """Beside the 32x32 colour VAE, the two ends of the range of sizes: scikit-learn's 8x8 grey
+    digits under a flat MLP autoencoder, and 64x64 coloured shapes under a conv VAE. Returns
+    {name: (image shape, decoder bytes, decoder input name, how its output becomes [H, W, C])}."""
+    from sklearn.datasets import load_digits
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("sized")
+    digits = load_digits()
+    images8 = np.round(digits.images * (255 / 16)).astype(np.uint8)  # 0-16 levels to 0-255
+    np.savez(folder / "digits8.npz", images=images8, labels=digits.target)
+    enc8 = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2))
+    dec8 = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 64), nn.Sigmoid())
+    train_briefly(enc8, dec8, torch.from_numpy(images8.reshape(-1, 64).astype(np.float32) / 255), 30)
+    images64, labels64 = coloured_shapes(600, size=64, seed=1)
+    np.savez(folder / "shapes64.npz", images=images64, labels=labels64, class_names=np.array(SHAPE_NAMES))
+    vae64 = SizedVAE()
+    train_briefly(vae64, vae64.decoder, torch.from_numpy(images64).permute(0, 3, 1, 2).float() / 255, 4)
+    made = {"digits-8": ((8, 8, 1), to_onnx(enc8, torch.zeros(2, 64), ["x"], ["code"]),
+                         to_onnx(dec8, torch.zeros(2, 2), ["z"], ["x"]), folder / "digits8.npz",
+                         lambda y: y.reshape(8, 8, 1)),
+            "shapes-64": ((64, 64, 3), to_onnx(vae64, torch.zeros(2, 3, 64, 64), ["image"], ["mean", "log_var"]),
+                          to_onnx(vae64.decoder, torch.zeros(2, 2), ["z"], ["image"]), folder / "shapes64.npz",
+                          lambda y: y.transpose(1, 2, 0))}
+    out = {"shapes-vae": ((32, 32, 3), None, None, None, lambda y: y.transpose(1, 2, 0))}
+    for name, (shape, enc, dec, npz, to_hwc) in made.items():
+        model = onnx_import.import_model(enc, dec, str(npz), name, tsne=False)
+        bundle.save(model, colour_bundle.parent / name, model.config, model.latents, images=model.images())
+        out[name] = (shape, enc, dec, npz, to_hwc)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sized_server(sized_bundles, colour_bundle):
     with browser.streamlit_server({"EXPLORER_MODELS_DIR": str(colour_bundle.parent)}) as url:
-        with browser.chromium_page() as page:
-            browser.open_app(page, url, "model=shapes-vae", plotly=False)
-            surface = page.locator("[data-latent-map]")
-            surface.wait_for(timeout=60_000)
-            box = surface.bounding_box()
-            deadline = time.time() + 30
-            while page.locator("[data-preview]").count() == 0 and time.time() < deadline:
-                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
-                time.sleep(0.2)
-            page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
-            time.sleep(0.3)
-            spot, pixels = page.evaluate("""() => {
-                const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
-                    e.shadowRoot.querySelector('canvas[data-spot]'));
-                const c = (host ? host.shadowRoot : document).querySelector('canvas[data-spot]');
-                return [c.dataset.spot + "," + c.width + "," + c.height,
-                        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];
-            }""")
-            x, y, w, h = (float(v) for v in spot.split(","))
-            assert (w, h) == (32, 32)
-            code = model.map("direct").to_latent(np.array([[x, y]], np.float32))
-            expected = dec.run(None, {"z": code.astype(np.float32)})[0][0].transpose(1, 2, 0) * 255
-            got = np.array(pixels, np.float32).reshape(32, 32, 4)[..., :3]
-            assert np.abs(got - expected).max() <= 2.5  # 2/255, and the canvas rounds
+        yield url
+
+
+def spot_pixels(page) -> tuple[list[float], np.ndarray]:
+    """The clicked spot's picture on the map: its data-spot (x, y), size, and RGBA pixels."""
+    spot, pixels = page.evaluate("""() => {
+        const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+            e.shadowRoot.querySelector('canvas[data-spot]'));
+        const c = (host ? host.shadowRoot : document).querySelector('canvas[data-spot]');
+        return [c.dataset.spot + "," + c.width + "," + c.height,
+                Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)];
+    }""")
+    x, y, w, h = (float(v) for v in spot.split(","))
+    return [x, y, w, h], np.array(pixels, np.float32).reshape(int(h), int(w), 4)
+
+
+@pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+@pytest.mark.parametrize("name", ["digits-8", "shapes-vae", "shapes-64"])
+def test_in_the_app_a_click_shows_onnxruntimes_image_at_every_size_grey_or_colour(
+        name, sized_bundles, sized_server, colour_vae, colour_bundle):
+    shape, _, dec_bytes, _, to_hwc = sized_bundles[name]
+    dec = session(dec_bytes if dec_bytes is not None else colour_vae[2])
+    model = explorer.load_model(colour_bundle.parent / name)
+    with browser.chromium_page() as page:
+        browser.open_app(page, sized_server, f"model={name}", plotly=False)
+        surface = page.locator("[data-latent-map]")
+        surface.wait_for(timeout=60_000)
+        box = surface.bounding_box()
+        deadline = time.time() + 30
+        while page.locator("[data-preview]").count() == 0 and time.time() < deadline:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+            time.sleep(0.2)
+        page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
+        time.sleep(0.3)
+        (x, y, w, h), got = spot_pixels(page)
+        assert (h, w) == shape[:2]
+        code = model.map("direct").to_latent(np.array([[x, y]], np.float32))
+        expected = to_hwc(dec.run(None, {"z": code.astype(np.float32)})[0][0]) * 255
+        got = got[..., :3] if shape[2] == 3 else got[..., :1]
+        assert np.abs(got - expected).max() <= 2.5  # 2/255, and the canvas rounds
+        if shape[2] == 3:
             assert np.abs(got[..., 0] - got[..., 2]).max() > 0 or expected.std() < 1  # colour, not grey
-            page.get_by_text("Not for this model").first.wait_for(timeout=10_000)  # the draw pad says why it is off
-            assert page.locator("[data-testid='stException']").count() == 0
+        page.get_by_text("Not for this model").first.wait_for(timeout=10_000)  # the draw pad says why it is off
+        browser.wait_idle(page)
+        main = page.locator("[data-testid='stMain']")
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert "Traceback" not in main.inner_text()
+        # the server's pictures (the clicked image, its neighbours, the decoded grid) are drawn
+        widths = page.locator("figure img").evaluate_all("(imgs) => imgs.map((i) => i.naturalWidth)")
+        assert widths and all(w > 0 for w in widths), widths
 
 
 def test_own_images_are_read_from_npz_or_folders_and_bad_ones_refused_by_name(tmp_path):

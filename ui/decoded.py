@@ -48,7 +48,7 @@ def traversal(model: Model, v: View) -> None:
         grid = generate.traversal(model, start.code, spread, steps)
         st.caption(f"Starting from {literal(start.describe(model))} (click the map to change it), each row moves one of the "
                    f"{model.latent_dim} numbers of the code alone, from 3 below to 3 above its spread over the test "
-                   "codes, and decodes. Rows that change the digit's shape in one clear way are dimensions "
+                   "codes, and decodes. Rows that change the image's shape in one clear way are dimensions "
                    "the model uses for one thing; rows that barely change are dimensions it hardly uses. A "
                    "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
         st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")

@@ -41,9 +41,10 @@ def panel(model: Model, mp: projection.LatentMap, cloud: Cloud | None) -> None:
                "with eps from N(0, I) (the reparameterisation trick, so the draw can be learned through), and "
                "pays a KL penalty for each cloud's distance from the prior N(0, I). That keeps the clouds near "
                "the origin and wide enough to overlap, so the plane has no holes and codes drawn from the prior "
-               "decode to digits (Kingma & Welling, 2014).")
+               "decode to images like the ones it learned from (Kingma & Welling, 2014).")
     if cloud is None:
-        st.info("Click a dot (a test image) or draw a digit above to see its cloud.")
+        st.info("Click a dot (a test image)" + (" or draw a digit above" if model.image_shape == (28, 28, 1) else "")
+                + " to see its cloud.")
         return
     left, right = st.columns([1, 2], gap="medium")
     with left:
@@ -68,8 +69,8 @@ def panel(model: Model, mp: projection.LatentMap, cloud: Cloud | None) -> None:
                        "to rebuild this one from.")
         else:
             decoded = model.decode(cloud.samples)
-            pictures.show(images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2),
-                          "codes drawn from the cloud, decoded (red dots on the map)", 2 * 32 * len(decoded),
+            picture = images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2)
+            pictures.show(picture, "codes drawn from the cloud, decoded (red dots on the map)", picture.shape[1],
                           labelled=True)
             st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
                        "what makes the plane smooth enough to generate from.")

@@ -135,7 +135,7 @@ def pca_limit_ui(model: Model, map_name: str) -> None:
     by_map = model.metrics.get("class_middles_by_map", {})
     if map_name == "pca" and model.latent_dim > 2 and "pca" in by_map:
         st.caption(f"An honest limit of a flat view: decoding the middle of each class's cloud here "
-                   f"gives a digit of that class for {literal(by_map['pca'])} of "
+                   f"gives an image read as that class for {literal(by_map['pca'])} of "
                    f"{literal(model.metrics['class_middles_total'])} classes (t-SNE map: "
                    f"{literal(by_map.get('tsne', '?'))}). Classes that are apart along the "
                    f"{model.latent_dim - 2} hidden directions overlap in this picture, and their middles "
@@ -243,8 +243,8 @@ def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals
     pics = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
     with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
                      "test images on the map", expanded=False):
-        pictures.show(images.labelled_strip(pics, [f"{w:.2f}" for w in weights], scale=2),
-                      "nearest first, with the weight of each", 2 * 32 * len(rows), labelled=True)
+        picture = images.labelled_strip(pics, [f"{w:.2f}" for w in weights], scale=2)
+        pictures.show(picture, "nearest first, with the weight of each", picture.shape[1], labelled=True)
         st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
                    "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
 
