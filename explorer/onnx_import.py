@@ -375,11 +375,7 @@ def main(argv=None) -> int:
     if args.data not in DATASETS and not Path(args.data).exists():
         problem = f"--data {args.data[:60]!r}: one of {', '.join(DATASETS)}, an .npz file or a folder of class folders"
     problem = problem or outputs.data_dir_problem(args.data_dir)
-    if problem is None:
-        try:
-            outputs.check_bundle_output(args.out)
-        except outputs.OutputError as e:
-            problem = f"--out: {e}"
+    problem = problem or outputs.bundle_output_problem(args.out)
     try:
         classes = None if problem else _classes(args.classes, args.data if args.data in DATASETS else None)
     except ValueError as e:
@@ -411,8 +407,7 @@ def main(argv=None) -> int:
     try:
         path = bundle.save(model, args.out, model.config, model.latents, images=model.images())
     except (OSError, BundleError) as e:
-        why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.strerror else str(e)
-        print(f"error: could not write the bundle at {args.out}: {why}", file=sys.stderr)
+        print(f"error: could not write the bundle at {args.out}: {outputs.write_failure(e)}", file=sys.stderr)
         return 1
     print(f"wrote {path} in {time.time() - started:.1f} s")
     return 0

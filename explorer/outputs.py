@@ -102,6 +102,24 @@ def check_bundle_output(path) -> None:
         check_writable(path)
 
 
+def bundle_output_problem(out) -> str | None:
+    """Why a command cannot write its bundle at ``out`` (check_bundle_output), as the commands
+    print it (naming --out), or None."""
+    try:
+        check_bundle_output(out)
+    except OutputError as e:
+        return f"--out: {e}"
+    return None
+
+
+def write_failure(e: Exception) -> str:
+    """Why a write failed, in one line: the file and the system's reason for an OSError (checked
+    before the work began, so something changed since), else the error's own message."""
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+    return str(e)
+
+
 def write_file(target, write) -> Path:
     """Write ``target`` through ``write(temporary_path)``, then rename it into place (files.py:
     a unique temporary name beside the target, so nothing else is ever overwritten or removed)."""

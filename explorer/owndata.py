@@ -15,7 +15,6 @@ else has them); every refusal is a DataError naming the file and the reason.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,24 +154,16 @@ def read_npz(path) -> OwnData:
 
 
 def _picture(file: Path) -> np.ndarray:
-    """One picture of a class folder, uint8 [H, W] or [H, W, 3]; its size is read from the header
-    and checked before a pixel is decoded (a small PNG may claim 4000 x 4000)."""
-    from PIL import Image
+    """One picture of a class folder, uint8 [H, W] or [H, W, 3], read as an upload is
+    (preprocess.read_image: its size read from the header and checked before a pixel is
+    decoded, for a small PNG may claim 4000 x 4000)."""
+    from . import preprocess, safefiles
 
-    from . import safefiles
-    from .preprocess import MAX_BYTES
-
-    raw = safefiles.read_bytes(file, DataError, MAX_BYTES)  # a regular file, bounded (not a FIFO or /dev/zero)
+    raw = safefiles.read_bytes(file, DataError, preprocess.MAX_BYTES)  # a regular file, bounded (not a FIFO or /dev/zero)
     try:
-        img = Image.open(io.BytesIO(raw))
-        w, h = img.size
-        if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
-            raise DataError(f"{file}: {w}x{h} pixels; from {MIN_SIDE}x{MIN_SIDE} to {MAX_SIDE}x{MAX_SIDE} are taken")
-        img.load()
-    except DataError:
-        raise
-    except Exception as e:  # noqa: BLE001 - Pillow's errors have no common type
-        raise DataError(f"{file}: not a picture that can be read ({str(e)[:100]})") from None
+        img, _ = preprocess.read_image(raw, sides=(MIN_SIDE, MAX_SIDE))
+    except preprocess.BadImage as e:
+        raise DataError(f"{file}: {e}") from None
     colour = img.mode not in ("1", "L", "I", "I;16", "F", "LA")
     return np.asarray(img.convert("RGB" if colour else "L"))
 

@@ -86,9 +86,10 @@ class Prepared:
     mode: str  # its PIL mode before conversion, e.g. "RGBA", "I;16", "CMYK"
 
 
-def read_image(data: bytes) -> tuple[Image.Image, int]:
+def read_image(data: bytes, sides: tuple[int, int] | None = None) -> tuple[Image.Image, int]:
     """The file's (first) picture, fully decoded, and its number of frames; BadImage if it is too
-    large, not a picture, truncated or in a format not offered."""
+    large, not a picture, truncated or in a format not offered. ``sides``: the least and most
+    pixels each side may have, checked from the header too (a class folder's pictures)."""
     if len(data) > MAX_BYTES:
         raise BadImage(f"the file is {len(data) / 2**20:.0f} MB; pictures up to {MAX_BYTES // 2**20} MB are taken")
     if not data:
@@ -105,6 +106,8 @@ def read_image(data: bytes) -> tuple[Image.Image, int]:
     if width * height > MAX_PIXELS:  # before decoding a single pixel
         raise BadImage(f"the picture is {width} x {height} pixels ({width * height / 1e6:.0f} million); "
                        f"up to {MAX_PIXELS / 1e6:.0f} million are taken")
+    if sides is not None and not (sides[0] <= min(width, height) and max(width, height) <= sides[1]):
+        raise BadImage(f"{width}x{height} pixels; from {sides[0]}x{sides[0]} to {sides[1]}x{sides[1]} are taken")
     frames = getattr(img, "n_frames", 1)
     try:
         img.seek(0)

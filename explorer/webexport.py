@@ -133,15 +133,6 @@ def browser_decoder(model, arrays: Arrays) -> dict:
     return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
 
 
-def browser_problem(model) -> str | None:
-    """Why ``model``'s decoder has no browser form (a sentence), or None."""
-    try:
-        browser_decoder(model, Arrays())
-    except onnx_browser.NoBrowserForm as e:
-        return str(e)
-    return None
-
-
 def map_entry(mp, arrays: Arrays) -> dict:
     """How the browser turns a point of ``mp`` into a latent vector, and where the test points lie."""
     return {"xy": arrays.add(f"{mp.name}.xy", mp.xy), "exact": bool(mp.exact), **mp.web_form(arrays.add)}

@@ -23,13 +23,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import bundle, data, onnx_safety, outputs
+from explorer import bundle, data, onnx_safety, outputs, owndata
 from ui import session
 from ui.text import literal
 
 IMPORT_DIR_VAR = "EXPLORER_IMPORT_DIR"
 IMPORT_MEMORY = 4 * 2**30  # address space of the import's process: MNIST and a 20 M-parameter graph fit
 IMPORT_SECONDS = 300
+# each upload's limit, in MB, over the server's maxUploadSize (20 MB, for pictures): what the
+# import itself would take (explorer/onnx_safety.py, explorer/owndata.py)
+ONNX_MB = onnx_safety.MAX_BYTES // 2**20
+NPZ_MB = owndata.MAX_FILE_BYTES // 2**20
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 OWN = "my own images (.npz)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,17 +98,17 @@ def panel(args, names: list[str]) -> None:
     with box:
         st.caption("Any autoencoder exported to ONNX, from any framework: its encoder and decoder files and the "
                    "images it was trained on. What is read from the files, and what is assumed, is shown with the "
-                   f"model. Files up to {onnx_safety.MAX_BYTES // 2**20} MB each.")
+                   f"model. ONNX files up to {ONNX_MB} MB each, an .npz up to {NPZ_MB} MB.")
         try:
             outputs.check_writable(folder)
         except outputs.OutputError as e:
             st.caption(f"Importing is off on this server: its import folder cannot be written ({literal(str(e))}).")
             return
-        encoder = st.file_uploader("Encoder (.onnx)", type=["onnx"], key=W_ENCODER)
-        decoder = st.file_uploader("Decoder (.onnx)", type=["onnx"], key=W_DECODER)
+        encoder = st.file_uploader("Encoder (.onnx)", type=["onnx"], key=W_ENCODER, max_upload_size=ONNX_MB)
+        decoder = st.file_uploader("Decoder (.onnx)", type=["onnx"], key=W_DECODER, max_upload_size=ONNX_MB)
         choice = st.selectbox("Trained on", [*data.DATASETS, OWN], key=W_DATA)
         npz = st.file_uploader("Your images (.npz: images, optional labels and class_names)", type=["npz"],
-                               key=W_NPZ) if choice == OWN else None
+                               key=W_NPZ, max_upload_size=NPZ_MB) if choice == OWN else None
         name = st.text_input("Name", value="my-model", key=W_NAME, max_chars=40,
                              help="Lower-case letters, digits, - and _. It is this server's: every student sees it.")
         result = st.session_state.get(RESULT)

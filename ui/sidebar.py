@@ -95,12 +95,17 @@ def on_layers() -> None:
 
 def metrics_table(model: Model) -> None:
     rows = metrics.summary(model.metrics, lambda m: projection.kind(m).label if m in projection.MAPS else None)
-    if rows:
-        st.sidebar.markdown("**Measured on the test set**\n\n| metric | value |\n|---|---|\n"
-                            + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
-        st.sidebar.caption("Lower is better for the errors. A class middle is recognised when the "
-                           "image decoded at the middle of that class's cluster is classified as "
-                           "that class by its nearest training images.")
+    if not rows:
+        return
+    if model.own_data:  # a model of the user's own images: measured on them all (there is no test split)
+        rows = [("images", b) if a == "test images" else (a, b) for a, b in rows]
+    where = "its images" if model.own_data else "the test set"
+    st.sidebar.markdown(f"**Measured on {where}**\n\n| metric | value |\n|---|---|\n"
+                        + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
+    st.sidebar.caption("Lower is better for the errors."
+                       + (" A class middle is recognised when the image decoded at the middle of that class's "
+                          "cluster is classified as that class by its nearest training images."
+                          if "class_middles_by_map" in model.metrics else ""))
 
 
 def dataset_ui(model: Model, data_dir: str | None) -> np.ndarray | None:

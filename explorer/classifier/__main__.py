@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     try:
         path = save(clf, Path(args.out))
     except OSError as e:
-        print(f"error: could not write the classifier into {args.out}: {e.strerror or e}", file=sys.stderr)
+        print(f"error: could not write the classifier into {args.out}: {outputs.write_failure(e)}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
     return 0

@@ -55,7 +55,7 @@ def main(argv=None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         save(pca, target)
     except OSError as e:
-        print(f"error: could not write {target}: {e.strerror or e}", file=sys.stderr)
+        print(f"error: could not write {target}: {outputs.write_failure(e)}", file=sys.stderr)
         return 1
     print(f"wrote {target}")
     return 0
