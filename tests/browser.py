@@ -54,12 +54,15 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
 
 
 @contextlib.contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path = ROOT, prefix: tuple = ()):
+def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path = ROOT, prefix: tuple = (),
+                      warm: bool = False):
     """Start `streamlit run app.py` (of the checkout at ``root``, under the command ``prefix``, e.g.
-    one that switches user); yield its URL, once it answers its health check, and the process
-    (bench/load.py reads its CPU time and memory)."""
+    one that switches user; ``warm``: `python -m ui.serve`, which runs the first page before it
+    listens); yield its URL, once it answers its health check, and the process (bench/load.py
+    reads its CPU time and memory)."""
     port = _free_port()
-    cmd = [*prefix, sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
+    start = ["-m", "ui.serve"] if warm else ["-m", "streamlit", "run", str(root / "app.py")]
+    cmd = [*prefix, sys.executable, *start, "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a long run's output never blocks the server

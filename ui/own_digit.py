@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from explorer import images, preprocess, projection
 from explorer.bundle import Model
@@ -59,6 +60,8 @@ def take_inputs() -> None:
         elif current == "your drawing":
             ss.pop(session.UPLOAD, None)
     file = ss.get(session.W_UPLOAD)
+    if not isinstance(file, UploadedFile):  # None, or a file this server does not hold (Streamlit's DeletedFile:
+        file = None                         # the session came back on another server, or the file expired)
     file_id = getattr(file, "file_id", None)
     if file_id != ss.get(session.SEEN_FILE):
         ss[session.SEEN_FILE] = file_id

@@ -1,0 +1,80 @@
+"""The first page after a server starts (issue 18; target <= 3 s), and the time the server takes
+to be ready, for a plain `streamlit run app.py` and for `python -m ui.serve` (which runs the first
+page once before it listens).
+
+    python bench/cold.py [--runs 3]
+
+Each run starts a fresh server process (the browser files of the shipped bundles already on disk,
+as after any restart) and, from a headless Chromium started beforehand, opens the app's first
+page in a fresh context as the first student would, once the server answers /_stcore/health:
+- ready: the process started -> /_stcore/health answers (what nginx and a readiness probe see);
+- first page: the page asked for -> its latent map drawn in the browser ([data-latent-map][data-drawn]);
+- second page: the same in another fresh context, right after (what every later student waits).
+The last line is ``plain_first_page_s=.. warm_first_page_s=.. warm_ready_s=.. plain_ready_s=..
+warm_second_page_s=..`` (medians over the runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests import browser  # noqa: E402
+
+MAP = "[data-latent-map][data-drawn]"
+
+
+def first_map(b, url: str) -> float:
+    context = b.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(url + "/")
+        page.wait_for_selector(MAP, timeout=120_000)
+        return time.perf_counter() - start
+    finally:
+        context.close()
+
+
+def run(b, warm: bool) -> dict[str, float]:
+    start = time.perf_counter()
+    with browser.streamlit_process(timeout=240, warm=warm) as (url, _):
+        ready = time.perf_counter() - start
+        first = first_map(b, url)
+        second = first_map(b, url)
+    return {"ready": ready, "first": first, "second": second}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=3)
+    args = p.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[dict]] = {"plain": [], "warm": []}
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        for i in range(args.runs):
+            for kind in ("plain", "warm"):
+                r = run(b, kind == "warm")
+                results[kind].append(r)
+                print(f"{kind:5s} run {i + 1}: ready {r['ready']:.2f} s, first page {r['first']:.2f} s, "
+                      f"second page {r['second']:.2f} s", flush=True)
+        b.close()
+
+    def med(kind, key):
+        return statistics.median(r[key] for r in results[kind])
+
+    print(f"plain_first_page_s={med('plain', 'first'):.2f} warm_first_page_s={med('warm', 'first'):.2f} "
+          f"warm_ready_s={med('warm', 'ready'):.2f} plain_ready_s={med('plain', 'ready'):.2f} "
+          f"warm_second_page_s={med('warm', 'second'):.2f} (target: first page <= 3 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

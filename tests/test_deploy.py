@@ -1,0 +1,219 @@
+"""A class served by two app servers behind nginx (issue 18): `deploy/serve.sh 2 PORT` as a user
+runs it, six students in their own browsers, and one server killed in the middle of the lesson.
+
+Each student's requests carry nginx's affinity cookie; the access log (cookie and upstream of
+every request) shows that a student's uploads and media files go to the server the cookie names,
+and an upload is only accepted by the server that holds the student's session (its websocket).
+"""
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import explorer
+
+from . import browser
+from .conftest import ROOT
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+pytestmark = [pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing())),
+              pytest.mark.skipif(NGINX is None, reason="nginx is not installed (Debian: apt-get install nginx)")]
+
+STUDENTS = 6
+RECOVER_S = 10  # the issue's bound: a lost server's students back on their views within it
+
+
+class Serving:
+    """deploy/serve.sh N PORT in the foreground, its stdout read line by line."""
+
+    def __init__(self, n: int, env: dict, errors: Path):
+        self.port = browser._free_port()
+        self.errors = errors  # the servers' and nginx's own output, for a failure's message
+        self.proc = subprocess.Popen([str(ROOT / "deploy" / "serve.sh"), str(n), str(self.port)], cwd=ROOT,
+                                     env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors.open("w"),
+                                     text=True)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line.strip()) for line in self.proc.stdout], daemon=True).start()
+        self.servers: dict[int, int] = {}  # port -> pid
+        self.said: list[str] = []
+        self.run_dir = None
+
+    def wait_ready(self, timeout: float) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"deploy/serve.sh exited ({self.proc.returncode}): {self.said}"
+                continue
+            self.said.append(line)
+            if m := re.fullmatch(r"server (\d+) (\d+)", line):
+                self.servers[int(m[1])] = int(m[2])
+            if m := re.match(r"ready (\S+) \(nginx's files and logs: (.+)\)$", line):
+                self.run_dir = Path(m[2])
+                return m[1].rstrip("/")
+        raise AssertionError(f"deploy/serve.sh not ready in {timeout} s: {self.said}")
+
+    def wait_line(self, pattern: str, timeout: float) -> str | None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = next((line for line in self.said if re.fullmatch(pattern, line)), None)
+            if found:
+                return found
+            try:
+                self.said.append(self.lines.get(timeout=0.5))
+            except queue.Empty:
+                pass
+        return None
+
+    def log(self) -> list[dict]:
+        rows = []
+        for line in (self.run_dir / "access.log").read_text().splitlines():
+            m = re.match(r'(\S+) (\d+) "(\S+) (\S+) [^"]*" cookie=(\S+) upstream=(.*)$', line)
+            if m:
+                rows.append({"status": int(m[2]), "method": m[3], "path": m[4], "cookie": m[5],
+                             "upstream": m[6].split(", ")})
+        return rows
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
+def picture_file(folder: Path) -> Path:
+    """A seven in white ink on black, as the upload takes it."""
+    a = np.zeros((28, 28), np.uint8)
+    a[6:9, 7:21] = 255
+    for i in range(9, 23):
+        a[i, 19 - (i - 9) // 2:22 - (i - 9) // 2] = 255
+    path = folder / "seven.png"
+    Image.fromarray(a).save(path)
+    return path
+
+
+def spot_of(page) -> str | None:
+    img = page.locator("img[data-spot]")
+    return img.first.get_attribute("data-spot") if img.count() else None
+
+
+def click_map(page, fx: float, fy: float, before: str | None, timeout: float = 20) -> str:
+    surface = page.locator("[data-latent-map]")
+    surface.wait_for(timeout=60_000)
+    box = surface.bounding_box()
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        spot = spot_of(page)
+        if spot is not None and spot != before:
+            return spot
+        time.sleep(0.1)
+    raise AssertionError("the click was not answered")
+
+
+def query(page) -> dict:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+
+
+def server_cookie(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == "explorer_server"), None)
+
+
+def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_students_return_to_their_views(
+        images_dir, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    m = explorer.load_model("mnist-vae-2d")
+    serving = Serving(2, {"EXPLORER_DATA_DIR": images_dir}, tmp_path / "serve.err")
+    try:
+        url = serving.wait_ready(300)
+        assert len(serving.servers) == 2 and all(f"server {p} {pid}" in serving.said for p, pid in serving.servers.items())
+        upload = picture_file(tmp_path)
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+            students = []
+            for i in range(STUDENTS):  # each a view of their own: a walk between two test images, part-way
+                context = b.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+                page = context.new_page()
+                view = {"model": "mnist-vae-2d", "map": "direct", "a": str(int(m.latents.index[10 + i])),
+                        "b": str(int(m.latents.index[500 + i])), "t": "0.3"}
+                page.goto(f"{url}/?{urllib.parse.urlencode(view)}")
+                students.append({"context": context, "page": page, "view": view})
+            for i, s in enumerate(students):  # every map draws, every click decodes
+                page = s["page"]
+                page.wait_for_selector("[data-latent-map][data-drawn]", timeout=120_000)
+                browser.wait_idle(page, 120_000)
+                s["spot"] = click_map(page, 0.3 + 0.08 * i, 0.6 - 0.05 * i, None)
+                browser.wait_idle(page)
+                page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(upload))
+                page.get_by_text("From the file seven.png").first.wait_for(timeout=30_000)
+                with page.expect_download(timeout=30_000) as download:
+                    page.get_by_role("button", name="Map coordinates as CSV").click()
+                assert Path(download.value.path()).read_text().startswith("test_index,label,")
+                s["server"] = server_cookie(s["context"])
+                s["query"] = query(page)
+                assert s["query"]["spot"] == s["spot"] and s["query"]["a"] == s["view"]["a"]
+                assert page.locator("[data-testid='stException']").count() == 0
+
+            # affinity: every request that carried a student's cookie went to that server, uploads
+            # (accepted only by the server holding the session) and media files included
+            rows = serving.log()
+            servers = {s["server"] for s in students}
+            assert servers == {f"127.0.0.1:{p}" for p in serving.servers}, "the students were not spread over both"
+            for s in students:
+                mine = [r for r in rows if r["cookie"] == s["server"]]
+                assert mine and all(r["upstream"] == [s["server"]] for r in mine), [r for r in mine if r["upstream"] != [s["server"]]]
+                assert any(r["method"] == "PUT" and "/_stcore/upload_file/" in r["path"] and r["status"] == 204 for r in mine)
+                assert any(r["path"].startswith("/media/") and r["status"] == 200 for r in mine)
+
+            # a server is lost mid-class
+            lost_port = int(students[0]["server"].rsplit(":", 1)[1])
+            os.kill(serving.servers[lost_port], signal.SIGKILL)
+            lost_at = time.time()
+            survivor = next(f"127.0.0.1:{p}" for p in serving.servers if p != lost_port)
+            moved = [s for s in students if s["server"] == f"127.0.0.1:{lost_port}"]
+            stayed = [s for s in students if s not in moved]
+            recovered = {}
+            for s in moved:  # back on the survivor, on the same view: the map, the spot and the walk
+                page = s["page"]
+                while time.time() - lost_at < 60:
+                    if server_cookie(s["context"]) == survivor and spot_of(page) == s["spot"] \
+                            and page.locator("[data-latent-map][data-drawn]").count() == 1 \
+                            and page.locator("[data-testid='stStatusWidget']").filter(has_text="Connecting").count() == 0:
+                        break
+                    time.sleep(0.2)
+                recovered[id(s)] = time.time() - lost_at
+                assert query(page) == s["query"]
+            for s in moved + stayed:  # the session on the survivor answers, and kept the walk from the URL
+                page = s["page"]
+                browser.wait_idle(page, 60_000)
+                spot = click_map(page, 0.62, 0.38, s["spot"])
+                browser.wait_idle(page)
+                now = query(page)
+                assert now["spot"] == spot and {k: now[k] for k in ("model", "map", "a", "b", "t")} == \
+                    {k: s["view"][k] for k in ("model", "map", "a", "b", "t")}
+                assert page.locator("img[data-walk-t]").first.get_attribute("data-walk-t") == "0.3"
+                assert page.locator("[data-testid='stException']").count() == 0
+                assert server_cookie(s["context"]) == survivor or s in stayed
+            b.close()
+        worst = max(recovered.values())
+        print(f"{len(moved)} students moved; back on their views in {sorted(round(v, 1) for v in recovered.values())} s")
+        assert moved and worst <= RECOVER_S, f"a student waited {worst:.1f} s for their view"
+        assert serving.wait_line(f"lost {lost_port} {serving.servers[lost_port]}", 5), serving.said
+    finally:
+        code = serving.stop()
+    assert code == 0
+    time.sleep(0.5)
+    for pid in serving.servers.values():  # everything it started has stopped
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    assert serving.run_dir is not None and not serving.run_dir.exists()
