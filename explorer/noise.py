@@ -46,9 +46,9 @@ class Noise:
         if self.level == 0:
             return x.clone()
         if self.kind == "gaussian":
-            eps = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
             return (x + self.level * eps).clamp_(0.0, 1.0)
-        keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= self.level
+        keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= self.level
         return x * keep
 
 

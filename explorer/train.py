@@ -12,6 +12,18 @@ registries (explorer/models.py), asked rather than named here.
 Examples (the shipped bundles' exact commands are in the README):
     python -m explorer.train --kind vae --latent-dim 2 --epochs 30 --out pretrained/mnist-vae-2d
     python -m explorer.train --digits 1,5,6 --hidden 1024,512,256 --out runs/my-156-ae
+
+On several processes (data-parallel, torch's DistributedDataParallel): the same command under
+torchrun. Each process trains on its own 1/N of each epoch's shuffled images (the same shuffle on
+every process, from --seed), in batches of --batch-size, so one step sees N x --batch-size
+images; --lr is the peak learning rate of that step, used as given. The same recipe as one
+process with batch B is N processes with --batch-size B/N (and the same --lr). The network starts
+alike on every process (--seed), each draws its own noise (seed + 1 + rank), and rank 0 alone
+measures the test loss and writes the bundle. Processes talk over gloo on CPUs, nccl with
+--device cuda (one GPU per process, by LOCAL_RANK):
+    torchrun --standalone --nproc-per-node 2 -m explorer.train --batch-size 64 --out runs/ddp
+    torchrun --nnodes 2 --node-rank R --master-addr HOST --master-port 29500 --nproc-per-node 4 \
+        -m explorer.train --device cuda --batch-size 16 --out runs/ddp   # on each of two machines
 """
 
 from __future__ import annotations
@@ -75,6 +87,42 @@ class TrainingError(RuntimeError):
     """Training cannot go on (the loss diverged); the message says what to change."""
 
 
+@dataclass(frozen=True)
+class World:
+    """The processes training together (torchrun's environment); one process alone by default."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+    local_size: int = 1
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "World":
+        def number(name, default):
+            try:
+                return int(env.get(name, default))
+            except ValueError:
+                return default
+        return cls(rank=number("RANK", 0), size=max(1, number("WORLD_SIZE", 1)),
+                   local_rank=number("LOCAL_RANK", 0), local_size=max(1, number("LOCAL_WORLD_SIZE", 1)))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+class _Objective(torch.nn.Module):
+    """``_objective`` as a module's forward, for DistributedDataParallel (which averages the
+    gradients of what its wrapped module's forward computed)."""
+
+    def __init__(self, net, recon: str, cfg: TrainConfig, gen: torch.Generator):
+        super().__init__()
+        self.net, self.recon, self.cfg, self.gen = net, recon, cfg, gen
+
+    def forward(self, x):
+        return _objective(self.net, x, self.recon, self.cfg, self.gen)
+
+
 def parse_ints(text: str) -> list[int]:
     try:
         return [int(t) for t in text.replace(" ", "").split(",") if t]
@@ -115,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
     p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: the cores, shared among torchrun's processes on this machine)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: train on a GPU (under torchrun, one per process, by LOCAL_RANK; nccl between them)")
     p.add_argument("--data-dir", help=f"folder holding mnist/ and fashion-mnist/ (else ${data.ENV_VAR})")
     p.add_argument("--download", action="store_true", help="download the dataset if it is not found")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -124,8 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _batches(n: int, batch_size: int, gen: torch.Generator):
+def _batches(n: int, batch_size: int, gen: torch.Generator, world: World = World()):
+    """One epoch's batches of rows; with several processes, this process's 1/N of one shuffle
+    that every process draws alike (the last n mod N rows of it left out, so that all take the
+    same number of steps)."""
     order = torch.randperm(n, generator=gen)
+    if world.size > 1:
+        order = order[:n // world.size * world.size][world.rank::world.size]
     return order.split(batch_size)
 
 
@@ -165,38 +221,49 @@ class Replay:
         net.eval()
         self.epochs.append(epoch)
         self.test_loss.append(test_loss)
-        self.codes.append(net.encode(x).numpy().astype(np.float16))
+        self.codes.append(net.encode(x).cpu().numpy().astype(np.float16))
 
 
 def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, test_split: data.Split,
-          progress: bool = True, log=print):
+          progress: bool = True, log=print, world: World = World(), device: str = "cpu"):
     """Fit a fresh model on ``train_split``; returns the network, the per-epoch history and the
-    replay (a Replay for 2-D models when ``cfg.replay``, else None)."""
+    replay (a Replay for 2-D models when ``cfg.replay``, else None). With several processes
+    (``world``, a process group already made), this one's share of each epoch; only the main
+    process measures the test loss and keeps a history and replay."""
     from tqdm import tqdm
 
     torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    net = build(model_cfg)
-    x_train = to_float_images(train_split.images)
-    x_test = to_float_images(test_split.images)
+    gen = torch.Generator().manual_seed(cfg.seed)  # the shuffle: alike on every process
+    alone = world.size == 1 and device == "cpu"
+    # one process on the CPU draws its noise from the shuffle's generator, as it always has
+    noise_gen = gen if alone else torch.Generator(device=device).manual_seed((cfg.seed + 1 + world.rank) % (MAX_SEED + 1))
+    net = build(model_cfg).to(device)
+    x_train = to_float_images(train_split.images).to(device)
+    x_test = to_float_images(test_split.images).to(device)
     recon = KINDS[model_cfg.kind].required_recon or cfg.recon  # the ELBO needs the Bernoulli term
+    step = _Objective(net, recon, cfg, noise_gen)
+    if world.size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        step = DistributedDataParallel(step, device_ids=[torch.device(device).index] if device != "cpu" else None)
     replay = None
-    if cfg.replay and model_cfg.latent_dim == 2:
+    if cfg.replay and model_cfg.latent_dim == 2 and world.main:
         replay = Replay(replay_rows(len(x_test), cfg.replay))
-        x_replay = x_test[torch.from_numpy(replay.rows)]
-        replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, gen))
+        x_replay = x_test[torch.from_numpy(replay.rows).to(device)]
+        replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, noise_gen))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
-    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    per_process = len(x_train) // world.size if world.size > 1 else len(x_train)
+    steps_per_epoch = math.ceil(per_process / cfg.batch_size)
     sched = SCHEDULES[cfg.schedule](opt, cfg, steps_per_epoch)
     history = []
     for epoch in range(1, cfg.epochs + 1):
         net.train()
         start, total, seen = time.time(), 0.0, 0
-        bar = tqdm(_batches(len(x_train), cfg.batch_size, gen), total=steps_per_epoch,
+        bar = tqdm(_batches(len(x_train), cfg.batch_size, gen, world), total=steps_per_epoch,
                    desc=f"epoch {epoch}/{cfg.epochs}", leave=False, file=sys.stderr,
-                   disable=None if progress else True)  # None: no bar unless a terminal
+                   disable=None if progress and world.main else True)  # None: no bar unless a terminal
         for idx in bar:
-            loss = _objective(net, x_train[idx], recon, cfg, gen)
+            loss = step(x_train[idx.to(device)])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -205,16 +272,24 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
             total += loss.item() * len(idx)
             seen += len(idx)
             bar.set_postfix(loss=f"{total / seen:.3f}", refresh=False)
+        if world.size > 1:  # the epoch's loss over every process's images
+            import torch.distributed as dist
+
+            sums = torch.tensor([total, float(seen)], dtype=torch.float64, device=device)
+            dist.all_reduce(sums)
+            total, seen = sums[0].item(), int(sums[1].item())
         if not math.isfinite(total):
             raise TrainingError(f"training diverged at epoch {epoch}; lower --lr")
-        test_loss = _mean_loss(net, x_test, recon, cfg, gen)
+        if not world.main:
+            continue
+        test_loss = _mean_loss(net, x_test, recon, cfg, noise_gen)
         if replay is not None:
             replay.record(net, x_replay, epoch, test_loss)
         history.append({"epoch": epoch, "train_loss": total / seen, "test_loss": test_loss,
                         "seconds": round(time.time() - start, 2)})
         log(f"epoch {epoch:3d}/{cfg.epochs}  train loss {total / seen:9.4f}  test loss {test_loss:9.4f}"
             f"  ({time.time() - start:.1f} s)")
-    return net.eval(), history, replay
+    return net.eval().cpu(), history, replay
 
 
 def _noise_problem(text: str | None) -> str | None:
@@ -235,14 +310,15 @@ def check_options(args) -> str | None:
         (math.isfinite(args.weight_decay) and args.weight_decay >= 0,
          f"--weight-decay must be zero or positive (got {args.weight_decay})"),
         (args.train_limit >= 0, f"--train-limit must be zero (all) or positive (got {args.train_limit})"),
-        (args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
+        (args.threads is None or args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
+        (args.device == "cpu" or torch.cuda.is_available(), "--device cuda: no GPU that torch can use here"),
         (math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive number (got {args.beta})"),
         (args.beta == 1 or kind.has_posterior, f"--beta weighs a VAE's KL term; a plain autoencoder has none "
                                                f"(got --beta {args.beta} with --kind {args.kind})"),
         (math.isfinite(args.code_penalty) and args.code_penalty >= 0,
          f"--code-penalty must be zero or positive (got {args.code_penalty})"),
-        (args.code_penalty == 0 or not kind.has_posterior, f"--code-penalty is for a plain autoencoder; a VAE's "
-                                                           f"KL term already pulls its codes (use --beta)"),
+        (args.code_penalty == 0 or not kind.has_posterior, "--code-penalty is for a plain autoencoder; a VAE's "
+                                                           "KL term already pulls its codes (use --beta)"),
         (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
                                                     f"{kind.required_recon}, which its objective needs"),
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
@@ -280,13 +356,7 @@ def model_problem(args) -> tuple[ModelConfig | None, str | None]:
     return model_cfg, None
 
 
-def output_problem(out) -> str | None:
-    """Why the bundle cannot be written at ``out`` (see outputs.check_bundle_output), or None."""
-    try:
-        outputs.check_bundle_output(out)
-    except outputs.OutputError as e:
-        return f"--out: {e}"
-    return None
+output_problem = outputs.bundle_output_problem
 
 
 def main(argv=None) -> int:
@@ -299,7 +369,26 @@ def main(argv=None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    torch.set_num_threads(args.threads)
+    world = World.from_env()
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // world.local_size))
+    device = f"cuda:{world.local_rank}" if args.device == "cuda" else "cpu"
+    if world.size == 1:
+        return _main(args, argv, model_cfg, world, device)
+    import torch.distributed as dist
+
+    backend = "nccl" if args.device == "cuda" else "gloo"
+    if args.device == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend)
+    try:
+        return _main(args, argv, model_cfg, world, device, backend)
+    finally:
+        dist.destroy_process_group()
+
+
+def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend: str | None = None) -> int:
+    """main's training and writing, once the process group (if any) is made."""
+    say = print if world.main else (lambda *a, **k: None)
     cfg = TrainConfig(dataset=args.dataset, digits=sorted(set(args.digits)), epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
@@ -317,12 +406,14 @@ def main(argv=None) -> int:
     if cfg.train_limit:
         train_split = data.Split(train_split.images[:cfg.train_limit], train_split.labels[:cfg.train_limit])
     test_split, test_index = test_full.subset(cfg.digits)
-    print(f"training a {model_cfg.backbone} {model_cfg.kind} ({model_cfg.latent_dim}-d latent, hidden "
-          f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
-          f"{cfg.digits}; {len(test_split.images):,} test images", flush=True)
+    spread = f", on {world.size} processes ({backend}), {cfg.batch_size} images a step each" if world.size > 1 else ""
+    say(f"training a {model_cfg.backbone} {model_cfg.kind} ({model_cfg.latent_dim}-d latent, hidden "
+        f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
+        f"{cfg.digits}; {len(test_split.images):,} test images{spread}", flush=True)
     started = time.time()
     try:
-        net, history, replay = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet)
+        net, history, replay = train(model_cfg, cfg, train_split, test_split, progress=not args.quiet, log=say,
+                                     world=world, device=device)
     except TrainingError as e:
         print(f"error: {e}; nothing was written", file=sys.stderr)
         return 1
@@ -333,12 +424,18 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    if not world.main:  # rank 0 measures and writes the bundle
+        return 0
     bundle.round_weights(net, cfg.weights_dtype)
     name = os.path.basename(os.path.normpath(args.out))  # a bundle is known by its folder (catalog.py)
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
               "training": {**asdict(cfg), "seconds": round(time.time() - started, 1),
-                           "command": "python -m explorer.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                           "command": (f"torchrun --nproc-per-node {world.size} -m explorer.train " if world.size > 1
+                                       else "python -m explorer.train ") + " ".join(argv if argv is not None else sys.argv[1:]),
                            "torch": torch.__version__, "history": history}}
+    if world.size > 1 or device != "cpu":
+        config["training"]["processes"] = {"count": world.size, "backend": backend, "device": args.device,
+                                           "images_per_step": cfg.batch_size * world.size}
     model = Model(net, config, None, None)
     model.latents = metrics.compute_latents(model, test_split, test_index)
     if replay is not None:  # the last frame is the model as shipped, after rounding its weights
@@ -357,8 +454,7 @@ def main(argv=None) -> int:
     try:
         path = bundle.save(model, args.out, config, model.latents, weights_dtype=cfg.weights_dtype, replay=replay)
     except (OSError, bundle.BundleError) as e:  # checked at the start; something changed since
-        why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) and e.strerror else str(e)
-        print(f"error: could not write the bundle at {args.out}: {why}", file=sys.stderr)
+        print(f"error: could not write the bundle at {args.out}: {outputs.write_failure(e)}", file=sys.stderr)
         return 1
     print(f"wrote {path} in {time.time() - started:.0f} s")
     return 0
