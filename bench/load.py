@@ -1,7 +1,8 @@
 """A class on one server: N browser sessions (default 10) hovering over the latent map and clicking
 it at once, against one `streamlit run app.py`, in headless Chromium.
 
-    python bench/load.py [--sessions 10] [--seconds 60] [--hover-seconds 15]
+    python bench/load.py [--sessions 10] [--seconds 60] [--hover-seconds 15] [--idle-seconds 10]
+    python bench/load.py --proxy [...]    # through nginx, two app servers (deploy/serve.sh 2)
 
 Each session is a fresh browser context on one of the three maps of bench/latency.py (mnist-vae-2d
 plane, mnist-vae-16 t-SNE, mnist-conv-vae-16 t-SNE, in turn). Inside each page a script moves the
@@ -18,16 +19,26 @@ sessions have done all that; growth per session is the difference over N. The br
 same machine as the server, and their CPU share is printed: on 2 cores, 10 Streamlit pages
 redrawing after their clicks are much of the answer's latency.
 
+Before the phases, the sessions sit open for --idle-seconds: the servers' CPU per idle session.
+Memory per bundle is the servers' growth while the warm-up opens the models the first page had not
+loaded, per model. With --proxy the servers are `deploy/serve.sh 2` (each started warm, nginx in
+front), their CPU and memory summed, and ``per_server_sessions`` counts the sessions each server
+holds (by nginx's affinity cookie).
+
 The last line is
 ``sessions=.. clicks=.. unanswered=.. errors=.. digit_p95_ms=.. answer_p50_ms=.. answer_p95_ms=..
-cpu_ms_per_click=.. hover_cpu_ms_per_s=.. hover_frames=.. mem_mb_per_session=..``.
+cpu_ms_per_click=.. hover_cpu_ms_per_s=.. hover_frames=.. mem_mb_per_session=.. idle_cpu_ms_per_session_s=..
+mem_mb_per_bundle=..`` (and ``per_server_sessions=..`` with --proxy).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -148,20 +159,42 @@ def drive_all(pages, seconds: float, clicking: bool, hover_ms: float) -> list[di
     return [page.evaluate("() => window.__drive") for page in pages]
 
 
+@contextlib.contextmanager
+def servers(proxy: bool, warm: bool = False):
+    """The app's URL and its servers' pids: one `streamlit run app.py` (``warm``: `python -m
+    ui.serve`), or deploy/serve.sh 2."""
+    if not proxy:
+        with browser.streamlit_process(timeout=240, warm=warm) as (url, server):
+            yield url, [server.pid]
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        deployment = browser.Deployment(2, {}, Path(tmp) / "serve.err")
+        try:
+            url = deployment.wait_ready(300)
+            yield url, list(deployment.servers.values())
+        finally:
+            deployment.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--hover-seconds", type=float, default=15)
+    parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--hover-ms", type=float, default=30, help="pointer moves this often in each session (0: none)")
+    parser.add_argument("--proxy", action="store_true", help="through nginx in front of two app servers")
+    parser.add_argument("--warm", action="store_true", help="one server started as `python -m ui.serve`")
     args = parser.parse_args()
     if browser.missing():
         sys.exit(f"cannot run: {browser.missing()}")
     from playwright.sync_api import sync_playwright
 
-    with browser.streamlit_process() as (url, server), sync_playwright() as p:
+    with servers(args.proxy, args.warm) as (url, pids), sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
         errors = []
+        cpu = lambda: sum(cpu_seconds(pid) for pid in pids)  # noqa: E731
+        rss = lambda: sum(rss_mb(pid) for pid in pids)  # noqa: E731
 
         def open_session(i):
             model, map_name = CASES[i % len(CASES)]
@@ -173,29 +206,40 @@ def main() -> None:
             browser.wait_idle(page)
             return page
 
-        for i in range(len(CASES)):  # warm up: every model loaded and its browser files written once
-            open_session(i).context.close()
         time.sleep(2)
-        mem_before = rss_mb(server.pid)
+        mem_ready = rss()
+        for _ in pids:  # warm up: every model loaded and its browser files written once, on every server
+            for i in range(len(CASES)):
+                open_session(i).context.close()
+        time.sleep(2)
+        mem_before = rss()
+        # the models the first page had not loaded, on each server (a warm server holds the first page's)
+        new_bundles = len(pids) * len({m for m, _ in CASES} - ({"mnist-vae-2d"} if args.proxy or args.warm else set()))
         pages = [open_session(i) for i in range(args.sessions)]
+        held = collections.Counter(next((c["value"] for c in page.context.cookies() if c["name"] == "explorer_server"),
+                                        "direct") for page in pages)
         for page in pages:  # counts the frames each page sends to the server
             page.evaluate("""() => { window.__sent = 0; const send = WebSocket.prototype.send;
                 WebSocket.prototype.send = function (...a) { window.__sent++; return send.apply(this, a); }; }""")
 
-        cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+        cpu0, t0 = cpu(), time.perf_counter()
+        time.sleep(args.idle_seconds)
+        idle_cpu, idle_wall = cpu() - cpu0, time.perf_counter() - t0
+
+        cpu0, t0 = cpu(), time.perf_counter()
         drive_all(pages, args.hover_seconds, clicking=False, hover_ms=args.hover_ms)
-        hover_cpu, hover_wall = cpu_seconds(server.pid) - cpu0, time.perf_counter() - t0
+        hover_cpu, hover_wall = cpu() - cpu0, time.perf_counter() - t0
         hover_frames = sum(page.evaluate("() => window.__sent") for page in pages)
 
-        cpu0, b0, t0 = cpu_seconds(server.pid), browser_cpu_seconds(), time.perf_counter()
+        cpu0, b0, t0 = cpu(), browser_cpu_seconds(), time.perf_counter()
         results = drive_all(pages, args.seconds, clicking=True, hover_ms=args.hover_ms)
-        click_cpu = cpu_seconds(server.pid) - cpu0
+        click_cpu = cpu() - cpu0
         browsers_busy = (browser_cpu_seconds() - b0) / (time.perf_counter() - t0)
         for page in pages:
             if page.locator("[data-testid='stException']").count():
                 errors.append("exception shown on the page")
         time.sleep(2)
-        mem_after = rss_mb(server.pid)
+        mem_after = rss()
         chromium.close()
 
     clicks = np.concatenate([r["clicks"] for r in results]) if results else np.array([])
@@ -214,8 +258,11 @@ def main() -> None:
           f"p95 {np.percentile(shown, 95):.1f} ms")
     print(f"  click -> the server's first message back: p50 {np.percentile(first, 50):.0f} ms, "
           f"p95 {np.percentile(first, 95):.0f} ms")
-    print(f"server memory {mem_before:.0f} MB after warm-up, {mem_after:.0f} MB after {args.sessions} sessions: "
-          f"{(mem_after - mem_before) / args.sessions:.1f} MB per session; page errors: {len(errors)}")
+    print(f"server memory {mem_ready:.0f} MB once ready, {mem_before:.0f} MB after warm-up "
+          f"({(mem_before - mem_ready) / max(new_bundles, 1):.0f} MB per bundle opened), {mem_after:.0f} MB after "
+          f"{args.sessions} sessions: {(mem_after - mem_before) / args.sessions:.1f} MB per session; "
+          f"idle: {1000 * idle_cpu / idle_wall / args.sessions:.2f} ms of server CPU per session per second; "
+          f"page errors: {len(errors)}")
     if os.environ.get("LOAD_DEBUG"):
         for i, r in enumerate(results):
             print(CASES[i % len(CASES)][0], [round(c) for c in r["clicks"]])
@@ -225,7 +272,10 @@ def main() -> None:
           f"digit_p95_ms={np.percentile(shown, 95):.1f} "
           f"answer_p50_ms={np.percentile(clicks, 50):.0f} answer_p95_ms={np.percentile(clicks, 95):.0f} "
           f"cpu_ms_per_click={per_click:.0f} hover_cpu_ms_per_s={1000 * hover_cpu / hover_wall:.0f} "
-          f"hover_frames={hover_frames} mem_mb_per_session={(mem_after - mem_before) / args.sessions:.1f}")
+          f"hover_frames={hover_frames} mem_mb_per_session={(mem_after - mem_before) / args.sessions:.1f} "
+          f"idle_cpu_ms_per_session_s={1000 * idle_cpu / idle_wall / args.sessions:.2f} "
+          f"mem_mb_per_bundle={(mem_before - mem_ready) / max(new_bundles, 1):.0f}"
+          + (f" per_server_sessions={','.join(str(n) for _, n in sorted(held.items()))}" if args.proxy else ""))
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -239,3 +242,62 @@ LEGIBILITY_JS = r"""() => {
 
 def legibility(page) -> dict:
     return page.evaluate(LEGIBILITY_JS)
+
+
+class Deployment:
+    """`deploy/serve.sh N PORT` in the foreground (issue 18), its stdout read line by line: the
+    app servers' ports and pids, nginx's URL and its access log (cookie and upstream of each
+    request). The servers' and nginx's own output goes to the file ``errors``."""
+
+    def __init__(self, n: int, env: dict, errors: Path):
+        self.port = _free_port()
+        self.errors = errors  # the servers' and nginx's own output, for a failure's message
+        self.proc = subprocess.Popen([str(ROOT / "deploy" / "serve.sh"), str(n), str(self.port)], cwd=ROOT,
+                                     env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors.open("w"),
+                                     text=True)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line.strip()) for line in self.proc.stdout], daemon=True).start()
+        self.servers: dict[int, int] = {}  # port -> pid
+        self.said: list[str] = []
+        self.run_dir = None
+
+    def wait_ready(self, timeout: float) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"deploy/serve.sh exited ({self.proc.returncode}): {self.said}"
+                continue
+            self.said.append(line)
+            if m := re.fullmatch(r"server (\d+) (\d+)", line):
+                self.servers[int(m[1])] = int(m[2])
+            if m := re.match(r"ready (\S+) \(nginx's files and logs: (.+)\)$", line):
+                self.run_dir = Path(m[2])
+                return m[1].rstrip("/")
+        raise AssertionError(f"deploy/serve.sh not ready in {timeout} s: {self.said}")
+
+    def wait_line(self, pattern: str, timeout: float) -> str | None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = next((line for line in self.said if re.fullmatch(pattern, line)), None)
+            if found:
+                return found
+            try:
+                self.said.append(self.lines.get(timeout=0.5))
+            except queue.Empty:
+                pass
+        return None
+
+    def log(self) -> list[dict]:
+        rows = []
+        for line in (self.run_dir / "access.log").read_text().splitlines():
+            m = re.match(r'(\S+) (\d+) "(\S+) (\S+) [^"]*" cookie=(\S+) upstream=(.*)$', line)
+            if m:
+                rows.append({"status": int(m[2]), "method": m[3], "path": m[4], "cookie": m[5],
+                             "upstream": m[6].split(", ")})
+        return rows
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)

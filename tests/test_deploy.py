@@ -7,12 +7,8 @@ and an upload is only accepted by the server that holds the student's session (i
 """
 
 import os
-import queue
-import re
 import shutil
 import signal
-import subprocess
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -24,7 +20,6 @@ from PIL import Image
 import explorer
 
 from . import browser
-from .conftest import ROOT
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 pytestmark = [pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing())),
@@ -32,63 +27,6 @@ pytestmark = [pytest.mark.skipif(browser.missing() is not None, reason=str(brows
 
 STUDENTS = 6
 RECOVER_S = 10  # the issue's bound: a lost server's students back on their views within it
-
-
-class Serving:
-    """deploy/serve.sh N PORT in the foreground, its stdout read line by line."""
-
-    def __init__(self, n: int, env: dict, errors: Path):
-        self.port = browser._free_port()
-        self.errors = errors  # the servers' and nginx's own output, for a failure's message
-        self.proc = subprocess.Popen([str(ROOT / "deploy" / "serve.sh"), str(n), str(self.port)], cwd=ROOT,
-                                     env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors.open("w"),
-                                     text=True)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(line.strip()) for line in self.proc.stdout], daemon=True).start()
-        self.servers: dict[int, int] = {}  # port -> pid
-        self.said: list[str] = []
-        self.run_dir = None
-
-    def wait_ready(self, timeout: float) -> str:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=1)
-            except queue.Empty:
-                assert self.proc.poll() is None, f"deploy/serve.sh exited ({self.proc.returncode}): {self.said}"
-                continue
-            self.said.append(line)
-            if m := re.fullmatch(r"server (\d+) (\d+)", line):
-                self.servers[int(m[1])] = int(m[2])
-            if m := re.match(r"ready (\S+) \(nginx's files and logs: (.+)\)$", line):
-                self.run_dir = Path(m[2])
-                return m[1].rstrip("/")
-        raise AssertionError(f"deploy/serve.sh not ready in {timeout} s: {self.said}")
-
-    def wait_line(self, pattern: str, timeout: float) -> str | None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            found = next((line for line in self.said if re.fullmatch(pattern, line)), None)
-            if found:
-                return found
-            try:
-                self.said.append(self.lines.get(timeout=0.5))
-            except queue.Empty:
-                pass
-        return None
-
-    def log(self) -> list[dict]:
-        rows = []
-        for line in (self.run_dir / "access.log").read_text().splitlines():
-            m = re.match(r'(\S+) (\d+) "(\S+) (\S+) [^"]*" cookie=(\S+) upstream=(.*)$', line)
-            if m:
-                rows.append({"status": int(m[2]), "method": m[3], "path": m[4], "cookie": m[5],
-                             "upstream": m[6].split(", ")})
-        return rows
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
 
 
 def picture_file(folder: Path) -> Path:
@@ -134,7 +72,7 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
     from playwright.sync_api import sync_playwright
 
     m = explorer.load_model("mnist-vae-2d")
-    serving = Serving(2, {"EXPLORER_DATA_DIR": images_dir}, tmp_path / "serve.err")
+    serving = browser.Deployment(2, {"EXPLORER_DATA_DIR": images_dir}, tmp_path / "serve.err")
     try:
         url = serving.wait_ready(300)
         assert len(serving.servers) == 2 and all(f"server {p} {pid}" in serving.said for p, pid in serving.servers.items())
