@@ -259,7 +259,8 @@ def main() -> None:
     print(f"  click -> the server's first message back: p50 {np.percentile(first, 50):.0f} ms, "
           f"p95 {np.percentile(first, 95):.0f} ms")
     print(f"server memory {mem_ready:.0f} MB once ready, {mem_before:.0f} MB after warm-up "
-          f"({(mem_before - mem_ready) / max(new_bundles, 1):.0f} MB per bundle opened), {mem_after:.0f} MB after "
+          f"({(mem_before - mem_ready) / max(new_bundles, 1):.0f} MB per bundle opened"
+          f"{'' if args.proxy or args.warm else ', its imports included'}), {mem_after:.0f} MB after "
           f"{args.sessions} sessions: {(mem_after - mem_before) / args.sessions:.1f} MB per session; "
           f"idle: {1000 * idle_cpu / idle_wall / args.sessions:.2f} ms of server CPU per session per second; "
           f"page errors: {len(errors)}")
@@ -274,7 +275,8 @@ def main() -> None:
           f"cpu_ms_per_click={per_click:.0f} hover_cpu_ms_per_s={1000 * hover_cpu / hover_wall:.0f} "
           f"hover_frames={hover_frames} mem_mb_per_session={(mem_after - mem_before) / args.sessions:.1f} "
           f"idle_cpu_ms_per_session_s={1000 * idle_cpu / idle_wall / args.sessions:.2f} "
-          f"mem_mb_per_bundle={(mem_before - mem_ready) / max(new_bundles, 1):.0f}"
+          + (f"mem_mb_per_bundle={(mem_before - mem_ready) / max(new_bundles, 1):.0f}" if args.proxy or args.warm
+             else f"mem_mb_first_pages={mem_before - mem_ready:.0f}")  # a plain server imports in its first page
           + (f" per_server_sessions={','.join(str(n) for _, n in sorted(held.items()))}" if args.proxy else ""))
 
 

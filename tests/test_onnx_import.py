@@ -22,7 +22,7 @@ from explorer import bundle, data, onnx_browser, onnx_export, onnx_import, proje
 
 from . import browser
 from .conftest import ROOT
-from .test_webexport import random_points, serve_model
+from .test_webexport import browser_decodes, random_points, serve_model
 
 TOLERANCE = 2 / 255  # the browser's image against onnxruntime's, per pixel
 N_POINTS = 200
@@ -211,9 +211,7 @@ def browser_parity(page, model, folder, maps):
         mp = model.map(method)
         points = random_points(mp, N_POINTS)
         expected = model.decode(mp.to_latent(points))  # onnxruntime, through the bundle's own session
-        got = np.array(page.evaluate("""([name, points]) => points.map(([x, y]) =>
-            Array.from(window.model.decode(window.model.toLatent(name, x, y))))""",
-                                     [method, points.tolist()]), np.float32).reshape(expected.shape)
+        got = browser_decodes(page, method, points).reshape(expected.shape)
         worst = max(worst, float(np.abs(got - expected).max()))
     return worst
 

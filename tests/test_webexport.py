@@ -2,6 +2,8 @@
 against the library, in real Chromium: for 200 random points of every shipped model's every map,
 the decoded images differ by at most 2/255 per pixel."""
 
+import base64
+import contextlib
 import gzip
 import json
 import time
@@ -70,6 +72,26 @@ def random_points(mp, n, seed=0):
     return np.concatenate([anywhere, on_points]).astype(np.float32)
 
 
+# float32 numbers out of the page as base64 of their bytes: JSON lists of 150,000 numbers took
+# most of a parity test's time
+AS_BASE64 = """(a) => { const b = new Uint8Array(Float32Array.from(a).buffer); let s = '';
+    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode.apply(null, b.subarray(i, i + 0x8000));
+    return btoa(s); }"""
+
+
+def floats_of(page, expression: str, arg=None) -> np.ndarray:
+    """The numbers the page's ``expression`` (a function of ``arg`` giving an array) returns, as float32."""
+    text = page.evaluate(f"(arg) => ({AS_BASE64})(({expression})(arg))", arg)
+    return np.frombuffer(base64.b64decode(text), np.float32)
+
+
+def browser_decodes(page, method: str, points: np.ndarray) -> np.ndarray:
+    """window.model's decode of each of ``points`` on map ``method``, one row per point."""
+    flat = floats_of(page, """([name, points]) => points.flatMap(([x, y]) =>
+        Array.from(window.model.decode(window.model.toLatent(name, x, y))))""", [method, points.tolist()])
+    return flat.reshape(len(points), -1)
+
+
 def serve_model(page, folder) -> None:
     """Serve ``folder``'s files at ORIGIN in ``page`` and load them with decoder.js as window.model."""
     files = {f.name: f.read_bytes() for f in folder.iterdir()}
@@ -95,26 +117,35 @@ def test_float16_arrays_widen_exactly_without_float16array(tmp_path):
         assert page.evaluate("typeof Float16Array") == "undefined"
         for key, entry in manifest["arrays"].items():
             if entry[2] == "f2":
-                got = np.array(page.evaluate("(key) => Array.from(window.model.array(key))", key), np.float32)
+                got = floats_of(page, "(key) => window.model.array(key)", key)
                 np.testing.assert_array_equal(got, webexport.read_array(payload, entry).astype(np.float32))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser for the module's many pages (a launch is most of a small test's time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 @pytest.mark.parametrize("name", explorer.list_pretrained())
-def test_the_browser_decodes_as_the_library_does(tmp_path, name):
+def test_the_browser_decodes_as_the_library_does(tmp_path, name, chromium):
     m = explorer.load_model(name)
     folder = webexport.write(m, tmp_path / name)
     maps = projection.available(m.latent_dim)
-    with browser.chromium_page() as page:
+    with contextlib.closing(chromium.new_page()) as page:
         serve_model(page, folder)
         for method in maps:
             mp = m.map(method)
             points = random_points(mp, N_POINTS)
             expected = m.decode(mp.to_latent(points))
             start = time.perf_counter()
-            got = np.array(page.evaluate("""([name, points]) => points.map(([x, y]) =>
-                Array.from(window.model.decode(window.model.toLatent(name, x, y))))""",
-                                         [method, points.tolist()]), np.float32).reshape(expected.shape)
+            got = browser_decodes(page, method, points).reshape(expected.shape)
             assert time.perf_counter() - start < 60
             worst = np.abs(got - expected).max()
             assert worst <= TOLERANCE, f"{name} {method}: worst pixel differs by {worst * 255:.2f}/255"
