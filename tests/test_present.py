@@ -26,31 +26,42 @@ def app_url(images_dir):
         yield url
 
 
-@pytest.mark.parametrize("width, height", [(1400, 900), (1920, 1080)])
-def test_every_lesson_fits_its_first_screen_in_large_type(app_url, width, height):
+SCREENS = [(1400, 900), (1920, 1080)]  # a projector, and a large screen: each lesson opened at the first, then resized
+
+
+def first_screen_problems(page, path: str, width: int, height: int, report: dict) -> list[str]:
     wrong = []
-    with browser.chromium_page(width, height) as page:
+    seen = browser.legibility(page)
+    if report["exceptions"]:
+        wrong.append(f"{path}: {report['exceptions']}")
+    small = [t for t in seen["smallest"] if t[0] < 20]
+    if small:
+        wrong.append(f"{path} at {width}x{height}: text under 20 px: {small}")
+    if any(px < 14 for px in seen["labels"]):
+        wrong.append(f"{path} at {width}x{height}: a label drawn in a picture at {min(seen['labels']):.1f} px")
+    for part in ("instrument", "tryThis"):
+        if seen[part] is None or seen[part] > height:
+            wrong.append(f"{path} at {width}x{height}: the {part} ends at {seen[part]} px, below the first screen")
+    if path in ALONE and (not seen["maps"] or max(seen["maps"]) < 0.8 * height):
+        wrong.append(f"{path} at {width}x{height}: the map is {seen['maps']} px, under 80% of {height}")
+    if page.locator("[data-testid='stSidebar']").is_visible():
+        wrong.append(f"{path}: the sidebar shows")
+    if browser.location_query(page).get("present") != "1":
+        wrong.append(f"{path}: the URL lost present=1: {browser.location_query(page)}")
+    return wrong
+
+
+def test_every_lesson_fits_its_first_screen_in_large_type_on_a_projector_and_a_large_screen(app_url):
+    wrong = []
+    with browser.chromium_page(*SCREENS[0]) as page:
         for path, *_ in LESSONS:
+            page.set_viewport_size(dict(zip(("width", "height"), SCREENS[0])))
             page.goto(f"{app_url}/{path}?present=1")
             report = page_report(page, MAPS.get(path, 0))
-            page.wait_for_timeout(500)  # the maps' last layout
-            seen = browser.legibility(page)
-            if report["exceptions"]:
-                wrong.append(f"{path}: {report['exceptions']}")
-            small = [t for t in seen["smallest"] if t[0] < 20]
-            if small:
-                wrong.append(f"{path}: text under 20 px: {small}")
-            if any(px < 14 for px in seen["labels"]):
-                wrong.append(f"{path}: a label drawn in a picture at {min(seen['labels']):.1f} px")
-            for part in ("instrument", "tryThis"):
-                if seen[part] is None or seen[part] > height:
-                    wrong.append(f"{path}: the {part} ends at {seen[part]} px, below the first screen ({height})")
-            if path in ALONE and (not seen["maps"] or max(seen["maps"]) < 0.8 * height):
-                wrong.append(f"{path}: the map is {seen['maps']} px, under 80% of {height}")
-            if page.locator("[data-testid='stSidebar']").is_visible():
-                wrong.append(f"{path}: the sidebar shows")
-            if browser.location_query(page).get("present") != "1":
-                wrong.append(f"{path}: the URL lost present=1: {browser.location_query(page)}")
+            for width, height in SCREENS:
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(700)  # the maps' last layout
+                wrong += first_screen_problems(page, path, width, height, report)
     assert not wrong, "\n".join(wrong)
 
 

@@ -53,6 +53,54 @@ function build(root) {
   };
 }
 
+// The map's size: as large as data.size allows while the side panel still fits beside it (in
+// presentation mode, data.fill of the window's height); in a narrow column (three maps in a row)
+// the panel goes under the map instead. Run on every rerun and when the window is resized (a
+// teacher pressing F11 after the page opened). Returns whether the canvases changed size.
+function fit(s, el, data, host) {
+  // in presentation mode (data.fill) the cap is that share of the window's height, not data.size
+  const panel = data.fill ? 176 : 160;
+  const cap = data.fill ? Math.floor(window.innerHeight * data.fill) : data.size;
+  const width = host.clientWidth || cap + panel;
+  const narrow = width - panel < 240;
+  el.wrap.classList.toggle("lm-narrow", narrow);
+  el.wrap.classList.toggle("lm-present", Boolean(data.fill));
+  const size = narrow ? Math.max(160, Math.min(cap, width - 2)) : Math.max(240, Math.min(cap, width - panel));
+  el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
+  // presenting, the panel's three pictures and the slider stay within the map's height
+  el.wrap.style.setProperty("--lm-pic", Math.max(72, Math.min(140, Math.floor((size - 250) / 3))) + "px");
+  // presenting, the walk's slider sits in the panel under the walk's picture, so the map can
+  // take the height and the slider still shows on the first screen
+  const scrubHome = data.fill && !narrow ? el.reset.parentElement : el.legend.parentElement;
+  const scrubLabel = el.scrub.parentElement;
+  if (scrubLabel.parentElement !== scrubHome) {
+    scrubHome.insertBefore(scrubLabel, scrubHome === el.legend.parentElement ? null : el.reset);
+  }
+  const dpr = window.devicePixelRatio || 1;
+  if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
+    el.stage.style.width = el.stage.style.height = size + "px";
+    for (const c of [el.points, el.overlay]) {
+      c.width = Math.round(size * dpr);
+      c.height = Math.round(size * dpr);
+      c.style.width = c.style.height = size + "px";
+    }
+    s.size = size;
+    s.dpr = dpr;
+    s.pointsDrawn = null;
+    return true;
+  }
+  return false;
+}
+
+function drawLegendOf(el, data) {
+  const layers = data.layers || [];
+  el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
+  drawLegend(el.legend, layers.includes("error")
+    ? [["dot colour: reconstruction error, from the best rebuilt ", { colour: rampCss(0) }, "to the worst ",
+        { colour: rampCss(1) }, " (rank among the test images)"]]
+    : data.classes.map((c) => [{ colour: data.colours[c] }, String(data.class_names[c])]));
+}
+
 export default function (component) {
   const { parentElement, data, key, setStateValue } = component;
   let ui = parentElement.__latentMap;
@@ -78,46 +126,9 @@ export default function (component) {
   }
   s.view = views.get(key);
 
-  // as large as data.size allows while the side panel still fits beside the map; in a narrow
-  // column (three maps in a row) the panel goes under the map instead
   const host = parentElement.host || parentElement;
-  // in presentation mode (data.fill) the cap is that share of the window's height, not data.size
-  const panel = data.fill ? 176 : 160;
-  const cap = data.fill ? Math.floor(window.innerHeight * data.fill) : data.size;
-  const width = host.clientWidth || cap + panel;
-  const narrow = width - panel < 240;
-  el.wrap.classList.toggle("lm-narrow", narrow);
-  el.wrap.classList.toggle("lm-present", Boolean(data.fill));
-  const size = narrow ? Math.max(160, Math.min(cap, width - 2)) : Math.max(240, Math.min(cap, width - panel));
-  el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
-  // presenting, the panel's three pictures and the slider stay within the map's height
-  el.wrap.style.setProperty("--lm-pic", Math.max(72, Math.min(140, Math.floor((size - 250) / 3))) + "px");
-  // presenting, the walk's slider sits in the panel under the walk's picture, so the map can
-  // take the height and the slider still shows on the first screen
-  const scrubHome = data.fill && !narrow ? el.reset.parentElement : el.legend.parentElement;
-  const scrubLabel = el.scrub.parentElement;
-  if (scrubLabel.parentElement !== scrubHome) {
-    scrubHome.insertBefore(scrubLabel, scrubHome === el.legend.parentElement ? null : el.reset);
-  }
-  const layers = data.layers || [];
-  el.overlay.dataset.layers = layers.join(","); // what is drawn under the dots, for scripts
-  drawLegend(el.legend, layers.includes("error")
-    ? [["dot colour: reconstruction error, from the best rebuilt ", { colour: rampCss(0) }, "to the worst ",
-        { colour: rampCss(1) }, " (rank among the test images)"]]
-    : data.classes.map((c) => [{ colour: data.colours[c] }, String(data.class_names[c])]));
-  const dpr = window.devicePixelRatio || 1;
-  if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
-    el.stage.style.width = el.stage.style.height = size + "px";
-    for (const c of [el.points, el.overlay]) {
-      c.width = Math.round(size * dpr);
-      c.height = Math.round(size * dpr);
-      c.style.width = c.style.height = size + "px";
-    }
-    s.size = size;
-    s.dpr = dpr;
-    s.pointsDrawn = null;
-  }
-
+  fit(s, el, data, host);
+  drawLegendOf(el, data);
   const toPx = (x, y) => {
     const v = s.view;
     return [((x - v.lo[0]) / (v.hi[0] - v.lo[0])) * s.size, (1 - (y - v.lo[1]) / (v.hi[1] - v.lo[1])) * s.size];
@@ -160,7 +171,19 @@ export default function (component) {
   if (!ui.listening) {
     ui.listening = true;
     attach(ui, el);
+    let frame = 0;
+    window.addEventListener("resize", () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => ui.refit());
+    });
   }
+  ui.refit = () => { // the latest rerun's map, at the window's new size
+    if (!fit(s, el, s.data, host) || !s.model) return;
+    drawPoints(s, el);
+    const d = s.data;
+    s.pointsDrawn = JSON.stringify([d.url, d.map, s.view.lo, s.view.hi, s.size, s.dpr, d.layers]);
+    drawOverlay(s, el);
+  };
   if (data.group) {
     if (!groups.has(data.group)) groups.set(data.group, new Set());
     groups.get(data.group).add(ui.member ??= { s, el });
