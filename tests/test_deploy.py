@@ -155,3 +155,32 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
     for pid in serving.servers.values():  # everything it started has stopped
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     assert serving.run_dir is not None and not serving.run_dir.exists()
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_the_nginx_configuration_is_one_nginx_accepts(tmp_path, n):
+    """deploy/nginx.conf.template filled in as deploy/serve.sh fills it, checked by `nginx -t`:
+    every server pinned by the cookie with the others as its backups, websockets upgraded."""
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(browser.ROOT / "deploy"))
+    import serve
+
+    user = serve.worker_user()
+    run = serve.make_run_dir(user)
+    try:
+        ports = [9001 + i for i in range(n)]
+        text = serve.nginx_config(ports, 9100, run, user)
+        (run / "nginx.conf").write_text(text)
+        done = subprocess.run([NGINX, "-t", "-p", str(run), "-c", str(run / "nginx.conf"), "-e", str(run / "error.log")],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        for p in ports:
+            assert f'"127.0.0.1:{p}" explorer_{p};' in text and f"upstream explorer_{p} {{" in text
+            pinned = text.split(f"upstream explorer_{p} {{")[1].split("}")[0]
+            assert pinned.count("backup") == n - 1
+        assert "proxy_set_header Upgrade $http_upgrade;" in text and "proxy_read_timeout 4h;" in text
+        assert not __import__("re").search(r"@[A-Z_]+@", text)  # every field filled in
+    finally:
+        shutil.rmtree(run)
