@@ -23,6 +23,17 @@ N_POINTS = 200
 TOLERANCE = 2 / 255
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser for the module's many pages (a launch is most of a small test's time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 def test_export_describes_the_decoder_layer_by_layer(tmp_path):
     m = explorer.load_model("mnist-conv-vae-16")
     manifest, payload = webexport.export(m)
@@ -106,12 +117,12 @@ def serve_model(page, folder) -> None:
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_float16_arrays_widen_exactly_without_float16array(tmp_path):
+def test_float16_arrays_widen_exactly_without_float16array(tmp_path, chromium):
     """Browsers before Float16Array widen the weights with decoder.js's own table."""
     m = explorer.load_model("mnist-vae-2d")
     manifest, payload = webexport.export(m)
     folder = webexport.write(m, tmp_path / "web")
-    with browser.chromium_page() as page:
+    with contextlib.closing(chromium.new_page()) as page:
         page.add_init_script("delete globalThis.Float16Array")
         serve_model(page, folder)
         assert page.evaluate("typeof Float16Array") == "undefined"
@@ -119,17 +130,6 @@ def test_float16_arrays_widen_exactly_without_float16array(tmp_path):
             if entry[2] == "f2":
                 got = floats_of(page, "(key) => window.model.array(key)", key)
                 np.testing.assert_array_equal(got, webexport.read_array(payload, entry).astype(np.float32))
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """One browser for the module's many pages (a launch is most of a small test's time)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
@@ -152,7 +152,7 @@ def test_the_browser_decodes_as_the_library_does(tmp_path, name, chromium):
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_library_does(tmp_path):
+def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_library_does(tmp_path, chromium):
     from explorer import classifier
 
     m = explorer.load_model("mnist-vae-2d")
@@ -162,7 +162,7 @@ def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_li
     mp = m.map("direct")
     points = random_points(mp, N_POINTS)
     expected = clf.predict(m.decode(mp.to_latent(points)))
-    with browser.chromium_page() as page:
+    with contextlib.closing(chromium.new_page()) as page:
         serve_model(page, folder)
         got = np.array(page.evaluate("""(points) => points.map(([x, y]) =>
             window.model.classify(window.model.decode(window.model.toLatent('direct', x, y))))""", points.tolist()))
@@ -171,7 +171,7 @@ def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_li
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_the_browsers_walk_is_the_librarys():
+def test_the_browsers_walk_is_the_librarys(chromium):
     """decoder.js's LatentDecoder.walk (what the map scrubs) against explorer.generate's lerp and
     slerp, on random pairs of 2- to 32-number codes, the ends themselves and opposite codes."""
     from explorer import generate
@@ -180,7 +180,7 @@ def test_the_browsers_walk_is_the_librarys():
     cases = [(rng.normal(size=k) * rng.uniform(0.1, 50), rng.normal(size=k), t)
              for k in (2, 2, 16, 32) for t in (0.0, 0.13, 0.5, 0.77, 1.0)]
     cases.append((np.array([1.0, 2.0]), np.array([-1.0, -2.0]), 0.4))  # opposite: slerp falls back to lerp
-    with browser.chromium_page() as page:
+    with contextlib.closing(chromium.new_page()) as page:
         page.set_content("<html><body></body></html>")
         page.add_script_tag(content=DECODER_JS.read_text())
         for method in generate.INTERPOLATIONS:
