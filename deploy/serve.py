@@ -19,6 +19,7 @@ EXPLORER_MODELS_DIR, EXPLORER_IMPORT_DIR, EXPLORER_PUBLIC_URL) and app options a
 from __future__ import annotations
 
 import argparse
+import grp
 import os
 import pwd
 import secrets
@@ -53,7 +54,8 @@ def nginx_config(ports: list[int], listen: int, run_dir: Path, worker_user: str 
     for port in ports:
         backups = [server(p, " backup").replace(f" max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s", "")
                    for p in ports if p != port]
-        pinned.append(f"    upstream explorer_{port} {{\n{server(port)}\n" + "\n".join(backups) + "\n    }")
+        pinned.append(f"    upstream explorer_{port} {{\n        zone explorer_{port} 64k;\n{server(port)}\n"
+                      + "\n".join(backups) + "\n    }")
     fields = {
         "@N@": str(len(ports)),
         "@USER@": f"user {worker_user};" if worker_user else "# (nginx runs as the user who started it)",
@@ -69,9 +71,12 @@ def nginx_config(ports: list[int], listen: int, run_dir: Path, worker_user: str 
     return text
 
 
-def healthy(port: int) -> bool:
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through $http_proxy
+
+
+def healthy(port: int, path: str = "/_stcore/health") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+        with _DIRECT.open(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
             return r.status == 200
     except OSError:
         return False
@@ -117,12 +122,13 @@ class Serving:
             raise RuntimeError(f"nginx exited ({self.nginx.returncode}); see its error.log")
 
     def stop(self) -> None:
-        procs = [p for p in [self.nginx, *self.servers.values()] if p is not None and p.poll() is None]
-        for p in procs:
+        started = [p for p in [self.nginx, *self.servers.values()] if p is not None]
+        for p in started:  # each was started in its own session: its children too (a lost server's included)
             try:
-                os.killpg(p.pid, signal.SIGTERM)  # each was started in its own session: its children too
+                os.killpg(p.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        procs = [p for p in started if p.poll() is None]
         deadline = time.time() + 10
         for p in procs:
             try:
@@ -137,10 +143,10 @@ def worker_user() -> str | None:
     user who started it."""
     if os.geteuid() != 0:
         return None
-    for name, group in (("www-data", "www-data"), ("nobody", "nogroup")):
+    for name in ("www-data", "nobody"):
         try:
-            pwd.getpwnam(name)
-            return f"{name} {group}"
+            entry = pwd.getpwnam(name)
+            return f"{name} {grp.getgrgid(entry.pw_gid).gr_name}"
         except KeyError:
             continue
     return None
@@ -189,8 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     if nginx is None:
         print("deploy/serve.sh: nginx is not installed (Debian: sudo apt-get install nginx)", file=sys.stderr)
         return 2
-    run = make_run_dir(user)
-    (run / "nginx.conf").write_text(nginx_config(ports, args.port, run, user))
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
     serving = Serving()
     stopping = []
@@ -200,24 +204,31 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    run = None
     try:
+        run = make_run_dir(user)
+        conf = ["-p", str(run), "-c", str(run / "nginx.conf"), "-e", str(run / "error.log")]
+        (run / "nginx.conf").write_text(nginx_config(ports, args.port, run, user))
+        check = subprocess.run([nginx, "-t", "-q", *conf], capture_output=True, text=True)  # before any server
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx refuses its configuration: {check.stderr.strip()[-400:]}")
         for port in ports:
             serving.start_server(port, env, app_args)
         serving.wait_ready(time.time() + READY_TIMEOUT_S, stopping)
         if stopping:
             return 0
-        check = subprocess.run([nginx, "-t", "-q", "-p", str(run), "-c", str(run / "nginx.conf"), "-e",
-                                str(run / "error.log")], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"nginx refuses its configuration: {check.stderr.strip()[-400:]}")
-        serving.nginx = subprocess.Popen([nginx, "-p", str(run), "-c", str(run / "nginx.conf"), "-e",
-                                          str(run / "error.log"), "-g", "daemon off;"], start_new_session=True)
+        serving.nginx = subprocess.Popen([nginx, *conf, "-g", "daemon off;"], start_new_session=True,
+                                         stdout=sys.stderr)  # this command's stdout is the lines scripts read
         deadline = time.time() + 20
-        while not healthy(args.port):
+        while not stopping:  # nginx's own answer, not whatever else may be listening on the port
             if serving.nginx.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"nginx did not start on port {args.port}: "
                                    f"{(run / 'error.log').read_text()[-400:] if (run / 'error.log').exists() else ''}")
+            if healthy(args.port, "/nginx-health"):
+                break
             time.sleep(0.1)
+        if stopping:
+            return 0
         say(f"nginx {args.port} {serving.nginx.pid}")
         say(f"ready http://127.0.0.1:{args.port}/ (nginx's files and logs: {run})")
         while not stopping:
@@ -229,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         serving.stop()
-        shutil.rmtree(run, ignore_errors=True)  # this run's own folder, made above
+        if run is not None:
+            shutil.rmtree(run, ignore_errors=True)  # this run's own folder, made above
 
 
 if __name__ == "__main__":

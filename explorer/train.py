@@ -406,6 +406,11 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
     if cfg.train_limit:
         train_split = data.Split(train_split.images[:cfg.train_limit], train_split.labels[:cfg.train_limit])
     test_split, test_index = test_full.subset(cfg.digits)
+    if len(train_split.images) < world.size:  # every process refuses alike: none waits for another
+        if world.main:
+            print(f"error: {len(train_split.images):,} training images cannot be shared among {world.size} processes",
+                  file=sys.stderr)
+        return 2
     spread = f", on {world.size} processes ({backend}), {cfg.batch_size} images a step each" if world.size > 1 else ""
     say(f"training a {model_cfg.backbone} {model_cfg.kind} ({model_cfg.latent_dim}-d latent, hidden "
         f"{model_cfg.hidden}) on {len(train_split.images):,} {cfg.dataset} training images of classes "
@@ -426,11 +431,13 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
         return 130
     if not world.main:  # rank 0 measures and writes the bundle
         return 0
+    nodes = f"--nnodes {world.size // world.local_size} " if world.size > world.local_size else ""
     bundle.round_weights(net, cfg.weights_dtype)
     name = os.path.basename(os.path.normpath(args.out))  # a bundle is known by its folder (catalog.py)
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
               "training": {**asdict(cfg), "seconds": round(time.time() - started, 1),
-                           "command": (f"torchrun --nproc-per-node {world.size} -m explorer.train " if world.size > 1
+                           "command": (f"torchrun {nodes}--nproc-per-node {world.local_size} -m explorer.train "
+                                       if world.size > 1
                                        else "python -m explorer.train ") + " ".join(argv if argv is not None else sys.argv[1:]),
                            "torch": torch.__version__, "history": history}}
     if world.size > 1 or device != "cpu":

@@ -258,6 +258,7 @@ class Deployment:
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [self.lines.put(line.strip()) for line in self.proc.stdout], daemon=True).start()
         self.servers: dict[int, int] = {}  # port -> pid
+        self.nginx_pid: int | None = None
         self.said: list[str] = []
         self.run_dir = None
 
@@ -272,6 +273,8 @@ class Deployment:
             self.said.append(line)
             if m := re.fullmatch(r"server (\d+) (\d+)", line):
                 self.servers[int(m[1])] = int(m[2])
+            if m := re.fullmatch(r"nginx (\d+) (\d+)", line):
+                self.nginx_pid = int(m[2])
             if m := re.match(r"ready (\S+) \(nginx's files and logs: (.+)\)$", line):
                 self.run_dir = Path(m[2])
                 return m[1].rstrip("/")

@@ -40,6 +40,20 @@ def picture_file(folder: Path) -> Path:
     return path
 
 
+def websocket_status(port: int, host: str) -> str:
+    """The status line nginx gives a websocket opened as a browser that reached it as ``host``
+    would open it (its Origin that host, the Host header too)."""
+    import base64
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall((f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                      f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                      "Sec-WebSocket-Protocol: streamlit\r\n\r\n").encode())
+        return sock.recv(4096).decode(errors="replace").split("\r\n")[0]
+
+
 def spot_of(page) -> str | None:
     img = page.locator("img[data-spot]")
     return img.first.get_attribute("data-spot") if img.count() else None
@@ -75,7 +89,12 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
     serving = browser.Deployment(2, {"EXPLORER_DATA_DIR": images_dir}, tmp_path / "serve.err")
     try:
         url = serving.wait_ready(300)
-        assert len(serving.servers) == 2 and all(f"server {p} {pid}" in serving.said for p, pid in serving.servers.items())
+        assert len(serving.servers) == 2 and serving.nginx_pid  # every server said ready before nginx was started
+        assert [line.split()[0] for line in serving.said] == ["server", "server", "nginx", "ready"], serving.said
+        # a class reaching nginx by a name (not 127.0.0.1): Streamlit takes the websocket only when
+        # its Origin matches the Host it is given, so nginx must pass the browser's own
+        port = int(url.rsplit(":", 1)[1])
+        assert " 101 " in websocket_status(port, f"explorer.school.example:{port}")
         upload = picture_file(tmp_path)
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
@@ -103,8 +122,9 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
                 assert s["query"]["spot"] == s["spot"] and s["query"]["a"] == s["view"]["a"]
                 assert page.locator("[data-testid='stException']").count() == 0
 
-            # affinity: every request that carried a student's cookie went to that server, uploads
-            # (accepted only by the server holding the session) and media files included
+            # affinity: every request that carried a cookie went to the server it names, and each
+            # server took its students' uploads (accepted only by the server holding the session)
+            # and media files
             rows = serving.log()
             servers = {s["server"] for s in students}
             assert servers == {f"127.0.0.1:{p}" for p in serving.servers}, "the students were not spread over both"
@@ -116,6 +136,10 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
 
             # a server is lost mid-class
             lost_port = int(students[0]["server"].rsplit(":", 1)[1])
+            for s in students:  # a run of the page seen from now on: only the new session's can come
+                s["page"].evaluate("""() => { window.__reran = false; const app = document.querySelector("[data-testid='stApp']");
+                    new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__reran = true; })
+                        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
             os.kill(serving.servers[lost_port], signal.SIGKILL)
             lost_at = time.time()
             survivor = next(f"127.0.0.1:{p}" for p in serving.servers if p != lost_port)
@@ -124,14 +148,13 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
             recovered = {}
             for s in moved:  # back on the survivor, on the same view: the map, the spot and the walk
                 page = s["page"]
-                while time.time() - lost_at < 60:
-                    if server_cookie(s["context"]) == survivor and spot_of(page) == s["spot"] \
-                            and page.locator("[data-latent-map][data-drawn]").count() == 1 \
-                            and page.locator("[data-testid='stStatusWidget']").filter(has_text="Connecting").count() == 0:
+                while time.time() - lost_at < 60:  # the survivor has run the page, and it shows the view
+                    if page.evaluate("window.__reran") and server_cookie(s["context"]) == survivor \
+                            and page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() \
+                            and spot_of(page) == s["spot"] and page.locator("[data-latent-map][data-drawn]").count() == 1:
                         break
-                    time.sleep(0.2)
+                    time.sleep(0.1)
                 recovered[id(s)] = time.time() - lost_at
-                assert query(page) == s["query"]
             for s in moved + stayed:  # the session on the survivor answers, and kept the walk from the URL
                 page = s["page"]
                 browser.wait_idle(page, 60_000)
@@ -152,7 +175,7 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
         code = serving.stop()
     assert code == 0
     time.sleep(0.5)
-    for pid in serving.servers.values():  # everything it started has stopped
+    for pid in [*serving.servers.values(), serving.nginx_pid]:  # everything it started has stopped
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     assert serving.run_dir is not None and not serving.run_dir.exists()
 
@@ -180,7 +203,11 @@ def test_the_nginx_configuration_is_one_nginx_accepts(tmp_path, n):
             assert f'"127.0.0.1:{p}" explorer_{p};' in text and f"upstream explorer_{p} {{" in text
             pinned = text.split(f"upstream explorer_{p} {{")[1].split("}")[0]
             assert pinned.count("backup") == n - 1
-        assert "proxy_set_header Upgrade $http_upgrade;" in text and "proxy_read_timeout 4h;" in text
+        stream = text.split("location /_stcore/stream {")[1].split("}")[0]
+        assert "proxy_set_header Upgrade $http_upgrade;" in stream and "proxy_read_timeout 4h;" in stream
+        assert "proxy_set_header Host $http_host;" in stream  # a location's own headers replace the server's
+        assert "add_header Set-Cookie $explorer_cookie always;" in stream
+        assert f"zone explorer_{ports[0]} 64k;" in text and "zone explorer_all 64k;" in text
         assert not __import__("re").search(r"@[A-Z_]+@", text)  # every field filled in
     finally:
         shutil.rmtree(run)

@@ -49,6 +49,9 @@ def warm(app_args: list[str]) -> float:
         print(f"ui.serve: the warm-up stopped: {type(e).__name__}: {e}", file=sys.stderr)
     finally:
         sys.argv = saved
+        from streamlit.runtime import Runtime
+
+        Runtime._instance = None  # AppTest's stand-in, left behind when a run times out, would stop the server
     return time.perf_counter() - start
 
 
