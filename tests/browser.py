@@ -119,6 +119,25 @@ def open_app(page, url: str, query: str = "", plotly: bool = True) -> None:
         time.sleep(0.5)  # let Plotly finish its first draw
 
 
+def attribute(page, selector: str, name: str) -> str | None:
+    """``name`` of the first element ``selector`` finds, or None when there is none."""
+    found = page.locator(selector)
+    return found.first.get_attribute(name) if found.count() else None
+
+
+def wait_new_attribute(page, selector: str, name: str, other_than=None, timeout: float = 30,
+                       poll: float = 0.1) -> str | None:
+    """The first value of ``attribute(page, selector, name)`` that is set and not ``other_than``
+    within ``timeout`` seconds, else None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = attribute(page, selector, name)
+        if value is not None and value != other_than:
+            return value
+        time.sleep(poll)
+    return None
+
+
 def location_query(page) -> dict[str, str]:
     """The address bar's parameters, read from location itself: Playwright's page.url can lag
     behind a replaceState."""

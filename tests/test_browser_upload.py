@@ -3,7 +3,6 @@ picture, it is marked on the map where the model puts it; a file that is not a p
 message and the digit already shown stays."""
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -24,18 +23,14 @@ def app_url(images_dir):
 
 
 def marker(page) -> str | None:
-    found = page.locator("[data-upload]")
-    return found.first.get_attribute("data-upload") if found.count() else None
+    return browser.attribute(page, "[data-upload]", "data-upload")
 
 
 def wait_marker(page, other_than=None, timeout=30) -> str:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = marker(page)
-        if value is not None and value != other_than:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"no new data-upload marker (still {other_than})")
+    value = browser.wait_new_attribute(page, "[data-upload]", "data-upload", other_than, timeout, poll=0.2)
+    if value is None:
+        raise AssertionError(f"no new data-upload marker (still {other_than})")
+    return value
 
 
 def test_a_drawn_and_an_uploaded_digit_land_on_the_map(app_url, images_dir, tmp_path):

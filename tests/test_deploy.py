@@ -55,8 +55,7 @@ def websocket_status(port: int, host: str) -> str:
 
 
 def spot_of(page) -> str | None:
-    img = page.locator("img[data-spot]")
-    return img.first.get_attribute("data-spot") if img.count() else None
+    return browser.attribute(page, "img[data-spot]", "data-spot")
 
 
 def click_map(page, fx: float, fy: float, before: str | None, timeout: float = 20) -> str:
@@ -64,13 +63,10 @@ def click_map(page, fx: float, fy: float, before: str | None, timeout: float = 2
     surface.wait_for(timeout=60_000)
     box = surface.bounding_box()
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        spot = spot_of(page)
-        if spot is not None and spot != before:
-            return spot
-        time.sleep(0.1)
-    raise AssertionError("the click was not answered")
+    spot = browser.wait_new_attribute(page, "img[data-spot]", "data-spot", before, timeout)
+    if spot is None:
+        raise AssertionError("the click was not answered")
+    return spot
 
 
 def query(page) -> dict:
