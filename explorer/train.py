@@ -444,7 +444,7 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
         config["training"]["processes"] = {"count": world.size, "backend": backend, "device": args.device,
                                            "images_per_step": cfg.batch_size * world.size}
     model = Model(net, config, None, None)
-    model.latents = metrics.compute_latents(model, test_split, test_index)
+    model.latents, losses = metrics.latents_and_losses(model, test_split, test_index, seed=cfg.seed)
     if replay is not None:  # the last frame is the model as shipped, after rounding its weights
         replay.codes[-1] = model.latents.codes[replay.rows].astype(np.float16)
         replay = bundle.ReplayArrays(index=test_index[replay.rows], epochs=np.array(replay.epochs),
@@ -455,7 +455,8 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
-    config["metrics"] = metrics.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full)
+    config["metrics"] = metrics.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full,
+                                         losses=losses)
     print(f"evaluation on {len(test_split.images):,} test images:\n{metrics.format_metrics(config['metrics'])}",
           flush=True)
     try:

@@ -104,6 +104,19 @@ def images_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def app_url(images_dir):
+    """The URL of one app server (the shipped bundles, ``images_dir``'s images) for every browser
+    test that needs nothing else of a server: started once, since a start takes seconds of both
+    cores. Tests that need other bundles, folders or users start their own."""
+    from . import browser
+
+    if browser.missing() is not None:
+        pytest.skip(str(browser.missing()))
+    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def mnist_test(data_dir):
     return data.load("mnist", "test", data_dir)
 

@@ -20,12 +20,6 @@ SPOT = re.compile(r"the spot \((-?\d+\.\d+), (-?\d+\.\d+)\)")
 TEST_IMAGE = re.compile(r"Test image #(\d+) \(a ")
 
 
-@pytest.fixture(scope="module")
-def app_url(images_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
-        yield url
-
-
 def caption_match(page, pattern, previous=None, timeout: float = 20.0):
     """The first match of ``pattern`` in the page's captions once it differs from ``previous``."""
     deadline = time.time() + timeout

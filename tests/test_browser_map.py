@@ -17,12 +17,6 @@ pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browse
 CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "pca")]
 
 
-@pytest.fixture(scope="module")
-def app_url(images_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
-        yield url
-
-
 def attr(page, selector, name):
     """An attribute of the first match; Playwright's locators see into the component's shadow root."""
     found = page.locator(selector)

@@ -16,12 +16,6 @@ from . import browser
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
 
-@pytest.fixture(scope="module")
-def app_url(images_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
-        yield url
-
-
 def marker(page) -> str | None:
     return browser.attribute(page, "[data-upload]", "data-upload")
 

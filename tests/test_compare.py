@@ -72,9 +72,9 @@ def test_a_link_restores_the_pair_and_the_spot_and_bad_values_are_named():
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_in_the_browser_a_click_changes_both_spots_and_the_walks_scrub_together(images_dir):
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url, browser.chromium_page(width=1500) as page:
-        page.goto(url + "/compare")
+def test_in_the_browser_a_click_changes_both_spots_and_the_walks_scrub_together(app_url):
+    with browser.chromium_page(width=1500) as page:
+        page.goto(app_url + "/compare")
         browser.wait_idle(page)
         maps = page.locator("[data-latent-map]")
         maps.first.wait_for(timeout=30_000)

@@ -153,12 +153,12 @@ def test_the_compare_page_quotes_the_measured_figures_and_its_button_shows_the_d
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_in_the_browser_a_click_on_the_aes_empty_region_shows_the_measured_difference(images_dir, measured):
+def test_in_the_browser_a_click_on_the_aes_empty_region_shows_the_measured_difference(app_url, measured):
     """Clicked where the library found the clearest hole: the AE's decode is unreadable (p < 0.5)
     and the VAE's at the same place in its frame is read (p >= 0.9), as the page says."""
     found = facts.clearest_difference(measured[AE], measured[VAE])
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url, browser.chromium_page(width=1500) as page:
-        page.goto(url + "/compare")
+    with browser.chromium_page(width=1500) as page:
+        page.goto(app_url + "/compare")
         browser.wait_idle(page)
         maps = page.locator("[data-latent-map]")
         maps.first.wait_for(timeout=30_000)

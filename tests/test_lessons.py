@@ -105,14 +105,6 @@ def test_the_replay_lesson_names_a_model_without_a_replay():
 needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
 
-@pytest.fixture(scope="module")
-def app_url(images_dir):
-    if browser.missing() is not None:
-        pytest.skip(str(browser.missing()))
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir}) as url:
-        yield url
-
-
 def attr(page, selector, name):
     found = page.locator(selector)
     return found.first.get_attribute(name) if found.count() else None

@@ -243,37 +243,37 @@ def test_a_decoder_with_other_operators_has_no_browser_form_and_says_why(images_
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-def test_in_the_app_a_click_on_an_imported_models_map_shows_onnxruntimes_image(examples_vae, imported, images_dir):
-    """The app opens the imported bundle from --models-dir; a click on its PCA map draws the image
-    that onnxruntime decodes for that point."""
+def test_in_the_app_a_click_on_an_imported_models_map_shows_onnxruntimes_image(examples_vae, imported, app_server):
+    """The app opens the imported bundle from $EXPLORER_MODELS_DIR; a click on its PCA map draws
+    the image that onnxruntime decodes for that point."""
     model = explorer.load_model(imported)
     dec = session(examples_vae[1])
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir, "EXPLORER_MODELS_DIR": str(imported.parent)}) as url:
-        with browser.chromium_page() as page:
-            browser.open_app(page, url, "model=examples-vae&map=pca", plotly=False)
-            surface = page.locator("[data-latent-map]")
-            surface.wait_for(timeout=60_000)
-            assert surface.get_attribute("data-latent-map") == "examples-vae/pca"
-            box = surface.bounding_box()
-            deadline = time.time() + 30
-            while page.locator("[data-preview]").count() == 0 and time.time() < deadline:  # the files are in
-                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
-                time.sleep(0.2)
-            page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
-            time.sleep(0.3)
-            got = page.evaluate("""() => {
-                const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
-                    e.shadowRoot.querySelector('canvas[data-spot]'));
-                const c = (host ? host.shadowRoot : document).querySelector('canvas[data-spot]');
-                const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
-                return [c.dataset.spot, Array.from({length: 784}, (_, i) => d[4 * i])];
-            }""")
-            x, y = (float(v) for v in got[0].split(","))
-            code = model.map("pca").to_latent(np.array([[x, y]], np.float32))
-            expected = dec.run(None, {"z": code.astype(np.float32)})[0].reshape(784) * 255
-            assert np.abs(np.array(got[1]) - expected).max() <= 2.0 + 0.5  # 2/255, and the canvas rounds
-            assert page.locator("[data-testid='stException']").count() == 0
-            page.get_by_text("imported from ONNX").first.wait_for(timeout=10_000)
+    url, _ = app_server
+    with browser.chromium_page() as page:
+        browser.open_app(page, url, "model=examples-vae&map=pca", plotly=False)
+        surface = page.locator("[data-latent-map]")
+        surface.wait_for(timeout=60_000)
+        assert surface.get_attribute("data-latent-map") == "examples-vae/pca"
+        box = surface.bounding_box()
+        deadline = time.time() + 30
+        while page.locator("[data-preview]").count() == 0 and time.time() < deadline:  # the files are in
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + np.random.rand())
+            time.sleep(0.2)
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+        time.sleep(0.3)
+        got = page.evaluate("""() => {
+            const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+                e.shadowRoot.querySelector('canvas[data-spot]'));
+            const c = (host ? host.shadowRoot : document).querySelector('canvas[data-spot]');
+            const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+            return [c.dataset.spot, Array.from({length: 784}, (_, i) => d[4 * i])];
+        }""")
+        x, y = (float(v) for v in got[0].split(","))
+        code = model.map("pca").to_latent(np.array([[x, y]], np.float32))
+        expected = dec.run(None, {"z": code.astype(np.float32)})[0].reshape(784) * 255
+        assert np.abs(np.array(got[1]) - expected).max() <= 2.0 + 0.5  # 2/255, and the canvas rounds
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.get_by_text("imported from ONNX").first.wait_for(timeout=10_000)
 
 
 def run_import(*args, cwd=ROOT):
@@ -549,9 +549,15 @@ def sized_bundles(colour_bundle, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sized_server(sized_bundles, colour_bundle):
-    with browser.streamlit_server({"EXPLORER_MODELS_DIR": str(colour_bundle.parent)}) as url:
-        yield url
+def app_server(imported, sized_bundles, colour_bundle, images_dir, tmp_path_factory):
+    """One app server for this file's browser tests: the imported bundles in two models folders
+    (MNIST's, and those of their own images), and an import folder of its own, not yet made.
+    Yields (url, import folder)."""
+    folder = tmp_path_factory.mktemp("panel") / "imported"
+    env = {"EXPLORER_DATA_DIR": images_dir, "EXPLORER_IMPORT_DIR": str(folder),
+           "EXPLORER_MODELS_DIR": os.pathsep.join([str(imported.parent), str(colour_bundle.parent)])}
+    with browser.streamlit_server(env) as url:
+        yield url, folder
 
 
 def spot_pixels(page) -> tuple[list[float], np.ndarray]:
@@ -570,12 +576,12 @@ def spot_pixels(page) -> tuple[list[float], np.ndarray]:
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 @pytest.mark.parametrize("name", ["digits-8", "shapes-vae", "shapes-64"])
 def test_in_the_app_a_click_shows_onnxruntimes_image_at_every_size_grey_or_colour(
-        name, sized_bundles, sized_server, colour_vae, colour_bundle):
+        name, sized_bundles, app_server, colour_vae, colour_bundle):
     shape, _, dec_bytes, _, to_hwc = sized_bundles[name]
     dec = session(dec_bytes if dec_bytes is not None else colour_vae[2])
     model = explorer.load_model(colour_bundle.parent / name)
     with browser.chromium_page() as page:
-        browser.open_app(page, sized_server, f"model={name}", plotly=False)
+        browser.open_app(page, app_server[0], f"model={name}", plotly=False)
         surface = page.locator("[data-latent-map]")
         surface.wait_for(timeout=60_000)
         box = surface.bounding_box()
@@ -712,13 +718,13 @@ def test_the_lecture_notebooks_keras_autoencoder_imports_from_its_own_onnx_expor
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keeping_the_rest(
-        examples_vae, images_dir, tmp_path):
+        examples_vae, app_server, tmp_path):
     """Two ONNX files uploaded in the sidebar: the model is imported into the server's folder and
     opened; a pickle renamed .onnx is refused with its message and the page keeps its model."""
     for name, content in (("enc.onnx", examples_vae[0]), ("dec.onnx", examples_vae[1]),
                           ("pickle.onnx", __import__("pickle").dumps({"weights": [1, 2, 3]}))):
         (tmp_path / name).write_bytes(content)
-    folder = tmp_path / "imported"
+    url, folder = app_server
 
     def upload(page, encoder, decoder, name):
         files = page.locator("[data-testid='stSidebar'] input[type='file']")
@@ -734,24 +740,23 @@ def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keepi
         found = page.locator("[data-latent-map]")
         return found.first.get_attribute("data-latent-map") if found.count() else None
 
-    with browser.streamlit_server({"EXPLORER_DATA_DIR": images_dir, "EXPLORER_IMPORT_DIR": str(folder)}) as url:
-        with browser.chromium_page() as page:
-            browser.open_app(page, url, "model=mnist-vae-2d", plotly=False)
+    with browser.chromium_page() as page:
+        browser.open_app(page, url, "model=mnist-vae-2d", plotly=False)
+        page.get_by_text("Import a model (ONNX)").click()
+        upload(page, tmp_path / "enc.onnx", tmp_path / "dec.onnx", "examples")
+        deadline = time.time() + 120
+        while shown_map(page) != "examples/pca" and time.time() < deadline:
+            time.sleep(0.5)
+        assert shown_map(page) == "examples/pca"
+        assert explorer.load_model(folder / "examples").latent_dim == 20
+        page.get_by_text("Imported examples").first.wait_for(timeout=10_000)
+        if not page.locator("[data-testid='stSidebar'] input[type='file']").count():
             page.get_by_text("Import a model (ONNX)").click()
-            upload(page, tmp_path / "enc.onnx", tmp_path / "dec.onnx", "examples")
-            deadline = time.time() + 120
-            while shown_map(page) != "examples/pca" and time.time() < deadline:
-                time.sleep(0.5)
-            assert shown_map(page) == "examples/pca"
-            assert explorer.load_model(folder / "examples").latent_dim == 20
-            page.get_by_text("Imported examples").first.wait_for(timeout=10_000)
-            if not page.locator("[data-testid='stSidebar'] input[type='file']").count():
-                page.get_by_text("Import a model (ONNX)").click()
-            upload(page, tmp_path / "pickle.onnx", tmp_path / "dec.onnx", "bad")
-            page.get_by_text("not an ONNX model").first.wait_for(timeout=60_000)
-            assert shown_map(page) == "examples/pca"  # nothing already loaded was lost
-            assert sorted(p.name for p in folder.iterdir()) == ["examples"]  # and nothing half-written
-            assert page.locator("[data-testid='stException']").count() == 0
+        upload(page, tmp_path / "pickle.onnx", tmp_path / "dec.onnx", "bad")
+        page.get_by_text("not an ONNX model").first.wait_for(timeout=60_000)
+        assert shown_map(page) == "examples/pca"  # nothing already loaded was lost
+        assert sorted(p.name for p in folder.iterdir()) == ["examples"]  # and nothing half-written
+        assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_nearest_resizing_reads_the_pixels_onnxruntime_reads_in_every_mode():

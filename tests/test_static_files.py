@@ -93,9 +93,9 @@ for _ in range(5):
 READER = """
 import gzip, sys, time
 from pathlib import Path
-static, seen, empty = Path(sys.argv[1]), 0, 0
-end = time.time() + float(sys.argv[2])
-while time.time() < end:
+static, stop, seen, empty = Path(sys.argv[1]), Path(sys.argv[2]), 0, 0
+end = time.time() + 120
+while not stop.exists() and time.time() < end:  # until the writers are done
     for folder in (static / "models").glob("[!.]*"):  # what a browser can be sent to: no hidden folder
         try:
             packed = (folder / "arrays.bin.gz").read_bytes()
@@ -117,9 +117,11 @@ def test_processes_exporting_at_once_never_collide_nor_show_a_half_file(static):
     (static / "models").mkdir(parents=True)
     run = lambda code, *args: subprocess.Popen([sys.executable, "-c", code, str(static), *args], cwd=ROOT,
                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    reader = run(READER, "25")
+    stop = static / "writers-done"
+    reader = run(READER, str(stop))
     writers = [run(WRITER) for _ in range(4)]  # 4 x 10 exports of two bundles, all at once
     failures = [w.communicate(timeout=300)[1] for w in writers if w.wait(timeout=300) != 0]
+    stop.touch()
     assert not failures, failures[0][-2000:]
     out, err = reader.communicate(timeout=120)
     assert reader.returncode == 0, err[-2000:]
