@@ -107,8 +107,10 @@ def chromium_page(width: int = 1400, height: int = 1000):
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Until the script has finished its run."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+    """Until the script has finished a run. Streamlit's page says 'notRunning' before its first
+    run too, so a page is idle only once a run has drawn something in the main area."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning'] [data-testid='stMain'] "
+                           "[data-testid='stElementContainer']", state="attached", timeout=timeout_ms)
 
 
 def open_app(page, url: str, query: str = "", plotly: bool = True) -> None:
