@@ -15,10 +15,13 @@ import pytest
 
 from . import browser
 from .conftest import ROOT
+from .test_container import copied, health_command
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
-CODE = ["app.py", "explorer", "ui", "views", ".streamlit"]
+# what deploy/Dockerfile copies into its image, but the requirements (installed here already) and
+# the shipped models (linked: read, never written)
+CODE = [p for p in copied() if p not in ("requirements.txt", "pretrained")]
 # Pages with a map, each way of drawing one once: one bundle's browser files (explore), several
 # bundles' at once (compare, beta), a t-SNE map (clusters), the replay's, a PCA map (ae-vs-pca).
 # The other pages draw no map; test_static_files runs pages in AppTest with static/ unwritable.
@@ -193,8 +196,10 @@ def test_a_read_only_copy_served_by_an_unprivileged_user_draws_each_kind_of_map(
 
 
 def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(images_dir):
-    """`python -m ui.static_files` (a container image's build step) writes every bundle's files, so
-    a read-only install still draws and decodes its maps in the browser."""
+    """`python -m ui.static_files` (the container image's build step) writes every bundle's files,
+    so a read-only install still draws and decodes its maps in the browser: the Dockerfile's copy
+    of the checkout, its build step, its command (`python -m ui.serve`) as an unprivileged user,
+    and its health check."""
     prefix, why = as_nobody()
     if why:
         pytest.skip(why)
@@ -209,7 +214,11 @@ def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser
         home = home_for_nobody(tmp)
         env = {"HOME": str(home), "EXPLORER_DATA_DIR": readable_data(images_dir, tmp)}
         try:
-            with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix) as (url, _):
+            with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix, warm=True) as (url, _):
+                health = subprocess.run(["sh", "-c", health_command().replace("python ", f"{sys.executable} ", 1)
+                                         .replace("127.0.0.1:8501", url.removeprefix("http://"))],
+                                        capture_output=True, text=True, timeout=30)
+                assert health.returncode == 0, health.stderr
                 with browser.chromium_page(1400, 900) as page:
                     reports = {}
                     for path, n in [("?model=mnist-vae-2d", 1), ("beta", 3), ("replay", 1)]:
