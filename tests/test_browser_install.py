@@ -15,17 +15,18 @@ import pytest
 
 from . import browser
 from .conftest import ROOT
-from .test_container import copied, health_command
+from .deploy_files import copied, health_command, port
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
 # what deploy/Dockerfile copies into its image, but the requirements (installed here already) and
 # the shipped models (linked: read, never written)
 CODE = [p for p in copied() if p not in ("requirements.txt", "pretrained")]
-# Pages with a map, each way of drawing one once: one bundle's browser files (explore), several
-# bundles' at once (compare, beta), a t-SNE map (clusters), the replay's, a PCA map (ae-vs-pca).
-# The other pages draw no map; test_static_files runs pages in AppTest with static/ unwritable.
-MAP_PAGES = ["?model=mnist-vae-2d", "compare", "clusters", "beta"]
+# Every page with a map (browser maps where files can be written, else the server's): explore,
+# compare and the lessons whose instrument is a map; a replay and a PCA map (ae-vs-pca). The
+# lessons without a map only read loaded models: test_lessons runs each, and test_static_files
+# runs pages in AppTest with static/ unwritable.
+MAP_PAGES = ["?model=mnist-vae-2d", "compare", "clusters", "generating", "interpolation", "beta"]
 OTHER_PAGES = ["ae-vs-pca", "replay"]
 
 
@@ -91,7 +92,7 @@ def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(images_di
             assert not (root / "static").exists() or not any((root / "static").rglob("manifest.json"))
             from playwright.sync_api import sync_playwright
 
-            # Both servers export the same four bundles at once, in opposite orders; beta's
+            # Both servers export the same three bundles at once, in opposite orders; beta's
             # mnist-vae-2d-beta4 has mnist-vae-2d's name as its prefix (the second defect).
             paths = [["?model=mnist-vae-2d", "beta"], ["beta", "?model=mnist-vae-2d"]]
             n_maps = {"?model=mnist-vae-2d": 1, "beta": 3}
@@ -166,7 +167,7 @@ def home_for_nobody(tmp: Path) -> Path:
     return home
 
 
-def test_a_read_only_copy_served_by_an_unprivileged_user_draws_each_kind_of_map(images_dir):
+def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a_map(images_dir):
     """Before: a read-only checkout showed a PermissionError traceback in place of every browser map."""
     prefix, why = as_nobody()
     if why:
@@ -198,8 +199,8 @@ def test_a_read_only_copy_served_by_an_unprivileged_user_draws_each_kind_of_map(
 def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(images_dir):
     """`python -m ui.static_files` (the container image's build step) writes every bundle's files,
     so a read-only install still draws and decodes its maps in the browser: the Dockerfile's copy
-    of the checkout, its build step, its command (`python -m ui.serve`) as an unprivileged user,
-    and its health check."""
+    of the checkout and its build step, then its command's server (`python -m ui.serve`, on a
+    port of the test's) as an unprivileged user, and its health check."""
     prefix, why = as_nobody()
     if why:
         pytest.skip(why)
@@ -216,7 +217,7 @@ def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser
         try:
             with browser.streamlit_process(env, timeout=120, root=root, prefix=prefix, warm=True) as (url, _):
                 health = subprocess.run(["sh", "-c", health_command().replace("python ", f"{sys.executable} ", 1)
-                                         .replace("127.0.0.1:8501", url.removeprefix("http://"))],
+                                         .replace(f"127.0.0.1:{port()}", url.removeprefix("http://"))],
                                         capture_output=True, text=True, timeout=30)
                 assert health.returncode == 0, health.stderr
                 with browser.chromium_page(1400, 900) as page:

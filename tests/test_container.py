@@ -5,58 +5,24 @@ requirements pin, runs as the user and on the port the Kubernetes example expect
 the health Streamlit answers; the Deployment passes the cookie secret under the name Streamlit
 reads, and its Ingress keeps nginx's affinity cookie, timeouts and upload size.
 tests/test_browser_install.py builds a checkout from the Dockerfile's COPY lines, runs its build
-step and its command, and asks its health check."""
+step and its command's server, and asks its health check."""
 
-import json
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import yaml
 
 from explorer import data as explorer_data
+from ui import import_panel
 
 from .conftest import ROOT
+from .deploy_files import command, copied, health_command, instructions, port
 
-yaml = pytest.importorskip("yaml")
-
-DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 KUBERNETES = ROOT / "deploy" / "kubernetes" / "latent-explorer.yaml"
 NGINX = ROOT / "deploy" / "nginx.conf.template"
-
-
-def instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
-    """(INSTRUCTION, its arguments) in order, continuation lines joined, comments left out."""
-    out, pending = [], ""
-    for line in path.read_text().splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        pending += line.rstrip()
-        if pending.endswith("\\"):
-            pending = pending[:-1] + " "
-            continue
-        word, _, rest = pending.strip().partition(" ")
-        out.append((word.upper(), " ".join(rest.split())))
-        pending = ""
-    return out
-
-
-def copied() -> list[str]:
-    """The checkout's paths the image's COPY lines take (their sources)."""
-    return [src for word, args in instructions() if word == "COPY" for src in shlex.split(args)[:-1]]
-
-
-def command() -> list[str]:
-    """The image's CMD, as its exec form's list."""
-    return json.loads(next(args for word, args in instructions() if word == "CMD"))
-
-
-def health_command() -> str:
-    """The shell command of the image's HEALTHCHECK (after its options and CMD)."""
-    args = next(args for word, args in instructions() if word == "HEALTHCHECK")
-    return args.split(" CMD ", 1)[1]
 
 
 def kubernetes() -> dict[str, dict]:
@@ -96,25 +62,31 @@ def test_the_image_installs_what_the_readme_installs_and_runs_as_kubernetes_expe
     run = " && ".join(args for word, args in steps if word == "RUN")
     pin = re.search(r"^torch==\S+", (ROOT / "requirements.txt").read_text(), re.M)[0]
     assert pin in run and "pip install -r requirements.txt" in run  # the README's first command
-    assert "python -m ui.static_files" in run  # browser files written ahead: a read-only image decodes in the browser
-    assert re.search(r"python:3\.11\b", dict(steps)["FROM"]), "the README's Python is 3.11"
-    uid = int(re.search(r"useradd .*--uid (\d+)", run)[1])
-    user = [args for word, args in steps if word == "USER"]
-    assert user and user[-1] not in ("root", "0")
+    # browser files written ahead, once the code is in (a read-only image decodes in the browser),
+    # into the static/ beside app.py that the app's user may still write
+    words = [word for word, _ in steps]
+    writes = next(i for i, (word, args) in enumerate(steps) if word == "RUN" and "python -m ui.static_files" in args)
+    assert max(i for i, w in enumerate(words) if w == "COPY") < writes
+    name, uid = re.search(r"useradd .*--uid (\d+) (\S+)", run).group(2, 1)
+    assert f"chown -R {name} {dict(steps)['WORKDIR']}/static" in run
+    python = re.search(r"\(Python (3\.\d+)\)", (ROOT / "README.md").read_text())[1]
+    assert re.search(rf"python:{re.escape(python)}\b", dict(steps)["FROM"]), f"the README's Python is {python}"
+    assert [args for word, args in steps if word == "USER"][-1] == name  # the app runs as that user
     cmd = command()
     assert cmd[:3] == ["python", "-m", "ui.serve"], cmd  # warm: ready only once the first page has run
-    port = int(cmd[cmd.index("--server.port") + 1])
-    assert int(dict(steps)["EXPOSE"]) == port
-    assert f"127.0.0.1:{port}/_stcore/health" in health_command()
+    assert int(dict(steps)["EXPOSE"]) == port()
+    assert f"127.0.0.1:{port()}/_stcore/health" in health_command()
+    env = dict(kv.split("=", 1) for word, args in steps if word == "ENV" for kv in shlex.split(args))
+    assert import_panel.IMPORT_DIR_VAR in env and env[import_panel.IMPORT_DIR_VAR].startswith(f"/home/{name}/")
 
     k8s = kubernetes()
     pod = k8s["Deployment"]["spec"]["template"]["spec"]
-    assert pod["securityContext"]["runAsUser"] == uid and pod["securityContext"]["runAsNonRoot"]
+    assert pod["securityContext"]["runAsUser"] == int(uid) and pod["securityContext"]["runAsNonRoot"]
     (container,) = pod["containers"]
-    assert container["ports"] == [{"containerPort": port}]
+    assert container["ports"] == [{"containerPort": port()}]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/_stcore/health", "port": port}, probe
-    assert k8s["Service"]["spec"]["ports"][0]["targetPort"] == port
+        assert container[probe]["httpGet"] == {"path": "/_stcore/health", "port": port()}, probe
+    assert k8s["Service"]["spec"]["ports"][0]["targetPort"] == port()
     env = {e["name"]: e for e in container["env"]}
     data = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "data")
     assert env[explorer_data.ENV_VAR]["value"] == data  # the images, where the library looks for them
@@ -133,8 +105,6 @@ def test_every_replica_gets_the_cookie_secret_under_the_name_streamlit_reads():
 
 
 def test_the_ingress_keeps_nginxs_affinity_cookie_timeouts_and_upload_size():
-    from ui import import_panel
-
     notes = kubernetes()["Ingress"]["metadata"]["annotations"]
     key = "nginx.ingress.kubernetes.io/"
     conf = NGINX.read_text()
