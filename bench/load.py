@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from latency import CASES, MAP_READY  # noqa: E402
 
 from tests import browser  # noqa: E402
+from ui.resources import DEFAULT_MODEL  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -214,7 +215,8 @@ def main() -> None:
         time.sleep(2)
         mem_before = rss()
         # the models the first page had not loaded, on each server (a warm server holds the first page's)
-        new_bundles = len(pids) * len({m for m, _ in CASES} - ({"mnist-vae-2d"} if args.proxy or args.warm else set()))
+        warm_first = args.proxy or args.warm  # servers that ran the first page before they listened
+        new_bundles = len(pids) * len({m for m, _ in CASES} - ({DEFAULT_MODEL} if warm_first else set()))
         pages = [open_session(i) for i in range(args.sessions)]
         held = collections.Counter(next((c["value"] for c in page.context.cookies() if c["name"] == "explorer_server"),
                                         "direct") for page in pages)
@@ -258,11 +260,13 @@ def main() -> None:
           f"p95 {np.percentile(shown, 95):.1f} ms")
     print(f"  click -> the server's first message back: p50 {np.percentile(first, 50):.0f} ms, "
           f"p95 {np.percentile(first, 95):.0f} ms")
+    mb_per_bundle, mb_per_session = (mem_before - mem_ready) / max(new_bundles, 1), (mem_after - mem_before) / args.sessions
+    idle_ms = 1000 * idle_cpu / idle_wall / args.sessions
     print(f"server memory {mem_ready:.0f} MB once ready, {mem_before:.0f} MB after warm-up "
-          f"({(mem_before - mem_ready) / max(new_bundles, 1):.0f} MB per bundle opened"
-          f"{'' if args.proxy or args.warm else ', its imports included'}), {mem_after:.0f} MB after "
-          f"{args.sessions} sessions: {(mem_after - mem_before) / args.sessions:.1f} MB per session; "
-          f"idle: {1000 * idle_cpu / idle_wall / args.sessions:.2f} ms of server CPU per session per second; "
+          f"({mb_per_bundle:.0f} MB per bundle opened"
+          f"{'' if warm_first else ', its imports included'}), {mem_after:.0f} MB after "
+          f"{args.sessions} sessions: {mb_per_session:.1f} MB per session; "
+          f"idle: {idle_ms:.2f} ms of server CPU per session per second; "
           f"page errors: {len(errors)}")
     if os.environ.get("LOAD_DEBUG"):
         for i, r in enumerate(results):
@@ -273,9 +277,9 @@ def main() -> None:
           f"digit_p95_ms={np.percentile(shown, 95):.1f} "
           f"answer_p50_ms={np.percentile(clicks, 50):.0f} answer_p95_ms={np.percentile(clicks, 95):.0f} "
           f"cpu_ms_per_click={per_click:.0f} hover_cpu_ms_per_s={1000 * hover_cpu / hover_wall:.0f} "
-          f"hover_frames={hover_frames} mem_mb_per_session={(mem_after - mem_before) / args.sessions:.1f} "
-          f"idle_cpu_ms_per_session_s={1000 * idle_cpu / idle_wall / args.sessions:.2f} "
-          + (f"mem_mb_per_bundle={(mem_before - mem_ready) / max(new_bundles, 1):.0f}" if args.proxy or args.warm
+          f"hover_frames={hover_frames} mem_mb_per_session={mb_per_session:.1f} "
+          f"idle_cpu_ms_per_session_s={idle_ms:.2f} "
+          + (f"mem_mb_per_bundle={mb_per_bundle:.0f}" if warm_first
              else f"mem_mb_first_pages={mem_before - mem_ready:.0f}")  # a plain server imports in its first page
           + (f" per_server_sessions={','.join(str(n) for _, n in sorted(held.items()))}" if args.proxy else ""))
 

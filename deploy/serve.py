@@ -34,6 +34,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from ui.serve import split_args  # noqa: E402  (the standard library only; the app's options after --)
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 READY_TIMEOUT_S = 240
 FAIL_TIMEOUT_S = 10  # how long nginx leaves a server alone after it refused a connection
@@ -47,13 +49,12 @@ def free_port() -> int:
 
 def nginx_config(ports: list[int], listen: int, run_dir: Path, worker_user: str | None = None) -> str:
     """deploy/nginx.conf.template for app servers on ``ports``, nginx on ``listen``, its files in ``run_dir``."""
-    def server(port, extra=""):
-        return f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s{extra};"
+    def server(port, options=f" max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s"):
+        return f"        server 127.0.0.1:{port}{options};"
 
     pinned = []
     for port in ports:
-        backups = [server(p, " backup").replace(f" max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s", "")
-                   for p in ports if p != port]
+        backups = [server(p, " backup") for p in ports if p != port]
         pinned.append(f"    upstream explorer_{port} {{\n        zone explorer_{port} 64k;\n{server(port)}\n"
                       + "\n".join(backups) + "\n    }")
     fields = {
@@ -164,10 +165,7 @@ def make_run_dir(user: str | None) -> Path:
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    app_args: list[str] = []
-    if "--" in argv:
-        i = argv.index("--")
-        argv, app_args = argv[:i], argv[i + 1:]
+    argv, app_args = split_args(argv)
     p = argparse.ArgumentParser(prog="deploy/serve.sh", description=__doc__.split("\n")[0])
     p.add_argument("n", type=int, help="app servers to start (1-32)")
     p.add_argument("port", type=int, nargs="?", default=8080, help="nginx's port (default 8080)")
@@ -191,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if port not in ports and port != args.port:
             ports.append(port)
     user = worker_user()
-    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    nginx = shutil.which("nginx") or shutil.which("/usr/sbin/nginx")  # sbin is not on every user's PATH
     if nginx is None:
         print("deploy/serve.sh: nginx is not installed (Debian: sudo apt-get install nginx)", file=sys.stderr)
         return 2

@@ -63,8 +63,13 @@ class LatentMap:
         self.xy = np.asarray(xy, np.float32)
         self.xy.flags.writeable = False
         self.axis_titles = axis_titles
-        self.explanation = explanation  # one or two sentences for students, about this model's map
+        self._explanation = explanation  # with {a} where it says what a dot is
         self.extra = dict(extra or {})
+
+    def explanation(self, a: str = "a test image") -> str:
+        """One or two sentences for students about this model's map; ``a``: what a dot is ("an
+        image" for a model of one's own images, which are all mapped: there is no test split)."""
+        return self._explanation.format(a=a)
 
     @property
     def method(self) -> str:
@@ -149,7 +154,7 @@ class DirectMap(LatentMap):
         if codes.shape[1] != 2:
             raise ValueError(f"the direct map needs 2-d codes, these have {codes.shape[1]} dimensions")
         super().__init__(codes, ("z1", "z2"),
-                         "Each dot is a test image placed at its 2-number code z = (z1, z2): "
+                         "Each dot is {a} placed at its 2-number code z = (z1, z2): "
                          "the whole latent space, with nothing hidden.")
 
     def to_latent(self, points) -> np.ndarray:
@@ -184,7 +189,7 @@ class TSNEMap(LatentMap):
         self.codes_ = codes.astype(np.float32)
         self.k = min(k, len(codes))
         super().__init__(xy, ("t-SNE 1", "t-SNE 2"),
-                         f"Each dot is a test image's {codes.shape[1]}-number code, laid out by t-SNE so "
+                         f"Each dot is {{a}}'s {codes.shape[1]}-number code, laid out by t-SNE so "
                          "that codes which are close in the latent space stay close here; distances "
                          "between far-apart clusters and the empty space between them mean little.")
 
@@ -226,7 +231,7 @@ class PCAMap(LatentMap):
         super().__init__(
             (codes - mean) @ components.T,
             (f"PC1 ({explained[0]:.0%} of variance)", f"PC2 ({explained[1]:.0%} of variance)"),
-            f"Each dot is a test image's {codes.shape[1]}-number code, seen from the flat viewpoint "
+            f"Each dot is {{a}}'s {codes.shape[1]}-number code, seen from the flat viewpoint "
             "that shows the most spread (PCA); codes that differ only in the hidden directions land "
             "on top of each other.",
             extra={"explained_variance_ratio": explained.tolist()},

@@ -180,9 +180,7 @@ def _batches(n: int, batch_size: int, gen: torch.Generator, world: World = World
     that every process draws alike (the last n mod N rows of it left out, so that all take the
     same number of steps)."""
     order = torch.randperm(n, generator=gen)
-    if world.size > 1:
-        order = order[:n // world.size * world.size][world.rank::world.size]
-    return order.split(batch_size)
+    return order[:n // world.size * world.size][world.rank::world.size].split(batch_size)
 
 
 def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
@@ -239,7 +237,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     noise_gen = gen if alone else torch.Generator(device=device).manual_seed((cfg.seed + 1 + world.rank) % (MAX_SEED + 1))
     net = build(model_cfg).to(device)
     x_train = to_float_images(train_split.images).to(device)
-    x_test = to_float_images(test_split.images).to(device)
+    x_test = to_float_images(test_split.images).to(device) if world.main else None  # rank 0 alone measures
     recon = KINDS[model_cfg.kind].required_recon or cfg.recon  # the ELBO needs the Bernoulli term
     step = _Objective(net, recon, cfg, noise_gen)
     if world.size > 1:
@@ -252,7 +250,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
         x_replay = x_test[torch.from_numpy(replay.rows).to(device)]
         replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, noise_gen))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
-    per_process = len(x_train) // world.size if world.size > 1 else len(x_train)
+    per_process = len(x_train) // world.size
     steps_per_epoch = math.ceil(per_process / cfg.batch_size)
     sched = SCHEDULES[cfg.schedule](opt, cfg, steps_per_epoch)
     history = []

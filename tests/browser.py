@@ -94,16 +94,23 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path
 
 
 @contextlib.contextmanager
-def chromium_page(width: int = 1400, height: int = 1000):
-    """A fresh browser (no cookies, no session) and a page in it."""
+def chromium():
+    """Debian's Chromium, headless, closed at the end (pages and contexts of its own are the caller's)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1400, height: int = 1000):
+    """A fresh browser (no cookies, no session) and a page in it."""
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:

@@ -17,10 +17,7 @@ pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browse
 CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "pca")]
 
 
-def attr(page, selector, name):
-    """An attribute of the first match; Playwright's locators see into the component's shadow root."""
-    found = page.locator(selector)
-    return found.first.get_attribute(name) if found.count() else None
+attr = browser.attribute  # Playwright's locators see into the component's shadow root
 
 
 def open_map(page, url, model, map_name):

@@ -7,6 +7,7 @@ reads, and its Ingress keeps nginx's affinity cookie, timeouts and upload size.
 tests/test_browser_install.py builds a checkout from the Dockerfile's COPY lines, runs its build
 step and its command's server, and asks its health check."""
 
+import json
 import re
 import shlex
 import subprocess
@@ -39,11 +40,12 @@ def app_modules() -> set[str]:
             "    for m in pkgutil.walk_packages(p.__path__, pkg + '.'):\n"
             "        importlib.import_module(m.name)\n"
             f"root = {str(ROOT)!r} + '/'\n"
-            "print(sorted({n.split('.')[0] for n, m in list(sys.modules.items())\n"
-            "              if (getattr(m, '__file__', None) or '').startswith(root)}))\n")
+            "import json\n"
+            "print(json.dumps(sorted({n.split('.')[0] for n, m in list(sys.modules.items())\n"
+            "                         if (getattr(m, '__file__', None) or '').startswith(root)})))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    return set(eval(done.stdout.strip().splitlines()[-1]))
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def test_the_image_copies_everything_the_app_loads_and_nothing_that_is_not_there():

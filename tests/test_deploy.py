@@ -7,19 +7,20 @@ and an upload is only accepted by the server that holds the student's session (i
 """
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 import time
 import urllib.parse
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 import explorer
 
 from . import browser
+from .test_preprocess import seven
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 pytestmark = [pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing())),
@@ -31,12 +32,8 @@ RECOVER_S = 10  # the issue's bound: a lost server's students back on their view
 
 def picture_file(folder: Path) -> Path:
     """A seven in white ink on black, as the upload takes it."""
-    a = np.zeros((28, 28), np.uint8)
-    a[6:9, 7:21] = 255
-    for i in range(9, 23):
-        a[i, 19 - (i - 9) // 2:22 - (i - 9) // 2] = 255
     path = folder / "seven.png"
-    Image.fromarray(a).save(path)
+    seven(28, ink=255, paper=0).save(path)
     return path
 
 
@@ -69,18 +66,12 @@ def click_map(page, fx: float, fy: float, before: str | None, timeout: float = 2
     return spot
 
 
-def query(page) -> dict:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
-
-
 def server_cookie(context) -> str | None:
     return next((c["value"] for c in context.cookies() if c["name"] == "explorer_server"), None)
 
 
 def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_students_return_to_their_views(
         images_dir, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     m = explorer.load_model("mnist-vae-2d")
     serving = browser.Deployment(2, {"EXPLORER_DATA_DIR": images_dir}, tmp_path / "serve.err")
     try:
@@ -89,11 +80,10 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
         assert [line.split()[0] for line in serving.said] == ["server", "server", "nginx", "ready"], serving.said
         # a class reaching nginx by a name (not 127.0.0.1): Streamlit takes the websocket only when
         # its Origin matches the Host it is given, so nginx must pass the browser's own
-        port = int(url.rsplit(":", 1)[1])
+        port = serving.port
         assert " 101 " in websocket_status(port, f"explorer.school.example:{port}")
         upload = picture_file(tmp_path)
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        with browser.chromium() as b:
             students = []
             for i in range(STUDENTS):  # each a view of their own: a walk between two test images, part-way
                 context = b.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
@@ -114,7 +104,7 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
                     page.get_by_role("button", name="Map coordinates as CSV").click()
                 assert Path(download.value.path()).read_text().startswith("test_index,label,")
                 s["server"] = server_cookie(s["context"])
-                s["query"] = query(page)
+                s["query"] = browser.location_query(page)
                 assert s["query"]["spot"] == s["spot"] and s["query"]["a"] == s["view"]["a"]
                 assert page.locator("[data-testid='stException']").count() == 0
 
@@ -156,13 +146,12 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
                 browser.wait_idle(page, 60_000)
                 spot = click_map(page, 0.62, 0.38, s["spot"])
                 browser.wait_idle(page)
-                now = query(page)
+                now = browser.location_query(page)
                 assert now["spot"] == spot and {k: now[k] for k in ("model", "map", "a", "b", "t")} == \
                     {k: s["view"][k] for k in ("model", "map", "a", "b", "t")}
                 assert page.locator("img[data-walk-t]").first.get_attribute("data-walk-t") == "0.3"
                 assert page.locator("[data-testid='stException']").count() == 0
                 assert server_cookie(s["context"]) == survivor or s in stayed
-            b.close()
         worst = max(recovered.values())
         print(f"{len(moved)} students moved; back on their views in {sorted(round(v, 1) for v in recovered.values())} s")
         assert moved and worst <= RECOVER_S, f"a student waited {worst:.1f} s for their view"
@@ -177,13 +166,10 @@ def test_two_servers_behind_nginx_keep_each_student_on_one_and_a_lost_ones_stude
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_the_nginx_configuration_is_one_nginx_accepts(tmp_path, n):
+def test_the_nginx_configuration_is_one_nginx_accepts(tmp_path, n, monkeypatch):
     """deploy/nginx.conf.template filled in as deploy/serve.sh fills it, checked by `nginx -t`:
     every server pinned by the cookie with the others as its backups, websockets upgraded."""
-    import subprocess
-    import sys
-
-    sys.path.insert(0, str(browser.ROOT / "deploy"))
+    monkeypatch.syspath_prepend(str(browser.ROOT / "deploy"))
     import serve
 
     user = serve.worker_user()
@@ -204,6 +190,6 @@ def test_the_nginx_configuration_is_one_nginx_accepts(tmp_path, n):
         assert "proxy_set_header Host $http_host;" in stream  # a location's own headers replace the server's
         assert "add_header Set-Cookie $explorer_cookie always;" in stream
         assert f"zone explorer_{ports[0]} 64k;" in text and "zone explorer_all 64k;" in text
-        assert not __import__("re").search(r"@[A-Z_]+@", text)  # every field filled in
+        assert not re.search(r"@[A-Z_]+@", text)  # every field filled in
     finally:
         shutil.rmtree(run)

@@ -105,9 +105,7 @@ def test_the_replay_lesson_names_a_model_without_a_replay():
 needs_browser = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
 
-def attr(page, selector, name):
-    found = page.locator(selector)
-    return found.first.get_attribute(name) if found.count() else None
+attr = browser.attribute
 
 
 def wait_for(check, timeout=30.0, every=0.2):

@@ -737,8 +737,7 @@ def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keepi
         page.get_by_role("button", name="Import", exact=True).click()
 
     def shown_map(page):
-        found = page.locator("[data-latent-map]")
-        return found.first.get_attribute("data-latent-map") if found.count() else None
+        return browser.attribute(page, "[data-latent-map]", "data-latent-map")
 
     with browser.chromium_page() as page:
         browser.open_app(page, url, "model=mnist-vae-2d", plotly=False)

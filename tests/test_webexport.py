@@ -26,12 +26,8 @@ TOLERANCE = 2 / 255
 @pytest.fixture(scope="module")
 def chromium():
     """One browser for the module's many pages (a launch is most of a small test's time)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+    with browser.chromium() as b:
         yield b
-        b.close()
 
 
 def test_export_describes_the_decoder_layer_by_layer(tmp_path):

@@ -62,7 +62,7 @@ def take_inputs() -> None:
     file = ss.get(session.W_UPLOAD)
     if not isinstance(file, UploadedFile):  # None, or a file this server does not hold (Streamlit's DeletedFile:
         file = None                         # the session came back on another server, or the file expired)
-    file_id = getattr(file, "file_id", None)
+    file_id = file.file_id if file is not None else None
     if file_id != ss.get(session.SEEN_FILE):
         ss[session.SEEN_FILE] = file_id
         if file is not None:  # (an emptied uploader keeps the digit: choosing another file empties it first)

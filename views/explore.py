@@ -48,11 +48,10 @@ def render() -> None:
     else:
         menu = st.sidebar
         st.header(title)
-        caption = (f"{mp.explanation} Colours are classes; the model never saw them while learning. "
-                   "Hover a dot to see which test image it is, click anywhere to decode that spot.")
         # a model of one's own images maps all of them: there is no test split
-        st.caption(caption.replace("a test image", "an image").replace("test image", "image") if model.own_data
-                   else caption)
+        a, what = ("an image", "image") if model.own_data else ("a test image", "test image")
+        st.caption(f"{mp.explanation(a)} Colours are classes; the model never saw them while learning. "
+                   f"Hover a dot to see which {what} it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
     st.session_state[session.FULL_RUN] = True
     try:

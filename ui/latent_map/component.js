@@ -145,14 +145,9 @@ export default function (component) {
     s.model = model;
     s.xy = model.maps[data.map].xy;
     s.labels = model.array(model.manifest.labels);
+    s.loaded = data; // the rerun whose model and map s.model and s.xy are
     el.status.style.display = "none";
-    // a rerun after a click changes the rings and the spot, not the points: 10,000 of them are
-    // redrawn only for another model, map, zoom or size
-    const drawn = JSON.stringify([data.url, data.map, s.view.lo, s.view.hi, s.size, s.dpr, data.layers]);
-    if (s.pointsDrawn !== drawn) {
-      drawPoints(s, el);
-      s.pointsDrawn = drawn;
-    }
+    drawPointsIfStale(s, el);
     drawOverlay(s, el);
     el.overlay.dataset.drawn = data.url; // the model's files are in and its points drawn, for scripts
     if (data.spot && el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}`) {
@@ -177,11 +172,10 @@ export default function (component) {
       frame = requestAnimationFrame(() => ui.refit());
     });
   }
-  ui.refit = () => { // the latest rerun's map, at the window's new size
-    if (!fit(s, el, s.data, host) || !s.model) return;
-    drawPoints(s, el);
-    const d = s.data;
-    s.pointsDrawn = JSON.stringify([d.url, d.map, s.view.lo, s.view.hi, s.size, s.dpr, d.layers]);
+  ui.refit = () => { // the latest rerun's map, at the window's new size (once its model is in:
+    // a model still loading is drawn at the new size when it comes)
+    if (!fit(s, el, s.data, host) || s.loaded !== s.data) return;
+    drawPointsIfStale(s, el);
     drawOverlay(s, el);
   };
   if (data.group) {

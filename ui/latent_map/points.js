@@ -34,6 +34,17 @@ function drawPoints(s, el) {
   ctx.putImageData(img, 0, 0);
 }
 
+// A rerun after a click changes the rings and the spot, not the points: they are redrawn only for
+// another model, map, zoom, size or layers (of the rerun whose model is in, s.loaded).
+function drawPointsIfStale(s, el) {
+  const d = s.loaded;
+  const key = JSON.stringify([d.url, d.map, s.view.lo, s.view.hi, s.size, s.dpr, d.layers]);
+  if (s.pointsDrawn !== key) {
+    drawPoints(s, el);
+    s.pointsDrawn = key;
+  }
+}
+
 // colour ramp from dark purple (0) through teal to yellow (1), like viridis
 const RAMP = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 function ramp(u) {
