@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import course, present
+from ui import course, history, present
 from views import compare, explore
 from views.lessons import LESSONS
 
@@ -18,21 +18,22 @@ from views.lessons import LESSONS
 def pages() -> dict[str, list]:
     lessons = [st.Page(render, title=f"{i}. {short}", icon=icon, url_path=path)
                for i, (path, short, _, icon, render) in enumerate(LESSONS, 1)]
-    course.PAGES_BY_PATH.update({path: page for (path, *_), page in zip(LESSONS, lessons)})
-    return {
-        "Explore": [
-            st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:", url_path="explore", default=True),
-            st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare"),
-        ],
-        "Course": lessons,
-    }
+    explore_page = st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:",
+                           url_path="explore", default=True)
+    compare_page = st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare")
+    # the explore page is the app's default, at the root: its path in the tour is ""
+    course.PAGES_BY_PATH.update({"": explore_page, "compare": compare_page,
+                                 **{path: page for (path, *_), page in zip(LESSONS, lessons)}})
+    course.TOUR[:] = [("", explore_page.title), ("compare", compare_page.title),
+                      *((path, f"{i}. {short}") for i, (path, short, *_) in enumerate(LESSONS, 1))]
+    return {"Explore": [explore_page, compare_page], "Course": lessons}
 
 
 def main() -> None:
     st.set_page_config(page_title="Latent Explorer", layout="wide")
     page = st.navigation(pages(), position="sidebar")
-    present.start()
-    present.keys(course.neighbours(page.url_path))
+    history.mount()
+    present.start(page.url_path)
     page.run()
     present.toggle()
 

@@ -2,10 +2,11 @@
 projector. The sidebar and Streamlit's header are hidden, text is 22 px and nothing on the page is
 under 20 px (ui/present/style.css), maps are as large as the screen allows (square, about 80% of the
 window's height: ``map_fill``), each lesson's instrument and "Try this" share the first screen
-(views/lessons/common.py lays them out), and the right and left arrow keys turn to the next and
-previous lesson (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives
-moving between pages, and it is in every URL the page writes (``query``), so a shared link opens
-in it.
+(views/lessons/common.py lays them out). A strip along the top (``bar``) walks the tour: the
+explore page, /compare, then the ten lessons (ui/course.py), with the previous and next pages, a
+menu of every page, the keys' hint and the way out; the right and left arrow keys turn the same
+pages (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives moving
+between pages, and it is in every URL the page writes (``query``), so a shared link opens in it.
 
 Printing any page (``PRINT_CSS``, in both modes) leaves the navigation, the buttons and the
 widgets' chrome out: a lesson prints as a one- or two-page handout.
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import course
+
 ASSETS = Path(__file__).resolve().parent / "present"
 PARAM = "present"  # the URL parameter: ?present=1
 ACTIVE = "present"  # session key: True while presenting
 W_PRESENT = "w_present"  # the sidebar's toggle
 W_LEAVE = "w_present_leave"  # the button that leaves it, top right in presentation mode
-BAR = "present_bar"  # the container of that button (its CSS class is st-key-present_bar)
+BAR = "present_bar"  # the strip along the top: the tour's controls and that button (CSS class st-key-present_bar)
 
 # What printing leaves out, in both modes: the navigation and everything that only works on screen.
 PRINT_CSS = """@media print {
@@ -38,19 +41,39 @@ PRINT_CSS = """@media print {
 }"""
 
 
-def start() -> None:
-    """At the top of every page run: take ``?present=1`` from a fresh session's URL, then draw the
-    mode's styles and, presenting, the button that leaves it (``toggle`` draws the sidebar's
-    switch, at the foot of the sidebar, after the page)."""
+def start(path: str) -> None:
+    """At the top of every page run (``path``: the page's URL path, "" for the explore page): take
+    ``?present=1`` from a fresh session's URL, then draw the mode's styles and, presenting, the
+    tour's strip and keys (``toggle`` draws the sidebar's switch, at the foot of the sidebar,
+    after the page)."""
     ss = st.session_state
     if ACTIVE not in ss:
         ss[ACTIVE] = st.query_params.get(PARAM) == "1"
     st.html(f"<style>{PRINT_CSS}</style>")
     if ss[ACTIVE]:
         st.html(f"<style>{_style()}</style>")
-        with st.container(key=BAR, horizontal=True, horizontal_alignment="right"):
-            st.button("Leave presentation mode", key=W_LEAVE, on_click=_set, args=(False,),
-                      icon=":material/close_fullscreen:", type="tertiary")
+        bar(path)
+        keys(course.neighbours(path))
+
+
+def bar(path: str) -> None:
+    """The tour's controls, on the first screen of every page: the previous and next pages by name,
+    a menu of every page (the sidebar is hidden), the arrow keys' hint and the way out."""
+    near = course.neighbours(path)
+    link = {"query_params": {PARAM: "1"}}  # the mode is the session's; the link says it too
+    with st.container(key=BAR, horizontal=True, horizontal_alignment="right", vertical_alignment="center"):
+        if "previous" in near:
+            title, page = near["previous"]
+            st.page_link(page, label=f"Previous: {title}", icon=":material/arrow_back:", **link)
+        if "next" in near:
+            title, page = near["next"]
+            st.page_link(page, label=f"Next: {title}", icon=":material/arrow_forward:", **link)
+        with st.popover("All pages", icon=":material/menu:"):
+            for p, title, page in course.tour():
+                st.page_link(page, label=title, disabled=p == path, **link)
+        st.caption("← → keys turn the pages")
+        st.button("Leave presentation mode", key=W_LEAVE, on_click=_set, args=(False,),
+                  icon=":material/close_fullscreen:", type="tertiary")
 
 
 def toggle() -> None:
@@ -113,13 +136,11 @@ def _keys():
     return st.components.v2.component("present_keys", js=(ASSETS / "keys.js").read_text())
 
 
-def keys(neighbours: dict[str, object]) -> None:
-    """In presentation mode, the arrow keys to the lessons in ``neighbours`` ({"next": page,
-    "previous": page}, either may be missing): the browser reports the key, this run turns the page."""
+def keys(neighbours: dict[str, tuple[str, object]]) -> None:
+    """In presentation mode, the arrow keys to the tour's pages in ``neighbours`` ({"next": (title,
+    page), "previous": ...}, either may be missing): the browser follows the strip's link for the
+    key (a server-side st.switch_page would write the new page's address under the old path first,
+    two history entries for one turn)."""
     if not active():
         return
-    result = _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))},
-                     on_turn_change=lambda: None)
-    turn = (result or {}).get("turn")  # a trigger: set for this one run after the key
-    if turn in neighbours:
-        st.switch_page(neighbours[turn])
+    _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))})

@@ -1,8 +1,11 @@
 """Each page's typed state (explorer/state.py) in ``st.session_state``, mirrored in the address bar.
 
-A fresh session (a page load, an opened link) reads the URL once through ``explorer.state``; from
+A fresh session (a page load, an opened link) reads the URL through ``explorer.state``; from
 then on the session holds the state, every widget callback replaces it with an updated copy, and
-the URL is rewritten to match in each run, so the address bar always shares the view. The
+the URL is rewritten to match in each run, so the address bar always shares the view. Back and
+Forward are the exception: Streamlit reruns the page with the address the browser went back to
+(a history navigation), and that address is then the state, read again (``from_url``); the
+browser's side of history, one entry per view, is ui/history. The
 explore page's ViewState is ``current``/``set_view``; every other page's is ``page_state``/
 ``set_page_state``, under the page's name. Widget keys live here and nowhere else: the explore
 page's as constants, every other page's from ``widget``.
@@ -63,11 +66,27 @@ def query() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params}
 
 
+def history_navigation() -> bool:
+    """Whether this run is the browser's Back or Forward: the page is then what its address says,
+    not what the session last held (else every Back would be written over at once)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "is_history_navigation", False))
+
+
+def from_url(key: str) -> bool:
+    """Whether the state under ``key`` is read from the address in this run: on the session's
+    first run of the page, and on Back and Forward."""
+    return key not in st.session_state or history_navigation()
+
+
 def current(catalog) -> ViewState | None:
-    """This session's state: from the URL on its first run, else as the widgets left it. The model
-    it names is known to open (else the first that does, with the reason in MODEL_ERRORS)."""
+    """This session's state: from the URL on its first run (and on Back and Forward), else as the
+    widgets left it. The model it names is known to open (else the first that does, with the
+    reason in MODEL_ERRORS)."""
     ss = st.session_state
-    if VIEW not in ss:
+    if from_url(VIEW):
         ss[VIEW], ss[LINK_NOTES], ss[MODEL_ERRORS] = view_state.from_query(query(), catalog)
     view = ss[VIEW]
     if view is None:
@@ -161,10 +180,10 @@ def state_key(page: str) -> str:
 
 def page_state(page: str, parse: Callable[[dict[str, list[str]]], tuple[S, list[str]]]) -> tuple[S, list[str]]:
     """``page``'s state in this session: read from the URL (``parse(query)``) on the page's first
-    run, then as the page left it. Returns it and, on that first run only, what of the URL was
-    ignored (one sentence each)."""
+    run (and on Back and Forward), then as the page left it. Returns it and, when read from the URL,
+    what of it was ignored (one sentence each)."""
     ss = st.session_state
-    if state_key(page) in ss:
+    if not from_url(state_key(page)):
         return ss[state_key(page)], []
     ss[state_key(page)], notes = parse(query())
     return ss[state_key(page)], notes

@@ -1,8 +1,7 @@
-// Presentation mode's keyboard: the right and left arrows turn to the next and previous lesson.
-// The listener only reports the key (setTriggerValue "turn": "next" or "previous"); the server
-// turns the page with st.switch_page, which keeps the session and with it presentation mode.
-// Keys typed into a field, a slider or a select are theirs, never a page turn.
-let report = null;
+// Presentation mode's keyboard: the right and left arrows turn to the next and previous page of
+// the tour, by following the strip's own "Next" and "Previous" links (ui/present.py's bar): the
+// same client-side navigation as a click, so the session, the mode and the history are the same
+// as after a click. Keys typed into a field, a slider or a select are theirs, never a page turn.
 let attached = false;
 
 function typing(target) {
@@ -10,15 +9,21 @@ function typing(target) {
     "input, textarea, select, [contenteditable=''], [contenteditable='true'], [role='slider'], [role='combobox'], [role='listbox']"));
 }
 
-function onKey(ev) {
-  if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey || typing(ev.target) || !report) return;
-  const turn = ev.key === "ArrowRight" ? "next" : ev.key === "ArrowLeft" ? "previous" : null;
-  if (turn) { ev.preventDefault(); report(turn); }
+function link(turn) {
+  const label = turn === "next" ? "Next:" : "Previous:";
+  return [...document.querySelectorAll(".st-key-present_bar a")]
+    .find((a) => a.textContent.includes(label)) || null;
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
-  report = (turn) => setTriggerValue("turn", turn);
+function onKey(ev) {
+  if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey || typing(ev.target)) return;
+  const turn = ev.key === "ArrowRight" ? "next" : ev.key === "ArrowLeft" ? "previous" : null;
+  const target = turn && link(turn);
+  if (target) { ev.preventDefault(); target.click(); }
+}
+
+export default function ({ data, parentElement }) {
   (parentElement.host || parentElement).dataset.presentKeys = data.lesson || ""; // for scripts
   if (!attached) { window.addEventListener("keydown", onKey); attached = true; }
-  return undefined; // one listener for the page's life; it reports through the latest mount
+  return undefined; // one listener for the page's life
 }
