@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import course, history, present
+from ui import course, history, present, session
 from views import compare, explore
 from views.lessons import LESSONS
 
@@ -34,7 +34,7 @@ def main() -> None:
     page = st.navigation(pages(), position="sidebar")
     history.mount()
     present.start(page.url_path)
-    page.run()
+    session.run_page(page)
     present.toggle()
 
 

@@ -6,12 +6,12 @@ cloud of codes for an image. Screen-free, so the state logic is tested without a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np
 
 from . import generate, posterior, projection
 from .bundle import Model
-from .state import Endpoint, Point, ViewState
+from .state import DEFAULT_PATH, DEFAULT_T, Endpoint, Point, ViewState
 
 N_FRAMES = 10  # frames of a walk shown in the strip and exported
 # A spot this close to a test point, relative to the size of its coordinates, is that point: the
@@ -183,3 +183,81 @@ def cloud(model: Model, mp: projection.LatentMap, image: np.ndarray, what: str, 
     samples = posterior.sample(mean, sd, N_SAMPLES, seed) if seed is not None else None
     return Cloud(what=what, mean=mean, sd=sd, curves=tuple(curves), samples=samples,
                  samples_xy=mp.to_map(samples) if samples is not None else None)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A view taken to another model or map: the new state, and one sentence saying what was kept
+    and what was not (and why)."""
+
+    state: ViewState
+    note: str
+
+
+def _same_images(old: Model, new: Model) -> bool:
+    """Whether a test image's number names the same image in both models (one dataset's test split)."""
+    return not old.own_data and not new.own_data and old.dataset == new.dataset
+
+
+def _carry_point(old: Model, old_mp: projection.LatentMap, new: Model, new_mp: projection.LatentMap,
+                 xy: Point) -> tuple[Point | None, str]:
+    """A spot of the old map on the new one and how it got there, or None and why not: a test
+    image to that image's point; on the same model, its code seen on the other map; between two
+    latent planes, the same place in each frame (as /compare places a click)."""
+    pick = pick_spot(old, old_mp, xy)
+    if pick.row is not None and _same_images(old, new):
+        test_index = int(old.latents.index[pick.row])
+        row = int(new.latents.rows_of(test_index)[0])
+        if row >= 0:
+            return (float(new_mp.xy[row][0]), float(new_mp.xy[row][1])), f"test image #{test_index}"
+    if old.name == new.name:
+        z = new_mp.to_map(pick.code[None])[0]
+        return (float(z[0]), float(z[1])), "its code"
+    if old_mp.coordinates_are_codes and new_mp.coordinates_are_codes:
+        from .facts import same_place
+
+        z = same_place(np.asarray(xy)[None], old_mp.view_box(), new_mp.view_box())[0]
+        return (float(z[0]), float(z[1])), "the same place in the frame"
+    return None, "a spot off the test images has no place on another model's map unless both are latent planes"
+
+
+def carry(state: ViewState, old: Model, old_mp: projection.LatentMap, new: Model,
+          new_mp: projection.LatentMap) -> Carried:
+    """``state`` on another model or map (``new``/``new_mp``; the same model for a map switch):
+    the path, the slider, the renderer and the layers stay; A and B stay when they are test images
+    the new model has (one dataset's); spots, the clicked one and ends, move as ``_carry_point``
+    says. The note says in one sentence what was kept and what went back to its default, and why."""
+    kept: list[str] = []
+    lost: dict[str, list[str]] = {}  # why -> what
+    moved = {}
+    for name, label in (("a", "A"), ("b", "B"), ("spot", "the clicked spot")):
+        value = getattr(state, name)
+        if value is None:
+            moved[name] = None
+        elif isinstance(value, int):  # an end that is a test image
+            has = _same_images(old, new) and int(new.latents.rows_of(value)[0]) >= 0
+            moved[name] = value if has else None
+            if has:
+                kept.append(f"{label} (test image #{value})")
+            else:
+                lost.setdefault(f"{new.name} has other images" if not _same_images(old, new)
+                                else f"test image #{value} is not among {new.name}'s", []).append(label)
+        else:
+            moved[name], how = _carry_point(old, old_mp, new, new_mp, value)
+            if moved[name] is not None:
+                kept.append(f"{label} ({how})")
+            else:
+                lost.setdefault(how, []).append(label)
+    if state.t != DEFAULT_T:
+        kept.append(f"the slider at {state.t:g}")
+    if state.path != DEFAULT_PATH:
+        kept.append(f"the {state.path} path")
+    label = projection.kind(new_mp.name).label
+    what = (f"{new.name}'s " if new.name != old.name else "the ") + label + ("" if new_mp.coordinates_are_codes else " map")
+    sentences = [f"Kept on {what}: {_join(kept)}."] if kept else []
+    sentences += [f"Not kept: {_join(labels)} ({why})." for why, labels in lost.items()]
+    return Carried(replace(state, model=new.name, map=new_mp.name, **moved), " ".join(sentences))
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

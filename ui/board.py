@@ -42,7 +42,9 @@ class Board:
     picker: str | None = None  # the sidebar's label for choosing a set (None: no choice)
     layers: tuple[str, ...] = ()  # drawn under the dots (explorer.state.LAYERS)
     measured: bool = False  # under each plane, how much of it decodes to readable images (explorer/facts.py)
-    map_note: str = "Click anywhere on either map: both decoders show what they make of the same code."
+    # under each map until a spot is chosen (not presenting); None: what a click does on this board, in
+    # words that fit its frames (``click_note``). "{slider}" is replaced by where the walk's slider is.
+    map_note: str | None = None
 
     @property
     def seen(self) -> str:  # what each map reported last, taken once
@@ -97,7 +99,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
         menu = menu or (st.container() if present.active() else st.sidebar)
         menu.selectbox(board.picker, labels, key=board.picker_key,
                        index=labels.index(current) if current in labels else 0,
-                       on_change=on_set, args=(board,))
+                       on_change=on_set, args=(board, catalog))
     maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
     boxes = frames(models, maps)
     state = take_clicks(board, state, models, maps, boxes)
@@ -110,10 +112,13 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     views = []
     sides = board.side_names(len(models))
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
+    in_row = len(models)
+    note = (board.map_note.format(slider=map_component.slider_place(in_row)) if board.map_note
+            else click_note(models, maps))
     for side, model, mp, box, column in zip(sides, models, maps, boxes, columns):
         with column:
             views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title,
-                                 (boxes[0], box) if planes(maps) else None, len(models)))
+                                 (boxes[0], box) if planes(maps) else None, in_row, note))
     return Shown(models, maps, views, originals)
 
 
@@ -133,15 +138,37 @@ def planes(maps: list) -> bool:
     return all(mp.coordinates_are_codes for mp in maps)
 
 
+def shared_frame(models: list[Model], maps: list) -> bool:
+    """Whether the maps are drawn in one frame: VAEs' planes side by side, since their codes answer
+    to the same prior, so a spot is the same code on each."""
+    return len(maps) > 1 and planes(maps) and all(m.kind_info.has_posterior for m in models)
+
+
 def frames(models: list[Model], maps: list) -> list[tuple[np.ndarray, np.ndarray]]:
     """The box each map is drawn in: VAEs' planes share one (the smallest square around all their
-    own), since their codes answer to the same prior; any other map is framed around its own codes."""
+    own, ``shared_frame``); any other map is framed around its own codes."""
     boxes = [mp.view_box() for mp in maps]
-    if len(maps) > 1 and planes(maps) and all(m.kind_info.has_posterior for m in models):
+    if shared_frame(models, maps):
         lo, hi = np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
         centre, half = (lo + hi) / 2, (hi - lo).max() / 2
         boxes = [(centre - half, centre + half)] * len(maps)
     return boxes
+
+
+def click_note(models: list[Model], maps: list) -> str:
+    """What a click does on this board (``take_clicks``, ``spot_on``), in words true of its frames."""
+    n = len(maps)
+    if n == 1:
+        return "Click a dot (a test image) or anywhere between them: the decoder draws that code."
+    which, each = ("either map", "both decoders") if n == 2 else ("any map", f"all {n} decoders")
+    dot = f"Click a dot on {which}: it is a test image, and each model decodes its own code of that image. "
+    if not planes(maps):
+        return dot + ("Click between the dots: the first map's code there is decoded, and the other maps "
+                      "place it by their own estimate.")
+    if shared_frame(models, maps):
+        return dot + f"Click empty space: the maps share one frame, so {each} draw the same code."
+    return dot + ("Click empty space: the spot lands at the same place in each map's frame. Each plane is "
+                  f"framed around its own codes, so {each} draw different codes there.")
 
 
 def _moved(z, box_from, box_to) -> np.ndarray:
@@ -151,9 +178,31 @@ def _moved(z, box_from, box_to) -> np.ndarray:
     return facts.same_place(z, box_from, box_to)
 
 
-def on_set(board: Board) -> None:
+def on_set(board: Board, catalog) -> None:
+    """Another set of models: A, B and the slider stay (every board's models share one dataset's
+    test images), and so does the clicked spot: a test image as it is, a code of the first plane at
+    the same place in the new first plane's frame (as a click lands on planes side by side)."""
     models = tuple(st.session_state[board.picker_key].split(" | "))
-    session.set_page_state(board.key, BoardState(models=models))
+    before = session.state_of(board.key) if session.has_state(board.key) else BoardState(models=models)
+    try:
+        old, new = (catalog.model(names[0]) for names in (before.models, models))
+        others = [catalog.model(n) for n in models]
+    except ModelUnavailable:  # the page says so in its run
+        session.set_page_state(board.key, BoardState(models=models))
+        return
+
+    def has(test_index):  # a test image every new model has (a model of some digits has fewer)
+        return test_index is not None and all(int(m.latents.rows_of(test_index)[0]) >= 0 for m in others)
+
+    spot = before.spot
+    if spot is not None and not isinstance(spot, int):
+        maps = [m.map(projection.available(m.latent_dim)[0]) for m in (old, new)]
+        spot = _point(facts.same_place(np.asarray(spot)[None], maps[0].view_box(), maps[1].view_box())[0]) \
+            if planes(maps) else None
+    elif not has(spot):
+        spot = None
+    session.set_page_state(board.key, before.updated(models=models, spot=spot, a=before.a if has(before.a) else None,
+                                                     b=before.b if has(before.b) else None))
     st.session_state.pop(board.seen, None)
 
 
@@ -211,7 +260,7 @@ def set_code(board: Board, code) -> None:
 
 
 def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int, b: int, originals,
-            detail=None, title=None, frame=None, in_row: int = 1) -> View:
+            detail=None, title=None, frame=None, in_row: int = 1, note: str = "") -> View:
     view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state.spot, frame), a=a, b=b,
                      t=state.t, layers=board.layers)
     v = resolve(view, model, mp)
@@ -225,7 +274,7 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
         detail(model, v)
     if v.spot is None:
         if not present.active():  # presenting, the lesson's "Try this" beside the map says what to do
-            st.info(board.map_note)
+            st.info(note)
         return v
     decoded = model.decode(v.spot.code[None])[0]
     where = ",".join(f"{c:.7g}" for c in v.state.spot)
@@ -290,10 +339,14 @@ def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left"
     if planes(maps):
         gens = [resources.generation(m) for m in models]
         widths = [float((g.box[1] - g.box[0]).max()) for g in gens]
+        frame = ("The two planes share one frame, so a click on empty space is the same code in both. "
+                 if shared_frame(models, maps) else
+                 "Each plane is framed around its own test codes, and a click on empty space lands at the same "
+                 f"place in both frames: their scales differ ({names[0]}'s frame is {_width(widths[0])} wide, "
+                 f"{names[1]}'s {_width(widths[1])}). ")
         st.markdown(
-            f"{names[0][0].upper() + names[0][1:]} is on the {sides[0]}, {names[1]} on the {sides[1]}. Each plane is framed "
-            "around its own test codes, and a click lands at the same place in both frames: their scales "
-            f"differ ({names[0]}'s frame is {_width(widths[0])} wide, {names[1]}'s {_width(widths[1])}). Each decode is read by the dataset's classifier "
+            f"{names[0][0].upper() + names[0][1:]} is on the {sides[0]}, {names[1]} on the {sides[1]}. {frame}"
+            "Each decode is read by the dataset's classifier "
             f"({literal(clf.info.get('name', models[0].dataset))}); a decode counts as a {digit} when the "
             f"classifier gives it p >= {facts.CONFIDENT:g}.")
         a, b = gens
@@ -309,7 +362,7 @@ def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left"
         if found is not None:
             lo, hi = a.box
             code = lo + found.place * (hi - lo)
-            st.button(f"Show the spot between {names[0]}'s clusters where the two differ most",
+            st.button(f"Show the spot in {names[0]}'s frame, away from its test codes, where the two differ most",
                       on_click=set_code, args=(board, tuple(float(v) for v in code)),
                       icon=":material/my_location:", key=session.widget(board.key, "difference"))
             st.caption(f"There {names[0]}'s decode is read with p = {found.confidence[0]:.2f} and "

@@ -28,6 +28,8 @@ from ui import present
 VIEW = "view"  # the ViewState
 LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
 MODEL_ERRORS = "model_errors"  # models that failed to open, shown until the next change
+FIRST_RUN, RAN, DEFERRED = "first_run", "ran", "deferred_query"  # a session's first run writes its address last
+CARRIED = "carried"  # what a switch of model or map kept of the view, in a sentence, shown until the next change
 SEEN_SELECTION = "seen_selection"  # (map widget key, its value) last taken into the state
 FULL_RUN = "full_run"  # True while the whole page runs, False in a rerun of the map's fragment alone
 WALK_CHANGED = "walk_changed"  # set by callbacks in the map's fragment that change the walk
@@ -106,10 +108,28 @@ def sync_url(view: ViewState) -> None:
 
 def write_query(wanted: dict[str, str]) -> None:
     """The address bar shows ``wanted`` (and presentation mode, ui/present.py); rewritten only
-    when it differs, so a run that changes nothing leaves the history alone."""
+    when it differs, so a run that changes nothing leaves the history alone. In a session's first
+    run it is written when the run ends (``run_page``), once the page's history script is in the
+    browser (ui/history): written earlier, the browser would keep the bare address as an entry."""
     wanted = {**wanted, **present.query()}
-    if {k: st.query_params.get(k) for k in st.query_params} != wanted:
+    if st.session_state.get(FIRST_RUN):
+        st.session_state[DEFERRED] = wanted
+    elif {k: st.query_params.get(k) for k in st.query_params} != wanted:
         st.query_params.from_dict(wanted)
+
+
+def run_page(page) -> None:
+    """Run ``page``; in the session's first run, its address is written at the end."""
+    ss = st.session_state
+    ss[FIRST_RUN] = RAN not in ss
+    ss[RAN] = True
+    try:
+        page.run()
+    finally:
+        ss[FIRST_RUN] = False
+        wanted = ss.pop(DEFERRED, None)
+        if wanted is not None:
+            write_query(wanted)
 
 
 def take_changes(view: ViewState, key: str, to_changes) -> ViewState:
@@ -139,6 +159,7 @@ def set_view(view: ViewState) -> None:
     st.session_state[VIEW] = view
     st.session_state[LINK_NOTES] = []
     st.session_state[MODEL_ERRORS] = []
+    st.session_state[CARRIED] = ""
 
 
 def update(**changes) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 from explorer import classifier, data, metrics, projection
 from explorer.bundle import Model
 from explorer.state import LAYERS, RENDERERS, ModelUnavailable
+from explorer.view import carry
 from ui import board, import_panel, map_component, resources, session
 from ui.session import W_MAP, W_MODEL, W_RENDERER
 from ui.text import code as code_span, literal
@@ -41,7 +42,7 @@ def panel(catalog, model: Model, view, menu) -> None:
     st.sidebar.caption(kind.note + board.measured_note(model))
     import_note(model)
     maps = projection.available(model.latent_dim)
-    st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map,
+    st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map, args=(catalog,),
                      format_func=lambda m: projection.kind(m).label,
                      help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
     st.sidebar.radio("Map drawn by", RENDERERS, key=W_RENDERER, format_func=RENDERER_NAMES.get,
@@ -159,8 +160,23 @@ def on_model(catalog) -> None:
     except ModelUnavailable as e:
         st.session_state[session.MODEL_ERRORS] = [f"the model {name} cannot be opened: {e}"]
         return
-    session.set_view(st.session_state[session.VIEW].with_model(name, maps[0]))
+    _carry(catalog, name, maps[0])
 
 
-def on_map() -> None:
-    session.set_view(st.session_state[session.VIEW].with_map(st.session_state[W_MAP]))
+def on_map(catalog) -> None:
+    view = st.session_state[session.VIEW]
+    _carry(catalog, view.model, st.session_state[W_MAP])
+
+
+def _carry(catalog, name: str, map_name: str) -> None:
+    """The view on another model or map, keeping what it can (explorer.view.carry), and the
+    sentence saying what was kept shown above the map until the next change. A map not yet
+    computed is computed by the page, with its progress bar: the view then starts afresh there."""
+    view = st.session_state[session.VIEW]
+    old, new = catalog.model(view.model), catalog.model(name)
+    if not (old.has_map(view.map) and new.has_map(map_name)):
+        session.set_view(view.with_model(name, map_name) if name != view.model else view.with_map(map_name))
+        return
+    carried = carry(view, old, old.map(view.map), new, new.map(map_name))
+    session.set_view(carried.state)
+    st.session_state[session.CARRIED] = carried.note

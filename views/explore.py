@@ -127,6 +127,9 @@ def errors_ui() -> None:
 
 
 def link_notes_ui() -> None:
+    carried = st.session_state.get(session.CARRIED)
+    if carried:  # what a switch of model or map kept of the view
+        st.caption(literal(carried))
     notes = st.session_state.get(session.LINK_NOTES, [])
     if notes:
         st.warning("Part of the link was ignored, so those settings are at their defaults: "

@@ -1,0 +1,118 @@
+"""A teacher's path through the app in a real browser: presenting, the explore page, /compare
+and the lessons are one tour, turned by the arrow keys and by the strip's own links; Back and
+Forward go through the views made (pages, clicks) and never stay put; a switch of model keeps
+the walk; the explore map is the page's largest thing at a projector's size and a large screen."""
+
+import time
+
+import pytest
+
+from . import browser
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+
+def path_and_query(page) -> tuple[str, dict]:
+    return page.evaluate("location.pathname"), browser.location_query(page)
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def click_map(page, fx: float, fy: float) -> str:
+    """Click the browser map at the fractions (fx, fy) of its surface; returns the spot the
+    address bar then holds."""
+    before = browser.location_query(page).get("spot")
+    box = page.locator("[data-latent-map][data-drawn]").bounding_box()
+    x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+    page.mouse.move(x, y, steps=3)
+    page.mouse.down()
+    page.mouse.up()
+    wait_for(lambda: browser.location_query(page).get("spot") not in (None, before), what="the click in the URL")
+    browser.wait_idle(page)
+    return browser.location_query(page)["spot"]
+
+
+def shown_spot(page) -> str | None:
+    """The spot the server's click panel shows (its image's data-spot)."""
+    return browser.attribute(page, "img[data-spot]", "data-spot")
+
+
+def test_presenting_the_tour_runs_from_the_explore_page_through_compare_into_the_lessons(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/?present=1")
+        browser.wait_idle(page)
+        page.locator("[data-latent-map][data-drawn]").wait_for(state="attached", timeout=60_000)
+        strip = page.locator(".st-key-present_bar")
+        # the strip is on the first screen: the next page by name, every page, the keys
+        assert strip.get_by_role("link", name="Next: AE vs VAE, side by side").is_visible()
+        assert strip.get_by_text("← → keys").is_visible()
+        assert strip.bounding_box()["y"] + strip.bounding_box()["height"] <= 900
+        steps = [("key", "ArrowRight", "/compare"), ("link", "Next: 1. The bottleneck", "/bottleneck"),
+                 ("key", "ArrowRight", "/ae-vs-pca"), ("key", "ArrowLeft", "/bottleneck"),
+                 ("link", "Previous: AE vs VAE, side by side", "/compare"), ("key", "ArrowLeft", "/")]
+        for how, what, path in steps:
+            if how == "key":
+                page.keyboard.press(what)
+            else:
+                strip.get_by_role("link", name=what).click()
+            wait_for(lambda: page.evaluate("location.pathname") == path, what=f"{what} to {path}")
+            browser.wait_idle(page)
+            assert browser.location_query(page).get("present") == "1", path
+            assert not page.locator("[data-testid='stSidebar']").is_visible(), path
+        # any page without the sidebar: the strip's menu of every page
+        strip.get_by_role("button", name="All pages").click()
+        page.get_by_role("link", name="6. Interpolation").click()
+        wait_for(lambda: page.evaluate("location.pathname") == "/interpolation", what="the menu's page")
+        page.get_by_text("lesson 6 of 10").wait_for(timeout=30_000)
+        assert browser.location_query(page).get("present") == "1"
+        assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_back_and_forward_go_through_clicks_and_pages_one_view_at_a_time(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/?model=mnist-vae-2d")
+        browser.wait_idle(page)
+        page.locator("[data-latent-map][data-drawn]").wait_for(state="attached", timeout=60_000)
+        start = path_and_query(page)
+        first = click_map(page, 0.3, 0.4)
+        second = click_map(page, 0.65, 0.6)
+        page.get_by_test_id("stSidebar").get_by_role("link", name="6. Interpolation").click()
+        wait_for(lambda: page.evaluate("location.pathname") == "/interpolation", what="lesson 6")
+        browser.wait_idle(page)
+        lesson = path_and_query(page)
+        views = [start, ("/", {**start[1], "spot": first}), ("/", {**start[1], "spot": second}), lesson]
+        # each Back is the view before, shown as it was (the spot's image is the clicked one's)
+        for i in (2, 1, 0):
+            page.go_back()
+            wait_for(lambda: path_and_query(page) == views[i], what=f"Back to {views[i]}, at {path_and_query(page)}")
+            browser.wait_idle(page)
+            time.sleep(0.5)  # a run that wrote the session's view over the address would show here
+            assert path_and_query(page) == views[i]
+            assert shown_spot(page) == views[i][1].get("spot")
+        for i in (1, 2, 3):
+            page.go_forward()
+            wait_for(lambda: path_and_query(page) == views[i], what=f"Forward to {views[i]}, at {path_and_query(page)}")
+            browser.wait_idle(page)
+        time.sleep(0.5)
+        assert path_and_query(page) == lesson
+        assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_model_switch_keeps_a_b_the_slider_and_the_spot_and_says_so(app_url):
+    with browser.chromium_page(1400, 900) as page:
+        page.goto(f"{app_url}/?model=mnist-vae-2d&a=5652&b=2147&t=0.29&spot=1.25,-2.5")
+        browser.wait_idle(page)
+        browser.select_model(page, "mnist-ae-2d")
+        wait_for(lambda: browser.location_query(page).get("model") == "mnist-ae-2d", what="the switch")
+        browser.wait_idle(page)
+        q = browser.location_query(page)
+        assert (q["a"], q["b"], q["t"]) == ("5652", "2147", "0.29")
+        assert "spot" in q  # the same place in the AE's frame
+        page.get_by_text("Kept on mnist-ae-2d's latent plane: A (test image #5652), B (test image #2147)").wait_for()
+        # the picker shows A's own image, and the slider where it was
+        assert page.locator("[data-testid='stException']").count() == 0
