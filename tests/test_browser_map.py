@@ -129,9 +129,10 @@ def test_a_click_reruns_only_the_map_and_its_panel_and_use_as_a_reruns_the_page(
         assert page.locator("[data-testid='stException']").count() == 0
 
 
-def test_hovering_a_test_point_shows_the_dataset_image_itself(app_url, images_dir):
-    """Over a test point the preview is that test image as the dataset has it, not its
-    reconstruction; over empty space, the decoder's image."""
+def test_hovering_a_test_point_shows_what_the_decoder_draws_there_with_the_original_in_its_corner(app_url, images_dir):
+    """Over a test point the preview is the decoder's image of that point's code (its
+    reconstruction), and the dataset's own image sits in its corner, the caption saying which is
+    which; over empty space, the decoder's image alone."""
     from explorer import data
 
     m = explorer.load_model("mnist-vae-2d")
@@ -148,23 +149,31 @@ def test_hovering_a_test_point_shows_the_dataset_image_itself(app_url, images_di
         row = int(np.flatnonzero((d.min(0) > 8) & inside)[0])
         preview = """() => {
             const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector('.lm-preview'));
-            const c = host.shadowRoot.querySelector('.lm-preview');
-            return [Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)),
-                    host.shadowRoot.querySelector('.lm-preview-caption').textContent];
+            const grey = (c) => Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0));
+            const original = host.shadowRoot.querySelector('.lm-original');
+            return [grey(host.shadowRoot.querySelector('.lm-preview')), grey(original), original.dataset.original || null,
+                    getComputedStyle(original).display, host.shadowRoot.querySelector('.lm-preview-caption').textContent];
         }"""
         deadline = time.time() + 20
         while time.time() < deadline:  # the images arrive after the model
             page.mouse.move(*px[row] + [0, 0.3 * np.random.rand()])
             time.sleep(0.1)
-            pixels, caption = page.evaluate(preview)
-            if "reconstructed" not in caption:
+            decoded, original, index, shown, caption = page.evaluate(preview)
+            if index is not None:
                 break
-        assert caption == f"under the pointer: test image #{m.latents.index[row]} (a {m.latents.labels[row]})"
-        np.testing.assert_array_equal(np.array(pixels, np.uint8).reshape(28, 28), originals[m.latents.index[row]])
-        # empty space: the decoder's image, and no test image named
-        page.mouse.move(box["x"] + 3, box["y"] + 3)
-        time.sleep(0.2)
-        assert page.evaluate(preview)[1].startswith("under the pointer: the spot (")
+        test_index = int(m.latents.index[row])
+        assert caption == (f"decoded under the pointer: test image #{test_index} (a {m.latents.labels[row]}); "
+                           "in the corner, the original")
+        assert (index, shown) == (str(test_index), "block")
+        np.testing.assert_array_equal(np.array(original, np.uint8).reshape(28, 28), originals[test_index])
+        rebuilt = np.clip(m.decode(m.latents.codes[row][None])[0].reshape(28, 28), 0, 1) * 255
+        assert np.abs(np.array(decoded, float).reshape(28, 28) - rebuilt).max() <= 3  # the decoder's image, not the original
+        assert np.abs(rebuilt - originals[test_index]).max() > 30  # which would differ from it
+        # empty space: the decoder's image, no test image named, no original
+        page.mouse.move(box["x"] + 3, box["y"] + box["height"] - 3)
+        time.sleep(0.3)
+        _, _, index, shown, caption = page.evaluate(preview)
+        assert caption.startswith("decoded under the pointer: the spot (") and (index, shown) == (None, "none")
 
 
 def test_scrubbing_the_walk_shows_each_frame_and_the_server_hears_the_release(app_url):

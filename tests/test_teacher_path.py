@@ -116,3 +116,35 @@ def test_a_model_switch_keeps_a_b_the_slider_and_the_spot_and_says_so(app_url):
         page.get_by_text("Kept on mnist-ae-2d's latent plane: A (test image #5652), B (test image #2147)").wait_for()
         # the picker shows A's own image, and the slider where it was
         assert page.locator("[data-testid='stException']").count() == 0
+
+
+def map_side(page) -> float:
+    """The explore map's side as drawn (its points drawn, its layout settled)."""
+    page.locator("[data-latent-map][data-drawn]").wait_for(state="attached", timeout=60_000)
+    return page.locator("[data-latent-map]").bounding_box()["width"]
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["plain", "presenting"])
+def test_the_explore_map_is_the_pages_hero_at_a_projectors_size_and_a_large_screen(app_url, present):
+    """Presenting, the map's side is at least 80% of the window's height from its first draw (the
+    legend's A and B letters at least 20 px, the panel's pictures at least 160 px); with the sidebar
+    open, at least 60%."""
+    share = 0.8 if present else 0.6
+    with browser.chromium_page(1400, 900) as page:
+        for width, height in ((1400, 900), (1920, 1080)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{app_url}/?model=mnist-vae-2d{'&present=1' if present else ''}")
+            browser.wait_idle(page)
+            first = map_side(page)  # at the moment its points are first drawn
+            assert first >= share * height, f"{width}x{height}: first drawn at {first:.0f} px"
+            if not present:
+                assert page.get_by_test_id("stSidebar").is_visible()
+                continue
+            assert int(browser.attribute(page, "[data-latent-map]", "data-label-px")) >= 20
+            for picture in (".lm-preview", ".lm-spot", ".lm-frame"):
+                side = page.locator(picture).bounding_box()["width"]
+                assert side >= 160, f"{width}x{height}: {picture} is {side:.0f} px"
+            # the map and its panel are on the first screen
+            panel = page.locator(".lm-panel").bounding_box()
+            assert panel["y"] + panel["height"] <= height + 1, f"{width}x{height}: the panel ends at {panel}"
+            assert page.locator("[data-latent-map]").bounding_box()["y"] + first <= height

@@ -53,7 +53,6 @@ def start(path: str) -> None:
     if ss[ACTIVE]:
         st.html(f"<style>{_style()}</style>")
         bar(path)
-        keys(course.neighbours(path))
 
 
 def bar(path: str) -> None:
@@ -74,6 +73,7 @@ def bar(path: str) -> None:
         st.caption("← → keys turn the pages")
         st.button("Leave presentation mode", key=W_LEAVE, on_click=_set, args=(False,),
                   icon=":material/close_fullscreen:", type="tertiary")
+        keys(near)  # in the strip, which takes no room from the page
 
 
 def toggle() -> None:

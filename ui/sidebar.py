@@ -25,9 +25,11 @@ def panel(catalog, model: Model, view, menu) -> None:
     """The model menu (in ``menu``: the sidebar, or above the map when presenting) and the
     sidebar's notes, map and layer choices, and measured figures."""
     names = catalog.names()
+    # beside the title (presenting) the menu needs no label of its own: each entry names a model
     menu.selectbox("Model", names, key=W_MODEL, on_change=on_model, args=(catalog,),
-                         format_func=lambda n: f"{n}: {catalog.description(n)}",
-                         help="Every bundle in pretrained/ and in --models-dir folders.")
+                   label_visibility="visible" if menu is st.sidebar else "collapsed",
+                   format_func=lambda n: f"{n}: {catalog.description(n)}",
+                   help="Every bundle in pretrained/ and in --models-dir folders.")
     import_panel.panel(resources.settings(), names)
     problems = catalog.problems()
     if problems:  # each listed once, with its reason; every other bundle works

@@ -20,6 +20,11 @@ from ui import anomalies, course, decoded, map_component, own_digit, pictures, p
 from ui.text import literal
 
 
+# Not presenting, the page's side margins are narrower than Streamlit's wide layout (5 rem), so
+# the map beside the open sidebar still takes 60% of a 1400x900 window's height.
+PLAIN_CSS = "[data-testid='stMainBlockContainer'] { padding-left: 2rem !important; padding-right: 2rem !important; }"
+
+
 def render() -> None:
     args = resources.settings()
     catalog = resources.catalog(args)
@@ -43,9 +48,10 @@ def render() -> None:
     notices = st.container()  # above the map, filled once the sidebar has looked for the data
     title = f"{literal(model.name)}: the {projection.kind(view.map).title}"
     if present.active():  # the sidebar is hidden: the model menu beside the title, the map on the first screen
-        left, menu = st.columns([3, 2], vertical_alignment="bottom")
+        left, menu = st.columns([3, 2], vertical_alignment="center")
         left.header(title)
     else:
+        st.html(f"<style>{PLAIN_CSS}</style>")
         menu = st.sidebar
         st.header(title)
         # a model of one's own images maps all of them: there is no test split
@@ -93,7 +99,8 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     own_digit.take_inputs()
     drawn = own_digit.placed(model, mp)
     cloud = posterior.cloud_of(model, mp, v, originals, drawn)
-    col_map, col_click = st.columns([5, 3], gap="large")
+    # the map is the page's hero: its column leaves the click's panel what its two pictures need
+    col_map, col_click = st.columns([2.4, 1] if present.active() else [3, 1], gap="medium")
     # The browser map goes out first, so the browser fetches the model's files while the rest of
     # the page arrives. The Plotly figure goes out last: it is the largest message and the slowest
     # to redraw, so the decoded image is on screen before it (bench/click_latency.py).

@@ -18,30 +18,33 @@ function build(root) {
           <canvas class="lm-float" width="28" height="28"></canvas>
           <div class="lm-upload" title="your digit"></div>
           <div class="lm-status">Loading the model into the browser...</div>
+          <button class="lm-reset" type="button">Reset zoom</button>
         </div>
         <div class="lm-legend"></div>
         <label class="lm-scrub">Walk from A to B:
           <input type="range" min="0" max="1" step="0.01" data-scrub></label>
       </div>
       <div class="lm-panel">
-        <figure><canvas class="lm-preview" width="28" height="28"></canvas>
+        <figure><div class="lm-pair"><canvas class="lm-preview" width="28" height="28"></canvas>
+          <canvas class="lm-original" width="28" height="28" title="the original test image"></canvas></div>
           <figcaption class="lm-preview-caption">Move the pointer over the map</figcaption></figure>
         <figure><canvas class="lm-spot" width="28" height="28"></canvas>
           <figcaption class="lm-spot-caption">Click to keep a spot</figcaption></figure>
         <figure><canvas class="lm-frame" width="28" height="28"></canvas>
           <figcaption class="lm-frame-caption">Drag the walk's slider</figcaption></figure>
-        <button class="lm-reset" type="button">Reset zoom</button>
       </div>
     </div>`;
   return {
     wrap: root.querySelector(".lm-wrap"),
     stage: root.querySelector(".lm-stage"),
+    panel: root.querySelector(".lm-panel"),
     points: root.querySelector(".lm-points"),
     overlay: root.querySelector(".lm-overlay"),
     float: root.querySelector(".lm-float"),
     upload: root.querySelector(".lm-upload"),
     status: root.querySelector(".lm-status"),
     preview: root.querySelector(".lm-preview"),
+    original: root.querySelector(".lm-original"),
     previewCaption: root.querySelector(".lm-preview-caption"),
     spot: root.querySelector(".lm-spot"),
     spotCaption: root.querySelector(".lm-spot-caption"),
@@ -53,29 +56,31 @@ function build(root) {
   };
 }
 
-// The map's size: as large as data.size allows while the side panel still fits beside it (in
-// presentation mode, data.fill of the window's height); in a narrow column (three maps in a row)
-// the panel goes under the map instead. Run on every rerun and when the window is resized (a
-// teacher pressing F11 after the page opened). Returns whether the canvases changed size.
+// The map's size: as large as its column allows while the side panel still fits beside it, up to
+// a share of the window's height (data.fill presenting, 80% for a map alone; else PLAIN_FILL, and
+// at least data.size); in a narrow column (three maps in a row) the panel goes under the map
+// instead. Run on every rerun, when the window is resized (a teacher pressing F11 after the page
+// opened) and when the map's column changes width (the page's layout settling after the first
+// draw). Returns whether the canvases changed size.
+const PLAIN_FILL = 0.62; // not presenting: a map alone takes about 60% of the window's height or more
+const PRESENT_PIC = 160; // presenting: the panel's pictures, legible from the back of a room
+
 function fit(s, el, data, host) {
-  // in presentation mode (data.fill) the cap is that share of the window's height, not data.size
-  const panel = data.fill ? 176 : 160;
-  const cap = data.fill ? Math.floor(window.innerHeight * data.fill) : data.size;
-  const width = host.clientWidth || cap + panel;
+  const panel = data.fill ? PRESENT_PIC + 16 : 160;
+  const cap = Math.floor(window.innerHeight * (data.fill || PLAIN_FILL));
+  const limit = data.fill ? cap : Math.max(data.size, cap);
+  const width = host.clientWidth || limit + panel;
   const narrow = width - panel < 240;
   el.wrap.classList.toggle("lm-narrow", narrow);
   el.wrap.classList.toggle("lm-present", Boolean(data.fill));
-  const size = narrow ? Math.max(160, Math.min(cap, width - 2)) : Math.max(240, Math.min(cap, width - panel));
+  const size = narrow ? Math.max(160, Math.min(limit, width - 2)) : Math.max(240, Math.min(limit, width - panel));
   el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
-  // presenting, the panel's three pictures and the slider stay within the map's height
-  el.wrap.style.setProperty("--lm-pic", Math.max(72, Math.min(140, Math.floor((size - 250) / 3))) + "px");
+  el.wrap.style.setProperty("--lm-pic", (data.fill ? PRESENT_PIC : 112) + "px");
   // presenting, the walk's slider sits in the panel under the walk's picture, so the map can
   // take the height and the slider still shows on the first screen
-  const scrubHome = data.fill && !narrow ? el.reset.parentElement : el.legend.parentElement;
+  const scrubHome = data.fill && !narrow ? el.panel : el.legend.parentElement;
   const scrubLabel = el.scrub.parentElement;
-  if (scrubLabel.parentElement !== scrubHome) {
-    scrubHome.insertBefore(scrubLabel, scrubHome === el.legend.parentElement ? null : el.reset);
-  }
+  if (scrubLabel.parentElement !== scrubHome) scrubHome.appendChild(scrubLabel);
   const dpr = window.devicePixelRatio || 1;
   if (s.size !== size || s.dpr !== dpr) { // resizing clears a canvas: only when the size changes
     el.stage.style.width = el.stage.style.height = size + "px";
@@ -167,10 +172,12 @@ export default function (component) {
     ui.listening = true;
     attach(ui, el);
     let frame = 0;
-    window.addEventListener("resize", () => {
+    const later = () => {
       cancelAnimationFrame(frame);
       frame = requestAnimationFrame(() => ui.refit());
-    });
+    };
+    window.addEventListener("resize", later);
+    new ResizeObserver(later).observe(host); // the column's own width, as the page's layout settles
   }
   ui.refit = () => { // the latest rerun's map, at the window's new size (once its model is in:
     // a model still loading is drawn at the new size when it comes)

@@ -16,7 +16,14 @@ function attach(ui, el) {
     drawDigit(el.preview, h.image, s.model.image);
     drawDigit(el.float, h.image, s.model.image);
     el.preview.dataset.preview = `${fmt(h.x)},${fmt(h.y)}`;
-    el.previewCaption.textContent = (s.data.fill ? "pointer: " : "under the pointer: ") + describe(s, h);
+    // over a test point, its original in the preview's corner, so decoded and original sit together
+    el.original.style.display = h.original ? "block" : "none";
+    if (h.original) {
+      drawDigit(el.original, h.original, s.model.image);
+      el.original.dataset.original = String(s.model.array(s.model.manifest.test_index)[h.row]);
+    } else delete el.original.dataset.original;
+    el.previewCaption.textContent = (s.data.fill ? "decoded: " : "decoded under the pointer: ") + describe(s, h)
+      + (h.original ? (s.data.fill ? "; corner: original" : "; in the corner, the original") : "");
     el.float.style.display = "block";
     const side = el.float.offsetWidth || 56; // 112 px when presenting (style.css)
     el.float.style.left = Math.min(px + 14, s.size - side - 4) + "px";

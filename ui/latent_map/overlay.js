@@ -34,13 +34,20 @@ function drawOverlay(s, el, hover) {
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  // the walk's ends, lettered large enough for the back of a room when presenting (the letters'
+  // size in CSS pixels is data-label-px, for scripts), with a white halo over the dots
+  const fontPx = d.fill ? 28 : 18;
+  el.overlay.dataset.labelPx = String(fontPx);
   for (const [label, p] of [["A", d.a], ["B", d.b]]) {
     if (!p) continue;
     const [px, py] = s.toPx(p[0], p[1]);
-    dot(ctx, px, py, 6, "#fff", "#222", 2);
+    dot(ctx, px, py, d.fill ? 8 : 6, "#fff", "#222", 2);
+    ctx.font = `bold ${fontPx}px sans-serif`;
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = "#fff";
+    ctx.strokeText(label, px - fontPx * 0.3, py - 10);
     ctx.fillStyle = "#222";
-    ctx.font = "bold 15px sans-serif";
-    ctx.fillText(label, px - 4, py - 10);
+    ctx.fillText(label, px - fontPx * 0.3, py - 10);
   }
   if ((d.layers || []).includes("density") && s.xy) {
     const lines = densityContours(s);

@@ -16,18 +16,18 @@ function pickRow(s, px, py) {
   return best;
 }
 
-// what the pointer at (px, py) shows: a test image, or the decoded spot
+// what the pointer at (px, py) shows: always the decoder's image there (over a test point, its
+// reconstruction: what the model makes of that image's code), and over a test point the
+// dataset's own image as well (``original``, null before or without the images)
 function under(s, px, py) {
   const row = pickRow(s, px, py);
   if (row !== null) {
     const x = s.xy[2 * row], y = s.xy[2 * row + 1];
-    const original = testImage(s, row);
-    if (original) return { row, x, y, image: original, original: true };
     const code = s.model.codes.subarray(row * s.model.latentDim, (row + 1) * s.model.latentDim);
-    return { row, x, y, image: s.model.decode(code) };
+    return { row, x, y, image: s.model.decode(code), original: testImage(s, row) };
   }
   const [x, y] = s.toData(px, py);
-  return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)) };
+  return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)), original: null };
 }
 
 // the dataset's own image for a test point (pixels in [0, 1]), or null before (or without) them
@@ -46,7 +46,7 @@ function describe(s, h) {
     return h.row === null ? `(${h.x.toPrecision(3)}, ${h.y.toPrecision(3)})` : `#${index}, a ${s.data.class_names[s.labels[h.row]]}`;
   }
   if (h.row === null) return `the spot (${h.x.toFixed(2)}, ${h.y.toFixed(2)})`;
-  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})${h.original ? "" : ", reconstructed"}`;
+  return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})`;
 }
 
 // the test point at (x, y), to the 7 digits a URL keeps (explorer/view.py: SAME_POINT), or null
@@ -58,16 +58,16 @@ function exactRow(s, x, y) {
   return null;
 }
 
-// the committed spot: always what the decoder makes of it (on a test point, its reconstruction;
-// the server's panel puts the original beside it)
+// the committed spot: what the decoder makes of it, as under the pointer (the server's panel puts
+// a test image's original beside it)
 function showSpot(s, el, x, y, h) {
   if (!s.model) return;
-  if (!h || h.original) {
-    const row = h ? h.row : exactRow(s, x, y), k = s.model.latentDim;
+  if (!h) {
+    const row = exactRow(s, x, y), k = s.model.latentDim;
     const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
-    h = { row, x, y, image: s.model.decode(code) };
+    h = { row, x, y, image: s.model.decode(code), original: null };
   }
   drawDigit(el.spot, h.image, s.model.image);
   el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
-  el.spotCaption.textContent = (s.data.fill ? "click: " : "your click: ") + describe(s, h);
+  el.spotCaption.textContent = (s.data.fill ? "click, decoded: " : "decoded at your click: ") + describe(s, h);
 }
