@@ -21,8 +21,9 @@ an upper bound on "looks like a digit", and the page says which classifier read 
 
 Spots correspond between two planes by place in each frame (``same_place``): each plane is
 framed around its own codes, and a spot at a fraction u of one frame's width and height is the
-spot at u of the other's. ``clearest_difference`` finds the spot between one model's clusters
-where its decode is least readable while the other's at the same place is readable.
+spot at u of the other's. ``clearest_difference`` finds the spot away from one model's test codes
+(and off the frame's edge) where its decode is least readable while the other's at the same place
+is readable.
 
 Clusters (the clusters lesson): how often a test image's nearest neighbours on the map share its
 label, against chance, and which classes mix most where clusters touch.
@@ -39,6 +40,10 @@ GRID = 40  # 1,600 decodes a plane: about a second here, and cells small against
 CONFIDENT = 0.9
 UNREADABLE = 0.5  # below this the classifier is more unsure than sure
 GAP = 1.5  # cell widths from the nearest test code for a cell to count as between clusters
+# Cells a found spot keeps from the frame's edge: the cross that marks a spot on the map (7 px each
+# way plus its 3 px stroke, ui/latent_map/overlay.js) is then drawn whole on any map wider than
+# 130 px, the centre being 2.5 cells = 1/16 of the side from the edge (maps are at least 160 px).
+EDGE = 2
 SAMPLES = 2000
 NEIGHBOURS = 10
 
@@ -151,17 +156,20 @@ class Difference:
 
 
 def clearest_difference(holey: Generation, filled: Generation) -> Difference | None:
-    """Among the cells of ``holey``'s plane with no test code near them, the one whose decode is
-    least readable while ``filled``'s at the same place is readable (the largest gap between
-    the two confidences); None when there is no such cell. Both were measured on the same grid."""
+    """Among the cells of ``holey``'s plane with no test code near them and at least EDGE cells
+    inside its frame, the one whose decode is least readable while ``filled``'s at the same place
+    is readable (the largest gap between the two confidences); None when there is no such cell.
+    Both were measured on the same grid."""
     if holey.n_cells != filled.n_cells:
         raise ValueError("both planes must be measured on the same grid")
     a, b = holey.confidence, filled.confidence
-    ok = holey.empty_cells & (a < UNREADABLE) & (b >= CONFIDENT)
+    n = int(round(np.sqrt(holey.n_cells)))
+    col, row = np.arange(n * n) % n, np.arange(n * n) // n
+    inside = (np.minimum(col, row) >= EDGE) & (np.maximum(col, row) < n - EDGE)
+    ok = holey.empty_cells & inside & (a < UNREADABLE) & (b >= CONFIDENT)
     if not ok.any():
         return None
     i = int(np.flatnonzero(ok)[np.argmax((b - a)[ok])])
-    n = int(round(np.sqrt(holey.n_cells)))
     place = np.array([(i % n + 0.5) / n, (i // n + 0.5) / n])
     return Difference(place, (float(a[i]), float(b[i])))
 

@@ -143,9 +143,13 @@ def class_of_curve(curve_number: int, labels: np.ndarray) -> int | None:
 
 def error_histogram(errors, own=None, threshold: float | None = None, own_names=()) -> go.Figure:
     """Histogram of reconstruction errors; with ``own`` (bool per image), the model's own classes
-    and the others as two overlaid histograms; the threshold as a vertical line."""
+    and the others as two overlaid histograms; the threshold as a vertical line. The bins run to
+    the worst error, so the images a page lists as the worst are on the chart; they are 80 to the
+    99.9th percentile, so a few far outliers widen the axis without coarsening the bulk."""
     errors = np.asarray(errors)
-    bins = dict(start=0.0, end=float(np.quantile(errors, 0.999)), size=float(np.quantile(errors, 0.999)) / 80)
+    size = float(np.quantile(errors, 0.999)) / 80
+    worst = float(errors.max())
+    bins = dict(start=0.0, end=worst, size=size)  # Plotly adds bins of ``size`` until one holds ``end``
     fig = go.Figure()
     if own is None:
         fig.add_histogram(x=errors, xbins=bins, name="test images", marker_color="#4C78A8")
@@ -157,7 +161,9 @@ def error_histogram(errors, own=None, threshold: float | None = None, own_names=
         fig.update_layout(barmode="overlay")
     if threshold is not None:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#222", annotation_text="threshold")
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="reconstruction error per pixel",
+    fig.update_xaxes(range=[0.0, worst + size])
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title=f"reconstruction error per pixel (the worst: {worst:.3f})",
                       yaxis_title="% of images" if own is not None else "images", legend=dict(orientation="h", y=1.15))
     return fig
 

@@ -124,10 +124,10 @@ def map_csv(xy, labels, index, class_names) -> bytes:
 
 
 def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_labels=None,
-               scale: int = 1) -> np.ndarray:
+               scale: int = 1, label_px: int = LABEL_PX) -> np.ndarray:
     """Images [rows * cols, H, W] (or [..., H, W, 3]) in [0, 1] (row-major) as one picture, grey
-    ones white ink on black as MNIST shows them, with optional labels left of each row and above
-    each column. uint8 [H, W] for grey images without labels, else RGB [H, W, 3]."""
+    ones white ink on black as MNIST shows them, with optional labels ``label_px`` high left of
+    each row and above each column. uint8 [H, W] for grey images without labels, else RGB [H, W, 3]."""
     images = to_uint8(np.asarray(images))
     h, w = images.shape[1:3]
     colour = images.ndim == 4
@@ -141,15 +141,15 @@ def image_grid(images, rows: int, cols: int, gap: int = 1, row_labels=None, col_
             grid[r * (side + gap):r * (side + gap) + side, c * (wide + gap):c * (wide + gap) + wide] = im
     if row_labels is None and col_labels is None:
         return grid
-    font = _font(LABEL_PX)
+    font = _font(label_px)
     left = 0 if row_labels is None else 8 + max(int(ImageDraw.Draw(Image.new("L", (1, 1))).textlength(str(t), font=font))
                                                   for t in row_labels)
-    top = 0 if col_labels is None else LABEL_PX + 6
+    top = 0 if col_labels is None else label_px + 6
     out = Image.new("RGB", (left + grid.shape[1], top + grid.shape[0]), BACKGROUND)
     out.paste(Image.fromarray(grid).convert("RGB"), (left, top))  # grey or colour
     draw = ImageDraw.Draw(out)
     for r, text in enumerate(row_labels or []):
-        draw.text((2, top + r * (side + gap) + side / 2 - LABEL_PX / 2), str(text), fill=(40, 40, 40), font=font)
+        draw.text((2, top + r * (side + gap) + side / 2 - label_px / 2), str(text), fill=(40, 40, 40), font=font)
     for c, text in enumerate(col_labels or []):
         draw.text((left + c * (wide + gap) + 2, 2), str(text), fill=(40, 40, 40), font=font)
     return np.asarray(out)

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import bundle, catalog, data, evaluate, images, projection
+from explorer import bundle, catalog, data, evaluate, projection
 from explorer.projection import TSNEMap
 from explorer.state import ViewState
 from explorer.view import N_FRAMES
@@ -91,11 +91,14 @@ def link_notices(at) -> list[str]:
 
 
 def figures(at) -> dict[str, str]:
-    """Caption -> the <img> tag of every inline picture on the page."""
+    """Caption -> the <img> tag of every inline picture on the page, or the pictures and labels of
+    a row of them (ui/pictures.row)."""
     out = {}
     for h in at.get("html"):
         for img, caption in re.findall(r"(<img [^>]*>)<figcaption[^>]*>(.*?)</figcaption>", h.proto.body):
             out[html.unescape(caption)] = img
+        for tiles, caption in re.findall(r"<figure data-row[^>]*>(.*?)<figcaption[^>]*>(.*?)</figcaption>", h.proto.body):
+            out[html.unescape(caption)] = tiles
     return out
 
 
@@ -141,9 +144,9 @@ def test_clicking_a_test_point_shows_original_and_reconstruction(images_dir, mon
     dist = np.linalg.norm(m.latents.codes.astype(np.float64) - m.latents.codes[row], axis=1)
     near = np.argsort(dist, kind="stable")[:8]
     assert near[0] == row and dist[row] == 0
-    strip = images.labelled_strip(data.load("mnist", "test", images_dir).images[m.latents.index[near]],
-                                  [f"{m.class_names[m.latents.labels[r]]} d={dist[r]:.2f}" for r in near], scale=2)
-    assert figures(at)[caption] == pictures.img_tag(strip, 2 * 32 * 8, caption, label_px=images.LABEL_PX)
+    row = pictures.row_html(data.load("mnist", "test", images_dir).images[m.latents.index[near]],
+                            [f"{m.class_names[m.latents.labels[r]]} d={dist[r]:.2f}" for r in near], caption)
+    assert row in [h.proto.body for h in at.get("html")]
 
 
 def test_the_caption_says_a_spot_once_on_the_plane_and_gives_the_code_elsewhere():

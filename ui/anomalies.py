@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import figures, images, metrics
+from explorer import figures, metrics
 from explorer.bundle import Model
 from ui import pictures, present, resources, session
 from ui.text import literal
@@ -58,7 +58,6 @@ def panel(model: Model, originals: np.ndarray | None, data_dir: str | None, thre
         rows = model.latents.rows_of(index[worst])
         pics = model.decode(model.latents.codes[rows[rows >= 0]])
         st.caption("The test images are not on this computer: their reconstructions are shown instead.")
-    pictures.show(images.labelled_strip(pics, [f"{model.class_names[labels[i]]} {errors[i]:.3f}" for i in worst],
-                                        scale=2), "the 12 worst rebuilt: class and error", 2 * 32 * len(worst),
-                  labelled=True)
+    pictures.row(pics, [f"{model.class_names[labels[i]]} {errors[i]:.3f}" for i in worst],
+                 "the 12 worst rebuilt: class and error")
     return threshold

@@ -6,9 +6,10 @@ what the URL calls them, and what the maps draw under their dots. A click on any
 same thing on all: on a test image, that image's code in each model; on 2-D planes of VAEs, which
 share the prior N(0, I), the same code z, all drawn in one frame; on other 2-D planes (an AE
 beside a VAE), the spot at the same place in each model's frame, each framed around its own test
-codes since their scales differ a hundredfold (explorer/facts.py ``same_place``); elsewhere (a t-SNE map) the
-clicked code, placed on the other maps by their estimates. All walk from the same A to the same
-B, and scrubbing one walk moves the others (the maps share a group in ui/latent_map/component.js).
+codes since their scales differ a hundredfold (explorer/facts.py ``same_place``); elsewhere (a t-SNE map)
+only a click on a test image, since a spot between the dots has no counterpart on another model's map.
+All walk from the same A to the same B, and scrubbing one walk moves the others (the maps share a
+group in ui/latent_map/component.js).
 
 The page's state is an ``explorer.state.BoardState`` (the models, the spot, A, B, t) kept by
 ui/session.py under the board's key and written to the URL: the board's model names
@@ -159,12 +160,12 @@ def click_note(models: list[Model], maps: list) -> str:
     """What a click does on this board (``take_clicks``, ``spot_on``), in words true of its frames."""
     n = len(maps)
     if n == 1:
-        return "Click a dot (a test image) or anywhere between them: the decoder draws that code."
+        return ("Click a dot (a test image) or anywhere between the dots: the decoder draws the code there."
+                if planes(maps) else "Click a dot (a test image): the decoder draws its code.")
     which, each = ("either map", "both decoders") if n == 2 else ("any map", f"all {n} decoders")
     dot = f"Click a dot on {which}: it is a test image, and each model decodes its own code of that image. "
-    if not planes(maps):
-        return dot + ("Click between the dots: the first map's code there is decoded, and the other maps "
-                      "place it by their own estimate.")
+    if not planes(maps):  # two models' codes are different spaces: a spot between dots has no counterpart
+        return dot + "Between the dots a spot has no counterpart on another model's map, so click the dots."
     if shared_frame(models, maps):
         return dot + f"Click empty space: the maps share one frame, so {each} draw the same code."
     return dot + ("Click empty space: the spot lands at the same place in each map's frame. Each plane is "
@@ -224,12 +225,11 @@ def take_clicks(board: Board, state: BoardState, models: list[Model], maps: list
         if "spot" in changes:
             pick = pick_spot(model, mp, changes["spot"])
             if pick.row is not None:
-                spot = int(model.latents.index[pick.row])
+                state = state.updated(spot=int(model.latents.index[pick.row]))
             elif planes(maps):  # kept as the first plane's code at the same place in its frame
-                spot = _point(_moved(pick.code[None], box, boxes[0])[0])
-            else:
-                spot = _point(pick.code)
-            state = state.updated(spot=spot)
+                state = state.updated(spot=_point(_moved(pick.code[None], box, boxes[0])[0]))
+            # elsewhere a spot is a test image only (explorer.state.BoardState): a spot between the dots
+            # of a t-SNE map has no place on another model's map, and its code is not two numbers
         if "t" in changes:
             state = state.updated(t=float(changes["t"]))
     return state
@@ -369,8 +369,8 @@ def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left"
                        f"{names[1]}'s, at the same place, with p = {found.confidence[1]:.2f}.")
     else:
         samples = [resources.sampling(m) for m in models]
-        st.markdown("The same click goes to both models: a test image's own code in each model, or the "
-                    "clicked code placed on the other map by its estimate.\n\n"
+        st.markdown("The same click goes to both models: a click on a dot gives each model its own code of "
+                    "that test image.\n\n"
                     + _sampling_line(models, samples, names, digit))
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from explorer import generate, images, projection
 from explorer.bundle import Model
 from explorer.view import View
-from ui import map_component, pictures, session
+from ui import map_component, pictures, present, session
 from ui.text import literal
 
 def decoded_grid(model: Model, mp: projection.LatentMap) -> None:
@@ -53,8 +53,9 @@ def traversal(model: Model, v: View) -> None:
                    "beta-VAE (Higgins et al., 2017) is trained to make more rows like the first kind.")
         st.caption("Turn one knob at a time: the image is decoded in your browser as you drag.")
         map_component.traverse(model, start.code, key=session.widget("explore", "traverse", model.name))
-        picture = images.image_grid(grid, model.latent_dim, len(steps), scale=2, gap=2,
+        # presenting, the labels are drawn larger and the digits with them, so "+2.25" fits its column
+        picture = images.image_grid(grid, model.latent_dim, len(steps), scale=3 if present.active() else 2, gap=2,
                                     row_labels=[f"z{d + 1}" for d in range(model.latent_dim)],
-                                    col_labels=[f"{s:+g}" for s in steps])
+                                    col_labels=[f"{s:+g}" for s in steps], label_px=pictures.label_px())
         pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1],
-                      labelled=True)
+                      labelled=pictures.label_px())

@@ -216,6 +216,16 @@ def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: Exception)
                     config={"displaylogo": False, "scrollZoom": True})
 
 
+def slider_place(in_row: int = 1) -> str:
+    """Where the map's "Walk from A to B" slider is, in words (ui/latent_map/component.js ``fit``):
+    under the map on a screen; presenting, in the panel beside the map where its column leaves
+    room for the panel (one map, or two in a row, at a projector's 1400 px or wider), and under
+    it in a narrower column (three in a row at 1400 px)."""
+    if not present.active():
+        return "under the map"
+    return "in the panel beside the map" if in_row <= 2 else "beside each map, or under it where the column is narrow"
+
+
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None,
                box=None, in_row: int = 1) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from explorer import images, preprocess, projection
+from explorer import preprocess, projection
 from explorer.bundle import Model
 from explorer.view import Placed, place
 from ui import draw_pad, pictures, session
@@ -118,6 +118,4 @@ def nearest(model: Model, code: np.ndarray, originals: np.ndarray | None, k: int
     dist, rows = projection.nearest(code[None], lat.codes, k)
     pics = originals[lat.index[rows[0]]] if originals is not None else model.decode(lat.codes[rows[0]])
     labels = [f"{model.class_names[lat.labels[r]]} d={d:.2f}" for r, d in zip(rows[0], dist[0])]
-    pictures.show(images.labelled_strip(pics, labels, scale=2),
-                  f"the {k} test images with the nearest codes: class and distance in the latent space", 2 * 32 * k,
-                  labelled=True)
+    pictures.row(pics, labels, f"the {k} test images with the nearest codes: class and distance in the latent space")

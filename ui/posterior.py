@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import images, posterior, projection
+from explorer import posterior, projection
 from explorer.bundle import Model
 from explorer.view import N_SAMPLES, Cloud, Placed, View, cloud
 from ui import pictures, session
@@ -69,8 +69,7 @@ def panel(model: Model, mp: projection.LatentMap, cloud: Cloud | None) -> None:
                        "to rebuild this one from.")
         else:
             decoded = model.decode(cloud.samples)
-            picture = images.labelled_strip(decoded, [f"z{i + 1}" for i in range(len(decoded))], scale=2)
-            pictures.show(picture, "codes drawn from the cloud, decoded (red dots on the map)", picture.shape[1],
-                          labelled=True)
+            pictures.row(decoded, [f"z{i + 1}" for i in range(len(decoded))],
+                         "codes drawn from the cloud, decoded (red dots on the map)")
             st.caption("They vary a little around the image: nearby codes decode to nearby images, which is "
                        "what makes the plane smooth enough to generate from.")

@@ -11,7 +11,7 @@ import streamlit as st
 from explorer import generate, images, projection
 from explorer.bundle import Model
 from explorer.view import N_FRAMES, Pick, View
-from ui import pictures, session
+from ui import map_component, pictures, session
 from ui.session import W_CLASS, W_EXAMPLE, W_PATH, W_T
 from ui.text import literal
 
@@ -22,21 +22,46 @@ PATH_HELP = {"lerp": "linear: the straight line between the two codes.",
 
 def on_end(end: str, model: Model) -> None:
     c, n = st.session_state[W_CLASS[end]], int(st.session_state[W_EXAMPLE[end]] or 0)
+    if c is None:  # the class left blank (the end is a spot): nothing picked yet
+        return
     rows = np.flatnonzero(model.latents.labels == c)
     session.update(**{end: int(model.latents.index[rows[n % len(rows)]])})
 
 
 def endpoint_ui(model: Model, end: str, pick: Pick, column) -> None:
-    """Shows what the end is, and picks a test image for it by class and example."""
+    """Shows what the end is, and picks a test image for it by class and example. An end that is
+    a spot (clicked, or from a link) leaves the class blank, so the pickers never show a test
+    image the walk does not start from; choosing a class makes the end that class's test image."""
     labels = model.latents.labels
+    spot = pick.row is None
+    if spot:  # set before the widget is drawn; session.sync_widgets only fills a class that is unset
+        st.session_state[W_CLASS[end]] = None
     with column:
         st.markdown(f"**{end.upper()}**: {literal(pick.describe(model))}")
         c1, c2 = st.columns(2)
         c1.selectbox("class", model.classes, format_func=lambda c: model.class_names[c], key=W_CLASS[end],
-                     on_change=on_end, args=(end, model))
+                     on_change=on_end, args=(end, model), placeholder="a spot")
         c2.slider("example", min_value=0, max_value=int(np.bincount(labels).max()) - 1, step=1,
-                  key=W_EXAMPLE[end], on_change=on_end, args=(end, model),
+                  key=W_EXAMPLE[end], on_change=on_end, args=(end, model), disabled=spot,
                   help="Which test image of that class (0 is the first).")
+        if spot:
+            st.caption(f"{end.upper()} is a spot on the map, not a test image: pick a class to use a test "
+                       "image instead.")
+
+
+def strip_ends(model: Model, ends, originals: np.ndarray | None) -> tuple[list, list[str]]:
+    """What stands at each end of the walk's strip, for ``ends`` (A, B): the original image of a
+    test image whose originals are here, else None (the strip's first or last step, the decoder's
+    image of the end, is the end); and a clause for the caption saying which."""
+    shown, words = [], []
+    for name, place, pick in zip("AB", ("start", "end"), ends):
+        if pick.row is not None and originals is not None:
+            shown.append(originals[model.latents.index[pick.row]])
+            words.append(f"{name}'s original image stands at the {place}")
+        else:
+            shown.append(None)
+            words.append(f"the {place} is the decoder's image of {name}, {pick.describe(model)}")
+    return shown, words
 
 
 def panel(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray | None) -> None:
@@ -60,23 +85,18 @@ def panel(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarray
         with left:
             pictures.show(w.at_image, f"decoded at {w.at_t:.2f}", 168, frame=f"{w.at_t:g}")
     else:
-        st.caption(f"Drag the slider under the map to walk from A to B: each step is decoded there as it "
-                   f"moves, and the red frame below follows when you let go (now at t = {w.at_t:.2f}).")
+        st.caption(f"Drag the slider {map_component.slider_place()} to walk from A to B: each step is decoded "
+                   f"there as it moves, and the red frame below follows when you let go (now at t = {w.at_t:.2f}).")
         right = st.container()
     tiles, labels, highlight = list(w.frames), images.walk_labels(w.t), w.frame_at
-    if originals is not None:  # the ends as they really are, beside the decoder's version of them
-        for side, pick in (("A", v.a), ("B", v.b)):
-            if pick.row is not None:
-                original = originals[model.latents.index[pick.row]]
-                if side == "A":
-                    tiles, labels, highlight = [original, *tiles], ["original", *labels], highlight + 1
-                else:
-                    tiles, labels = [*tiles, original], [*labels, "original"]
+    (first, last), (start, end) = strip_ends(model, (v.a, v.b), originals)
+    if first is not None:  # the ends as they really are, beside the decoder's version of them
+        tiles, labels, highlight = [first, *tiles], ["original", *labels], highlight + 1
+    if last is not None:
+        tiles, labels = [*tiles, last], [*labels, "original"]
     with right:
-        strip = images.labelled_strip(tiles, labels, scale=2, highlight=highlight)
-        pictures.show(strip, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}), between the "
-                             "original images of A and B; the red frame is nearest the slider", strip.shape[1],
-                      labelled=True, walk_t=f"{w.at_t:g}")
+        pictures.row(tiles, labels, f"{N_FRAMES} evenly spaced steps from A to B ({w.method}); {start}; {end}; "
+                                    "the red frame is nearest the slider", highlight=highlight, walk_t=f"{w.at_t:g}")
         base = f"{model.name}-walk-{w.method}"
         d1, d2, _ = st.columns([1, 1, 1])
         d1.download_button("Walk as animated GIF", lambda: images.walk_gif(w.frames, w.t),

@@ -23,6 +23,15 @@ def another() -> None:
     st.session_state[W_DIGIT] = common.random_digit(10_000)
 
 
+def trends(ae, pca) -> str:
+    """How the two errors move as the code grows (facts.trend's words), with one verb for both
+    where they move alike."""
+    ae_way, pca_way = facts.trend(ae), facts.trend(pca)
+    if ae_way == pca_way:
+        return "both errors " + facts.trend(ae, "rise", "fall", "do not move one way")
+    return f"the autoencoder's error {ae_way} and PCA's {pca_way}"
+
+
 def series_models(catalog) -> dict:
     names = set(catalog.names())
     return {k: catalog.model(n) for k, n in SERIES.items() if n in names}
@@ -71,19 +80,17 @@ def render() -> None:
             linear = [basis.reconstruct(x[None], k)[0] for k in ks]
             err = lambda r: float(((r - x / 255.0) ** 2).mean())
             grid = images.image_grid([*ae, *linear], rows=2, cols=len(ks), row_labels=["AE", "PCA"],
-                                     col_labels=[f"k={k}" for k in ks], scale=3)
+                                     col_labels=[f"k={k}" for k in ks], scale=3, label_px=pictures.label_px())
             pictures.show_row([(x, f"test image #{i}", 112, {"digit": i}),
                                (grid, "rebuilt from k numbers: autoencoder (top), PCA (bottom)", grid.shape[1],
-                                {"bottleneck": ",".join(str(k) for k in ks), "label_px": images.LABEL_PX})])
+                                {"bottleneck": ",".join(str(k) for k in ks), "label_px": pictures.label_px()})])
     common.try_this(layout, "Find a digit that the 2-number autoencoder turns into another digit. How many "
                             "numbers does PCA need before it is recognisable?")
     with layout.text:
         ratio = {k: models[k].metrics.get("test_mse", np.nan) / models[k].metrics.get("pca_test_mse", np.nan) for k in ks}
         better = all(r < 1 for r in ratio.values())
-        ae_way, pca_way = (facts.trend([models[k].metrics.get(key, np.nan) for k in ks])
-                           for key in ("test_mse", "pca_test_mse"))
-        ways = (f"both errors {ae_way}" if ae_way == pca_way else f"the autoencoder's error {ae_way} and PCA's {pca_way}")
-        st.markdown(f"Measured over the 10,000 test images (mean squared error per pixel): as the code grows "
+        ways = trends(*([models[k].metrics.get(key, np.nan) for k in ks] for key in ("test_mse", "pca_test_mse")))
+        st.markdown(f"Measured over the 10,000 test images (mean squared error per pixel): as the code grows, "
                     f"{ways}; the autoencoder's error is "
                     f"{ratio[ks[0]]:.0%} of PCA's with {ks[0]} numbers and {ratio[ks[-1]]:.0%} with {ks[-1]}"
                     + (", below PCA's at every k shown." if better else "; at some k PCA does as well or better."))

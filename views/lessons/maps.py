@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import facts, images
 from explorer.state import ModelUnavailable
 from explorer.view import N_FRAMES
-from ui import board, pictures, present, resources, session
+from ui import board, map_component, pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common
 
@@ -47,9 +47,7 @@ def clusters() -> None:
 
 
 GENERATING = board.Board(key="generating", sets=(("mnist-ae-2d", "mnist-vae-2d"),), sides=("ae", "vae"),
-                         layers=("manifold",), measured=True,
-                         map_note="Click anywhere, on a dot or on empty space: both decoders draw the spot "
-                                  "at the same place in their frames.")
+                         layers=("manifold",), measured=True)
 
 
 def _ae_objective(catalog) -> str:
@@ -93,7 +91,7 @@ def generating() -> None:
 
 INTERPOLATION = board.Board(key="interpolation", sets=(("mnist-vae-2d",), ("mnist-ae-2d",), ("mnist-vae-16",)),
                             params=("model",), picker="Model",
-                            map_note="Drag the \"Walk from A to B\" slider beside the map: the marker walks from A to B and "
+                            map_note="Drag the \"Walk from A to B\" slider {slider}: the marker walks from A to B and "
                                      "every step is decoded.")
 W_END = {end: session.widget(INTERPOLATION.key, end) for end in ("a", "b")}
 
@@ -131,9 +129,10 @@ def interpolation() -> None:
             c1.number_input("A: test image number", 0, n, key=W_END["a"], on_change=set_end, args=("a",))
             c2.number_input("B: test image number", 0, n, key=W_END["b"], on_change=set_end, args=("b",))
             pictures.strip(w.frames, images.walk_labels(w.t), w.frame_at,
-                           f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the slider's")
+                           f"{N_FRAMES} evenly spaced steps from A to B; the red frame is the one nearest the slider")
     if shown is not None:
-        common.try_this(layout, "Drag the \"Walk from A to B\" slider from A to B. Then choose mnist-ae-2d "
+        common.try_this(layout, f"Drag the \"Walk from A to B\" slider {map_component.slider_place()} from A to B. "
+                                "Then choose mnist-ae-2d "
                                 f"{common.menu_place(layout)} and make the same walk: does the classifier lose the "
                                 "digit on the way?")
         reading = resources.walk_reading(model, w.frames)
@@ -148,8 +147,7 @@ def interpolation() -> None:
 
 
 BETAS = ("mnist-vae-2d-beta0.5", "mnist-vae-2d", "mnist-vae-2d-beta4")
-BETA = board.Board(key="beta", sets=(BETAS,), sides=("b05", "b1", "b4"), layers=("manifold",),
-                   map_note="Click anywhere on any map: all three decoders draw that code.")
+BETA = board.Board(key="beta", sets=(BETAS,), sides=("b05", "b1", "b4"), layers=("manifold",))
 
 
 def _beta(model) -> float:
