@@ -1,5 +1,5 @@
 """Start the app warm: the first page is run once in this process before the server listens, so
-the first student after a start waits no longer than any other (issue 18).
+the first student after a start waits no longer than any other.
 
     python -m ui.serve [STREAMLIT OPTIONS] [-- APP OPTIONS]
     python -m ui.serve --server.port 8501 -- --models-dir ~/models
@@ -11,16 +11,27 @@ open: ``/_stcore/health`` answers only when the first page is ready, which is wh
 balancer or a readiness probe should wait for. Every cache the warm-up fills
 (``st.cache_resource``, ``st.cache_data``, the browser files under static/) is the process's own
 and serves the sessions that follow.
+
+It says where it will listen as soon as Streamlit has read its options (under a second), and again
+once the first page is ready; the warm-up's "missing ScriptRunContext" warning, which Streamlit
+logs for any script run outside a server (AppTest), is not shown. Its server also tells each page
+the app's base URL (ui/base_url.py), so a page opened by its own link asks nothing that is not there.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
 import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 WARM_TIMEOUT_S = 180
+# AppTest sets its session state from the main thread, which has no ScriptRunContext, and Streamlit
+# warns "missing ScriptRunContext! This warning can be ignored when running in bare mode." there
+# (script_run_context.get_script_run_ctx); that logger says nothing else above debug
+BARE_MODE_LOGGER = "streamlit.runtime.scriptrunner_utils.script_run_context"
 
 
 def split_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -41,8 +52,9 @@ def warm(app_args: list[str]) -> float:
     saved = sys.argv
     sys.argv = [str(APP), *app_args]  # as Streamlit sets it for the script: the app reads its options there
     try:
-        at = AppTest.from_file(str(APP), default_timeout=WARM_TIMEOUT_S)
-        at.run()
+        with bare_mode_quiet():
+            at = AppTest.from_file(str(APP), default_timeout=WARM_TIMEOUT_S)
+            at.run()
         for e in at.exception:
             print(f"ui.serve: the first page fails in the warm-up: {e.message}", file=sys.stderr)
     except Exception as e:  # noqa: BLE001 - reported; the server still starts and shows it to the page
@@ -55,18 +67,52 @@ def warm(app_args: list[str]) -> float:
     return time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def bare_mode_quiet():
+    """Streamlit's warning for code run outside a server, silenced for as long as this lasts."""
+    log = logging.getLogger(BARE_MODE_LOGGER)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def url() -> str:
+    """The address the server will listen on, from Streamlit's options (once they are read). With
+    no port given, Streamlit takes the next free one if this one is taken, and says so itself."""
+    from streamlit import config
+
+    host = config.get_option("server.address") or "localhost"
+    if host in ("0.0.0.0", "::"):  # every interface: this machine's own name for it
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    scheme = "https" if config.get_option("server.sslCertFile") else "http"
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{scheme}://{host}:{config.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
 def main(argv: list[str] | None = None) -> None:
     flags, app_args = split_args(sys.argv[1:] if argv is None else argv)
     from streamlit.web import bootstrap, cli
 
+    from ui import base_url
+
     start_server = bootstrap.run
 
     def warm_then_run(*args, **kwargs):  # once Streamlit has read its options, before it listens
+        print(f"Latent Explorer: starting on {url()}; its first page runs before the port opens "
+              "(a few seconds)", flush=True)
         seconds = warm(app_args)
-        print(f"ui.serve: first page ready in {seconds:.1f} s; opening the port", file=sys.stderr, flush=True)
+        print(f"Latent Explorer: first page ready in {seconds:.1f} s; listening on {url()}", flush=True)
         return start_server(*args, **kwargs)
 
     bootstrap.run = warm_then_run
+    why = base_url.install()
+    if why:  # the app still works: its pages find the server by Streamlit's own guess
+        print(f"ui.serve: pages opened by their link will not be told the base URL ({why})", file=sys.stderr)
     sys.argv = ["streamlit", "run", str(APP), *flags, *(["--", *app_args] if app_args else [])]
     cli.main()
 
