@@ -108,6 +108,47 @@ def test_fetch_command_fails_cleanly_without_network(tmp_path, monkeypatch, caps
     assert not (tmp_path / "cache").exists()
 
 
+def test_fetch_optional_says_why_and_exits_0_without_network_so_the_app_still_starts(tmp_path, monkeypatch, capsys):
+    from explorer import fetch
+
+    info = data.DATASETS["mnist"]
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+        info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
+    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nothing"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+    assert fetch.main(["mnist", "--optional"]) == 0
+    said = capsys.readouterr()
+    assert "127.0.0.1:9: could not connect" in said.err and "EXPLORER_DATA_DIR" in said.err
+    assert "Continuing without mnist" in said.out
+    assert not (tmp_path / "cache").exists()
+    assert fetch.main(["mnist", "--where", "--optional"]) == 0 and "Continuing without mnist" in capsys.readouterr().out
+    assert fetch.main(["mnist", "--where"]) == 2
+
+
+def test_fetch_checks_a_dataset_already_here_and_downloads_nothing_but_a_damaged_one_fails(tmp_path, monkeypatch,
+                                                                                          capsys):
+    from explorer import fetch
+
+    folder = tmp_path / "d" / "mnist"
+    folder.mkdir(parents=True)
+    for stem, n in (("train", 60_000), ("t10k", 10_000)):  # the sizes load checks; plain files write fastest
+        data.write_idx(folder / f"{stem}-images-idx3-ubyte", np.zeros((n, 28, 28), np.uint8))
+        data.write_idx(folder / f"{stem}-labels-idx1-ubyte", np.zeros(n, np.uint8))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("downloaded a dataset that was already here")
+
+    monkeypatch.setattr(data, "download", no_download)
+    for flags in ([], ["--optional"]):
+        assert fetch.main(["mnist", "--data-dir", str(tmp_path / "d"), *flags]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "mnist train: 60,000 images, checked", "mnist test: 10,000 images, checked", str(folder)]
+    data.write_idx(folder / "train-labels-idx1-ubyte", np.zeros(10, np.uint8))  # damaged: 10 labels for 60,000 images
+    assert fetch.main(["mnist", "--data-dir", str(tmp_path / "d"), "--optional"]) == 2
+    assert "expected 60,000 labels" in capsys.readouterr().err
+
+
 def test_the_same_folder_is_listed_once(tmp_path, monkeypatch):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "d"))
     dirs = data.candidate_dirs("mnist", tmp_path / "d")
