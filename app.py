@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import course, history, present, session
+from ui import course, favicon, history, present, session
 from views import compare, explore
 from views.lessons import LESSONS
 
@@ -30,7 +30,8 @@ def pages() -> dict[str, list]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Latent Explorer", layout="wide")
+    # the tab's icon ships with the app: else Streamlit fetches each page's icon from Google's fonts
+    st.set_page_config(page_title="Latent Explorer", page_icon=favicon.FAVICON, layout="wide")
     page = st.navigation(pages(), position="sidebar")
     history.mount()
     present.start(page.url_path)

@@ -326,13 +326,24 @@ def test_tsne_click_is_an_estimate_with_its_neighbours():
     assert "nearest first, with the weight of each" in figures(at)
 
 
-def test_switching_maps_drops_spots_and_keeps_test_images():
+def test_switching_maps_keeps_test_images_and_shows_spots_by_their_codes():
+    """Another map of the same model: test images stay, a spot is its code seen on the new map,
+    and the page says so; another model of other images: A and B go back, and the page says why."""
     m = explorer.load_model("mnist-vae-2d")
+    pca = m.map("pca")
     a = int(m.latents.index[3])
-    at = open_app(query={"model": m.name, "map": "direct", "spot": "0.5,0.5", "a": str(a), "b": "1.0,1.0"})
+    at = open_app(query={"model": m.name, "map": "direct", "spot": "0.5,0.5", "a": str(a), "b": "1.0,1.0", "t": "0.3"})
     at.sidebar.radio(key=W_MAP).set_value("pca").run()
     v = view(at)
-    assert (v.map, v.spot, v.a, v.b) == ("pca", None, a, None)
+    assert (v.map, v.a, v.t) == ("pca", a, 0.3)
+    np.testing.assert_allclose(v.spot, pca.to_map(np.float32([[0.5, 0.5]]))[0], rtol=1e-5)
+    np.testing.assert_allclose(v.b, pca.to_map(np.float32([[1.0, 1.0]]))[0], rtol=1e-5)
+    said = " ".join(c.value for c in at.caption)
+    assert f"Kept on the PCA map: A (test image #{a}), B (its code), the clicked spot (its code)" in said
+    at.sidebar.selectbox(key=W_MODEL).set_value("fashion-mnist-vae-2d").run()
+    v = view(at)
+    assert (v.model, v.a, v.t) == ("fashion-mnist-vae-2d", None, 0.3) and not at.exception
+    assert "Not kept: A (fashion-mnist-vae-2d has other images)." in " ".join(c.value for c in at.caption)
 
 
 def test_a_missing_tsne_map_is_computed_once_and_cached(tmp_path, monkeypatch):

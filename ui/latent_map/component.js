@@ -66,7 +66,7 @@ const PLAIN_FILL = 0.62; // not presenting: a map alone takes about 60% of the w
 const PRESENT_PIC = 160; // presenting: the panel's pictures, legible from the back of a room
 
 function fit(s, el, data, host) {
-  const panel = data.fill ? PRESENT_PIC + 16 : 160;
+  const panel = data.fill ? PRESENT_PIC + 16 : 160; // the panel's width beside the map
   const cap = Math.floor(window.innerHeight * (data.fill || PLAIN_FILL));
   const limit = data.fill ? cap : Math.max(data.size, cap);
   const width = host.clientWidth || limit + panel;
@@ -75,7 +75,10 @@ function fit(s, el, data, host) {
   el.wrap.classList.toggle("lm-present", Boolean(data.fill));
   const size = narrow ? Math.max(160, Math.min(limit, width - 2)) : Math.max(240, Math.min(limit, width - panel));
   el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
-  el.wrap.style.setProperty("--lm-pic", (data.fill ? PRESENT_PIC : 112) + "px");
+  // presenting, the panel's three pictures with their captions and the slider stay within the
+  // map's height: 160 px beside a map alone, smaller beside maps in a row
+  const pic = data.fill ? Math.max(72, Math.min(PRESENT_PIC, Math.floor(size / 3 - 80))) : 112;
+  el.wrap.style.setProperty("--lm-pic", pic + "px");
   // presenting, the walk's slider sits in the panel under the walk's picture, so the map can
   // take the height and the slider still shows on the first screen
   const scrubHome = data.fill && !narrow ? el.panel : el.legend.parentElement;
