@@ -76,6 +76,10 @@ def test_the_spot_of_clearest_difference_decodes_as_the_page_says(clf, measured)
     # and it is empty space on the AE's plane: no test code within 1.5 cells
     cell = (boxes[0][1] - boxes[0][0])[0] / facts.GRID
     assert np.sqrt(((ae.map("direct").xy - z[0]) ** 2).sum(1)).min() > 1.5 * cell
+    # off the frame's edge, so the map's cross marking it (7 px each way and a 3 px stroke) is drawn
+    # whole within the frame on the smallest map the browser draws (160 px a side)
+    margin = np.minimum(found.place, 1 - found.place).min()
+    assert margin >= (facts.EDGE + 0.5) / facts.GRID and margin * 160 > 7 + 1.5
 
 
 class _Signs:

@@ -155,6 +155,7 @@ def test_the_interpolation_lesson_scrubs_in_the_browser(app_url):
         page.goto(f"{app_url}/interpolation?a=3&b=2")
         browser.wait_idle(page)
         click_map_centre(page)  # the model's files are in
+        page.locator("[data-scrub]").first.scroll_into_view_if_needed()  # under a tall map, below the window
         scrub = page.locator("[data-scrub]").first.bounding_box()
         y = scrub["y"] + scrub["height"] / 2
         page.mouse.move(scrub["x"] + 4, y)

@@ -43,7 +43,7 @@ class Board:
     picker: str | None = None  # the sidebar's label for choosing a set (None: no choice)
     layers: tuple[str, ...] = ()  # drawn under the dots (explorer.state.LAYERS)
     measured: bool = False  # under each plane, how much of it decodes to readable images (explorer/facts.py)
-    # under each map until a spot is chosen (not presenting); None: what a click does on this board, in
+    # under the maps until a spot is chosen (not presenting); None: what a click does on this board, in
     # words that fit its frames (``click_note``). "{slider}" is replaced by where the walk's slider is.
     map_note: str | None = None
 
@@ -113,13 +113,14 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     views = []
     sides = board.side_names(len(models))
     columns = st.columns(len(models), gap="large") if len(models) > 1 else [st.container()]
-    in_row = len(models)
-    note = (board.map_note.format(slider=map_component.slider_place(in_row)) if board.map_note
-            else click_note(models, maps))
     for side, model, mp, box, column in zip(sides, models, maps, boxes, columns):
         with column:
             views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title,
-                                 (boxes[0], box) if planes(maps) else None, in_row, note))
+                                 (boxes[0], box) if planes(maps) else None, len(models)))
+    # what to do, once under the row until a spot is chosen; presenting, the lesson's "Try this" says it
+    if views[0].spot is None and not present.active():
+        st.info(board.map_note.format(slider=map_component.slider_place(len(models))) if board.map_note
+                else click_note(models, maps))
     return Shown(models, maps, views, originals)
 
 
@@ -260,7 +261,7 @@ def set_code(board: Board, code) -> None:
 
 
 def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int, b: int, originals,
-            detail=None, title=None, frame=None, in_row: int = 1, note: str = "") -> View:
+            detail=None, title=None, frame=None, in_row: int = 1) -> View:
     view = ViewState(model=model.name, map=mp.name, spot=spot_on(model, mp, state.spot, frame), a=a, b=b,
                      t=state.t, layers=board.layers)
     v = resolve(view, model, mp)
@@ -273,8 +274,6 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
     if detail is not None:
         detail(model, v)
     if v.spot is None:
-        if not present.active():  # presenting, the lesson's "Try this" beside the map says what to do
-            st.info(note)
         return v
     decoded = model.decode(v.spot.code[None])[0]
     where = ",".join(f"{c:.7g}" for c in v.state.spot)
