@@ -255,8 +255,7 @@ def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals
     pics = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
     with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
                      "test images on the map", expanded=False):
-        picture = images.labelled_strip(pics, [f"{w:.2f}" for w in weights], scale=2)
-        pictures.show(picture, "nearest first, with the weight of each", picture.shape[1], labelled=True)
+        pictures.row(pics, [f"{w:.2f}" for w in weights], "nearest first, with the weight of each")
         st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
                    "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
 
