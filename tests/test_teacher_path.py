@@ -50,7 +50,9 @@ def test_presenting_the_tour_runs_from_the_explore_page_through_compare_into_the
         strip = page.locator(".st-key-present_bar")
         # the strip is on the first screen: the next page by name, every page, the keys
         assert strip.get_by_role("link", name="Next: AE vs VAE, side by side").is_visible()
-        assert strip.get_by_text("← → keys").is_visible()
+        assert strip.get_by_text("Keys: ← →").is_visible()
+        # one line: the strip ends above the page's title
+        assert strip.bounding_box()["height"] < 70, strip.bounding_box()
         assert strip.bounding_box()["y"] + strip.bounding_box()["height"] <= 900
         steps = [("key", "ArrowRight", "/compare"), ("link", "Next: 1. The bottleneck", "/bottleneck"),
                  ("key", "ArrowRight", "/ae-vs-pca"), ("key", "ArrowLeft", "/bottleneck"),
@@ -64,6 +66,7 @@ def test_presenting_the_tour_runs_from_the_explore_page_through_compare_into_the
             browser.wait_idle(page)
             assert browser.location_query(page).get("present") == "1", path
             assert not page.locator("[data-testid='stSidebar']").is_visible(), path
+            assert strip.bounding_box()["height"] < 70, (path, strip.bounding_box())  # one line, above the title
         # any page without the sidebar: the strip's menu of every page
         strip.get_by_role("button", name="All pages").click()
         page.get_by_role("link", name="6. Interpolation").click()

@@ -70,7 +70,7 @@ def bar(path: str) -> None:
         with st.popover("All pages", icon=":material/menu:"):
             for p, title, page in course.tour():
                 st.page_link(page, label=title, disabled=p == path, **link)
-        st.caption("← → keys turn the pages")
+        st.caption("Keys: ← →", help="The right and left arrow keys turn to the next and previous page.")
         st.button("Leave presentation mode", key=W_LEAVE, on_click=_set, args=(False,),
                   icon=":material/close_fullscreen:", type="tertiary")
         keys(near)  # in the strip, which takes no room from the page
