@@ -53,7 +53,7 @@ def without(name: str, why: str) -> int:
     """``--optional``'s answer to a dataset that cannot be had: why, what runs without it, and 0."""
     print(f"note: {why.rstrip()}", file=sys.stderr)
     print(f"Continuing without {name} (--optional): the app runs from the models in pretrained/ and shows "
-          "the dataset's own images once it finds them; rerun this command when online to get it.")
+          "the dataset's own images once it finds them; run it again when online to download it.")
     return 0
 
 

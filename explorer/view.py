@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import generate, posterior, projection
+from .facts import same_place
 from .bundle import Model
 from .state import DEFAULT_PATH, DEFAULT_T, Endpoint, Point, ViewState
 
@@ -187,16 +188,23 @@ def cloud(model: Model, mp: projection.LatentMap, image: np.ndarray, what: str, 
 
 @dataclass(frozen=True)
 class Carried:
-    """A view taken to another model or map: the new state, and one sentence saying what was kept
-    and what was not (and why)."""
+    """A view taken to another model or map: the new state, and a line saying what was kept and
+    what was not (and why)."""
 
     state: ViewState
     note: str
 
 
 def _same_images(old: Model, new: Model) -> bool:
-    """Whether a test image's number names the same image in both models (one dataset's test split)."""
-    return not old.own_data and not new.own_data and old.dataset == new.dataset
+    """Whether a test image's number names the same image in both models: one model (a map
+    switch), or one dataset's test split."""
+    return old.name == new.name or (not old.own_data and not new.own_data and old.dataset == new.dataset)
+
+
+def keeps_test_image(old: Model, new: Model, test_index: int | None) -> bool:
+    """Whether ``test_index`` of ``old`` is the same image among ``new``'s (a model of some
+    digits has fewer; another dataset's number names another image)."""
+    return test_index is not None and _same_images(old, new) and int(new.latents.rows_of(test_index)[0]) >= 0
 
 
 def _carry_point(old: Model, old_mp: projection.LatentMap, new: Model, new_mp: projection.LatentMap,
@@ -205,17 +213,14 @@ def _carry_point(old: Model, old_mp: projection.LatentMap, new: Model, new_mp: p
     image to that image's point; on the same model, its code seen on the other map; between two
     latent planes, the same place in each frame (as /compare places a click)."""
     pick = pick_spot(old, old_mp, xy)
-    if pick.row is not None and _same_images(old, new):
+    if pick.row is not None and keeps_test_image(old, new, int(old.latents.index[pick.row])):
         test_index = int(old.latents.index[pick.row])
         row = int(new.latents.rows_of(test_index)[0])
-        if row >= 0:
-            return (float(new_mp.xy[row][0]), float(new_mp.xy[row][1])), f"test image #{test_index}"
+        return (float(new_mp.xy[row][0]), float(new_mp.xy[row][1])), f"test image #{test_index}"
     if old.name == new.name:
         z = new_mp.to_map(pick.code[None])[0]
-        return (float(z[0]), float(z[1])), "its code"
+        return (float(z[0]), float(z[1])), "its code's place on this map"
     if old_mp.coordinates_are_codes and new_mp.coordinates_are_codes:
-        from .facts import same_place
-
         z = same_place(np.asarray(xy)[None], old_mp.view_box(), new_mp.view_box())[0]
         return (float(z[0]), float(z[1])), "the same place in the frame"
     return None, "a spot off the test images has no place on another model's map unless both are latent planes"
@@ -226,7 +231,7 @@ def carry(state: ViewState, old: Model, old_mp: projection.LatentMap, new: Model
     """``state`` on another model or map (``new``/``new_mp``; the same model for a map switch):
     the path, the slider, the renderer and the layers stay; A and B stay when they are test images
     the new model has (one dataset's); spots, the clicked one and ends, move as ``_carry_point``
-    says. The note says in one sentence what was kept and what went back to its default, and why."""
+    says. The note says what was kept and what went back to its default, and why."""
     kept: list[str] = []
     lost: dict[str, list[str]] = {}  # why -> what
     moved = {}
@@ -235,7 +240,7 @@ def carry(state: ViewState, old: Model, old_mp: projection.LatentMap, new: Model
         if value is None:
             moved[name] = None
         elif isinstance(value, int):  # an end that is a test image
-            has = _same_images(old, new) and int(new.latents.rows_of(value)[0]) >= 0
+            has = keeps_test_image(old, new, value)
             moved[name] = value if has else None
             if has:
                 kept.append(f"{label} (test image #{value})")

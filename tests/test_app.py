@@ -339,7 +339,7 @@ def test_switching_maps_keeps_test_images_and_shows_spots_by_their_codes():
     np.testing.assert_allclose(v.spot, pca.to_map(np.float32([[0.5, 0.5]]))[0], rtol=1e-5)
     np.testing.assert_allclose(v.b, pca.to_map(np.float32([[1.0, 1.0]]))[0], rtol=1e-5)
     said = " ".join(c.value for c in at.caption)
-    assert f"Kept on the PCA map: A (test image #{a}), B (its code), the clicked spot (its code)" in said
+    assert f"Kept on the PCA map: A (test image #{a}), B (its code's place on this map), the clicked spot (its code's place on this map)" in said
     at.sidebar.selectbox(key=W_MODEL).set_value("fashion-mnist-vae-2d").run()
     v = view(at)
     assert (v.model, v.a, v.t) == ("fashion-mnist-vae-2d", None, 0.3) and not at.exception

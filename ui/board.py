@@ -29,7 +29,7 @@ import streamlit as st
 from explorer import facts, projection
 from explorer.bundle import Model
 from explorer.state import BoardState, ModelUnavailable, ViewState
-from explorer.view import View, default_ends, pick_spot, resolve
+from explorer.view import View, default_ends, keeps_test_image, pick_spot, resolve
 from ui import map_component, pictures, present, resources, session
 from ui.text import literal
 
@@ -181,9 +181,10 @@ def _moved(z, box_from, box_to) -> np.ndarray:
 
 
 def on_set(board: Board, catalog) -> None:
-    """Another set of models: A, B and the slider stay (every board's models share one dataset's
-    test images), and so does the clicked spot: a test image as it is, a code of the first plane at
-    the same place in the new first plane's frame (as a click lands on planes side by side)."""
+    """Another set of models: the slider stays; A, B and a clicked test image stay where every new
+    model has the same image (explorer.view.keeps_test_image: one dataset's, not left out of a
+    model of some digits); a clicked code of the first plane goes to the same place in the new
+    first plane's frame (as a click lands on planes side by side)."""
     models = tuple(st.session_state[board.picker_key].split(" | "))
     before = session.state_of(board.key) if session.has_state(board.key) else BoardState(models=models)
     try:
@@ -193,8 +194,8 @@ def on_set(board: Board, catalog) -> None:
         session.set_page_state(board.key, BoardState(models=models))
         return
 
-    def has(test_index):  # a test image every new model has (a model of some digits has fewer)
-        return test_index is not None and all(int(m.latents.rows_of(test_index)[0]) >= 0 for m in others)
+    def has(test_index):  # the same image in every new model (explorer.view.keeps_test_image)
+        return all(keeps_test_image(old, m, test_index) for m in others)
 
     spot = before.spot
     if spot is not None and not isinstance(spot, int):

@@ -105,8 +105,9 @@ def query() -> dict[str, str]:
 
 def map_fill(n_maps: int = 1) -> float | None:
     """The share of the window's height a map's side may take, in presentation mode (None
-    otherwise: the map keeps its usual size): a map alone fills the height; several in a row are
-    as wide as their columns allow, under the lesson's "Try this"."""
+    otherwise: the browser map's own share, ui/latent_map/component.js PLAIN_FILL): a map alone
+    fills the height; several in a row are as wide as their columns allow, under the lesson's
+    "Try this"."""
     if not active():
         return None
     return 0.8 if n_maps == 1 else 0.6

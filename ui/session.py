@@ -90,6 +90,7 @@ def current(catalog) -> ViewState | None:
     ss = st.session_state
     if from_url(VIEW):
         ss[VIEW], ss[LINK_NOTES], ss[MODEL_ERRORS] = view_state.from_query(query(), catalog)
+        ss[CARRIED] = ""  # what a switch kept belongs to the view it made
     view = ss[VIEW]
     if view is None:
         return None
@@ -206,6 +207,10 @@ def page_state(page: str, parse: Callable[[dict[str, list[str]]], tuple[S, list[
     ss = st.session_state
     if not from_url(state_key(page)):
         return ss[state_key(page)], []
+    if state_key(page) in ss:  # Back or Forward: the page's widgets show the address, not their last values
+        keep = widget(page, "seen")  # (the clicks already taken stay taken)
+        for key in [k for k in ss if isinstance(k, str) and k.startswith(widget(page, "")) and k != keep]:
+            del ss[key]
     ss[state_key(page)], notes = parse(query())
     return ss[state_key(page)], notes
 

@@ -163,7 +163,7 @@ export default function (component) {
     }
     showFrame(s, el, data.walk.t);
     decodeWalk(s, walkId);
-    // then the dataset's images, so a hovered test point shows itself rather than its reconstruction
+    // then the dataset's images, so a hovered test point shows its original beside its reconstruction
     s.images = null;
     if (data.images) loadImages(data.images).then((images) => { if (s.data === data) s.images = images; });
   }).catch((err) => {

@@ -16,10 +16,13 @@ function link(turn) {
 }
 
 function onKey(ev) {
-  if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey || typing(ev.target)) return;
+  // inside a component's shadow root the event reaches the window retargeted to its host: the
+  // first element of its path is the field or slider itself
+  const target = (ev.composedPath && ev.composedPath()[0]) || ev.target;
+  if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey || typing(target)) return;
   const turn = ev.key === "ArrowRight" ? "next" : ev.key === "ArrowLeft" ? "previous" : null;
-  const target = turn && link(turn);
-  if (target) { ev.preventDefault(); target.click(); }
+  const to = turn && link(turn);
+  if (to) { ev.preventDefault(); to.click(); }
 }
 
 export default function ({ data, parentElement }) {
