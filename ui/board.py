@@ -269,7 +269,8 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
     if in_row > 1 or not present.active():  # a map alone, presented, is named by the lesson's text
         st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
     map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key,
-                             box=frame[1] if frame is not None else None, in_row=in_row)
+                             box=frame[1] if frame is not None else None, in_row=in_row,
+                             dots_only=frame is None)  # off the planes a spot is a test image (take_clicks)
     if board.measured and mp.coordinates_are_codes and not present.active():  # presenting: in the text
         measured_ui(model)
     if detail is not None:

@@ -228,12 +228,13 @@ def slider_place(in_row: int = 1) -> str:
 
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None,
-               box=None, in_row: int = 1) -> None:
+               box=None, in_row: int = 1, dots_only: bool = False) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
     browser's files cannot be written, the server draws the map instead (``server_drawn``); ``hint``
     is a caption for the browser map only; ``box`` (lo, hi) frames the map where not its own view box;
-    ``in_row``: how many maps share the row (in presentation mode a map alone fills the height)."""
+    ``in_row``: how many maps share the row (in presentation mode a map alone fills the height);
+    ``dots_only``: a click keeps only a test point (maps in a row that are not all latent planes)."""
     try:
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
@@ -264,6 +265,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         "curves": [{**c, "points": np.asarray(c["points"], np.float64).round(4).tolist()} for c in curves],
         "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
         "group": group,  # maps of one group scrub their walks together (the /compare page)
+        "dots_only": dots_only,  # a click between the dots keeps nothing: it says so instead
         "layers": list(v.state.layers),  # drawn under (or instead of) the class colours
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},

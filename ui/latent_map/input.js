@@ -70,6 +70,11 @@ function attach(ui, el) {
     if (wasDrag || !s.model) return;
     const [px, py] = local(ev);
     const h = under(s, px, py);
+    if (s.data.dots_only && h.row === null) { // these maps share a test image, not a spot between the dots
+      el.spotCaption.textContent = s.data.fill ? "click a dot: no shared code here"
+        : "click a dot: between the dots of this map there is no code the other maps share";
+      return;
+    }
     s.committed = [h.x, h.y];
     showSpot(s, el, h.x, h.y, h);
     drawOverlay(s, el, h);
