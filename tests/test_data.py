@@ -94,29 +94,28 @@ def test_download_without_network_fails_cleanly(tmp_path, monkeypatch):
     assert not (tmp_path / "cache").exists()  # a failed fetch leaves no empty cache folder behind
 
 
-def test_fetch_command_fails_cleanly_without_network(tmp_path, monkeypatch, capsys):
-    from explorer import fetch
-
+@pytest.fixture
+def unreachable_mnist(tmp_path, monkeypatch):
+    """MNIST nowhere on this computer and its mirror unreachable (a closed local port)."""
     info = data.DATASETS["mnist"]
     monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
         info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nothing"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
+
+
+def test_fetch_command_fails_cleanly_without_network(tmp_path, unreachable_mnist, capsys):
+    from explorer import fetch
+
     assert fetch.main(["mnist"]) == 2
     assert "Could not download mnist" in capsys.readouterr().err
     assert not (tmp_path / "cache").exists()
 
 
-def test_fetch_optional_says_why_and_exits_0_without_network_so_the_app_still_starts(tmp_path, monkeypatch, capsys):
+def test_fetch_optional_says_why_and_exits_0_without_network_so_the_app_still_starts(tmp_path, unreachable_mnist, capsys):
     from explorer import fetch
 
-    info = data.DATASETS["mnist"]
-    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
-        info.name, info.title, info.class_names, ("http://127.0.0.1:9/",), info.md5))
-    monkeypatch.setenv(data.ENV_VAR, str(tmp_path / "nothing"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     assert fetch.main(["mnist", "--optional"]) == 0
     said = capsys.readouterr()
     assert "127.0.0.1:9: could not connect" in said.err and "EXPLORER_DATA_DIR" in said.err

@@ -16,7 +16,7 @@ from ui import board, map_component, present, session
 from ui.session import W_CLASS, W_EXAMPLE
 from views.lessons import bottleneck, maps
 
-from .conftest import ROOT
+from .test_lessons import open_lesson
 
 
 def plane(*names):
@@ -63,13 +63,7 @@ def test_an_error_histogram_reaches_the_worst_error(own):
     assert f"{errors.max():.3f}" in fig.layout.xaxis.title.text
 
 
-def lesson(path: str, query=None) -> AppTest:
-    script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()")
-    at = AppTest.from_string(script, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+lesson = open_lesson  # a lesson run alone under AppTest, as tests/test_lessons.py runs them
 
 
 def test_the_lessons_say_what_a_click_does_on_their_boards():
