@@ -16,6 +16,7 @@ from ui import board, map_component, present, session
 from ui.session import W_CLASS, W_EXAMPLE
 from views.lessons import bottleneck, maps
 
+from .conftest import ROOT
 from .test_lessons import open_lesson
 
 
