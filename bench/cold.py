@@ -1,4 +1,4 @@
-"""The first page after a server starts (issue 18; target <= 3 s), and the time the server takes
+"""The first page after a server starts (target <= 3 s), and the time the server takes
 to be ready, for a plain `streamlit run app.py` and for `python -m ui.serve` (which runs the first
 page once before it listens).
 

@@ -1,4 +1,4 @@
-"""How long importing an ONNX autoencoder takes on MNIST's 10,000 test images (issue 17; targets
+"""How long importing an ONNX autoencoder takes on MNIST's 10,000 test images (targets
 <= 30 s with the t-SNE map, <= 5 s without it), stage by stage.
 
     python bench/import.py [NAME ...]     # shipped bundles, exported to ONNX first (default below)

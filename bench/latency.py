@@ -15,7 +15,7 @@ For mnist-vae-2d (latent plane), mnist-vae-16 (t-SNE) and mnist-conv-vae-16 (t-S
   the first bundle loading) is timed apart, as server_first_page_s: a class's first student pays
   it once, the others never.
 
-Then the same for imported models (issue 17; targets hover p95 <= 16 ms, click p50 <= 50 ms): an
+Then the same for imported models (targets hover p95 <= 16 ms, click p50 <= 50 ms): an
 MLP and a conv decoder, our mnist-vae-2d and mnist-conv-vae-16 exported to ONNX and imported with
 ``python -m explorer.onnx_import`` (so what the browser runs is the translated ONNX graph), their
 figures printed as ``imported_hover_p95_ms=.. imported_click_p50_ms=..`` (``--no-imported`` skips them).

@@ -1,4 +1,4 @@
-"""N app servers behind nginx, all from this checkout, in the foreground (issue 18).
+"""N app servers behind nginx, all from this checkout, in the foreground.
 
     deploy/serve.sh N [PORT]          # N app servers on local ports, nginx on PORT (default 8080)
     python3 deploy/serve.py --config N [PORT]   # print the nginx configuration it would use

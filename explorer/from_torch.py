@@ -1,4 +1,4 @@
-"""From a notebook to the app in one call (issue 17):
+"""From a notebook to the app in one call:
 
     from explorer import bundle_from_torch
     bundle_from_torch(model.encoder, model.decoder, x_test, y_test, out="my-models/lecture-ae")

@@ -1,4 +1,4 @@
-"""An imported decoder's ONNX graph as the layers the browser's decoder runs (issue 17).
+"""An imported decoder's ONNX graph as the layers the browser's decoder runs.
 
 The graph is walked once, in its (topological) order, for one code at a time (batch 1). Every
 tensor is either a constant (initializers, Constant nodes, and everything exporters compute from

@@ -1,4 +1,4 @@
-"""A bundle's encoder and decoder as ONNX files, for other tools and frameworks (issue 17):
+"""A bundle's encoder and decoder as ONNX files, for other tools and frameworks:
 
     python -m explorer.onnx_export NAME --out DIR
 

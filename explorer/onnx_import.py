@@ -1,4 +1,4 @@
-"""Import an autoencoder from any framework as two ONNX files (issue 17):
+"""Import an autoencoder from any framework as two ONNX files:
 
     python -m explorer.onnx_import --encoder ENC.onnx --decoder DEC.onnx --data mnist --out DIR
 

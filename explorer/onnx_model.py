@@ -1,4 +1,4 @@
-"""A model made of two ONNX files, from any framework, behind the same API as ours (issue 17).
+"""A model made of two ONNX files, from any framework, behind the same API as ours.
 
 An imported bundle holds ``encoder.onnx`` and ``decoder.onnx`` and, in config.json, an ``onnx``
 object (``Spec``) that says how to talk to them:

@@ -1,4 +1,4 @@
-"""ONNX files from strangers, read as data (issue 17): checked with ``onnx`` before onnxruntime
+"""ONNX files from strangers, read as data: checked with ``onnx`` before onnxruntime
 ever sees them, and sessions made from bytes.
 
 A model file is refused, with a message naming it and the reason, when

@@ -1,4 +1,4 @@
-"""Someone's own images, for a model imported from ONNX (issue 17): grey or colour, 8x8 to 128x128.
+"""Someone's own images, for a model imported from ONNX: grey or colour, 8x8 to 128x128.
 
 ``read(path)`` takes
 

@@ -273,7 +273,7 @@ def legibility(page) -> dict:
 
 
 class Deployment:
-    """`deploy/serve.sh N PORT` in the foreground (issue 18), its stdout read line by line: the
+    """`deploy/serve.sh N PORT` in the foreground, its stdout read line by line: the
     app servers' ports and pids, nginx's URL and its access log (cookie and upstream of each
     request). The servers' and nginx's own output goes to the file ``errors``."""
 

@@ -1,4 +1,4 @@
-"""A shared install and a read-only one, in a real browser (issue 15): two app servers started at
+"""A shared install and a read-only one, in a real browser: two app servers started at
 once on one checkout with no browser files yet, and a read-only copy served by an unprivileged
 user, where every page still shows its maps (drawn by the server) and nothing shows a traceback."""
 

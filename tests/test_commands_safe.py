@@ -1,4 +1,4 @@
-"""Commands never destroy what they did not make (issue 15): every place a command writes is
+"""Commands never destroy what they did not make: every place a command writes is
 checked before any data is read, a folder that is not a bundle and a file are never replaced, a
 failed write keeps what was computed, bad option values are refused with a message, and damaged
 PCA and classifier files are named errors rather than "not installed"."""
@@ -79,7 +79,7 @@ def tiny_bundle(tmp_path_factory, images_dir) -> Path:
 
 
 def test_train_refuses_a_foreign_folder_before_reading_data(tmp_path, capsys):
-    """Old code: exit 0 after deleting every file in the folder."""
+    """Fails if train exits 0 having deleted the files of a folder it did not make."""
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "holiday.jpg").write_bytes(b"precious")
@@ -95,7 +95,7 @@ def test_train_refuses_a_foreign_folder_before_reading_data(tmp_path, capsys):
 
 
 def test_train_refuses_a_file(tmp_path, capsys, no_data):
-    """Old code: the file renamed to a hidden .NAME.old and a bundle put in its place."""
+    """Fails if the file is renamed away (to a hidden .NAME.old) and a bundle put in its place."""
     target = tmp_path / "notes.txt"
     target.write_text("keep me")
     assert train.main([*TINY, "--out", str(target)]) == 2
@@ -106,7 +106,7 @@ def test_train_refuses_a_file(tmp_path, capsys, no_data):
 
 @pytest.mark.parametrize("how", PLACES)
 def test_train_refuses_an_unwritable_place_before_reading_data(tmp_path, capsys, no_data, how):
-    """Old code: trained and evaluated, then failed writing, and the model was lost."""
+    """Fails if the model is trained and measured before the place is found unwritable (and lost)."""
     out = place(tmp_path, how) / "bundle"
     assert train.main([*TINY, "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -186,7 +186,7 @@ FIGURES = {"n_test": 2115, "test_mse": 0.123456, "test_bce": 98.765432}
 
 def test_evaluate_write_failure_prints_the_figures_and_says_why(tmp_path, tiny_bundle, images_dir, capsys,
                                                                  monkeypatch):
-    """Old code: measured, then a traceback from the write, and the figures were never shown."""
+    """Fails if the figures are measured and then lost to a traceback from the write."""
     monkeypatch.setattr(metrics, "evaluate", lambda *a, **k: dict(FIGURES))  # measuring is tested elsewhere
 
     def read_only(path, **fields):
@@ -276,7 +276,7 @@ def test_classifier_save_touches_nothing_else(tmp_path):
     (["--kind", "vae", "--recon", "mse"], "--recon mse"),
 ])
 def test_bad_values_are_refused_before_any_work(tmp_path, capsys, no_data, option, says):
-    """Old code: tracebacks for the seed and the sizes; a missing --data-dir was ignored."""
+    """Fails on a traceback for a bad seed or size, or on a missing --data-dir ignored."""
     assert train.main([*TINY, *option, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and says in err and "Traceback" not in err

@@ -1,4 +1,4 @@
-"""The container recipe and the Kubernetes example (issue 18), read as data: there is no Docker
+"""The container recipe and the Kubernetes example, read as data: there is no Docker
 daemon and no cluster here, so what can drift is checked against the code it must agree with.
 deploy/Dockerfile copies every part of the checkout the app loads, pins the torch the
 requirements pin, runs as the user and on the port the Kubernetes example expects, and checks

@@ -1,4 +1,4 @@
-"""Issue 10: the training options behind the course (noise, beta, replay), PCA as the linear
+"""The training options behind the course (noise, beta, replay), PCA as the linear
 reference, and what the shipped course models must show, measured now on the test set."""
 
 import json

@@ -1,4 +1,4 @@
-"""A class served by two app servers behind nginx (issue 18): `deploy/serve.sh 2 PORT` as a user
+"""A class served by two app servers behind nginx: `deploy/serve.sh 2 PORT` as a user
 runs it, six students in their own browsers, and one server killed in the middle of the lesson.
 
 Each student's requests carry nginx's affinity cookie; the access log (cookie and upstream of

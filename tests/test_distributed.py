@@ -1,4 +1,4 @@
-"""Training on several processes (issue 18): `torchrun -m explorer.train` runs data-parallel over
+"""Training on several processes: `torchrun -m explorer.train` runs data-parallel over
 gloo on this machine's CPUs; rank 0 alone writes the bundle, and the bundle measures as one
 process's does with the same recipe (N processes of batch B/N against one of batch B)."""
 

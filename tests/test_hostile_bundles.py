@@ -1,4 +1,4 @@
-"""A stranger's bundle is data that can only fail cleanly (issue 15): every malformed config,
+"""A stranger's bundle is data that can only fail cleanly: every malformed config,
 weights or latents file is a BundleError naming the file and the field, nothing is allocated
 before the sizes are checked, a bundle is known by its folder, a failure is remembered per
 version of the files, and one bad bundle in --models-dir never breaks a page."""

@@ -1,4 +1,4 @@
-"""The course (issue 10): every lesson page opens from its URL without an exception, keeps its
+"""The course: every lesson page opens from its URL without an exception, keeps its
 state in the URL (bad values named in one notice), and in a real browser its instrument answers."""
 
 import itertools

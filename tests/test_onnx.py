@@ -1,4 +1,4 @@
-"""ONNX (issue 17, first part): our bundles exported as single-file ONNX that onnxruntime runs
+"""ONNX: our bundles exported as single-file ONNX that onnxruntime runs
 like the library, and a stranger's ONNX file read as data: every way a file could make
 onnxruntime read other files or load native code is refused first, with a message naming it."""
 
@@ -155,7 +155,7 @@ def test_training_graphs_and_declared_sizes_are_checked_too():
 
 
 def test_what_a_hostile_probe_found_is_refused():
-    """Each a file made by the probe of issue 17 (bytes onnxruntime would read as its own ORT
+    """Each a file made by a hostile probe of the import (bytes onnxruntime would read as its own ORT
     format; a 122-byte sparse Constant it would expand to 1 GB; 240 dimensions of 10^18 that made
     the count a 4,300-digit integer; a negative dimension in a training graph; external data in a
     function's default attribute)."""

@@ -1,4 +1,4 @@
-"""Importing a stranger's autoencoder from ONNX (issue 17): models trained here with plain
+"""Importing a stranger's autoencoder from ONNX: models trained here with plain
 PyTorch and none of our code, exported with torch.onnx.export, imported, and held to what
 onnxruntime itself computes from the same files: the codes, the metrics, and the images the
 browser decodes."""

@@ -1,6 +1,6 @@
 """The browser's files (ui/static_files.py): named by their content, written atomically under
 unique names, cleaned up by exact ownership, and optional: where static/ cannot be written the
-pages draw their maps on the server (issue 15)."""
+pages draw their maps on the server."""
 
 import json
 import os

@@ -76,9 +76,9 @@ def test_shipped_metrics_reproduce(name, data_dir):
         assert metrics[key] == pytest.approx(m.metrics[key], rel=1e-3), key
 
 
-# Quality bars of the shipped bundles (issue 2; the 2-D ones tightened when issue 10 retrained them): test MSE per pixel, negative ELBO in nats. Checked
-# on metrics measured now, not on the numbers the bundles record about themselves. mnist-ae-2d's (issue 16: retrained
-# with the VAE's layers and a code penalty, 0.0336) is the VAE's own reconstruction error with the same layers (0.0335)
+# Quality bars of the shipped bundles (the 2-D ones tightened once they were retrained for the course): test MSE per
+# pixel, negative ELBO in nats. Checked on metrics measured now, not on the numbers the bundles record about themselves.
+# mnist-ae-2d's (trained with the VAE's layers and a code penalty, 0.0336) is the VAE's own reconstruction error with the same layers (0.0335)
 # and a 5% margin: pulling the codes together costs a little detail, as the VAE's KL term does.
 BARS = {"mnist156-ae-2d": ("test_mse", 0.0230), "mnist-ae-2d": ("test_mse", 0.0352),
         "mnist-vae-2d": ("test_neg_elbo", 135.5)}
@@ -93,7 +93,7 @@ def test_shipped_bundles_meet_their_bars(name, data_dir):
 
 
 def test_sixteen_dimensional_bundles_meet_their_bars(data_dir):
-    """Issue 3: the 16-d VAE's bound, conv below MLP, AEs reconstruct better than VAEs, and
+    """The 16-d VAE's bound, conv below MLP, AEs reconstruct better than VAEs, and
     t-SNE class middles decode to their own class; all measured now."""
     def shipped(name):
         if name not in explorer.list_pretrained():

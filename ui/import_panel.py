@@ -1,4 +1,4 @@
-"""The sidebar's "Import a model" panel (issue 17): two ONNX files and the images they were
+"""The sidebar's "Import a model" panel: two ONNX files and the images they were
 trained on become a bundle in this server's import folder, opened at once.
 
 The import runs as its own process (``python -m explorer.onnx_import``), never in the app's: the
