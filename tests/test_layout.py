@@ -71,3 +71,46 @@ def test_widget_keys_are_made_in_one_place():
                 target = ast.unparse(node.value)
                 if "session_state" in target or target == "ss":
                     raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds a session key with an f-string")
+
+
+def project_imports(folder: str) -> dict[str, set[str]]:
+    """Each module of ``folder`` (a package of ours) and the modules of that package it imports,
+    at any level of the file (a function's import counts: it is a dependency all the same)."""
+    modules = {module_name(p).removesuffix(".__init__"): p for p in (ROOT / folder).rglob("*.py")}
+    return {name: {i for i in imports(path) if i in modules and i != name} for name, path in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+                on.discard(group[-1])
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_what_pages_share_has_no_import_cycle():
+    """ui/'s modules import one another one way: the static-file writer is a leaf, and the command
+    that writes every file ahead of time (ui/prepare.py) sits above the components it writes for."""
+    graph = project_imports("ui")
+    assert not [i for i in imports(ROOT / "ui" / "static_files.py") if i.split(".")[0] in ("ui", "explorer")]
+    assert not cycles(graph), cycles(graph)

@@ -11,16 +11,15 @@ version removes the earlier folders of exactly that owner and nothing else.
 
 Where static/ cannot be written (a read-only checkout, a container running as another user) and
 the files are not already there, ``Unavailable`` says why; pages then draw the map on the server.
-``python -m ui.static_files`` writes every bundle's files ahead of time (a container image's
-build step), so such an installation still decodes in the browser.
+``python -m ui.prepare`` (or ``python -m ui.static_files``) writes every bundle's files ahead of
+time (a container image's build step), so such an installation still decodes in the browser. This
+module imports nothing of ours: every component publishes through it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -154,48 +153,7 @@ def component(name: str, code: str, css: str):
     return st.components.v2.component(name, js=LOADER % module(name, code), css=css)
 
 
-def write_all(out=sys.stdout) -> int:
-    """Publish every bundle's browser files (and replays, test images where the dataset is here,
-    the components' code): ``python -m ui.static_files``. Returns the exit status."""
-    from explorer import catalog, data
-    from explorer.errors import BundleError
-    from ui import map_component, replay, resources
+if __name__ == "__main__":  # the command lives in ui/prepare.py; this name is kept for scripts and images
+    import runpy  # (by name, not an import: this module imports nothing of ours, so nothing can cycle back)
 
-    args = resources.settings()
-    try:
-        map_component.modules()
-        replay.module()
-    except Unavailable as e:
-        print(f"error: {e}", file=out)
-        return 1
-    failed = 0
-    found, refused = catalog.scan(resources.model_dirs(args))
-    for name, why in refused.items():
-        print(f"skipped {why}", file=out)
-    for name, path in found.items():
-        try:
-            model = catalog.open_bundle(path, found)
-            if model.latents is None:
-                print(f"skipped {path}: no stored test-set codes", file=out)
-                continue
-            url = map_component.model_url(model, map_component.browser_maps(model))
-            print(f"{name}: {url}", file=out)  # scripts read these lines
-            if model.replay_arrays() is not None:
-                print(f"{name} replay: {replay.files_url(model)[0]}", file=out)
-        except map_component.NoBrowserDecoder as e:  # not a failure: the app draws its map on the server
-            print(f"{name}: no browser files ({e}); its map is drawn by the server", file=out)
-        except (BundleError, Unavailable) as e:
-            print(f"error: {e}", file=out)
-            failed += 1
-    for dataset in data.DATASETS:
-        images, missing = resources.test_images(dataset, args.data_dir)
-        if images is not None:
-            print(f"{dataset} test images: {map_component.images_url(dataset, images)}", file=out)
-        else:
-            print(f"{dataset} test images: not written ({str(missing).splitlines()[0]})", file=out)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("STREAMLIT_GLOBAL_SHOW_WARNING_ON_DIRECT_EXECUTION", "false")
-    sys.exit(write_all())
+    runpy.run_module("ui.prepare", run_name="__main__", alter_sys=True)

@@ -1,0 +1,60 @@
+"""Write every file the browser fetches ahead of time: each bundle's decoder and maps, the replays,
+the datasets' test images where they are here, and the components' code (ui/static_files.py names
+and writes them). A container image's build step, so an installation whose static/ is read-only
+at run time still decodes in the browser.
+
+    python -m ui.prepare [-- --models-dir DIR]      # also: python -m ui.static_files
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from explorer import catalog, data
+from explorer.errors import BundleError
+from ui import map_component, replay, resources
+from ui.static_files import Unavailable
+
+
+def write_all(out=sys.stdout) -> int:
+    """Publish every bundle's browser files (and replays, test images where the dataset is here,
+    the components' code). Returns the exit status."""
+    args = resources.settings()
+    try:
+        map_component.modules()
+        replay.module()
+    except Unavailable as e:
+        print(f"error: {e}", file=out)
+        return 1
+    failed = 0
+    found, refused = catalog.scan(resources.model_dirs(args))
+    for name, why in refused.items():
+        print(f"skipped {why}", file=out)
+    for name, path in found.items():
+        try:
+            model = catalog.open_bundle(path, found)
+            if model.latents is None:
+                print(f"skipped {path}: no stored test-set codes", file=out)
+                continue
+            url = map_component.model_url(model, map_component.browser_maps(model))
+            print(f"{name}: {url}", file=out)  # scripts read these lines
+            if model.replay_arrays() is not None:
+                print(f"{name} replay: {replay.files_url(model)[0]}", file=out)
+        except map_component.NoBrowserDecoder as e:  # not a failure: the app draws its map on the server
+            print(f"{name}: no browser files ({e}); its map is drawn by the server", file=out)
+        except (BundleError, Unavailable) as e:
+            print(f"error: {e}", file=out)
+            failed += 1
+    for dataset in data.DATASETS:
+        images, missing = resources.test_images(dataset, args.data_dir)
+        if images is not None:
+            print(f"{dataset} test images: {map_component.images_url(dataset, images)}", file=out)
+        else:
+            print(f"{dataset} test images: not written ({str(missing).splitlines()[0]})", file=out)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("STREAMLIT_GLOBAL_SHOW_WARNING_ON_DIRECT_EXECUTION", "false")
+    sys.exit(write_all())
