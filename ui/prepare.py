@@ -56,5 +56,8 @@ def write_all(out=sys.stdout) -> int:
 
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:sys.argv.index("--") if "--" in sys.argv else None]):
+        print(__doc__.strip())
+        sys.exit(0)
     os.environ.setdefault("STREAMLIT_GLOBAL_SHOW_WARNING_ON_DIRECT_EXECUTION", "false")
     sys.exit(write_all())

@@ -96,6 +96,11 @@ def url() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     flags, app_args = split_args(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(flags):  # what this command is; Streamlit's own options: streamlit run --help
+        print(__doc__.strip())
+        print("\nStreamlit's options (`streamlit run --help`) pass through; the app's own go after --: "
+              "--data-dir DIR, --models-dir DIR, --public-url URL.")
+        return
     from streamlit.web import bootstrap, cli
 
     from ui import base_url
