@@ -1,7 +1,7 @@
 """Plotly figures for the app: the latent map and its overlays, and how its clicks come back.
 
 The map's first trace is an invisible, dense grid of points over the whole plane. Streamlit only
-reports clicks that land on a point (streamlit#8824), so the grid turns a click on empty space
+reports clicks that land on a point (its tracker, issue 8824), so the grid turns a click on empty space
 into a click on the nearest grid point: at GRID_SIZE points a side that is within a few screen
 pixels of where the user clicked. Its markers are fully transparent but still hit-testable
 (``hoverinfo="none"``; ``"skip"`` would make them unclickable).
