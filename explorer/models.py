@@ -17,6 +17,7 @@ Science 2006 (autoencoders); Kingma & Welling, "Auto-Encoding Variational Bayes"
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -178,11 +179,42 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, kind: str) -> tor
     return per_pixel.flatten(1).sum(1)
 
 
+@dataclass(frozen=True)
+class Hyperparameter:
+    """A number a kind's objective takes, declared once by the kind: the training config's key and
+    its loss's keyword (``name``), the command's option (``flag``), its default and range, what
+    it does (one line, read after the option: "--beta weighs ...") and the paper it comes from.
+    The training command, its checks and what a bundle stores are made from these."""
+
+    name: str
+    default: float
+    does: str  # "weighs a VAE's KL term ..."
+    paper: str
+    low: float = 0.0
+    above_low: bool = False  # the range is open at ``low`` (beta > 0)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` is out of range, or None."""
+        if math.isfinite(value) and (value > self.low or (value == self.low and not self.above_low)):
+            return None
+        bound = "a positive number" if self.above_low and self.low == 0 else \
+            "zero or positive" if self.low == 0 else f"at least {self.low:g}"
+        return f"{self.flag} must be {bound} (got {value:g})"
+
+
 class Autoencoder(nn.Module):
     """A deterministic autoencoder: z = f(x), x' = sigmoid(g(z))."""
 
     # What this kind is and can do, for every screen and command (one place, no kind == checks)
     title = "autoencoder (AE)"
+    hyperparameters: tuple[Hyperparameter, ...] = (
+        Hyperparameter("code_penalty", 0.0, "pulls a plain autoencoder's codes towards 0 (code_penalty * |z|^2 / 2 "
+                       "per image; a VAE's KL term already pulls its codes)", "Ghosh et al., ICLR 2020"),
+    )
     has_posterior = False  # a distribution over codes per image, and a prior to sample from
     required_recon: str | None = None  # the reconstruction loss its objective needs (None: any)
     note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
@@ -209,11 +241,11 @@ class Autoencoder(nn.Module):
     def decode(self, z):
         return torch.sigmoid(self.decoder(z))
 
-    def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
+    def loss(self, x, recon: str = "bce", generator=None, target=None,
              code_penalty: float = 0.0) -> dict[str, torch.Tensor]:
         """Mean over the batch of the per-image reconstruction loss of ``target`` (default: ``x``)
         rebuilt from ``x``; a denoising autoencoder gets the corrupted image as ``x`` and the clean
-        one as ``target``. ``beta`` only weighs a VAE's KL term. ``code_penalty`` adds
+        one as ``target``. Its hyperparameters are keywords (``hyperparameters``). ``code_penalty`` adds
         code_penalty * ||z||^2 / 2 per image, the pull towards 0 that a VAE's KL term puts on its
         means (at 1), without the noise: a regularised deterministic autoencoder (Ghosh et al.,
         From variational to deterministic autoencoders, ICLR 2020)."""
@@ -234,6 +266,10 @@ class VariationalAutoencoder(Autoencoder):
     """
 
     title = "variational autoencoder (VAE)"
+    hyperparameters = (
+        Hyperparameter("beta", 1.0, "weighs a VAE's KL term (1: the ELBO itself; above 1 trades reconstruction "
+                       "for codes closer to the prior)", "Higgins et al., ICLR 2017", above_low=True),
+    )
     has_posterior = True
     required_recon = "bce"  # the ELBO's reconstruction term is the Bernoulli log-likelihood
     note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
@@ -262,7 +298,7 @@ class VariationalAutoencoder(Autoencoder):
         return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(1)
 
     def loss(self, x, recon: str = "bce", generator=None, target=None, beta: float = 1.0,
-             code_penalty: float = 0.0, posterior=None) -> dict[str, torch.Tensor]:
+             posterior=None) -> dict[str, torch.Tensor]:
         """The negative ELBO with the KL term weighted by ``beta`` (1: the ELBO itself; a beta
         above 1 trades reconstruction for a code closer to the prior, Higgins et al. 2017).
         ``posterior``: (mean, log_var) of ``x`` where the caller has them already."""
@@ -275,6 +311,16 @@ class VariationalAutoencoder(Autoencoder):
 
 
 KINDS = {"ae": Autoencoder, "vae": VariationalAutoencoder}
+
+
+def hyperparameter_options() -> dict[str, tuple[Hyperparameter, list[str]]]:
+    """Every kind's hyperparameters by name, with the kinds that take each: the training command's
+    options, one per name."""
+    out: dict[str, tuple[Hyperparameter, list[str]]] = {}
+    for name, kind in KINDS.items():
+        for h in kind.hyperparameters:
+            out.setdefault(h.name, (h, []))[1].append(name)
+    return out
 
 
 def build(cfg: ModelConfig) -> Autoencoder:

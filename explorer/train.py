@@ -41,7 +41,7 @@ import torch
 from . import bundle, data, metrics, outputs, projection
 from .noise import parse as parse_noise
 from .bundle import Model
-from .models import ACTIVATIONS, BACKBONES, KINDS, ModelConfig, build, to_float_images
+from .models import ACTIVATIONS, BACKBONES, KINDS, ModelConfig, build, hyperparameter_options, to_float_images
 
 # Defaults, and why:
 #   one-cycle learning rate (Smith & Topin 2019): a warm-up then a cosine decay to ~0 lets a
@@ -66,8 +66,9 @@ class TrainConfig:
     train_limit: int = 0  # use only the first N training images (0: all); for smoke tests
     weights_dtype: str = "float16"
     noise: str | None = None  # "gaussian:SIGMA" | "mask:P": a denoising autoencoder (noise.py)
-    beta: float = 1.0  # the VAE's KL weight (Higgins et al. 2017); 1 is the ELBO itself
-    code_penalty: float = 0.0  # a plain AE's pull of its codes towards 0: code_penalty * ||z||^2 / 2 (models.py)
+    # the kind's own hyperparameters by name (models.Hyperparameter: a VAE's beta, a plain AE's
+    # code_penalty); stored beside the other settings under their own names
+    hyper: dict[str, float] = field(default_factory=dict)
     replay: int = 2000  # 2-D models: test images whose codes are kept after every epoch (0: none)
 
 
@@ -153,10 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", help="train a denoising autoencoder: corrupt each input with "
                                    "gaussian:SIGMA (added noise, clipped) or mask:P (pixels zeroed), "
                                    "and rebuild the clean image")
-    p.add_argument("--beta", type=float, default=d.beta, help="VAE only: the weight of the KL term (1: the ELBO)")
-    p.add_argument("--code-penalty", type=float, default=d.code_penalty,
-                   help="plain AE only: add this times ||z||^2 / 2 per image, pulling the codes towards 0 as a "
-                        "VAE's KL term pulls its means (at 1), without its noise (0: none)")
+    for h, kinds in hyperparameter_options().values():  # each kind's own, as it declares them (models.py)
+        p.add_argument(h.flag, type=float, default=None,
+                       help=f"--kind {'/'.join(kinds)} only: {h.does}; default {h.default:g} ({h.paper})")
     p.add_argument("--replay", type=int, default=d.replay,
                    help="2-D models: keep the codes of this many test images after every epoch, for "
                         "the training replay (0: none)")
@@ -183,12 +183,18 @@ def _batches(n: int, batch_size: int, gen: torch.Generator, world: World = World
     return order[:n // world.size * world.size][world.rank::world.size].split(batch_size)
 
 
+def _settings(cfg: TrainConfig) -> dict:
+    """The training config as a bundle stores it: the kind's hyperparameters under their own names."""
+    out = asdict(cfg)
+    return {**{k: v for k, v in out.items() if k != "hyper"}, **out["hyper"]}
+
+
 def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
     """The training loss of batch ``x``: the clean image rebuilt from a corrupted one for a
     denoising autoencoder, the KL term weighted by beta for a VAE."""
     noise = parse_noise(cfg.noise) if cfg.noise else None
     x_in = noise.apply(x, gen) if noise else x
-    return net.loss(x_in, recon, generator=gen, target=x, beta=cfg.beta, code_penalty=cfg.code_penalty)["loss"]
+    return net.loss(x_in, recon, generator=gen, target=x, **cfg.hyper)["loss"]
 
 
 @torch.no_grad()
@@ -298,6 +304,26 @@ def _noise_problem(text: str | None) -> str | None:
     return None
 
 
+def _hyperparameter_rules(args, kind) -> list[tuple[bool, str]]:
+    """Each hyperparameter option given: in range, and one the chosen kind declares."""
+    rules = []
+    for name, (h, kinds) in hyperparameter_options().items():
+        value = getattr(args, name)
+        if value is None:
+            continue
+        rules.append((h.problem(value) is None, h.problem(value)))
+        own = h in kind.hyperparameters
+        rules.append((own or value == h.default, f"{h.flag} {h.does}; the {kind.title} has none "
+                                                  f"(got {h.flag} {value:g} with --kind {args.kind})"))
+    return rules
+
+
+def hyperparameters_of(args, kind) -> dict[str, float]:
+    """The chosen kind's hyperparameters: each as given, else its default."""
+    return {h.name: getattr(args, h.name) if getattr(args, h.name) is not None else h.default
+            for h in kind.hyperparameters}
+
+
 def check_options(args) -> str | None:
     """Why the numeric options cannot train a model, or None; checked before any data is read."""
     kind = KINDS[args.kind]
@@ -310,13 +336,7 @@ def check_options(args) -> str | None:
         (args.train_limit >= 0, f"--train-limit must be zero (all) or positive (got {args.train_limit})"),
         (args.threads is None or args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
         (args.device == "cpu" or torch.cuda.is_available(), "--device cuda: no GPU that torch can use here"),
-        (math.isfinite(args.beta) and args.beta > 0, f"--beta must be a positive number (got {args.beta})"),
-        (args.beta == 1 or kind.has_posterior, f"--beta weighs a VAE's KL term; a plain autoencoder has none "
-                                               f"(got --beta {args.beta} with --kind {args.kind})"),
-        (math.isfinite(args.code_penalty) and args.code_penalty >= 0,
-         f"--code-penalty must be zero or positive (got {args.code_penalty})"),
-        (args.code_penalty == 0 or not kind.has_posterior, "--code-penalty is for a plain autoencoder; a VAE's "
-                                                           "KL term already pulls its codes (use --beta)"),
+        *_hyperparameter_rules(args, kind),
         (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
                                                     f"{kind.required_recon}, which its objective needs"),
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
@@ -391,9 +411,8 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
                       batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, recon=args.recon,
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
                       weights_dtype=args.weights_dtype,
-                      noise=str(parse_noise(args.noise)) if args.noise else None, beta=args.beta,
-                      code_penalty=args.code_penalty,
-                      replay=args.replay)
+                      noise=str(parse_noise(args.noise)) if args.noise else None,
+                      hyper=hyperparameters_of(args, KINDS[args.kind]), replay=args.replay)
     try:
         train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)
         test_full = data.load(cfg.dataset, "test", args.data_dir, args.download)
@@ -433,7 +452,7 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
     bundle.round_weights(net, cfg.weights_dtype)
     name = os.path.basename(os.path.normpath(args.out))  # a bundle is known by its folder (catalog.py)
     config = {"name": name, "dataset": cfg.dataset, "classes": cfg.digits,
-              "training": {**asdict(cfg), "seconds": round(time.time() - started, 1),
+              "training": {**_settings(cfg), "seconds": round(time.time() - started, 1),
                            "command": (f"torchrun {nodes}--nproc-per-node {world.local_size} -m explorer.train "
                                        if world.size > 1
                                        else "python -m explorer.train ") + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -299,16 +299,26 @@ def test_the_largest_shipped_recipe_is_under_the_cap():
 
 
 def test_a_kind_registered_in_the_models_is_offered_and_asked(tmp_path, monkeypatch):
-    """train.py takes its choices and rules from the registries (old code: a fixed list and
-    kind == "vae"), so a new kind needs no edit there."""
+    """train.py takes its kinds, their options and their rules from the registry: a kind that
+    declares a hyperparameter gets its option, range and place in the bundle with no edit there.
+    Fails if an option is hard-wired to a kind."""
     class Toy(models.VariationalAutoencoder):
         title = "toy"
+        hyperparameters = (models.Hyperparameter("sharpness", 3.0, "sharpens a toy", "nobody 2026", low=1.0),)
+
+        def loss(self, x, recon="bce", generator=None, target=None, sharpness=3.0, posterior=None):
+            out = super().loss(x, recon, generator, target, posterior=posterior)
+            return {**out, "loss": out["loss"] * sharpness}
 
     monkeypatch.setitem(models.KINDS, "toy", Toy)
-    args = train.build_parser().parse_args(["--kind", "toy", "--beta", "2", "--out", str(tmp_path / "x")])
-    assert train.check_options(args) is None  # it has a posterior, so --beta is its own
-    monkeypatch.setattr(Toy, "has_posterior", False)
-    assert "--beta" in train.check_options(args)
+    parse = lambda *a: train.build_parser().parse_args(["--kind", "toy", *a, "--out", str(tmp_path / "x")])  # noqa: E731
+    assert train.check_options(parse("--sharpness", "2")) is None
+    assert train.hyperparameters_of(parse("--sharpness", "2"), Toy) == {"sharpness": 2.0}
+    assert train.hyperparameters_of(parse(), Toy) == {"sharpness": 3.0}
+    assert "--sharpness must be at least 1 (got 0.5)" in train.check_options(parse("--sharpness", "0.5"))
+    assert "--beta weighs a VAE's KL term" in train.check_options(parse("--beta", "2"))  # not the toy's
+    args = train.build_parser().parse_args(["--kind", "ae", "--sharpness", "2", "--out", str(tmp_path / "x")])
+    assert "--sharpness sharpens a toy; the autoencoder (AE) has none" in train.check_options(args)
 
 
 # ---------------------------------------------------------------------------------------------
