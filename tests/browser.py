@@ -72,25 +72,37 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path
     proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
-            time.sleep(0.25)
+        if not wait_healthy(url, proc, timeout):
+            log.seek(0)
+            raise RuntimeError("streamlit did not start:\n" + log.read().decode(errors="replace"))
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
+
+
+def wait_healthy(url: str, proc, timeout: float) -> bool:
+    """Until the server at ``url`` answers its health check (True), or its process ends or
+    ``timeout`` seconds pass (False)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def stop(proc) -> None:
+    """Terminate a server we started, killing it if it does not end within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @contextlib.contextmanager

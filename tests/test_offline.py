@@ -130,22 +130,10 @@ def served(images_dir):
                                      for line in proc.stdout], daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.time() < deadline, f"ui.serve did not start: {lines}"
-            time.sleep(0.1)
+        assert browser.wait_healthy(url, proc, 120), f"ui.serve did not start: {lines}"
         yield url, lines, time.perf_counter() - started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        browser.stop(proc)
 
 
 def test_the_server_says_where_it_listens_before_its_warm_up_and_not_the_bare_mode_warning(served):
