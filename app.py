@@ -1,7 +1,7 @@
 """Latent Explorer: which pages exist, in what order. Each page lives in views/ and the computing
 in the ``explorer`` package.
 
-    streamlit run app.py                          # data found as explorer/data.py describes
+    streamlit run app.py                          # data found as explorer/data/__init__.py describes
     streamlit run app.py -- --data-dir DIR        # DIR holds mnist/ and fashion-mnist/
     streamlit run app.py -- --models-dir DIR      # also offer the bundles in DIR
 """

@@ -19,7 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import explorer  # noqa: E402
-from explorer import projection, webexport  # noqa: E402
+from explorer import maps as projection
+from explorer.bundles import webexport  # noqa: E402
 from tests import browser  # noqa: E402
 from tests.test_webexport import DECODER_JS, ORIGIN, random_points  # noqa: E402
 

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import explorer  # noqa: E402
-from explorer.generate import interpolate  # noqa: E402
+from explorer.teaching.generate import interpolate  # noqa: E402
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""What measuring the pages' claims costs (explorer/facts.py), once per model and process: the
+"""What measuring the pages' claims costs (explorer/teaching/facts.py), once per model and process: the
 generation figures of each 2-D plane (1,600 decodes on its frame and 2,000 random codes, all read by
 the classifier), random codes for the other models, and a map's neighbour agreement.
 
@@ -17,7 +17,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from explorer import catalog, classifier, facts  # noqa: E402
+from explorer.bundles import catalog
+from explorer.baselines import classifier
+from explorer.teaching import facts  # noqa: E402
 
 
 def best_ms(fn, runs: int = 3):

@@ -3,7 +3,7 @@
 
     python bench/import.py [NAME ...]     # shipped bundles, exported to ONNX first (default below)
 
-Each bundle is exported with explorer.onnx_export, then imported as explorer.onnx_import does:
+Each bundle is exported with explorer.onnx.exporter, then imported as explorer.onnx.importer does:
 the files checked and read (what they are), the test images encoded, the t-SNE map, the metrics.
 Prints one line per model and stage, and ``total_with_tsne_s=.. total_without_tsne_s=..``;
 then the import command itself, run once without t-SNE on the slowest model:
@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from explorer import catalog, data, metrics, onnx_export, onnx_import, projection  # noqa: E402
-from explorer.bundle import Model  # noqa: E402
+from explorer.bundles import catalog, metrics
+from explorer import data, maps as projection
+from explorer.onnx import exporter as onnx_export, importer as onnx_import  # noqa: E402
+from explorer.bundles.bundle import Model  # noqa: E402
 
 DEFAULT = ["mnist-vae-16", "mnist-conv-vae-16", "mnist-ae-2d"]
 THREADS = max(1, min(4, os.cpu_count() or 1))  # the import command's default --threads
@@ -75,7 +77,7 @@ def main(names) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         onnx_export.main([slowest, "--out", f"{tmp}/onnx"])
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "explorer.onnx_import", "--encoder", f"{tmp}/onnx/encoder.onnx",
+        done = subprocess.run([sys.executable, "-m", "explorer.onnx.importer", "--encoder", f"{tmp}/onnx/encoder.onnx",
                                "--decoder", f"{tmp}/onnx/decoder.onnx", "--data", "mnist", "--out", f"{tmp}/bundle",
                                "--skip-tsne"], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
         wall = time.perf_counter() - start

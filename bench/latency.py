@@ -50,8 +50,8 @@ def import_cases(folder: Path) -> list[tuple[str, str]]:
     cases = []
     for shipped, name, map_name in IMPORTED:
         files = Path(tempfile.mkdtemp(dir=folder, prefix=".onnx-"))
-        for cmd in (["explorer.onnx_export", shipped, "--out", str(files)],
-                    ["explorer.onnx_import", "--encoder", str(files / "encoder.onnx"), "--decoder",
+        for cmd in (["explorer.onnx.exporter", shipped, "--out", str(files)],
+                    ["explorer.onnx.importer", "--encoder", str(files / "encoder.onnx"), "--decoder",
                      str(files / "decoder.onnx"), "--data", "mnist", "--out", str(folder / name), "--skip-tsne"]):
             done = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True,
                                   cwd=Path(__file__).resolve().parent.parent)

@@ -17,7 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import explorer  # noqa: E402
-from explorer import catalog, figures, projection  # noqa: E402
+from explorer.bundles import catalog
+from explorer.teaching import figures
+from explorer import maps as projection  # noqa: E402
 
 
 def ms(start: float) -> float:

@@ -27,7 +27,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import explorer  # noqa: E402
-from explorer import figures, projection, webexport  # noqa: E402
+from explorer.teaching import figures
+from explorer import maps as projection
+from explorer.bundles import webexport  # noqa: E402
 from ui import map_component  # noqa: E402
 
 from tests import browser  # noqa: E402

@@ -12,14 +12,14 @@
     explorer.bundle_from_torch(encoder, decoder, images, labels, out="my-models/mine")  # see from_torch.py
 """
 
-from .bundle import BundleError, Model
-from .catalog import list_pretrained, load_model
-from .data import DataError
+from explorer.bundles.bundle import BundleError, Model
+from explorer.bundles.catalog import list_pretrained, load_model
+from explorer.data import DataError
 
 
 def bundle_from_torch(*args, **kwargs):
-    """Two torch modules and their images to a bundle the app opens: see explorer/from_torch.py."""
-    from .from_torch import bundle_from_torch as make
+    """Two torch modules and their images to a bundle the app opens: see explorer/bundles/from_torch.py."""
+    from explorer.bundles.from_torch import bundle_from_torch as make
 
     return make(*args, **kwargs)
 

@@ -63,7 +63,7 @@ def write_stand_in(folder: Path, seed: int = 0) -> Path:
     labels. Test image i is the shipped decoder's image of its stored code of MNIST's test image
     i, under that image's label; the training images decode those codes moved by a fifth of their
     spread. Digits a model reads like MNIST's, reproducing none of MNIST's figures."""
-    from explorer import bundle
+    from explorer.bundles import bundle
 
     model = bundle.load(bundle.PRETRAINED_DIR / STAND_IN_DECODER)
     lat = model.latents

@@ -1,4 +1,4 @@
-"""Anomaly detection by reconstruction error: the ROC AUC (explorer.evaluate.roc_auc) against
+"""Anomaly detection by reconstruction error: the ROC AUC (explorer.bundles.evaluate.roc_auc) against
 scikit-learn's, and the single-class model's AUC recomputed on the test set."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 import explorer
-from explorer import evaluate
+from explorer.bundles import evaluate
 
 
 def test_roc_auc_agrees_with_scikit_learn_ties_included():

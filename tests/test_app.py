@@ -11,10 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import bundle, catalog, data, evaluate, projection
-from explorer.projection import TSNEMap
-from explorer.state import ViewState
-from explorer.view import N_FRAMES
+from explorer.bundles import bundle, catalog, evaluate
+from explorer import data, maps as projection
+from explorer.maps import TSNEMap
+from explorer.teaching.state import ViewState
+from explorer.teaching.view import N_FRAMES
 from ui import pictures, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_T
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import figures
+from explorer.teaching import figures
 
 from . import browser
 

@@ -252,7 +252,7 @@ def test_layers_under_the_dots_round_trip_through_the_url(app_url):
 
 
 def test_class_regions_colour_each_cell_by_what_the_classifier_reads_there(app_url):
-    from explorer import classifier
+    from explorer.baselines import classifier
 
     m = explorer.load_model("mnist-vae-2d")
     mp = m.map("direct")

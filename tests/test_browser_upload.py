@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 import explorer
-from explorer import data, preprocess
+from explorer import data
+from explorer.data import preprocess
 
 from . import browser
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 import explorer
-from explorer import bundle, data
-from explorer.bundle import BundleError, Latents, Model
+from explorer.bundles import bundle
+from explorer import data
+from explorer.bundles.bundle import BundleError, Latents, Model
 from explorer.models import ModelConfig, build
 
 from .conftest import require_dataset

@@ -1,13 +1,13 @@
-"""A view taken to another model or map (explorer.view.carry): what is kept, where a spot goes,
+"""A view taken to another model or map (explorer.teaching.view.carry): what is kept, where a spot goes,
 and the line that says so, on the shipped models."""
 
 import numpy as np
 import pytest
 
 import explorer
-from explorer.facts import same_place
-from explorer.state import ViewState
-from explorer.view import carry, keeps_test_image
+from explorer.teaching.facts import same_place
+from explorer.teaching.state import ViewState
+from explorer.teaching.view import carry, keeps_test_image
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
-"""The datasets' classifiers (explorer/classifier.py) that read the class regions layer."""
+"""The datasets' classifiers (explorer/baselines/classifier) that read the class regions layer."""
 
 import numpy as np
 import pytest
 
-from explorer import classifier
+from explorer.baselines import classifier
 
 
 def test_the_mnist_classifier_is_as_accurate_as_recorded(mnist_test):

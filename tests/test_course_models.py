@@ -8,7 +8,11 @@ import pytest
 import torch
 
 import explorer
-from explorer import data, evaluate, noise, pca, train
+from explorer import data
+from explorer.bundles import evaluate
+from explorer.data import noise
+from explorer.baselines import pca
+from explorer.models import train
 from explorer.models import ModelConfig, build
 
 
@@ -78,7 +82,7 @@ def test_a_denoising_autoencoder_records_its_noise(tmp_path, images_dir):
     assert set(m.metrics["denoising_mse"]) == {*evaluate.NOISE_CHECKS, "mask:0.3"}
     assert m.replay() == ([], None)  # codes of 4 numbers: no replay
     # PCA at k = 4 fitted on the whole training split, not the 2,000 images trained on (on MNIST:
-    # 0.0474, as explorer.pca prints it)
+    # 0.0474, as explorer.baselines.pca prints it)
     train_split, test = (data.load("mnist", split, images_dir) for split in ("train", "test"))
     assert m.metrics["pca_test_mse"] == pytest.approx(pca.fit(train_split.images, 4).mse(test.images, 4), rel=1e-3)
 
@@ -189,7 +193,7 @@ def test_the_replay_ends_at_the_shipped_codes(name):
 
 
 def test_pretrained_stays_under_80_megabytes():
-    from explorer.bundle import PRETRAINED_DIR
+    from explorer.bundles.bundle import PRETRAINED_DIR
 
     total = sum(f.stat().st_size for f in PRETRAINED_DIR.rglob("*") if f.is_file())
     assert total < 80e6, total

@@ -106,7 +106,7 @@ def unreachable_mnist(tmp_path, monkeypatch):
 
 
 def test_fetch_command_fails_cleanly_without_network(tmp_path, unreachable_mnist, capsys):
-    from explorer import fetch
+    from explorer.data import fetch
 
     assert fetch.main(["mnist"]) == 2
     assert "Could not download mnist" in capsys.readouterr().err
@@ -114,7 +114,7 @@ def test_fetch_command_fails_cleanly_without_network(tmp_path, unreachable_mnist
 
 
 def test_fetch_optional_says_why_and_exits_0_without_network_so_the_app_still_starts(tmp_path, unreachable_mnist, capsys):
-    from explorer import fetch
+    from explorer.data import fetch
 
     assert fetch.main(["mnist", "--optional"]) == 0
     said = capsys.readouterr()
@@ -127,7 +127,7 @@ def test_fetch_optional_says_why_and_exits_0_without_network_so_the_app_still_st
 
 def test_fetch_checks_a_dataset_already_here_and_downloads_nothing_but_a_damaged_one_fails(tmp_path, monkeypatch,
                                                                                           capsys):
-    from explorer import fetch
+    from explorer.data import fetch
 
     folder = tmp_path / "d" / "mnist"
     folder.mkdir(parents=True)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import explorer
-from explorer.train import World, _batches
+from explorer.models.train import World, _batches
 
 from .conftest import ROOT
 
@@ -19,9 +19,9 @@ RECIPE = ["--kind", "vae", "--latent-dim", "2", "--train-limit", "6000", "--epoc
 
 
 def train(out, batch, processes=1, data_dir=None):
-    prefix = [sys.executable, "-m", "explorer.train"] if processes == 1 else \
+    prefix = [sys.executable, "-m", "explorer.models.train"] if processes == 1 else \
         [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
-         "-m", "explorer.train"]
+         "-m", "explorer.models.train"]
     done = subprocess.run([*prefix, *RECIPE, "--batch-size", str(batch), "--data-dir", data_dir, "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})

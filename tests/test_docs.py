@@ -16,6 +16,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 COMMAND = re.compile(r"python3? -m ([A-Za-z_][\w.]*)")
 NOT_OURS = {"pytest", "pip", "http.server"}
+SUBCOMMAND = re.compile(r"latent-explorer ([a-z][a-z-]*)\b")
 
 
 def relative_links(page: Path) -> list[str]:
@@ -38,13 +39,16 @@ def test_every_relative_link_resolves(page):
 def test_every_command_the_docs_name_answers_help():
     modules = sorted({m for page in PAGES for m in COMMAND.findall(page.read_text())} - NOT_OURS)
     assert "explorer.train" in modules and "ui.serve" in modules  # the reader found them
+    subcommands = sorted({c for page in PAGES for c in SUBCOMMAND.findall(page.read_text())})
+    assert "train" in subcommands, subcommands
+    commands = [["-m", m] for m in modules] + [["-m", "explorer.cli", c] for c in subcommands]
 
-    def ask(module):
-        done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
+    def ask(command):
+        done = subprocess.run([sys.executable, *command, "--help"], cwd=ROOT, capture_output=True, text=True,
                               timeout=120)
-        return module, done.returncode, done.stdout
+        return " ".join(command), done.returncode, done.stdout
 
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(ask, modules))
+        answers = list(pool.map(ask, commands))
     wrong = [(m, rc, out[:200]) for m, rc, out in answers if rc != 0 or len(out.strip()) < 40]
     assert not wrong, wrong

@@ -1,4 +1,4 @@
-"""The measured facts the lessons state (explorer/facts.py), recomputed here another way on the
+"""The measured facts the lessons state (explorer/teaching/facts.py), recomputed here another way on the
 shipped models, and the pages that quote them. None of these needs the dataset: the shipped
 bundles hold their test codes and the classifier ships beside them."""
 
@@ -11,7 +11,8 @@ from scipy.spatial import ConvexHull
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import classifier, facts
+from explorer.baselines import classifier
+from explorer.teaching import facts
 
 from . import browser
 from .conftest import ROOT
@@ -39,7 +40,7 @@ def test_same_place_takes_corners_to_corners_and_keeps_fractions():
 
 @pytest.mark.parametrize("name", [AE, VAE])
 def test_the_generation_figures_match_a_plain_recount(name, clf, measured):
-    """Grid, classifier and region rebuilt here without explorer.facts: a brute-force distance to
+    """Grid, classifier and region rebuilt here without explorer.teaching.facts: a brute-force distance to
     every test code and the convex hull's half-planes in place of the k-d tree and triangulation."""
     model = explorer.load_model(name)
     mp = model.map("direct")

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import generate
-from explorer.generate import class_middles, interpolate, lerp, slerp
+from explorer.teaching import generate
+from explorer.teaching.generate import class_middles, interpolate, lerp, slerp
 
 
 @pytest.mark.parametrize("method", ["lerp", "slerp"])
@@ -65,7 +65,7 @@ class Identity:
 
 
 def test_a_walk_is_one_batched_decode_with_its_path_and_point():
-    from explorer.generate import walk
+    from explorer.teaching.generate import walk
 
     model = Identity()
     a, b = np.array([3.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0])

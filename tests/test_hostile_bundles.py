@@ -13,8 +13,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 
-from explorer import bundle, catalog, safefiles
-from explorer.bundle import BundleError, Latents
+from explorer.bundles import bundle, catalog
+from explorer.files import safe as safefiles
+from explorer.bundles.bundle import BundleError, Latents
 from explorer.models import ModelConfig, build
 
 from .conftest import ROOT
@@ -312,7 +313,7 @@ def test_hostile_bundles_in_the_models_dir_break_no_page(tmp_path, monkeypatch, 
         assert len(listed()) == 6 and any(t.startswith("nan-codes:") and "non-finite" in t for t in listed())
 
 
-@pytest.mark.parametrize("command", [["explorer.evaluate"], ["explorer.maps"]])
+@pytest.mark.parametrize("command", [["explorer.bundles.evaluate"], ["explorer.maps"]])
 def test_the_commands_name_a_hostile_bundle_and_its_field_without_a_traceback(tmp_path, command):
     import subprocess
     import sys
@@ -386,7 +387,7 @@ def test_a_folder_linked_under_another_name_is_its_own_bundle(tmp_path):
 
 
 def test_the_model_menu_describes_each_bundle_and_a_broken_one_in_words(tmp_path):
-    from explorer import catalog
+    from explorer.bundles import catalog
 
     found = catalog.find_bundles()
     assert catalog.description(found["mnist-ae-2"]) == "AE (512-256), 2-number code, MNIST"

@@ -9,7 +9,8 @@ import inspect
 import pytest
 import torch
 
-from explorer import models, train
+from explorer import models
+from explorer.models import train
 
 KINDS = sorted(models.KINDS)
 

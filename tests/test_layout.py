@@ -49,14 +49,14 @@ def test_the_library_knows_no_screen():
 
 
 def test_pages_define_no_data_types_and_compute_nothing_themselves():
-    """A page gathers input and shows output: no dataclass, no figure built by hand (explorer/figures.py
+    """A page gathers input and shows output: no dataclass, no figure built by hand (explorer/teaching/figures.py
     builds them) and no torch, scipy or scikit-learn."""
     for page in pages():
         tree = ast.parse(page.read_text())
         assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)], page
         found = {i.split(".")[0] for i in imports(page)} & (LIBRARY_ONLY - {"numpy"})
         assert not found, (page, found)
-        assert "plotly" not in {i.split(".")[0] for i in imports(page)}, f"{page}: figures belong in explorer/figures.py"
+        assert "plotly" not in {i.split(".")[0] for i in imports(page)}, f"{page}: figures belong in explorer/teaching/figures.py"
 
 
 def test_widget_keys_are_made_in_one_place():
@@ -73,11 +73,24 @@ def test_widget_keys_are_made_in_one_place():
                     raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} builds a session key with an f-string")
 
 
-def project_imports(folder: str) -> dict[str, set[str]]:
-    """Each module of ``folder`` (a package of ours) and the modules of that package it imports,
-    at any level of the file (a function's import counts: it is a dependency all the same)."""
-    modules = {module_name(p).removesuffix(".__init__"): p for p in (ROOT / folder).rglob("*.py")}
-    return {name: {i for i in imports(path) if i in modules and i != name} for name, path in modules.items()}
+def project_imports(*folders: str) -> dict[str, set[str]]:
+    """Each module of ``folders`` (packages of ours) and the modules of theirs it imports, at any
+    level of the file (a function's import counts: it is a dependency all the same). ``from a
+    import b`` depends on the module a.b where there is one, else on a; a package's own
+    ``__init__`` running first is not counted, as it runs for any of its modules."""
+    modules = {module_name(p).removesuffix(".__init__"): p for f in folders for p in (ROOT / f).rglob("*.py")}
+
+    def used(path: Path) -> set[str]:
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & modules.keys()
+                found |= subs if len(subs) == len(node.names) else subs | {node.module}
+        return found
+
+    return {name: {i for i in used(path) if i in modules and i != name} for name, path in modules.items()}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -114,3 +127,19 @@ def test_what_pages_share_has_no_import_cycle():
     graph = project_imports("ui")
     assert not [i for i in imports(ROOT / "ui" / "static_files.py") if i.split(".")[0] in ("ui", "explorer")]
     assert not cycles(graph), cycles(graph)
+
+
+def test_the_project_has_no_import_cycle():
+    """The library, the shared panels and the pages import one another one way: a cycle here means
+    a module cannot be read (or imported alone) without the ones it leads back to."""
+    graph = project_imports("explorer", "ui", "views")
+    assert not cycles(graph), cycles(graph)
+
+
+def test_the_library_is_grouped_by_feature():
+    """explorer/'s top level is its public API, its command line and the `python -m` names kept for
+    scripts: at most a dozen modules; everything else lives in a subpackage with a one-line story."""
+    top = sorted(p.name for p in (ROOT / "explorer").glob("*.py"))
+    assert len(top) <= 12, top
+    for package in sorted(p.parent for p in (ROOT / "explorer").glob("*/__init__.py")):
+        assert ast.get_docstring(ast.parse((package / "__init__.py").read_text())), f"{package} says nothing of itself"

@@ -11,7 +11,7 @@ import pytest
 from onnx import TensorProto, helper
 
 import explorer
-from explorer import onnx_export, onnx_safety
+from explorer.onnx import exporter as onnx_export, safety as onnx_safety
 
 from .conftest import ROOT
 
@@ -36,7 +36,7 @@ def test_an_exported_bundle_runs_in_onnxruntime_as_the_library_does(name):
 
 
 def run_export(*args):
-    return subprocess.run([sys.executable, "-m", "explorer.onnx_export", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "explorer.onnx.exporter", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 

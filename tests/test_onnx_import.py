@@ -18,7 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import explorer
-from explorer import bundle, data, onnx_browser, onnx_export, onnx_import, projection, webexport
+from explorer.bundles import bundle, webexport
+from explorer import data, maps as projection
+from explorer.onnx import browser as onnx_browser, exporter as onnx_export, importer as onnx_import
 
 from . import browser
 from .conftest import ROOT, find_or_fetch
@@ -295,7 +297,7 @@ def test_in_the_app_a_click_on_an_imported_models_map_shows_onnxruntimes_image(e
 
 def run_import(*args, cwd=ROOT):
     """The command, run in ``cwd`` (where a crafted file's external data would be looked for)."""
-    return subprocess.run([sys.executable, "-m", "explorer.onnx_import", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "explorer.onnx.importer", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
@@ -380,7 +382,7 @@ def test_hostile_onnx_files_are_refused_by_name_and_nothing_is_written(examples_
 def test_a_damaged_imported_bundle_fails_by_name_and_the_others_open(imported, tmp_path):
     import shutil
 
-    from explorer import catalog
+    from explorer.bundles import catalog
 
     broken = tmp_path / "broken"
     shutil.copytree(imported, broken)
@@ -629,7 +631,7 @@ def test_in_the_app_a_click_shows_onnxruntimes_image_at_every_size_grey_or_colou
 def test_own_images_are_read_from_npz_or_folders_and_bad_ones_refused_by_name(tmp_path):
     from PIL import Image
 
-    from explorer import owndata
+    from explorer.data import owndata
 
     images, labels = coloured_shapes(12, size=16)
     for c in range(3):
@@ -780,7 +782,7 @@ def test_nearest_resizing_reads_the_pixels_onnxruntime_reads_in_every_mode():
     sizes given, against onnxruntime itself on a numbered image."""
     from onnx import TensorProto, helper
 
-    from explorer.onnx_browser import _nearest
+    from explorer.onnx.browser import _nearest
 
     x = np.arange(5 * 7, dtype=np.float32).reshape(1, 1, 5, 7)
     for ctm in ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
@@ -804,7 +806,7 @@ def test_nodes_no_output_needs_are_never_run_or_folded(examples_vae):
     node): left out of the session and of the browser's translation."""
     from onnx import TensorProto, helper
 
-    from explorer import onnx_safety
+    from explorer.onnx import safety as onnx_safety
 
     proto = onnx.load_from_string(examples_vae[1])
     for name, value in (("start", 0), ("limit", 200_000_000), ("delta", 1)):
@@ -846,7 +848,7 @@ def test_onnxruntime_optimises_only_graphs_whose_foldable_tensors_are_known_smal
     that could be folded has a shape known to be small; a few bytes declaring 10 GB are not."""
     from onnx import TensorProto, helper
 
-    from explorer import onnx_safety
+    from explorer.onnx import safety as onnx_safety
 
     assert all(onnx_safety.foldable_is_small(onnx.load_from_string(b)) for b in conv_ae)
 

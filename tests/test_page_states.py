@@ -1,4 +1,4 @@
-"""Every page's typed state (explorer/state.py) round-trips through its URL: a state written as
+"""Every page's typed state (explorer/teaching/state.py) round-trips through its URL: a state written as
 URL parameters reads back as the same state, a link with every parameter set opens the page in
 that state and the page writes the very same link back, and a bad value falls back to its
 default with a sentence naming it."""
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import noise
-from explorer.state import (AnomalyState, BoardState, DenoisingState, DigitState, ReplayState, VaeState,
+from explorer.data import noise
+from explorer.teaching.state import (AnomalyState, BoardState, DenoisingState, DigitState, ReplayState, VaeState,
                             ViewState, from_query)
 from ui import session
 
@@ -175,7 +175,8 @@ def test_reading_a_url_never_computes_a_map(monkeypatch):
     """A link to a t-SNE map that its bundle does not store: the spot is read without the minute
     of t-SNE (the page computes it afterwards, with a progress bar)."""
     import explorer
-    from explorer import catalog, projection
+    from explorer.bundles import catalog
+    from explorer import maps as projection
 
     def fresh(path):
         import dataclasses
@@ -197,7 +198,7 @@ def test_each_bundle_is_looked_at_once_per_run(monkeypatch):
     click), each bundle's files are stat-ed once per run and each model opened once."""
     import collections
 
-    from explorer import catalog
+    from explorer.bundles import catalog
 
     looked = collections.Counter()
     real = catalog._key

@@ -1,11 +1,11 @@
-"""The VAE's posterior and prior (explorer/posterior.py): ellipses, sampling, the KL term, and the
+"""The VAE's posterior and prior (explorer/teaching/posterior.py): ellipses, sampling, the KL term, and the
 shipped VAEs' posteriors."""
 
 import numpy as np
 import pytest
 
 import explorer
-from explorer import posterior
+from explorer.teaching import posterior
 
 
 def test_every_point_of_a_k_sigma_ellipse_is_k_sigmas_away():

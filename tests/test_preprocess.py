@@ -1,4 +1,4 @@
-"""A drawn or uploaded digit becomes an MNIST-style input (explorer/preprocess.py), and every kind
+"""A drawn or uploaded digit becomes an MNIST-style input (explorer/data/preprocess.py), and every kind
 of bad file is refused with a reason."""
 
 import io
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import preprocess
-from explorer.preprocess import BadImage
+from explorer.data import preprocess
+from explorer.data.preprocess import BadImage
 
 
 def png(img: Image.Image, **kw) -> bytes:
@@ -252,7 +252,7 @@ def test_mnist_digits_photographed_on_grey_paper_land_by_the_same_class_as_thems
     encoded by the shipped 2-D VAE: the class centre nearest each photo's code is the one nearest
     the digit's own code for at least 90. The previous preprocessing managed 12: speckle, the
     lighting and the table widened the crop, and the digit shrank into a corner of it."""
-    from explorer import catalog
+    from explorer.bundles import catalog
 
     model = catalog.load_model("mnist-vae-2d")
     codes, labels = model.latents.codes, model.latents.labels

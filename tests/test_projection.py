@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from explorer import projection
-from explorer.projection import DirectMap, PCAMap, TSNEMap, available, compute_tsne, resolve
+from explorer import maps as projection
+from explorer.maps import DirectMap, PCAMap, TSNEMap, available, compute_tsne, resolve
 
 
 def test_direct_map_is_the_identity():
@@ -81,7 +81,7 @@ def test_tsne_keeps_clusters_apart(embedded_blobs):
 
 
 def test_a_corrupt_cached_map_is_recomputed_once_then_served_from_the_cache(tmp_path, monkeypatch):
-    from explorer.projection import cache_file, stored_layout
+    from explorer.maps import cache_file, stored_layout
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     codes, _ = blobs(n_per=20)
@@ -123,9 +123,9 @@ def test_a_new_map_kind_is_one_class(monkeypatch):
 
     assert "first2" in available(16)
     import explorer
-    from explorer import bundle
-    from explorer.state import from_query
-    from explorer.catalog import BundleCatalog
+    from explorer.bundles import bundle
+    from explorer.teaching.state import from_query
+    from explorer.bundles.catalog import BundleCatalog
 
     m = explorer.load_model("mnist-vae-16")
     np.testing.assert_array_equal(m.map("first2").xy, m.latents.codes[:, :2])

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import figures
+from explorer.teaching import figures
 from ui import board, map_component, present, session
 from ui.session import W_CLASS, W_EXAMPLE
 from views.lessons import bottleneck, maps

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import bundle, state
-from explorer.state import ModelUnavailable, ViewState, from_query
-from explorer.catalog import BundleCatalog
-from explorer.view import default_ends, pick_spot, resolve
+from explorer.bundles import bundle
+from explorer.teaching import state
+from explorer.teaching.state import ModelUnavailable, ViewState, from_query
+from explorer.bundles.catalog import BundleCatalog
+from explorer.teaching.view import default_ends, pick_spot, resolve
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
 
-from explorer import bundle, catalog, webexport
+from explorer.bundles import bundle, catalog, webexport
 from ui import map_component, static_files
 
 from .conftest import ROOT
@@ -81,7 +81,7 @@ WRITER = """
 import sys, torch
 torch.set_num_threads(1)
 from pathlib import Path
-from explorer import catalog, webexport
+from explorer.bundles import catalog, webexport
 from ui import static_files
 static_files.STATIC = Path(sys.argv[1])
 models = [catalog.load_model(n) for n in ("mnist-ae-2", "mnist-vae-2d")]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.facts import same_place
+from explorer.teaching.facts import same_place
 
 from . import browser
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from explorer import bundle, data
+from explorer.bundles import bundle
+from explorer import data
 from ui import text
 
 from . import browser

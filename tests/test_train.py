@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import data, evaluate, train
+from explorer import data
+from explorer.bundles import evaluate
+from explorer.models import train
 
 from .conftest import require_dataset
 

@@ -1,4 +1,4 @@
-"""The browser's decoder (ui/latent_map/decoder.js on the files explorer/webexport.py writes)
+"""The browser's decoder (ui/latent_map/decoder.js on the files explorer/bundles/webexport.py writes)
 against the library, in real Chromium: for 200 random points of every shipped model's every map,
 the decoded images differ by at most 2/255 per pixel."""
 
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer import projection, webexport
+from explorer import maps as projection
+from explorer.bundles import webexport
 
 from . import browser
 from .conftest import ROOT
@@ -149,7 +150,7 @@ def test_the_browser_decodes_as_the_library_does(tmp_path, name, chromium):
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_library_does(tmp_path, chromium):
-    from explorer import classifier
+    from explorer.baselines import classifier
 
     m = explorer.load_model("mnist-vae-2d")
     clf = classifier.load("mnist")
@@ -168,9 +169,9 @@ def test_the_browser_reads_decoded_images_with_the_datasets_classifier_as_the_li
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 def test_the_browsers_walk_is_the_librarys(chromium):
-    """decoder.js's LatentDecoder.walk (what the map scrubs) against explorer.generate's lerp and
+    """decoder.js's LatentDecoder.walk (what the map scrubs) against explorer.teaching.generate's lerp and
     slerp, on random pairs of 2- to 32-number codes, the ends themselves and opposite codes."""
-    from explorer import generate
+    from explorer.teaching import generate
 
     rng = np.random.default_rng(3)
     cases = [(rng.normal(size=k) * rng.uniform(0.1, 50), rng.normal(size=k), t)

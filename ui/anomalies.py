@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import figures, metrics
-from explorer.bundle import Model
+from explorer.teaching import figures
+from explorer.bundles import metrics
+from explorer.bundles.bundle import Model
 from ui import pictures, present, resources, session
 from ui.text import literal
 

@@ -6,12 +6,12 @@ what the URL calls them, and what the maps draw under their dots. A click on any
 same thing on all: on a test image, that image's code in each model; on 2-D planes of VAEs, which
 share the prior N(0, I), the same code z, all drawn in one frame; on other 2-D planes (an AE
 beside a VAE), the spot at the same place in each model's frame, each framed around its own test
-codes since their scales differ a hundredfold (explorer/facts.py ``same_place``); elsewhere (a t-SNE map)
+codes since their scales differ a hundredfold (explorer/teaching/facts.py ``same_place``); elsewhere (a t-SNE map)
 only a click on a test image, since a spot between the dots has no counterpart on another model's map.
 All walk from the same A to the same B, and scrubbing one walk moves the others (the maps share a
 group in ui/latent_map/component.js).
 
-The page's state is an ``explorer.state.BoardState`` (the models, the spot, A, B, t) kept by
+The page's state is an ``explorer.teaching.state.BoardState`` (the models, the spot, A, B, t) kept by
 ui/session.py under the board's key and written to the URL: the board's model names
 (``params``), spot (a test image's index, or "z1,z2", a code of the first model's plane), a, b
 (test image indices), t (0..1). Bad values fall back to defaults with one notice.
@@ -26,10 +26,11 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from explorer import facts, projection
-from explorer.bundle import Model
-from explorer.state import BoardState, ModelUnavailable, ViewState
-from explorer.view import View, default_ends, keeps_test_image, pick_spot, resolve
+from explorer.teaching import facts
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.state import BoardState, ModelUnavailable, ViewState
+from explorer.teaching.view import View, default_ends, keeps_test_image, pick_spot, resolve
 from ui import map_component, pictures, present, resources, session
 from ui.text import literal
 
@@ -41,8 +42,8 @@ class Board:
     params: tuple[str, ...] = ()  # URL names of the models, one per map; () when fixed to sets[0]
     sides: tuple[str, ...] = ()  # a name per map for widget keys (default: params, or 0, 1, ...)
     picker: str | None = None  # the sidebar's label for choosing a set (None: no choice)
-    layers: tuple[str, ...] = ()  # drawn under the dots (explorer.state.LAYERS)
-    measured: bool = False  # under each plane, how much of it decodes to readable images (explorer/facts.py)
+    layers: tuple[str, ...] = ()  # drawn under the dots (explorer.teaching.state.LAYERS)
+    measured: bool = False  # under each plane, how much of it decodes to readable images (explorer/teaching/facts.py)
     # under the maps until a spot is chosen (not presenting); None: what a click does on this board, in
     # words that fit its frames (``click_note``). "{slider}" is replaced by where the walk's slider is.
     map_note: str | None = None
@@ -182,7 +183,7 @@ def _moved(z, box_from, box_to) -> np.ndarray:
 
 def on_set(board: Board, catalog) -> None:
     """Another set of models: the slider stays; A, B and a clicked test image stay where every new
-    model has the same image (explorer.view.keeps_test_image: one dataset's, not left out of a
+    model has the same image (explorer.teaching.view.keeps_test_image: one dataset's, not left out of a
     model of some digits); a clicked code of the first plane goes to the same place in the new
     first plane's frame (as a click lands on planes side by side)."""
     models = tuple(st.session_state[board.picker_key].split(" | "))
@@ -194,7 +195,7 @@ def on_set(board: Board, catalog) -> None:
         session.set_page_state(board.key, BoardState(models=models))
         return
 
-    def has(test_index):  # the same image in every new model (explorer.view.keeps_test_image)
+    def has(test_index):  # the same image in every new model (explorer.teaching.view.keeps_test_image)
         return all(keeps_test_image(old, m, test_index) for m in others)
 
     spot = before.spot
@@ -230,7 +231,7 @@ def take_clicks(board: Board, state: BoardState, models: list[Model], maps: list
                 state = state.updated(spot=int(model.latents.index[pick.row]))
             elif planes(maps):  # kept as the first plane's code at the same place in its frame
                 state = state.updated(spot=_point(_moved(pick.code[None], box, boxes[0])[0]))
-            # elsewhere a spot is a test image only (explorer.state.BoardState): a spot between the dots
+            # elsewhere a spot is a test image only (explorer.teaching.state.BoardState): a spot between the dots
             # of a t-SNE map has no place on another model's map, and its code is not two numbers
         if "t" in changes:
             state = state.updated(t=float(changes["t"]))
@@ -267,7 +268,7 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
                      t=state.t, layers=board.layers)
     v = resolve(view, model, mp)
     if in_row > 1 or not present.active():  # a map alone, presented, is named by the lesson's text
-        st.subheader(title(model) if title else f"{literal(model.name)} ({'VAE' if model.kind_info.has_posterior else 'AE'})")
+        st.subheader(title(model) if title else f"{literal(model.name)} ({model.kind_info.short})")
     map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key,
                              box=frame[1] if frame is not None else None, in_row=in_row,
                              dots_only=frame is None)  # off the planes a spot is a test image (take_clicks)
@@ -308,7 +309,7 @@ def measured_ui(model: Model) -> None:
 
 
 def measured_note(model: Model) -> str:
-    """What the model's plane or random codes give, measured (explorer/facts.py), in the dataset's
+    """What the model's plane or random codes give, measured (explorer/teaching/facts.py), in the dataset's
     own words ("a digit", "a garment class")."""
     thing = "a digit" if model.dataset == "mnist" else "a class"
     g = resources.generation(model)
@@ -323,11 +324,11 @@ def measured_note(model: Model) -> str:
 
 
 def _kind(model: Model) -> str:
-    return "VAE" if model.kind_info.has_posterior else "AE"
+    return model.kind_info.short
 
 
 def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left", "right")) -> None:
-    """What the board's models do when asked to generate, in measured sentences (explorer/facts.py),
+    """What the board's models do when asked to generate, in measured sentences (explorer/teaching/facts.py),
     and a button to the spot where they differ most. ``sides`` say where each map is."""
     models, maps = shown.models, shown.maps
     clf = map_component.usable_classifier(models[0].dataset)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import generate, images, projection
-from explorer.bundle import Model
-from explorer.view import View
+from explorer.teaching import generate, images
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.view import View
 from ui import map_component, pictures, present, session
 from ui.text import literal
 
@@ -24,9 +25,7 @@ def decoded_grid(model: Model, mp: projection.LatentMap) -> None:
         grid = generate.decoded_grid(model, mp, lo, hi, n)
         st.caption(f"The images decoded at {n} x {n} evenly spaced points of the map, as in Kingma & Welling's "
                    "figure of a 2-D latent space: top left is the map's top left. "
-                   + ("Every point here is a code the decoder was never shown." if mp.exact else
-                      "On a t-SNE map each point's code is estimated from the test points around it, so "
-                      "empty regions repeat their neighbours' images."))
+                   + ("Every point here is a code the decoder was never shown." if mp.exact else mp.grid_note))
         picture = images.image_grid(grid, n, n)
         pictures.show(picture, f"{model.name}, {projection.kind(mp.name).title}", min(picture.shape[1], 560))
         st.download_button("Decoded grid as PNG", data=lambda: images.png_bytes(images.image_grid(grid, n, n, scale=2)),

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import bundle, data, onnx_safety, outputs, owndata
+from explorer.bundles import bundle
+from explorer import data
+from explorer.onnx import safety as onnx_safety
+from explorer.files import outputs
+from explorer.data import owndata
 from ui import session
 from ui.text import literal
 
@@ -31,7 +35,7 @@ IMPORT_DIR_VAR = "EXPLORER_IMPORT_DIR"
 IMPORT_MEMORY = 4 * 2**30  # address space of the import's process: MNIST and a 20 M-parameter graph fit
 IMPORT_SECONDS = 300
 # each upload's limit, in MB, over the server's maxUploadSize (20 MB, for pictures): what the
-# import itself would take (explorer/onnx_safety.py, explorer/owndata.py)
+# import itself would take (explorer/onnx/safety.py, explorer/data/owndata.py)
 ONNX_MB = onnx_safety.MAX_BYTES // 2**20
 NPZ_MB = owndata.MAX_FILE_BYTES // 2**20
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -70,7 +74,7 @@ def run_import(folder: Path, name: str, encoder: bytes, decoder: bytes, dataset:
         if npz is not None:
             (work / "images.npz").write_bytes(npz)
             source = str(work / "images.npz")
-        cmd = [sys.executable, "-m", "explorer.onnx_import", "--encoder", str(work / "encoder.onnx"),
+        cmd = [sys.executable, "-m", "explorer.onnx.importer", "--encoder", str(work / "encoder.onnx"),
                "--decoder", str(work / "decoder.onnx"), "--data", source, "--out", str(folder / name),
                "--name", name, "--skip-tsne", "--threads", "1"] + (["--data-dir", data_dir] if data_dir else [])
         try:

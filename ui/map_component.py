@@ -2,7 +2,7 @@
 
 A ``st.components.v2`` component (ui/latent_map/: its JavaScript, one file per job, ``PARTS``,
 joined into one module, and style.css). The model's decoder and maps go to the browser once, as files it fetches
-and caches (explorer/webexport.py writes them under static/models/, served by Streamlit's static
+and caches (explorer/bundles/webexport.py writes them under static/models/, served by Streamlit's static
 file serving, .streamlit/config.toml); each rerun sends only the small ``data`` below. Hovering
 decodes in the browser and sends nothing; a click shows its image at once and sets the
 component's ``spot`` state, which the page takes into the ViewState on its next run.
@@ -17,10 +17,14 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer import catalog, classifier, figures, onnx_browser, projection, webexport
-from explorer.bundle import Model
-from explorer.projection import LatentMap
-from explorer.view import View
+from explorer.bundles import catalog, webexport
+from explorer.baselines import classifier
+from explorer.teaching import figures
+from explorer.onnx import browser as onnx_browser
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.maps import LatentMap
+from explorer.teaching.view import View
 from ui import present, static_files
 from ui.text import literal
 
@@ -81,7 +85,8 @@ def browser_maps(model: Model, current: str | None = None) -> list[str]:
     """The maps that go into a model's browser files: every map it has (and ``current``, computed
     on demand). One list for every caller, so the map, /compare and the traversal knobs share one
     set of files per model instead of each writing and the browser fetching its own."""
-    return [m for m in projection.available(model.latent_dim) if model.has_map(m) or m == current]
+    return [m for m in projection.available(model.latent_dim)
+            if (model.has_map(m) or m == current) and projection.kind(m).has_browser_form()]
 
 
 @functools.cache
@@ -110,6 +115,10 @@ def usable_classifier(dataset: str):
 
 
 _MODELS = static_files.Published("models")
+
+
+class NoBrowserMap(static_files.Unavailable):
+    """The map's kind has no browser form (explorer/maps: ``web_form`` is None); the message says which."""
 
 
 class NoBrowserDecoder(static_files.Unavailable):
@@ -202,7 +211,9 @@ def _selection_changes(value, previous) -> dict:
 def server_drawn(model: Model, mp: LatentMap, v: View, key: str, why: Exception) -> None:
     """The map drawn by the server (Plotly), where the browser's files cannot be had: a click on a
     dot selects it, as on the browser map; hovering decodes nothing."""
-    if isinstance(why, NoBrowserDecoder):
+    if isinstance(why, NoBrowserMap):
+        st.caption(f"Drawn by the server: click a dot to decode it here. Hover previews are off: {literal(str(why))}.")
+    elif isinstance(why, NoBrowserDecoder):
         st.caption("Drawn by the server: click a dot to decode it here. Hover previews are off: this imported "
                    f"decoder uses an operation the browser's decoder does not run ({literal(str(why))}).")
     else:
@@ -236,6 +247,9 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
     ``in_row``: how many maps share the row (in presentation mode a map alone fills the height);
     ``dots_only``: a click keeps only a test point (maps in a row that are not all latent planes)."""
     try:
+        if not projection.kind(mp.name).has_browser_form():
+            raise NoBrowserMap(f"the browser cannot yet turn a point of the {projection.kind(mp.name).label} map "
+                               "into a code")
         url = model_url(model, browser_maps(model, mp.name))
         mount = _mount()
     except static_files.Unavailable as e:

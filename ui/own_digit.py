@@ -1,5 +1,5 @@
 """A digit of the user's own, shared by the explore page: drawn on the pad or uploaded, prepared
-the way MNIST's digits were (explorer/preprocess.py), placed on the map (explorer/view.place)
+the way MNIST's digits were (explorer/data/preprocess.py), placed on the map (explorer/view.place)
 and shown with its reconstruction and its nearest test images."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from explorer import preprocess, projection
-from explorer.bundle import Model
-from explorer.view import Placed, place
+from explorer.data import preprocess
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.view import Placed, place
 from ui import draw_pad, pictures, session
 from ui.text import literal
 
@@ -105,9 +106,8 @@ def panel(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, 
         if mp.exact:
             st.caption(f"It lands at {where} on this map (the star).")
         else:
-            st.caption(f"It lands near {where} (the star). On a t-SNE map this is an estimate: t-SNE places only "
-                       "the points it was run on, so a new code is put at the distance-weighted mean of the map "
-                       f"positions of the {mp.k} test images whose codes are nearest to it.")
+            st.caption(f"It lands near {where} (the star). On this map that is an estimate: "
+                       + mp.placing.format(k=getattr(mp, "k", "nearest")))
         nearest(model, drawn.code, originals)
         st.button("Forget this digit", on_click=lambda: st.session_state.pop(session.UPLOAD, None))
 

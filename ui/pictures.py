@@ -22,7 +22,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from explorer import images
+from explorer.teaching import images
 from ui import present
 
 FIGURE_STYLE = "margin:0 0 0.5rem 0;display:inline-block;text-align:center;max-width:100%"
@@ -55,7 +55,7 @@ def figure_html(picture, caption: str, width: int, **data) -> str:
 
 
 def show(picture, caption: str, width: int = 200, where=None, labelled: int | bool = False, **data) -> None:
-    """One picture with its caption; ``labelled``: it has text drawn into it (explorer/images.py),
+    """One picture with its caption; ``labelled``: it has text drawn into it (explorer/teaching/images.py),
     ``labelled`` pixels high (True: images.LABEL_PX), which it carries as data-label-px (in the
     picture's own pixels) for legibility checks."""
     if labelled:

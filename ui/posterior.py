@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import posterior, projection
-from explorer.bundle import Model
-from explorer.view import N_SAMPLES, Cloud, Placed, View, cloud
+from explorer.teaching import posterior
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.view import N_SAMPLES, Cloud, Placed, View, cloud
 from ui import pictures, session
 from ui.text import literal
 

@@ -3,7 +3,8 @@ the datasets' test images where they are here, and the components' code (ui/stat
 and writes them). A container image's build step, so an installation whose static/ is read-only
 at run time still decodes in the browser.
 
-    python -m ui.prepare [-- --models-dir DIR]      # also: python -m ui.static_files
+    python -m ui.prepare [-- --models-dir DIR]      # also: python -m ui.static_files,
+                                                    # latent-explorer prepare
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-from explorer import catalog, data
-from explorer.errors import BundleError
+from explorer.bundles import catalog
+from explorer import data
+from explorer.bundles.errors import BundleError
 from ui import map_component, replay, resources
 from ui.static_files import Unavailable
 
@@ -55,9 +57,16 @@ def write_all(out=sys.stdout) -> int:
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
-    if {"-h", "--help"} & set(sys.argv[1:sys.argv.index("--") if "--" in sys.argv else None]):
+def main(argv: list[str] | None = None) -> int:
+    """The command: the app's own options (--models-dir, --data-dir) are read as the app reads them."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if {"-h", "--help"} & set(argv[:argv.index("--") if "--" in argv else None]):
         print(__doc__.strip())
-        sys.exit(0)
+        return 0
+    sys.argv = [sys.argv[0], *argv]  # resources.settings() reads the app's options where Streamlit leaves them
     os.environ.setdefault("STREAMLIT_GLOBAL_SHOW_WARNING_ON_DIRECT_EXECUTION", "false")
-    sys.exit(write_all())
+    return write_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

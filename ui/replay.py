@@ -13,8 +13,9 @@ import streamlit as st
 
 import plotly.graph_objects as go
 
-from explorer import catalog, figures
-from explorer.bundle import Model
+from explorer.bundles import catalog
+from explorer.teaching import figures
+from explorer.bundles.bundle import Model
 from ui import present, session, static_files
 from ui.text import literal
 

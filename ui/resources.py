@@ -12,10 +12,13 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explorer import catalog as catalog_lib, classifier, data, facts, metrics
-from explorer.bundle import Model
-from explorer.errors import BundleError
-from explorer.catalog import BundleCatalog
+from explorer.bundles import catalog as catalog_lib, metrics
+from explorer.baselines import classifier
+from explorer import data
+from explorer.teaching import facts
+from explorer.bundles.bundle import Model
+from explorer.bundles.errors import BundleError
+from explorer.bundles.catalog import BundleCatalog
 from ui import map_component
 
 DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
@@ -151,7 +154,7 @@ def _generation(path: str, version: tuple, classifier_version: tuple | None, _mo
 
 
 def generation(model: Model) -> facts.Generation | None:
-    """The measured generation figures of a 2-D model's plane (explorer/facts.py), or None for a
+    """The measured generation figures of a 2-D model's plane (explorer/teaching/facts.py), or None for a
     model without a plane or a dataset without a usable classifier."""
     if model.latent_dim != 2:
         return None
@@ -166,7 +169,7 @@ def _sampling(path: str, version: tuple, classifier_version: tuple | None, _mode
 
 
 def sampling(model: Model) -> facts.Sampling | None:
-    """Random codes of the model decoded and read by its dataset's classifier (explorer/facts.py),
+    """Random codes of the model decoded and read by its dataset's classifier (explorer/teaching/facts.py),
     or None without a usable classifier; a 2-D model's are those its plane's measure drew."""
     if model.latent_dim == 2:
         g = generation(model)
@@ -199,5 +202,5 @@ def _sorting(path: str, version: tuple, _model: Model) -> facts.Sorting:
 
 
 def sorting(model: Model) -> facts.Sorting:
-    """How the model's training replay sorted its classes (explorer/facts.py)."""
+    """How the model's training replay sorted its classes (explorer/teaching/facts.py)."""
     return _sorting(str(model.path), catalog_lib.version(model.path), model)

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+# The app's own Streamlit settings. Streamlit reads .streamlit/config.toml only in the folder it is
+# started from (and ~/.streamlit); the app needs them from any folder, static serving above all.
+APP_CONFIG = APP.parent / ".streamlit" / "config.toml"
 WARM_TIMEOUT_S = 180
 # AppTest sets its session state from the main thread, which has no ScriptRunContext, and Streamlit
 # warns "missing ScriptRunContext! This warning can be ignored when running in bare mode." there
@@ -94,6 +97,25 @@ def url() -> str:
     return f"{scheme}://{host}:{config.get_option('server.port')}" + (f"/{base}" if base else "")
 
 
+def apply_app_config() -> list[str]:
+    """Set each of the app's own settings (APP_CONFIG) that no flag, environment variable or config
+    file of the user's has set; the keys set."""
+    import tomllib
+
+    from streamlit import config
+
+    with APP_CONFIG.open("rb") as f:
+        settings = tomllib.load(f)
+    done = []
+    for section, options in settings.items():
+        for name, value in options.items():
+            key = f"{section}.{name}"
+            if config.get_where_defined(key) == config.ConfigOption.DEFAULT_DEFINITION:
+                config.set_option(key, value, where_defined=str(APP_CONFIG))
+                done.append(key)
+    return done
+
+
 def main(argv: list[str] | None = None) -> None:
     flags, app_args = split_args(sys.argv[1:] if argv is None else argv)
     if {"-h", "--help"} & set(flags):  # what this command is; Streamlit's own options: streamlit run --help
@@ -108,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     start_server = bootstrap.run
 
     def warm_then_run(*args, **kwargs):  # once Streamlit has read its options, before it listens
+        apply_app_config()
         print(f"Latent Explorer: starting on {url()}; its first page runs before the port opens "
               "(a few seconds)", flush=True)
         seconds = warm(app_args)

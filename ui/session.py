@@ -1,6 +1,6 @@
-"""Each page's typed state (explorer/state.py) in ``st.session_state``, mirrored in the address bar.
+"""Each page's typed state (explorer/teaching/state.py) in ``st.session_state``, mirrored in the address bar.
 
-A fresh session (a page load, an opened link) reads the URL through ``explorer.state``; from
+A fresh session (a page load, an opened link) reads the URL through ``explorer.teaching.state``; from
 then on the session holds the state, every widget callback replaces it with an updated copy, and
 the URL is rewritten to match in each run, so the address bar always shares the view. Back and
 Forward are the exception: Streamlit reruns the page with the address the browser went back to
@@ -21,8 +21,8 @@ from typing import Callable, TypeVar
 import numpy as np
 import streamlit as st
 
-from explorer import state as view_state
-from explorer.state import ModelUnavailable, ViewState
+from explorer.teaching import state as view_state
+from explorer.teaching.state import ModelUnavailable, ViewState
 from ui import present
 
 VIEW = "view"  # the ViewState
@@ -168,7 +168,7 @@ def update(**changes) -> None:
 
 
 def sync_widgets(v, model) -> None:
-    """The explore page's widgets show its state ``v`` (an explorer.view.View of ``model``), set
+    """The explore page's widgets show its state ``v`` (an explorer.teaching.view.View of ``model``), set
     before they are drawn in this run."""
     ss = st.session_state
     ss[W_MODEL], ss[W_MAP], ss[W_PATH], ss[W_T] = v.state.model, v.state.map, v.state.path, v.state.t

@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import classifier, data, metrics, projection
-from explorer.bundle import Model
-from explorer.state import LAYERS, RENDERERS, ModelUnavailable
-from explorer.view import carry
+from explorer.baselines import classifier
+from explorer import data, maps as projection
+from explorer.bundles import metrics
+from explorer.bundles.bundle import Model
+from explorer.teaching.state import LAYERS, RENDERERS, ModelUnavailable
+from explorer.teaching.view import carry
 from ui import board, import_panel, map_component, resources, session
 from ui.session import W_MAP, W_MODEL, W_RENDERER
 from ui.text import code as code_span, literal
@@ -57,7 +59,7 @@ def panel(catalog, model: Model, view, menu) -> None:
         st.sidebar.pills("Under the dots", offered, selection_mode="multi", key=session.W_LAYERS,
                          format_func=LAYER_NAMES.get, on_change=on_layers,
                          help="Decoded images: a grid of images decoded across the visible part of the map (on "
-                              "t-SNE maps through the estimate), so you see what every region generates. "
+                              "estimated maps through the estimate), so you see what every region generates. "
                               "Class regions: each cell tinted with the class a classifier reads in the image "
                               "decoded there: where on the map each class is generated. "
                               "Reconstruction error: each dot coloured by how well its image is rebuilt. "
@@ -75,7 +77,7 @@ def panel(catalog, model: Model, view, menu) -> None:
 
 def import_note(model: Model) -> None:
     """For a model imported from ONNX: its files and what the importer read or assumed about them
-    (explorer/onnx_import.py), every word from the files shown as text."""
+    (explorer/onnx/importer.py), every word from the files shown as text."""
     spec = model.config.get("onnx")
     if not spec:
         return
@@ -171,7 +173,7 @@ def on_map(catalog) -> None:
 
 
 def _carry(catalog, name: str, map_name: str) -> None:
-    """The view on another model or map, keeping what it can (explorer.view.carry), and the
+    """The view on another model or map, keeping what it can (explorer.teaching.view.carry), and the
     sentence saying what was kept shown above the map until the next change. A map not yet
     computed is computed by the page, with its progress bar: the view then starts afresh there."""
     view = st.session_state[session.VIEW]

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import generate, images, projection
-from explorer.bundle import Model
-from explorer.view import N_FRAMES, Pick, View
+from explorer.teaching import generate, images
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.view import N_FRAMES, Pick, View
 from ui import map_component, pictures, session
 from ui.session import W_CLASS, W_EXAMPLE, W_PATH, W_T
 from ui.text import literal

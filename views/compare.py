@@ -1,6 +1,6 @@
 """AE vs VAE side by side (URL path /compare): two models of one dataset and latent size, each on
 its own browser-drawn map, answering one click and one walk together (ui/board.py). What the
-page says about the two models is measured (explorer/facts.py) and shown with its numbers.
+page says about the two models is measured (explorer/teaching/facts.py) and shown with its numbers.
 
 URL parameters: left, right (bundle names), spot (a test image's index, or "z1,z2": a code of the
 left plane), a, b (test image indices), t (0..1). Bad values fall back to defaults with one notice.

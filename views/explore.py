@@ -2,7 +2,7 @@
 
 Importing this module runs nothing; ``render()`` draws the page (app.py hands it to
 st.navigation). It reads the ViewState (ui/session.py), asks the library what that state shows
-(explorer.view.resolve) and renders it with the panels of ui/: the sidebar, the walk, your own
+(explorer.teaching.view.resolve) and renders it with the panels of ui/: the sidebar, the walk, your own
 digit, a VAE's cloud, the decoded grid and traversal, the anomalies.
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import figures, images, projection
-from explorer.bundle import Model
-from explorer.state import format_point
-from explorer.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
+from explorer.teaching import figures, images
+from explorer import maps as projection
+from explorer.bundles.bundle import Model
+from explorer.teaching.state import format_point
+from explorer.teaching.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
 from ui import anomalies, course, decoded, map_component, own_digit, pictures, posterior, present, resources, session, \
     sidebar, walk
 from ui.text import literal
@@ -148,8 +149,9 @@ def pca_limit_ui(model: Model, map_name: str) -> None:
     if map_name == "pca" and model.latent_dim > 2 and "pca" in by_map:
         st.caption(f"An honest limit of a flat view: decoding the middle of each class's cloud here "
                    f"gives an image read as that class for {literal(by_map['pca'])} of "
-                   f"{literal(model.metrics['class_middles_total'])} classes (t-SNE map: "
-                   f"{literal(by_map.get('tsne', '?'))}). Classes that are apart along the "
+                   f"{literal(model.metrics['class_middles_total'])} classes"
+                   + "".join(f" ({projection.kind(m).label} map: {literal(n)})" for m, n in by_map.items()
+                             if m != "pca" and m in projection.MAPS) + ". Classes that are apart along the "
                    f"{model.latent_dim - 2} hidden directions overlap in this picture, and their middles "
                    "decode to a blend.")
 
@@ -243,21 +245,21 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
     a.button("Use as start A", on_click=use_as, args=("a", model, pick), width="stretch")
     b.button("Use as end B", on_click=use_as, args=("b", model, pick), width="stretch")
     if pick.estimate is not None:
-        neighbours_ui(model, *pick.estimate, originals)
+        neighbours_ui(model, mp, *pick.estimate, originals)
     with st.expander("Nearest in the latent space", expanded=False):
         st.caption("The test images whose codes are nearest to this one, measured in the latent space itself, "
                    "not on the map (a flat map can put far codes side by side).")
         own_digit.nearest(model, pick.code, originals)
 
 
-def neighbours_ui(model: Model, rows: np.ndarray, weights: np.ndarray, originals: np.ndarray | None) -> None:
+def neighbours_ui(model: Model, mp: projection.LatentMap, rows: np.ndarray, weights: np.ndarray,
+                  originals: np.ndarray | None) -> None:
     """For an estimated map: the test images whose codes were averaged for a clicked spot."""
     pics = originals[model.latents.index[rows]] if originals is not None else model.decode(model.latents.codes[rows])
     with st.expander(f"This code is an estimate: the weighted mean of the codes of the {len(rows)} nearest "
                      "test images on the map", expanded=False):
         pictures.row(pics, [f"{w:.2f}" for w in weights], "nearest first, with the weight of each")
-        st.caption("t-SNE has no way back from the map to the latent space, so a spot's code is "
-                   "borrowed from its neighbours, closer ones counting more. They are ringed on the map.")
+        st.caption(f"{mp.way_back} They are ringed on the map.")
 
 
 # --------------------------------------------------------------------------------------------

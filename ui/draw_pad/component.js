@@ -1,6 +1,6 @@
 // A drawing pad for one digit: dark ink on white paper, like a pen; the picture goes to the
 // server as a PNG data URL when a stroke ends (state "drawing"), and null when cleared. The app
-// turns it into the model's input the way MNIST was made (explorer/preprocess.py).
+// turns it into the model's input the way MNIST was made (explorer/data/preprocess.py).
 // Test hooks: the pad carries data-draw-pad, its clear button data-draw-clear.
 
 const PEN = 0.075; // the pen's width as a share of the pad: MNIST strokes are about that thick

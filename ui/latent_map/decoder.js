@@ -1,5 +1,5 @@
 // Latent Explorer in the browser: decode latent vectors and turn map points into latent vectors,
-// exactly as the Python library does (explorer/webexport.py describes the files this reads).
+// exactly as the Python library does (explorer/bundles/webexport.py describes the files this reads).
 // Plain JavaScript on Float32Arrays, no dependencies. Defines globalThis.LatentDecoder.
 (function () {
   "use strict";
@@ -14,7 +14,7 @@
     softplus: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))),
   };
 
-  const FORMAT_VERSION = 4; // explorer/webexport.py
+  const FORMAT_VERSION = 4; // explorer/bundles/webexport.py
 
   async function fetched(url) {
     const r = await fetch(url);
@@ -22,7 +22,7 @@
     return r;
   }
 
-  // manifest.json and the gzip-compressed arrays (explorer/webexport.py), fetched together
+  // manifest.json and the gzip-compressed arrays (explorer/bundles/webexport.py), fetched together
   async function load(baseUrl) {
     const [manifest, buffer] = await Promise.all([
       fetched(baseUrl + "manifest.json").then((r) => r.json()),
@@ -295,7 +295,7 @@
     }
   }
 
-  // The code at t on the walk from a to b, as explorer/generate.py walks: lerp, or slerp (Shoemake
+  // The code at t on the walk from a to b, as explorer/teaching/generate.py walks: lerp, or slerp (Shoemake
   // 1985) with the length mixed linearly. The parity test holds it to the library's (test_webexport.py).
   function walk(a, b, method, t) {
     const k = a.length, z = new Float32Array(k);

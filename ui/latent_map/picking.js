@@ -49,7 +49,7 @@ function describe(s, h) {
   return `test image #${index} (a ${s.data.class_names[s.labels[h.row]]})`;
 }
 
-// the test point at (x, y), to the 7 digits a URL keeps (explorer/view.py: SAME_POINT), or null
+// the test point at (x, y), to the 7 digits a URL keeps (explorer/teaching/view.py: SAME_POINT), or null
 function exactRow(s, x, y) {
   const tol = 2e-6 * Math.max(Math.abs(x), Math.abs(y)) + 1e-12, n = s.xy.length / 2;
   for (let i = 0; i < n; i++) {

@@ -19,7 +19,7 @@ function scrubGroup(s, t, done) {
   }
 }
 
-// a dataset's test images (explorer/webexport.py: write_images), fetched once; null if they fail
+// a dataset's test images (explorer/bundles/webexport.py: write_images), fetched once; null if they fail
 function loadImages(url) {
   if (!imageSets.has(url)) {
     imageSets.set(url, fetch(url).then((r) => {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import figures
-from explorer.state import AnomalyState
+from explorer.teaching import figures
+from explorer.teaching.state import AnomalyState
 from ui import anomalies, present, resources, session
 from views.lessons import common
 

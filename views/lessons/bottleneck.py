@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import facts, figures, images, pca
-from explorer.state import DigitState
+from explorer.teaching import facts, figures, images
+from explorer.baselines import pca
+from explorer.teaching.state import DigitState
 from ui import pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common

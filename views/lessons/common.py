@@ -1,6 +1,6 @@
 """What every lesson page shares: its place in the course, its frame (title, a few short
 paragraphs, one "try this", the reference it rests on), the next lesson's link, and its typed
-state (explorer/state.py: a test image, a level), read from the URL once with bad values named
+state (explorer/teaching/state.py: a test image, a level), read from the URL once with bad values named
 in one notice, and written back after each run."""
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def link_notes(notes: list[str]) -> None:
 
 
 def state(page: str, parse):
-    """The lesson's typed state (explorer/state.py): from the URL on its first run in this session
+    """The lesson's typed state (explorer/teaching/state.py): from the URL on its first run in this session
     (what was ignored said in one notice), then as the lesson left it."""
     current, notes = session.page_state(page, parse)
     link_notes(notes)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import noise
-from explorer.state import DenoisingState
+from explorer.data import noise
+from explorer.teaching.state import DenoisingState
 from ui import pictures, present, session
 from ui.text import literal
 from views.lessons import common

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import facts, images
-from explorer.state import ModelUnavailable
-from explorer.view import N_FRAMES
+from explorer.teaching import facts, images
+from explorer.teaching.state import ModelUnavailable
+from explorer.teaching.view import N_FRAMES
 from ui import board, map_component, pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common

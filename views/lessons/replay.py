@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import facts
-from explorer.bundle import REPLAY_FILE, BundleError
-from explorer.state import ModelUnavailable, ReplayState
+from explorer.teaching import facts
+from explorer.bundles.bundle import REPLAY_FILE, BundleError
+from explorer.teaching.state import ModelUnavailable, ReplayState
 from ui import present, replay, resources, session
 from ui.text import literal
 from views.lessons import common

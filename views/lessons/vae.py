@@ -12,8 +12,8 @@ import html
 import numpy as np
 import streamlit as st
 
-from explorer import figures, posterior
-from explorer.state import EPS_LIMIT, VaeState
+from explorer.teaching import figures, posterior
+from explorer.teaching.state import EPS_LIMIT, VaeState
 from ui import pictures, present, session
 from views.lessons import common
 

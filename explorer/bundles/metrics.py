@@ -1,0 +1,273 @@
+"""What a model achieves on the test split: every figure a bundle records about itself.
+
+Computation only (the command that prints and stores these is explorer/bundles/evaluate.py); pages and the
+training command import it from here. All on the test images of the model's classes, images
+scaled to [0, 1]:
+
+- ``test_mse``: squared reconstruction error, mean over pixels and images; the reconstruction
+  decodes encode(x), which for a VAE is the posterior mean.
+- ``test_bce``: Bernoulli negative log-likelihood of that reconstruction, nats per image.
+- Kinds with a posterior (VAE), ``test_neg_elbo``: BCE summed over the 784 pixels for a sampled
+  z, plus KL to N(0, I), nats per image (Kingma & Welling 2014), one seeded sample per image;
+  ``test_kl``; ``beta``, the KL weight it was trained with.
+- ``class_middles_recognised``: decode the middle (median) of each class's cluster on the
+  model's default map (direct for 2-D codes, t-SNE otherwise) and ask a 10-nearest-neighbour
+  classifier fitted on the training images of the same classes what it shows; the count that
+  come back as their own class. ``class_middles_by_map`` gives the count on every map.
+- ``pca_test_mse``: the test MSE of PCA with as many components as the model's code has numbers,
+  fitted on the training images of the model's classes (explorer/baselines/pca): the linear reference.
+- ``denoising_mse``: for each noise of ``NOISE_CHECKS`` (and the noise the model was trained
+  with, if any), the MSE between the clean test images and what the model rebuilds from
+  corrupted ones (noise.py; seeded), per pixel.
+- A model trained on fewer classes than its dataset has: ``anomaly_auc``, how well its
+  reconstruction error tells the other classes' test images from its own (ROC AUC), and
+  ``recon_error_by_class``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import torch
+
+from explorer import data, maps as projection
+from explorer.data import noise
+from explorer.baselines import pca
+from explorer.bundles.bundle import Latents, Model
+from explorer.teaching.generate import class_middles
+from explorer.models import reconstruction_loss
+
+N_NEIGHBOURS = 10
+NOISE_CHECKS = ("gaussian:0.25", "gaussian:0.5", "mask:0.25", "mask:0.5")
+
+
+def compute_latents(model: Model, split: data.Split, index: np.ndarray, batch_size: int = 2000) -> Latents:
+    """The model's view of ``split`` (test images whose rows in the dataset are ``index``): codes,
+    labels, rows and each image's reconstruction error per pixel."""
+    return _passes(model, split, index, batch_size=batch_size, losses=False)[0]
+
+
+def test_losses(model: Model, split: data.Split, seed: int = 0, batch_size: int = 2000) -> dict[str, float]:
+    """Reconstruction and (VAE) ELBO figures averaged over ``split``."""
+    return _passes(model, split, None, seed, batch_size, latents=False)[1]
+
+
+def latents_and_losses(model: Model, split: data.Split, index: np.ndarray, seed: int = 0,
+                       batch_size: int = 2000) -> tuple[Latents, dict[str, float]]:
+    """``compute_latents`` and ``test_losses`` from one pass over ``split``: the encoder once and
+    the decoder once per image (twice for a VAE's ELBO), not twice and three times (an import's
+    largest part once its t-SNE is left out)."""
+    return _passes(model, split, index, seed, batch_size)
+
+
+@torch.no_grad()
+def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: int = 2000,
+            latents: bool = True, losses: bool = True):
+    gen = torch.Generator().manual_seed(seed)
+    sums = {"test_mse": 0.0, "test_bce": 0.0, "test_neg_elbo": 0.0, "test_kl": 0.0}
+    codes, errors = [], []
+    n = len(split.images)
+    # the ELBO in nats needs Bernoulli outputs; an imported decoder trained with squared error has none
+    elbo = losses and model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
+    for start in range(0, n, batch_size):
+        x = model.float_images(split.images[start:start + batch_size])
+        post = model.net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
+        z = post[0] if elbo else model.net.encode(x)
+        if latents:
+            codes.append(z.numpy())
+        if not losses:
+            errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
+            continue
+        logits = model.net.decode_logits(z)
+        per_image = ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1)
+        errors.append(per_image.numpy())
+        sums["test_mse"] += per_image.sum().item()
+        sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
+        if elbo:
+            parts = model.net.loss(x, "bce", generator=gen, posterior=post)
+            sums["test_neg_elbo"] += parts["loss"].item() * len(x)
+            sums["test_kl"] += parts["kl"].item() * len(x)
+    out = {k: v / n for k, v in sums.items()}
+    if not elbo:
+        del out["test_neg_elbo"], out["test_kl"]
+    lat = None
+    if latents:
+        lat = Latents(codes=np.concatenate(codes).astype(np.float32), labels=split.labels.astype(np.int64),
+                      index=np.asarray(index, dtype=np.int64), recon_error=np.concatenate(errors).astype(np.float32))
+    return lat, out
+
+
+@torch.no_grad()
+def denoising_mse(model: Model, images, noise_spec: str, seed: int = 0, batch_size: int = 2000) -> float:
+    """MSE per pixel between the clean ``images`` and the model's output for corrupted copies."""
+    total, gen = 0.0, torch.Generator().manual_seed(seed)
+    level = noise.parse(noise_spec)
+    for start in range(0, len(images), batch_size):
+        x = model.float_images(images[start:start + batch_size])
+        out = model.net.decode(model.net.encode(level.apply(x, gen)))
+        total += ((out - x) ** 2).flatten(1).mean(1).sum().item()
+    return total / len(images)
+
+
+def denoising_metrics(model: Model, test: data.Split, seed: int = 0) -> dict[str, float]:
+    """``denoising_mse`` for every noise of NOISE_CHECKS and the one the model was trained with."""
+    trained = model.config.get("training", {}).get("noise")
+    specs = list(NOISE_CHECKS) + ([str(noise.parse(trained))] if trained and str(noise.parse(trained))
+                                  not in NOISE_CHECKS else [])
+    return {spec: round(denoising_mse(model, test.images, spec, seed), 6) for spec in specs}
+
+
+_PCA_FITS: dict = {}  # (training images' digest, classes) -> PCA with pca.N_COMPONENTS components
+
+
+def pca_reference(model: Model, train: data.Split, test: data.Split) -> float:
+    """Test MSE of PCA at the model's code size, fitted on its classes' training images. The
+    components are nested, so one fit of 32 serves every k up to 32 (and is kept for the next
+    model of the same classes)."""
+    train_sub, _ = train.subset(model.classes)
+    k = model.latent_dim
+    if k > pca.N_COMPONENTS:
+        return pca.fit(train_sub.images, k).mse(test.images, k)
+    key = (hashlib.sha1(train_sub.images.tobytes()).hexdigest(), tuple(model.classes))
+    if key not in _PCA_FITS:
+        _PCA_FITS.clear()
+        _PCA_FITS[key] = pca.fit(train_sub.images, pca.N_COMPONENTS)
+    return _PCA_FITS[key].mse(test.images, k)
+
+
+def nearest_vote(queries: np.ndarray, x: np.ndarray, labels: np.ndarray, k: int, spare: int = 32) -> np.ndarray:
+    """The class most of each query's ``k`` nearest rows of ``x`` (Euclidean) have, ties to the
+    smaller class: a k-nearest-neighbour classifier with uniform weights, as scikit-learn's, for a
+    handful of queries (here: without importing scikit-learn, 2 s of an import's 5). The
+    distances to every row are float32 (a 60,000-row ``x`` is not copied to float64); the ``k +
+    spare`` nearest by them are ranked again by exact float64 distances."""
+    q = np.asarray(queries, np.float32)
+    x = np.asarray(x, np.float32)
+    rough = np.einsum("ij,ij->i", x, x)[None] - 2 * (q @ x.T)  # + |q|^2, the same along a row
+    m = min(len(x), k + spare)
+    candidates = np.argpartition(rough, m - 1, axis=1)[:, :m]
+    exact = ((x[candidates].astype(np.float64) - q[:, None].astype(np.float64)) ** 2).sum(-1)
+    nearest = np.take_along_axis(candidates, np.argpartition(exact, k - 1, axis=1)[:, :k], 1)
+    return np.array([np.bincount(labels[row], minlength=int(labels.max()) + 1).argmax() for row in nearest])
+
+
+def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
+    """Decode each class's middle on every map; classify it by its nearest training images.
+
+    ``class_middles_recognised`` is the count on the model's default map; ``class_middles_by_map``
+    has the count for each map.
+    """
+    train_sub, _ = train.subset(model.classes)
+    x_train = train_sub.images.reshape(len(train_sub.images), -1).astype(np.float32)
+    np.divide(x_train, np.float32(255), out=x_train)  # in place: 188 MB for MNIST, not twice that
+    if methods is None:  # the maps that open at once; a missing t-SNE is not computed here
+        methods = [m for m in projection.available(model.latent_dim) if model.has_map(m)]
+    by_map = {}
+    for method in methods:
+        mp = model.map(method)
+        middles = class_middles(mp.xy, model.latents.labels)
+        images = model.decode(mp.to_latent(np.stack(list(middles.values()))))
+        predicted = nearest_vote(images.reshape(len(images), -1), x_train, train_sub.labels, N_NEIGHBOURS)
+        by_map[method] = int((predicted == np.array(list(middles))).sum())
+    default = next(m for m in projection.available(model.latent_dim) if m in by_map)
+    return {"class_middles_recognised": by_map[default], "class_middles_total": len(model.classes),
+            "class_middles_map": default, "class_middles_by_map": by_map}
+
+
+def roc_auc(scores, positive) -> float:
+    """Area under the ROC curve of ``scores`` for telling ``positive`` (bool) cases from the rest:
+    the probability that a random positive scores higher than a random negative, ties counting
+    half (the Mann-Whitney U statistic over the product of the class sizes)."""
+    scores, positive = np.asarray(scores, np.float64), np.asarray(positive, bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("an AUC needs positive and negative cases")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    sorted_scores = scores[order]
+    # average ranks over ties (1-based)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    for a, b in zip(starts, ends):
+        ranks[order[a:b]] = (a + b + 1) / 2
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+@torch.no_grad()
+def reconstruction_errors(model: Model, images, batch_size: int = 2000) -> np.ndarray:
+    """Mean squared error per pixel of each image's reconstruction, float32 [N]."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = model.float_images(images[start:start + batch_size])
+        out.append(((model.net.decode(model.net.encode(x)) - x) ** 2).flatten(1).mean(1).numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
+    """For a model trained on some classes only: how well its reconstruction error tells the
+    other classes' test images from its own (ROC AUC, the other classes as positives), and the
+    mean error of each class."""
+    errors = reconstruction_errors(model, full_test.images)
+    other = ~np.isin(full_test.labels, model.classes)
+    return {"anomaly_auc": roc_auc(errors, other), "anomaly_n_test": int(len(errors)),
+            "recon_error_by_class": {int(c): round(float(errors[full_test.labels == c].mean()), 6)
+                                     for c in np.unique(full_test.labels)}}
+
+
+def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0,
+             methods=None, full_test: data.Split | None = None, denoising: bool = True,
+             reference: "pca.PCA | None" = None, losses: dict | None = None) -> dict:
+    """All metrics of the module docstring; ``test`` holds only the model's classes. With
+    ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
+    ``anomaly_metrics`` too. ``losses``: ``test_losses`` of ``test`` already computed (by
+    ``latents_and_losses``)."""
+    metrics = {"n_test": len(test.images), **(losses if losses is not None else test_losses(model, test, seed))}
+    if model.kind_info.has_posterior:
+        metrics["beta"] = float(model.config.get("training", {}).get("beta", 1.0))
+    if train is not None and model.latents is not None:
+        metrics.update(recognised_middles(model, train, methods))
+    if reference is not None and model.latent_dim <= reference.size:  # a PCA of these very training images
+        metrics["pca_test_mse"] = reference.mse(test.images, model.latent_dim)
+    elif train is not None:
+        metrics["pca_test_mse"] = pca_reference(model, train, test)
+    if denoising:
+        metrics["denoising_mse"] = denoising_metrics(model, test, seed)
+    if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes):
+        metrics.update(anomaly_metrics(model, full_test))
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
+
+
+def format_metrics(metrics: dict) -> str:
+    """The figures of ``metrics`` (from evaluate) as indented lines, one per figure, for a terminal."""
+    names = {"test_mse": "test MSE (per pixel)", "test_bce": "test BCE (nats/image)",
+             "test_neg_elbo": "test negative ELBO (nats/image)", "test_kl": "test KL (nats/image)",
+             "n_test": "test images", "beta": "KL weight beta", "pca_test_mse": "PCA test MSE, same k"}
+    lines = [f"  {names.get(k, k):34s} {v:.4f}" if isinstance(v, float) else f"  {names.get(k, k):34s} {v}"
+             for k, v in metrics.items() if k in names]
+    if "denoising_mse" in metrics:
+        lines.append(f"  {'denoising MSE (noisy in, clean out)':34s} "
+                     + ", ".join(f"{k} {v:.4f}" for k, v in metrics["denoising_mse"].items()))
+    if "anomaly_auc" in metrics:
+        lines.append(f"  {'anomaly ROC AUC (other classes)':34s} {metrics['anomaly_auc']:.4f} "
+                     f"over {metrics['anomaly_n_test']:,} test images")
+    if "class_middles_recognised" in metrics:
+        by_map = ", ".join(f"{k} {v}" for k, v in metrics.get("class_middles_by_map", {}).items())
+        lines.append(f"  {'class middles recognised':34s} {metrics['class_middles_recognised']}"
+                     f"/{metrics['class_middles_total']} ({metrics['class_middles_map']} map; {by_map})")
+    return "\n".join(lines)
+
+
+def summary(metrics: dict, map_label) -> list[tuple[str, str]]:
+    """A bundle's measured figures as (what, value) rows for a table; ``map_label(kind)`` names a
+    map kind, or None for one that is not offered."""
+    m = metrics
+    rows = [("test images", f"{m['n_test']:,}")] if "n_test" in m else []
+    if "test_mse" in m:
+        rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
+    if "test_neg_elbo" in m:
+        rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
+    for method, count in m.get("class_middles_by_map", {}).items():
+        if map_label(method) is not None:
+            rows.append((f"class middles recognised, {map_label(method)}", f"{count}/{m['class_middles_total']}"))
+    return rows
