@@ -16,16 +16,16 @@ from views.lessons import LESSONS
 
 
 def pages() -> dict[str, list]:
-    lessons = [st.Page(render, title=f"{i}. {short}", icon=icon, url_path=path)
-               for i, (path, short, _, icon, render) in enumerate(LESSONS, 1)]
+    lessons = [st.Page(lesson.render, title=f"{i}. {lesson.short}", icon=lesson.icon, url_path=lesson.path)
+               for i, lesson in enumerate(LESSONS, 1)]
     explore_page = st.Page(explore.render, title="Explore a latent space", icon=":material/scatter_plot:",
                            url_path="explore", default=True)
     compare_page = st.Page(compare.render, title="AE vs VAE, side by side", icon=":material/compare:", url_path="compare")
     # the explore page is the app's default, at the root: its path in the tour is ""
     course.PAGES_BY_PATH.update({"": explore_page, "compare": compare_page,
-                                 **{path: page for (path, *_), page in zip(LESSONS, lessons)}})
+                                 **{lesson.path: page for lesson, page in zip(LESSONS, lessons)}})
     course.TOUR[:] = [("", explore_page.title), ("compare", compare_page.title),
-                      *((path, f"{i}. {short}") for i, (path, short, *_) in enumerate(LESSONS, 1))]
+                      *((lesson.path, f"{i}. {lesson.short}") for i, lesson in enumerate(LESSONS, 1))]
     return {"Explore": [explore_page, compare_page], "Course": lessons}
 
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from tests import browser  # noqa: E402
 
 def spot_text(page) -> str | None:
@@ -58,4 +60,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

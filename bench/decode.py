@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 import explorer  # noqa: E402
 from explorer.teaching.generate import interpolate  # noqa: E402
 
@@ -52,4 +54,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

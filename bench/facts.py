@@ -17,6 +17,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from explorer.bundles import catalog
 from explorer.baselines import classifier
 from explorer.teaching import facts  # noqa: E402
@@ -52,4 +54,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

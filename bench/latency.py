@@ -36,6 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from tests import browser  # noqa: E402
 
 CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "tsne")]
@@ -219,4 +221,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

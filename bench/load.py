@@ -46,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 from latency import CASES, MAP_READY  # noqa: E402
 
 from tests import browser  # noqa: E402
@@ -285,4 +286,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

@@ -26,6 +26,8 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import record  # noqa: E402
 import explorer  # noqa: E402
 from explorer.teaching import figures
 from explorer import maps as projection
@@ -142,4 +144,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with record.run(__file__):
+        main()

@@ -48,7 +48,7 @@ def usage() -> str:
     width = max(map(len, COMMANDS))
     lines = [__doc__.strip(), "", "Commands:"]
     lines += [f"  {name.ljust(width)}  {what}" for name, (_, what) in COMMANDS.items()]
-    lines += ["", "Streamlit's own options: streamlit run --help."]
+    lines += ["", "Streamlit's own options: the --help of its run command."]
     return "\n".join(lines)
 
 

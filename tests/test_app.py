@@ -521,7 +521,7 @@ def test_without_the_dataset_a_lesson_says_where_it_looked(tmp_path, monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "SYSTEM_DIR", tmp_path / "system")
     script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{lesson!r}]()")
+              f"app.pages()\ndict((l.path, l.render) for l in LESSONS)[{lesson!r}]()")
     at = AppTest.from_string(script, default_timeout=120).run()
     assert not at.exception
     said = [w.value for w in at.warning if "test images are not available" in w.value]
@@ -531,7 +531,7 @@ def test_without_the_dataset_a_lesson_says_where_it_looked(tmp_path, monkeypatch
 
 def test_the_last_lesson_leads_back_to_the_first():
     script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)['anomalies']()")
+              f"app.pages()\ndict((l.path, l.render) for l in LESSONS)['anomalies']()")
     at = AppTest.from_string(script, default_timeout=120).run()
     assert not at.exception
     links = [el for el in at.get("page_link")]

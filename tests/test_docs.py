@@ -52,3 +52,12 @@ def test_every_command_the_docs_name_answers_help():
         answers = list(pool.map(ask, commands))
     wrong = [(m, rc, out[:200]) for m, rc, out in answers if rc != 0 or len(out.strip()) < 40]
     assert not wrong, wrong
+
+
+def test_every_figure_a_benchmark_recorded_is_linked_from_the_measured_page():
+    """bench/record.py writes docs/measured/<bench>.md; each is linked and names a benchmark that is there."""
+    measured = (ROOT / "docs" / "measured.md").read_text()
+    for file in sorted((ROOT / "docs" / "measured").glob("*.md")):
+        assert f"(measured/{file.name})" in measured, f"docs/measured.md does not link {file.name}"
+        assert (ROOT / "bench" / f"{file.stem}.py").is_file(), f"{file.name}: no bench/{file.stem}.py"
+        assert file.read_text().startswith(f"# `python bench/{file.stem}.py")

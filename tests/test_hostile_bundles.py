@@ -293,7 +293,7 @@ def test_hostile_bundles_in_the_models_dir_break_no_page(tmp_path, monkeypatch, 
         at.query_params["model"] = "good-copy"
     else:
         script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-                  f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()")
+                  f"app.pages()\ndict((l.path, l.render) for l in LESSONS)[{path!r}]()")
         at = AppTest.from_string(script, default_timeout=120)
         if path == "replay":
             at.query_params["model"] = "good-copy"

@@ -15,12 +15,12 @@ from views.lessons import LESSONS
 from . import browser
 from .conftest import ROOT
 
-PATHS = [path for path, *_ in LESSONS]
+PATHS = [lesson.path for lesson in LESSONS]
 
 
 def open_lesson(path: str, query=None, data_dir=None, monkeypatch=None) -> AppTest:
     script = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-              f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()")
+              f"app.pages()\ndict((l.path, l.render) for l in LESSONS)[{path!r}]()")
     at = AppTest.from_string(script, default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
@@ -38,7 +38,7 @@ def test_every_lesson_opens_with_its_frame_and_no_error(path):
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     number = PATHS.index(path) + 1
     assert at.caption[0].value == f"Lesson {number} of {len(PATHS)}"
-    assert [h.value for h in at.header][0] == dict((p, t) for p, _, t, *_ in LESSONS)[path]
+    assert [h.value for h in at.header][0] == {lesson.path: lesson.title for lesson in LESSONS}[path]
     texts = [i.value for i in at.info]
     assert sum(t.startswith("**Try this.**") for t in texts) == 1
     assert any(c.value.startswith("Reference: ") for c in at.caption)
@@ -261,3 +261,21 @@ def test_replay_codes_survive_the_int16_file_the_browser_reads(tmp_path):
     assert len(np.unique(q[0, :, 0])) > 250 and np.abs(back[0] - codes[0]).max() < 1e-3 * 30 / 65535 * 2
     flat, lo, hi = quantised(np.zeros((2, 3, 2)))  # a replay that never moved still makes a file
     assert (flat == -32768).all() and (browser_replay_values(flat, lo, hi, tmp_path) == 0).all()
+
+
+def test_every_lesson_is_one_unit_in_the_courses_one_list():
+    """A lesson is its own file that registers itself; the course's order names each once. Fails if a
+    lesson's file registers another path, quotes a bundle that is not shipped, gives no example link,
+    or has a state without the page-state shape (from_query, to_query, updated)."""
+    from explorer import list_pretrained
+    from ui import course
+    from views import lessons
+
+    assert sorted(lessons.ORDER) == sorted(course.REGISTERED) and len(set(lessons.ORDER)) == len(lessons.ORDER)
+    shipped = set(list_pretrained())
+    for lesson in LESSONS:
+        module = lesson.render.__module__
+        assert module == f"views.lessons.{lesson.path.replace('-', '_')}", f"{lesson.path} is rendered from {module}"
+        assert lesson.example and set(lesson.needs) <= shipped, (lesson.path, set(lesson.needs) - shipped)
+        for method in ("from_query", "to_query", "updated"):
+            assert callable(getattr(lesson.state, method, None)), f"{lesson.state.__name__} has no {method}"

@@ -11,6 +11,7 @@ from explorer.data import noise
 from explorer.teaching.state import (AnomalyState, BoardState, DenoisingState, DigitState, ReplayState, VaeState,
                             ViewState, from_query)
 from ui import session
+from views.lessons import LESSONS
 
 from .conftest import ROOT
 
@@ -98,16 +99,8 @@ LINKS = {
     "explore": {"model": "mnist-vae-16", "map": "pca", "spot": "0.5,-0.25", "a": "3", "b": "2", "path": "slerp",
                 "t": "0.3", "layers": "manifold"},
     "compare": {"left": "mnist-ae-16", "right": "mnist-vae-16", "spot": "12", "a": "3", "b": "2", "t": "0.3"},
-    "bottleneck": {"digit": "123"},
-    "ae-vs-pca": {"digit": "123"},
-    "clusters": {"model": "mnist-vae-2d", "spot": "12", "a": "3", "b": "2", "t": "0.3"},
-    "replay": {"model": "mnist-vae-2d", "epoch": "3"},
-    "generating": {"spot": "1.5,-2.5", "a": "3", "b": "2", "t": "0.7"},
-    "interpolation": {"model": "mnist-vae-16", "a": "3", "b": "2", "t": "0.3"},
-    "vae": {"digit": "12", "eps": "0.5,-1"},
-    "beta": {"spot": "12", "a": "3", "b": "2", "t": "0.25"},
-    "denoising": {"digit": "7", "noise": "mask:0.3"},
-    "anomalies": {"threshold": "0.03"},
+    # every lesson, by the example link it registers (ui/course.Lesson)
+    **{lesson.path: lesson.example for lesson in LESSONS},
 }
 
 
@@ -117,7 +110,7 @@ def open_page(path: str, query: dict) -> AppTest:
     elif path == "compare":
         render = "from views import compare\ncompare.render()"
     else:
-        render = f"from views.lessons import LESSONS\ndict((p, r) for p, *_, r in LESSONS)[{path!r}]()"
+        render = f"from views.lessons import LESSONS\ndict((l.path, l.render) for l in LESSONS)[{path!r}]()"
     script = f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\napp.pages()\n{render}"
     at = AppTest.from_string(script, default_timeout=120)
     for k, v in query.items():
@@ -209,3 +202,20 @@ def test_each_bundle_is_looked_at_once_per_run(monkeypatch):
     assert not at.exception
     assert looked and max(looked.values()) == 1, looked.most_common(3)
     assert set(catalog.find_bundles([catalog.PRETRAINED_DIR])) <= set(looked)  # the menu checks every one
+
+
+def test_every_page_state_has_one_shape():
+    """Every page's state is a frozen dataclass read from its URL by ``from_query`` (giving the state
+    and the sentences naming what was ignored), written by ``to_query`` and changed by ``updated``.
+    Fails if a state class is added without one of them."""
+    import dataclasses
+
+    from explorer.teaching import state as states
+
+    found = [c for c in vars(states).values() if isinstance(c, type) and c.__name__.endswith("State")
+             and c.__module__ == states.__name__]
+    assert len(found) >= 7, [c.__name__ for c in found]
+    for cls in found:
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls.__name__
+        assert isinstance(vars(cls)["from_query"], classmethod), f"{cls.__name__}.from_query is not a classmethod"
+        assert callable(getattr(cls, "to_query", None)) and callable(getattr(cls, "updated", None)), cls.__name__

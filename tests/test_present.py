@@ -16,8 +16,7 @@ from .test_browser_install import page_report
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
-MAPS = {"clusters": 1, "interpolation": 1, "generating": 2, "beta": 3, "ae-vs-pca": 2, "replay": 1,
-        "bottleneck": 1, "anomalies": 1, "vae": 1}
+MAPS = {lesson.path: lesson.charts for lesson in LESSONS}  # what each lesson's instrument draws, by its own word
 ALONE = ("clusters", "interpolation")  # lessons whose instrument is one latent map
 
 
@@ -62,7 +61,7 @@ def first_screen_problems(page, path: str, width: int, height: int, report: dict
 def test_every_lesson_fits_its_first_screen_in_large_type_on_a_projector_and_a_large_screen(app_url):
     wrong = []
     with browser.chromium_page(*SCREENS[0]) as page:
-        for path, *_ in LESSONS:
+        for path in [lesson.path for lesson in LESSONS]:
             page.set_viewport_size(dict(zip(("width", "height"), SCREENS[0])))
             page.goto(f"{app_url}/{path}?present=1")
             report = page_report(page, MAPS.get(path, 0))
@@ -81,7 +80,7 @@ def test_the_arrow_keys_turn_the_lessons_and_the_mode_stays(app_url):
             page.keyboard.press(key)
             page.get_by_text(f"lesson {number} of 10").wait_for(timeout=30_000)
             browser.wait_idle(page)
-            path = LESSONS[number - 1][0]
+            path = LESSONS[number - 1].path
             assert f"/{path}" in page.evaluate("location.pathname")
             assert browser.location_query(page).get("present") == "1"
             assert not page.locator("[data-testid='stSidebar']").is_visible()

@@ -14,7 +14,8 @@ import explorer
 from explorer.teaching import figures
 from ui import board, map_component, present, session
 from ui.session import W_CLASS, W_EXAMPLE
-from views.lessons import bottleneck, maps
+from explorer.teaching import frames
+from views.lessons import beta, bottleneck
 
 from .conftest import ROOT
 from .test_lessons import open_lesson
@@ -29,8 +30,8 @@ def test_only_maps_in_one_frame_are_said_to_draw_the_same_code():
     ae_vae = board.click_note(*plane("mnist-ae-2d", "mnist-vae-2d"))
     assert "same place in each map's frame" in ae_vae and "same code" not in ae_vae
     assert "different codes" in ae_vae
-    betas = board.click_note(*plane(*maps.BETAS))
-    assert board.shared_frame(*plane(*maps.BETAS)) and "all 3 decoders draw the same code" in betas
+    betas = board.click_note(*plane(*beta.BETAS))
+    assert frames.shared_frame(*plane(*beta.BETAS)) and "all 3 decoders draw the same code" in betas
     for note in (ae_vae, betas):  # a dot is each model's own code of that image, whatever the frames
         assert "each model decodes its own code of that image" in note
     models = [explorer.load_model(n) for n in ("mnist-ae-16", "mnist-vae-16")]

@@ -151,7 +151,7 @@ def test_where_static_cannot_be_written_the_server_draws_the_maps(tmp_path, monk
     else:
         at = AppTest.from_string(
             f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport app\nfrom views.lessons import LESSONS\n"
-            f"app.pages()\ndict((p, r) for p, *_, r in LESSONS)[{page!r}]()", default_timeout=120)
+            f"app.pages()\ndict((l.path, l.render) for l in LESSONS)[{page!r}]()", default_timeout=120)
     for k, v in query.items():
         at.query_params[k] = v
     at.run()

@@ -303,7 +303,7 @@ def test_url_values_are_text_on_every_lesson(hostile_app, page):
     query = q(digit=URL_MD, threshold=URL_MD, a=URL_MD, epoch=URL_MD, eps=URL_HTML, noise=URL_CODES, b=URL_CODES,
               t=URL_HTML, spot=URL_HTML)
     wrong = []
-    for path, *_ in LESSONS:
+    for path in [lesson.path for lesson in LESSONS]:
         wrong += visit(page, f"{url}/{path}?{query}")
         wrong += problems(page, path) + shows(page, ALERT, URL_MD, f"{path}, the link's notes")
         if path in ("clusters", "generating", "interpolation", "beta", "denoising"):  # they quote b or noise

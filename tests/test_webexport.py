@@ -129,8 +129,14 @@ def test_float16_arrays_widen_exactly_without_float16array(tmp_path, chromium):
                 np.testing.assert_array_equal(got, webexport.read_array(payload, entry).astype(np.float32))
 
 
+# Every kind on every backbone is held to the library by tests/test_conformance_kinds.py on its
+# quick maps; these shipped bundles add what a short training there does not store: t-SNE maps
+# (the neighbours' form) and weights kept as float16.
+SHIPPED_PARITY = ["mnist-vae-2d", "mnist-vae-16", "mnist-conv-ae-16"]
+
+
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-@pytest.mark.parametrize("name", explorer.list_pretrained())
+@pytest.mark.parametrize("name", SHIPPED_PARITY)
 def test_the_browser_decodes_as_the_library_does(tmp_path, name, chromium):
     m = explorer.load_model(name)
     folder = webexport.write(m, tmp_path / name)

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from explorer.teaching import facts
+from explorer.teaching import facts, frames
 from explorer import maps as projection
 from explorer.bundles.bundle import Model
 from explorer.teaching.state import BoardState, ModelUnavailable, ViewState
@@ -103,7 +103,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
                        index=labels.index(current) if current in labels else 0,
                        on_change=on_set, args=(board, catalog))
     maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
-    boxes = frames(models, maps)
+    boxes = frames.boxes(models, maps)
     state = take_clicks(board, state, models, maps, boxes)
     session.set_page_state(board.key, state)
     session.write_query(state.to_query(board.params))
@@ -117,7 +117,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     for side, model, mp, box, column in zip(sides, models, maps, boxes, columns):
         with column:
             views.append(side_ui(board, side, model, mp, state, a, b, originals, detail, title,
-                                 (boxes[0], box) if planes(maps) else None, len(models)))
+                                 (boxes[0], box) if frames.planes(maps) else None, len(models)))
     # what to do, once under the row until a spot is chosen; presenting, the lesson's "Try this" says it
     if views[0].spot is None and not present.active():
         st.info(board.map_note.format(slider=map_component.slider_place(len(models))) if board.map_note
@@ -136,49 +136,20 @@ def from_query(board: Board, query, catalog, sets) -> tuple[BoardState, list[str
     return BoardState.from_query(query, board.params, sets, catalog.test_indices, plane_box)
 
 
-def planes(maps: list) -> bool:
-    """Whether every map is a latent plane, so spots are codes placed by frame."""
-    return all(mp.coordinates_are_codes for mp in maps)
-
-
-def shared_frame(models: list[Model], maps: list) -> bool:
-    """Whether the maps are drawn in one frame: VAEs' planes side by side, since their codes answer
-    to the same prior, so a spot is the same code on each."""
-    return len(maps) > 1 and planes(maps) and all(m.kind_info.has_posterior for m in models)
-
-
-def frames(models: list[Model], maps: list) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The box each map is drawn in: VAEs' planes share one (the smallest square around all their
-    own, ``shared_frame``); any other map is framed around its own codes."""
-    boxes = [mp.view_box() for mp in maps]
-    if shared_frame(models, maps):
-        lo, hi = np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
-        centre, half = (lo + hi) / 2, (hi - lo).max() / 2
-        boxes = [(centre - half, centre + half)] * len(maps)
-    return boxes
-
-
 def click_note(models: list[Model], maps: list) -> str:
     """What a click does on this board (``take_clicks``, ``spot_on``), in words true of its frames."""
     n = len(maps)
     if n == 1:
         return ("Click a dot (a test image) or anywhere between the dots: the decoder draws the code there."
-                if planes(maps) else "Click a dot (a test image): the decoder draws its code.")
+                if frames.planes(maps) else "Click a dot (a test image): the decoder draws its code.")
     which, each = ("either map", "both decoders") if n == 2 else ("any map", f"all {n} decoders")
     dot = f"Click a dot on {which}: it is a test image, and each model decodes its own code of that image. "
-    if not planes(maps):  # two models' codes are different spaces: a spot between dots has no counterpart
+    if not frames.planes(maps):  # two models' codes are different spaces: a spot between dots has no counterpart
         return dot + "Between the dots a spot has no counterpart on another model's map, so click the dots."
-    if shared_frame(models, maps):
+    if frames.shared_frame(models, maps):
         return dot + f"Click empty space: the maps share one frame, so {each} draw the same code."
     return dot + ("Click empty space: the spot lands at the same place in each map's frame. Each plane is "
                   f"framed around its own codes, so {each} draw different codes there.")
-
-
-def _moved(z, box_from, box_to) -> np.ndarray:
-    """Codes [P, 2] at the same place in another frame (unchanged in a shared one)."""
-    if box_from is box_to:
-        return np.asarray(z, np.float32)
-    return facts.same_place(z, box_from, box_to)
 
 
 def on_set(board: Board, catalog) -> None:
@@ -202,7 +173,7 @@ def on_set(board: Board, catalog) -> None:
     if spot is not None and not isinstance(spot, int):
         maps = [m.map(projection.available(m.latent_dim)[0]) for m in (old, new)]
         spot = _point(facts.same_place(np.asarray(spot)[None], maps[0].view_box(), maps[1].view_box())[0]) \
-            if planes(maps) else None
+            if frames.planes(maps) else None
     elif not has(spot):
         spot = None
     session.set_page_state(board.key, before.updated(models=models, spot=spot, a=before.a if has(before.a) else None,
@@ -229,8 +200,8 @@ def take_clicks(board: Board, state: BoardState, models: list[Model], maps: list
             pick = pick_spot(model, mp, changes["spot"])
             if pick.row is not None:
                 state = state.updated(spot=int(model.latents.index[pick.row]))
-            elif planes(maps):  # kept as the first plane's code at the same place in its frame
-                state = state.updated(spot=_point(_moved(pick.code[None], box, boxes[0])[0]))
+            elif frames.planes(maps):  # kept as the first plane's code at the same place in its frame
+                state = state.updated(spot=_point(frames.moved(pick.code[None], box, boxes[0])[0]))
             # elsewhere a spot is a test image only (explorer.teaching.state.BoardState): a spot between the dots
             # of a t-SNE map has no place on another model's map, and its code is not two numbers
         if "t" in changes:
@@ -252,7 +223,7 @@ def spot_on(model: Model, mp, spot, frame=None):
         return tuple(float(v) for v in mp.xy[row])
     z = np.asarray(spot, np.float32)[None]
     if frame is not None:
-        z = _moved(z, *frame)
+        z = frames.moved(z, *frame)
     return tuple(float(v) for v in mp.to_map(z)[0])
 
 
@@ -338,11 +309,11 @@ def generation_text(board: Board, shown: Shown, sides: tuple[str, str] = ("left"
         return
     names = [f"the {_kind(m)}" for m in models]
     digit = "digit" if models[0].dataset == "mnist" else "class"
-    if planes(maps):
+    if frames.planes(maps):
         gens = [resources.generation(m) for m in models]
         widths = [float((g.box[1] - g.box[0]).max()) for g in gens]
         frame = ("The two planes share one frame, so a click on empty space is the same code in both. "
-                 if shared_frame(models, maps) else
+                 if frames.shared_frame(models, maps) else
                  "Each plane is framed around its own test codes, and a click on empty space lands at the same "
                  f"place in both frames: their scales differ ({names[0]}'s frame is {_width(widths[0])} wide, "
                  f"{names[1]}'s {_width(widths[1])}). ")

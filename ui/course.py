@@ -5,12 +5,56 @@ tour a presentation walks (the explore page, /compare, then the lessons) and eac
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Callable
+
 # (url path, title): the course in order; app.py builds the pages from views/lessons/__init__.py
 COURSE: list[tuple[str, str]] = []
 # (url path, title): what a presentation walks through, in order: the explore page (path ""),
 # /compare, then the course; filled by app.py
 TOUR: list[tuple[str, str]] = []
 PAGES_BY_PATH: dict[str, object] = {}  # url path -> its st.Page, filled by app.py
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What a lesson page says of itself, in its own file (views/lessons/<name>.py): its URL path,
+    titles and icon, how it renders, its typed page state (explorer/teaching/state.py), an example
+    link's query that opens it in a state of its own (tests open it and read the state back), how
+    many maps and charts its instrument draws (the page is read once they are drawn), and the
+    shipped bundles whose measured facts it quotes."""
+
+    path: str
+    short: str  # the sidebar's title: "The bottleneck"
+    title: str  # the page's title: "The bottleneck: what an autoencoder is"
+    icon: str
+    render: Callable[[], None]
+    state: type
+    example: dict[str, str] = field(default_factory=dict)
+    charts: int = 0
+    needs: tuple[str, ...] = ()
+
+
+REGISTERED: dict[str, Lesson] = {}  # url path -> lesson, as each lesson's module registers itself
+
+
+def lesson(**fields) -> Lesson:
+    """Register a lesson (``Lesson``'s fields); views/lessons/__init__.py puts it in the course's order."""
+    entry = Lesson(**fields)
+    if entry.path in REGISTERED and REGISTERED[entry.path].render is not entry.render:
+        raise ValueError(f"two lessons register the path {entry.path!r}")
+    REGISTERED[entry.path] = entry
+    return entry
+
+
+def in_order(order: list[str]) -> list[Lesson]:
+    """The registered lessons in ``order``; a lesson missing from the order, or a path in it that
+    no lesson registers, is named."""
+    unordered, unknown = sorted(set(REGISTERED) - set(order)), [p for p in order if p not in REGISTERED]
+    if unordered or unknown:
+        raise ValueError(f"the course's order and its lessons differ: not in the order {unordered}, "
+                         f"in the order but no lesson {unknown} (views/lessons/__init__.py)")
+    return [REGISTERED[p] for p in order]
 
 
 def first_page():

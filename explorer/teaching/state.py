@@ -89,6 +89,12 @@ class ViewState:
         keep = {end: value if isinstance(value, int) else None for end, value in (("a", self.a), ("b", self.b))}
         return replace(self, map=map_name, spot=None, **keep)
 
+    @classmethod
+    def from_query(cls, query, catalog) -> "Parsed":
+        """The state a URL describes (the module's ``from_query``): every page state reads its URL
+        through a ``from_query`` of its class."""
+        return from_query(query, catalog)
+
     def to_query(self) -> dict[str, str]:
         """The URL parameters of this state; defaults of path and t are left out."""
         q = {"model": self.model, "map": self.map}

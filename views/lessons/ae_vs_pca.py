@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.teaching import facts, figures
 from explorer.baselines import pca
 from explorer.teaching.state import DigitState
-from ui import pictures, present, resources, session
+from ui import course, pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common
 
@@ -110,3 +110,7 @@ def render() -> None:
 @st.cache_data(show_spinner=False, max_entries=2)
 def _pixel_plane(_basis, originals: np.ndarray) -> np.ndarray:
     return _basis.encode(originals, 2)
+
+
+course.lesson(path=PAGE, short="AE vs PCA", title="Autoencoder against PCA", icon=":material/scatter_plot:",
+              render=render, charts=2, state=DigitState, example={"digit": "123"}, needs=(MODEL,))

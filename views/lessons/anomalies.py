@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.teaching import figures
 from explorer.teaching.state import AnomalyState
-from ui import anomalies, present, resources, session
+from ui import anomalies, course, present, resources, session
 from views.lessons import common
 
 MODEL = "mnist0-ae-4"
@@ -46,3 +46,6 @@ def render() -> None:
                                        "Anomaly detection with robust deep autoencoders, KDD 2017.")
 
 
+course.lesson(path=PAGE, short="Anomalies", title="Anomaly detection by reconstruction error",
+              icon=":material/troubleshoot:", render=render, charts=1, state=AnomalyState, example={"threshold": "0.03"},
+              needs=(MODEL,))

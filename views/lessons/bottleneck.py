@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.teaching import facts, figures, images
 from explorer.baselines import pca
 from explorer.teaching.state import DigitState
-from ui import pictures, present, resources, session
+from ui import course, pictures, present, resources, session
 from ui.text import literal
 from views.lessons import common
 
@@ -102,3 +102,8 @@ def render() -> None:
                         + " |\n| PCA | " + " | ".join(f"{err(p):.4f}" for p in linear) + " |")
     common.footer(layout, "bottleneck", "G. E. Hinton and R. R. Salakhutdinov, Reducing the dimensionality of "
                                         "data with neural networks, Science 313 (2006).")
+
+
+course.lesson(path=PAGE, short="The bottleneck", title="The bottleneck: what an autoencoder is",
+              icon=":material/compress:", render=render, charts=1, state=DigitState, example={"digit": "123"},
+              needs=tuple(SERIES.values()))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from explorer.data import noise
 from explorer.teaching.state import DenoisingState
-from ui import pictures, present, session
+from ui import course, pictures, present, session
 from ui.text import literal
 from views.lessons import common
 
@@ -94,3 +94,8 @@ def instrument(plain, dae, originals) -> None:
         (out_plain, f"plain autoencoder: error {err(out_plain):.4f}", side, {"denoised": "plain"}),
         (out_dae, f"denoising autoencoder: error {err(out_dae):.4f}", side, {"denoised": "dae"}),
     ])
+
+
+course.lesson(path=PAGE, short="Denoising", title="Denoising autoencoders", icon=":material/cleaning_services:",
+              render=render, state=DenoisingState, example={"digit": "7", "noise": "mask:0.3"},
+              needs=(PLAIN, DENOISING))

@@ -10,7 +10,7 @@ import streamlit as st
 from explorer.teaching import facts
 from explorer.bundles.bundle import REPLAY_FILE, BundleError
 from explorer.teaching.state import ModelUnavailable, ReplayState
-from ui import present, replay, resources, session
+from ui import course, present, replay, resources, session
 from ui.text import literal
 from views.lessons import common
 
@@ -88,3 +88,8 @@ def render() -> None:
     common.footer(layout, "replay", "G. E. Hinton and R. R. Salakhutdinov, Science 313 (2006); D. P. Kingma and "
                                     "M. Welling, ICLR 2014. Replays: `python -m explorer.train` keeps them for 2-D "
                                     "models.")
+
+
+course.lesson(path=PAGE, short="Training replay", title="Training replay: a latent space forming",
+              icon=":material/play_circle:", render=render, charts=1, state=ReplayState,
+              example={"model": "mnist-vae-2d", "epoch": "3"}, needs=PREFERRED)

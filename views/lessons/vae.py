@@ -14,7 +14,7 @@ import streamlit as st
 
 from explorer.teaching import figures, posterior
 from explorer.teaching.state import EPS_LIMIT, VaeState
-from ui import pictures, present, session
+from ui import course, pictures, present, session
 from views.lessons import common
 
 MODEL = "mnist-vae-2d"
@@ -118,3 +118,7 @@ def render() -> None:
             st.caption("eps = (0, 0) decodes the mean itself, what the map shows for this image.")
     common.footer(layout, "vae", "D. P. Kingma and M. Welling, Auto-encoding variational Bayes, ICLR 2014, section "
                                  "2.4 (the reparameterisation trick) and appendix B (the KL term).")
+
+
+course.lesson(path=PAGE, short="The VAE", title="The VAE: a cloud of codes per image", icon=":material/blur_on:",
+              render=render, charts=1, state=VaeState, example={"digit": "12", "eps": "0.5,-1"}, needs=(MODEL,))
