@@ -143,3 +143,11 @@ def test_the_library_is_grouped_by_feature():
     assert len(top) <= 12, top
     for package in sorted(p.parent for p in (ROOT / "explorer").glob("*/__init__.py")):
         assert ast.get_docstring(ast.parse((package / "__init__.py").read_text())), f"{package} says nothing of itself"
+
+
+def test_a_links_ignored_parts_are_told_in_one_notice():
+    """Every page says what its link held that was ignored through ui/session.py's link_notice, in
+    one wording; a page that words its own fails here."""
+    for path in [*(ROOT / "views").rglob("*.py"), *(ROOT / "ui").glob("*.py")]:
+        if path.name != "session.py":
+            assert "link was ignored" not in path.read_text(), f"{path.relative_to(ROOT)} words its own link notice"

@@ -87,9 +87,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
         return None
     try:
         state, notes = session.page_state(board.key, lambda query: from_query(board, query, catalog, sets))
-        if notes:
-            st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".",
-                       icon=":material/link_off:")
+        session.link_notice(notes)
         models = [catalog.model(n) for n in state.models]
     except ModelUnavailable as e:
         session.drop_page_state(board.key)

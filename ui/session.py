@@ -24,6 +24,7 @@ import streamlit as st
 from explorer.teaching import state as view_state
 from explorer.teaching.state import ModelUnavailable, ViewState
 from ui import present
+from ui.text import literal
 
 VIEW = "view"  # the ViewState
 LINK_NOTES = "link_notes"  # what the opened link had that was ignored, shown until the next change
@@ -198,6 +199,14 @@ def widget(page: str, name: str, *parts: str) -> str:
 
 def state_key(page: str) -> str:
     return f"state:{page}"
+
+
+def link_notice(notes: list[str]) -> None:
+    """The one notice every page shows for what its link held that was ignored (each note a
+    sentence from the state's ``from_query``, shown as text)."""
+    if notes:
+        st.warning("Part of the link was ignored, so those settings are at their defaults: "
+                   + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
 
 
 def page_state(page: str, parse: Callable[[dict[str, list[str]]], tuple[S, list[str]]]) -> tuple[S, list[str]]:

@@ -139,9 +139,7 @@ def link_notes_ui() -> None:
     if carried:  # what a switch of model or map kept of the view
         st.caption(literal(carried))
     notes = st.session_state.get(session.LINK_NOTES, [])
-    if notes:
-        st.warning("Part of the link was ignored, so those settings are at their defaults: "
-                   + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
+    session.link_notice(notes)
 
 
 def pca_limit_ui(model: Model, map_name: str) -> None:

@@ -137,8 +137,7 @@ def models(*names: str):
 
 
 def link_notes(notes: list[str]) -> None:
-    if notes:
-        st.warning("Part of the link was ignored: " + "; ".join(map(literal, notes)) + ".", icon=":material/link_off:")
+    session.link_notice(notes)
 
 
 def state(page: str, parse):
