@@ -59,6 +59,8 @@ def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind,
     m = bundle.load(folder)
     assert m.kind == kind and type(m.net) is models.KINDS[kind] and m.latent_dim == SHAPES[backbone][0]
     assert 0 < m.metrics["test_mse"] < 1  # measured and stored (one epoch on 500 images learns little)
+    own = models.KINDS[kind].figures  # the kind's own figures, measured by the command and stored
+    assert set(own) <= set(m.metrics) and all(np.isfinite(m.metrics[key]) for key in own), (set(own) - set(m.metrics))
     x = data.load("mnist", "test", images_dir).images[:8]
     assert m.encode(x).shape == (8, m.latent_dim) and m.decode(m.encode(x)).shape == (8, 28, 28)
     if m.kind_info.has_posterior:  # an offer is kept: a posterior per image
@@ -68,6 +70,12 @@ def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind,
     else:
         with pytest.raises(TypeError):
             m.posterior(x)
+    if "prior" in m.kind_info.offers:  # an offer is kept: codes drawn from its prior, the same for a seed
+        z = m.prior_sample(5, seed=3)
+        assert z.shape == (5, m.latent_dim) and np.isfinite(z).all() and np.array_equal(z, m.prior_sample(5, seed=3))
+    else:
+        with pytest.raises(TypeError, match="no prior"):
+            m.prior_sample(5)
 
 
 @pytest.mark.parametrize("kind,backbone", CASES)

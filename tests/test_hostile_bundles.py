@@ -342,7 +342,8 @@ def test_a_file_that_is_no_regular_file_is_refused_without_reading(tmp_path, tar
 
 
 @pytest.mark.parametrize("training, field", [({"seed": "x"}, "seed"), ({"beta": -1}, "beta"),
-                                             ({"noise": "salt:3"}, "noise"), ({"recon": "l1"}, "recon")])
+                                             ({"noise": "salt:3"}, "noise"), ({"recon": "l1"}, "recon"),
+                                             ({"sparsity": 2.0}, "sparsity")])  # another kind's, set
 def test_training_settings_that_commands_read_back_are_checked(tmp_path, training, field):
     tiny(tmp_path / "b")
     edit_config(tmp_path / "b", training=training)

@@ -191,6 +191,16 @@ class Model:
             raise ValueError(f"{self.name} decodes vectors of size {self.latent_dim}, got {tuple(z.shape)}")
         return self.net.decode(z).numpy()
 
+    def prior_sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` codes drawn from the model's prior (a kind that offers one: a VAE's N(0, I), an
+        adversarial autoencoder's chosen shape), float32 [n, k]; TypeError for a kind without."""
+        if "prior" not in getattr(self.kind_info, "offers", ()):
+            raise TypeError(f"{self.name} is a {self.kind_info.title}: it has no prior to draw codes from")
+        draw = getattr(self.net, "prior_sample", None)
+        if draw is None:  # N(0, I), drawn as every page always has
+            return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return draw(n, torch.Generator().manual_seed(seed)).numpy().astype(np.float32)
+
     def reconstruct(self, images) -> np.ndarray:
         return self.decode(self.encode(images))
 
@@ -345,7 +355,6 @@ def _is_noise(v) -> bool:
 # "training" (its history, the command line) is only shown.
 TRAINING_CHECKS = {
     "seed": (lambda v: type(v) is int and 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1"),
-    "beta": (lambda v: _is_number(v) and v > 0, "a positive number"),
     "noise": (_is_noise, "null or a noise such as gaussian:0.5 or mask:0.25"),
     "recon": (lambda v: v in ("bce", "mse"), "'bce' or 'mse'"),
     "epochs": (lambda v: type(v) is int and v >= 0, "a whole number"),
@@ -385,15 +394,32 @@ def read_config(path) -> dict:
     if config["weights_dtype"] not in WEIGHT_DTYPES:
         raise BundleError(f"{file}: 'weights_dtype' must be one of {sorted(WEIGHT_DTYPES)}, "
                           f"not {config['weights_dtype'][:20]!r}")
+    training = config.get("training", {})
     for key, (ok, expected) in TRAINING_CHECKS.items():
-        training = config.get("training", {})
         if key in training and not ok(training[key]):
             raise BundleError(f"{file}: 'training' field {key!r} must be {expected}, found {str(training[key])[:40]}")
+    _check_hyperparameters(file, config, training)
     for key, value in config["metrics"].items():
         ok, expected = _METRIC_CHECKS[METRIC_KINDS.get(key, "number")]
         if not ok(value):
             raise BundleError(f"{file}: metric {key[:40]!r} must be {expected}, found {str(value)[:40]}")
     return config
+
+
+def _check_hyperparameters(file: Path, config: dict, training: dict) -> None:
+    """Each kind's hyperparameters in 'training' (as its declaration says, explorer/models): a
+    number in its range, and, unless at its default, only the bundle's own kind's."""
+    kind = (config.get("model") or {}).get("kind") if isinstance(config.get("model"), dict) else None
+    for name, (h, kinds) in models.hyperparameter_options().items():
+        if name not in training:
+            continue
+        value = training[name]
+        if not _is_number(value) or h.problem(float(value)) is not None:
+            raise BundleError(f"{file}: 'training' field {name!r} must be {h.range}, found {str(value)[:40]}")
+        # another kind's at its default is a setting older training commands recorded for every kind
+        if kind in models.KINDS and kind not in kinds and float(value) != h.default:
+            raise BundleError(f"{file}: 'training' field {name!r} belongs to the {'/'.join(kinds)} kind(s), "
+                              f"not this bundle's {kind!r}")
 
 
 def _check_own_data(file: Path, config: dict) -> None:

@@ -25,8 +25,8 @@ from explorer.bundles.metrics import (NOISE_CHECKS, anomaly_metrics, compute_lat
 
 def markdown_table(names) -> str:
     """The README's table of shipped bundles, from the metrics each bundle records."""
-    head = ("| bundle | model | data | test MSE | test -ELBO | class middles recognised | training |\n"
-            "|---|---|---|---|---|---|---|")
+    head = ("| bundle | model | data | test MSE | test -ELBO | class middles recognised | its kind's own figures | training |\n"
+            "|---|---|---|---|---|---|---|---|")
     rows = []
     for name in names:
         m = catalog.load_model(name)
@@ -37,11 +37,15 @@ def markdown_table(names) -> str:
             c1, c2, *dense = cfg.hidden
             arch = (f"conv {m.kind_info.short}: {c1}, {c2} channels" + (f", {dense[0]} dense" if dense else "")
                     + f", {m.latent_dim}-d")
+        for h in getattr(m.kind_info, "hyperparameters", ()):  # what sets it apart from its kind's defaults
+            if isinstance(tr.get(h.name), (int, float)) and tr[h.name] != h.default:
+                arch += f", {h.name.replace('_', ' ')} {tr[h.name]:g}"
         classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
         middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
         elbo = f"{met['test_neg_elbo']:.1f}" if "test_neg_elbo" in met else "-"
+        own = "; ".join(f"{key.replace('_', ' ')} {met[key]:.3g}" for key in getattr(m.kind_info, "figures", {}) if key in met)
         rows.append(f"| `{name}` | {arch} | {m.dataset} ({classes}) | {met.get('test_mse', float('nan')):.4f} | "
-                    f"{elbo} | {middles} | {tr.get('epochs')} epochs, {tr.get('seconds', 0) / 60:.1f} min |")
+                    f"{elbo} | {middles} | {own or '-'} | {tr.get('epochs')} epochs, {tr.get('seconds', 0) / 60:.1f} min |")
     return "\n".join([head, *rows])
 
 

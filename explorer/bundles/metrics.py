@@ -31,7 +31,7 @@ import hashlib
 import numpy as np
 import torch
 
-from explorer import data, maps as projection
+from explorer import data, models, maps as projection
 from explorer.data import noise
 from explorer.baselines import pca
 from explorer.bundles.bundle import Latents, Model
@@ -59,6 +59,9 @@ def latents_and_losses(model: Model, split: data.Split, index: np.ndarray, seed:
     the decoder once per image (twice for a VAE's ELBO), not twice and three times (an import's
     largest part once its t-SNE is left out)."""
     return _passes(model, split, index, seed, batch_size)
+
+
+KIND_SAMPLE = 1000  # test images a kind's own figures are measured on (all its codes are used)
 
 
 @torch.no_grad()
@@ -225,6 +228,9 @@ def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int
     metrics = {"n_test": len(test.images), **(losses if losses is not None else test_losses(model, test, seed))}
     if model.kind_info.has_posterior:
         metrics["beta"] = float(model.config.get("training", {}).get("beta", 1.0))
+    if model.latents is not None and hasattr(model.net, "measure"):  # the kind's own figures
+        sample = model.float_images(test.images[:KIND_SAMPLE])
+        metrics.update(model.net.measure(sample, model.latents.codes, model.latents.labels))
     if train is not None and model.latents is not None:
         metrics.update(recognised_middles(model, train, methods))
     if reference is not None and model.latent_dim <= reference.size:  # a PCA of these very training images
@@ -267,6 +273,8 @@ def summary(metrics: dict, map_label) -> list[tuple[str, str]]:
         rows.append(("reconstruction MSE per pixel", f"{m['test_mse']:.4f}"))
     if "test_neg_elbo" in m:
         rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
+    for kind in models.KINDS.values():  # a kind's own figures, as it names them
+        rows += [(what, f"{m[key]:.4g}") for key, what in kind.figures.items() if key in m]
     for method, count in m.get("class_middles_by_map", {}).items():
         if map_label(method) is not None:
             rows.append((f"class middles recognised, {map_label(method)}", f"{count}/{m['class_middles_total']}"))

@@ -4,6 +4,7 @@ noise, a denoising autoencoder (Vincent et al. 2008); with ``code_penalty``, a r
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,6 +26,9 @@ class Autoencoder(nn.Module):
     loss_terms = {"recon": "how far each rebuilt image is from its target, summed over pixels",
                   "code": "code_penalty's term: |z|^2 / 2 per image (only where code_penalty is set)"}
     required_recon: str | None = None  # the reconstruction loss its objective needs (None: any)
+    # Figures of its own, measured on the test codes by ``measure`` and stored with the bundle's
+    # metrics (explorer/bundles/metrics.py asks every kind): metric key -> what it is, for a table.
+    figures: dict[str, str] = {}
     note = ("An autoencoder squeezes each image into a short code and rebuilds it from that code. "
             "Nothing asks its codes to fill the space evenly or to follow a distribution one could "
             "draw new codes from.")
@@ -39,6 +43,11 @@ class Autoencoder(nn.Module):
     @staticmethod
     def n_encoder_outputs(cfg: ModelConfig) -> int:
         return cfg.latent_dim
+
+    def measure(self, images: torch.Tensor, codes: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """This kind's own figures (``figures``), from test images (float [n, 28, 28], a sample) and
+        every test image's code [N, k] and label."""
+        return {}
 
     def encode(self, x):
         return self.encoder(x)

@@ -133,13 +133,17 @@ class Hyperparameter:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def range(self) -> str:
+        """Its range in words: "a positive number", "zero or positive", "at least 2"."""
+        return "a positive number" if self.above_low and self.low == 0 else \
+            "zero or positive" if self.low == 0 else f"at least {self.low:g}"
+
     def problem(self, value: float) -> str | None:
         """Why ``value`` is out of range, or None."""
         if math.isfinite(value) and (value > self.low or (value == self.low and not self.above_low)):
             return None
-        bound = "a positive number" if self.above_low and self.low == 0 else \
-            "zero or positive" if self.low == 0 else f"at least {self.low:g}"
-        return f"{self.flag} must be {bound} (got {value:g})"
+        return f"{self.flag} must be {self.range} (got {value:g})"
 
 
 def to_float_images(images, shape: tuple = IMAGE_SHAPE) -> torch.Tensor:

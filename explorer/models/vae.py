@@ -28,6 +28,7 @@ class VariationalAutoencoder(Autoencoder):
     loss_terms = {"recon": "the Bernoulli negative log-likelihood of the image, from one sampled code",
                   "kl": "KL(q(z|x) || N(0, I)) per image, weighed by beta"}
     required_recon = "bce"  # the ELBO's reconstruction term is the Bernoulli log-likelihood
+    prior_name = "the prior N(0, I)"
     note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
             "to keep all codes close to a standard normal distribution, N(0, I), so new codes can be "
             "drawn from it.")

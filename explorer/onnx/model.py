@@ -292,6 +292,7 @@ class OnnxVAE(OnnxNet):
     title = "variational autoencoder (VAE), imported from ONNX"
     short = "VAE"
     offers = frozenset({"posterior", "prior"})
+    prior_name = "the prior N(0, I)"
     has_posterior = True
     note = ("A variational autoencoder learns a cloud of likely codes for each image and is pushed "
             "to keep all codes close to a standard normal distribution, N(0, I), so new codes can be "

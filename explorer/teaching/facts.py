@@ -113,12 +113,12 @@ class Sampling:
 
 def sampling(model, clf, samples: int = SAMPLES, seed: int = 0) -> Sampling:
     """Decode ``samples`` random codes of ``model`` (any code size) and read them with ``clf``: from
-    the prior for a VAE; for a plain autoencoder, which has no prior, from a normal distribution
+    the prior for a kind that has one; for a plain autoencoder, which has none, from a normal distribution
     with the mean and covariance of its test codes (the best guess without one)."""
     codes = model.latents.codes.astype(np.float64)
     rng = np.random.default_rng(seed)
-    if model.kind_info.has_posterior:
-        z, source = rng.standard_normal((samples, codes.shape[1])), "the prior N(0, I)"
+    if "prior" in getattr(model.kind_info, "offers", ()):
+        z, source = model.prior_sample(samples, seed), getattr(model.kind_info, "prior_name", "its prior")
     else:
         z = rng.multivariate_normal(codes.mean(0), np.cov(codes.T), samples)
         source = "a normal distribution fitted to its test codes"
