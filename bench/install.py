@@ -8,7 +8,6 @@ from an empty folder until the explore page's map is drawn in headless Chromium.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
 from tests import browser  # noqa: E402
-from tests.test_packaging import source_files  # noqa: E402
+from tests.test_packaging import install_a_clone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,16 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        src, venv, empty = tmp / "clone", tmp / "venv", tmp / "empty"
-        for f in source_files():
-            (src / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, src / f)
+        empty = tmp / "empty"
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install", "-q",
-                        "--no-build-isolation", "--disable-pip-version-check", str(src)], check=True)
+        venv = install_a_clone(tmp)
         installed = time.perf_counter() - start
-        shutil.rmtree(src)
         site = next((venv / "lib").glob("python3*/site-packages"))
         size = sum(f.stat().st_size for d in ("explorer", "latent_explorer") for f in (site / d).rglob("*") if f.is_file())
         empty.mkdir()

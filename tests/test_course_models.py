@@ -192,8 +192,9 @@ def test_the_replay_ends_at_the_shipped_codes(name):
     assert losses[-1] < losses[0] and losses[-1] == pytest.approx(m.config["training"]["history"][-1]["test_loss"])
 
 
-def test_pretrained_stays_under_80_megabytes():
+def test_pretrained_stays_at_most_100_megabytes():
+    """The shipped bundles are part of every clone and every installed package: at most 100 MB."""
     from explorer.bundles.bundle import PRETRAINED_DIR
 
     total = sum(f.stat().st_size for f in PRETRAINED_DIR.rglob("*") if f.is_file())
-    assert total < 80e6, total
+    assert total <= 100 * 2**20, total

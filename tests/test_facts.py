@@ -90,7 +90,11 @@ class _Signs:
     latents = type("L", (), {"codes": np.random.default_rng(1).standard_normal((500, 2)) * [3.0, 0.5] + [10, 0]})()
 
     def __init__(self, vae):
-        self.kind_info = type("K", (), {"has_posterior": vae})()
+        offers = frozenset({"posterior", "prior"}) if vae else frozenset()
+        self.kind_info = type("K", (), {"has_posterior": vae, "offers": offers, "prior_name": "the prior N(0, I)"})()
+
+    def prior_sample(self, n, seed=0):  # as a VAE's Model draws: N(0, I)
+        return np.random.default_rng(seed).standard_normal((n, 2)).astype(np.float32)
 
     def decode(self, z):
         return np.asarray(z)
@@ -100,7 +104,7 @@ class _Signs:
         return np.eye(4)[c]
 
 
-def test_sampling_draws_a_vae_from_its_prior_and_an_ae_from_its_fitted_normal():
+def test_sampling_draws_a_kind_with_a_prior_from_it_and_an_ae_from_its_fitted_normal():
     vae = facts.sampling(_Signs(True), _Signs(True), samples=4000)
     assert vae.source == "the prior N(0, I)" and vae.readable == 1.0
     assert vae.balance > 0.99 and np.allclose(vae.class_shares, 0.25, atol=0.03)  # four quadrants alike

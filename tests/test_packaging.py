@@ -46,22 +46,29 @@ def source_files() -> list[str]:
     return [f for f in out.splitlines() if (ROOT / f).is_file()]
 
 
+def install_a_clone(tmp: Path) -> Path:
+    """Copy what a clone holds into ``tmp``/clone, build and install it into a fresh venv ``tmp``/venv
+    (which sees this machine's packages, so nothing is downloaded), remove the copy; the venv."""
+    src, venv = tmp / "clone", tmp / "venv"
+    for f in source_files():
+        (src / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, src / f)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install", "-q",
+                           "--no-build-isolation", "--disable-pip-version-check", str(src)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    shutil.rmtree(src)  # the clone moved away: everything must come from the installed package
+    return venv
+
+
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 def test_an_installed_package_serves_the_explore_page_from_an_empty_folder():
     """The venv sees this machine's packages (--system-site-packages) so nothing is downloaded:
     what is tested is our package (its files, its entry point), built without network."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        src, venv, empty = tmp / "clone", tmp / "venv", tmp / "empty"
-        for f in source_files():
-            (src / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, src / f)
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
-        done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install", "-q",
-                               "--no-build-isolation", "--disable-pip-version-check", str(src)],
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        shutil.rmtree(src)  # the clone moved away: everything must come from the installed package
+        venv, empty = install_a_clone(tmp), tmp / "empty"
         empty.mkdir()
         port = browser._free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
