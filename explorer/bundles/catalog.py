@@ -211,9 +211,7 @@ def _describe(config: dict) -> str:
         words[-1] += " " + ", ".join(str(info.class_names[c]) for c in classes) + " only"
     if training.get("noise"):
         words.insert(1, "denoising")
-    for h in kind.hyperparameters if kind else ():  # what sets it apart from its kind's defaults
-        if isinstance(training.get(h.name), (int, float)) and training[h.name] != h.default:
-            words.append(f"{h.name.replace('_', ' ')} {training[h.name]:g}")
+    words += models.set_apart(kind, training)
     return ", ".join(words)
 
 

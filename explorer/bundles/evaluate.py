@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from explorer.bundles import bundle, catalog, metrics
-from explorer import data, maps as projection
+from explorer import data, models, maps as projection
 from explorer.files import outputs
 # The computations once defined here, importable under their old names (tests and older callers)
 from explorer.bundles.metrics import (NOISE_CHECKS, anomaly_metrics, compute_latents, denoising_metrics,  # noqa: F401
@@ -37,9 +37,7 @@ def markdown_table(names) -> str:
             c1, c2, *dense = cfg.hidden
             arch = (f"conv {m.kind_info.short}: {c1}, {c2} channels" + (f", {dense[0]} dense" if dense else "")
                     + f", {m.latent_dim}-d")
-        for h in getattr(m.kind_info, "hyperparameters", ()):  # what sets it apart from its kind's defaults
-            if isinstance(tr.get(h.name), (int, float)) and tr[h.name] != h.default:
-                arch += f", {h.name.replace('_', ' ')} {tr[h.name]:g}"
+        arch += "".join(f", {words}" for words in models.set_apart(m.kind_info, tr))
         classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
         middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
         elbo = f"{met['test_neg_elbo']:.1f}" if "test_neg_elbo" in met else "-"

@@ -44,6 +44,13 @@ def hyperparameter_options() -> dict[str, tuple[Hyperparameter, list[str]]]:
     return out
 
 
+def set_apart(kind_cls, training: dict) -> list[str]:
+    """What sets a bundle apart from its kind's defaults, in words: each of the kind's
+    hyperparameters its ``training`` settings hold at another value ("beta 4", "code penalty 0.5")."""
+    return [f"{h.name.replace('_', ' ')} {training[h.name]:g}" for h in getattr(kind_cls, "hyperparameters", ())
+            if isinstance(training.get(h.name), (int, float)) and training[h.name] != h.default]
+
+
 def build(cfg: ModelConfig) -> Autoencoder:
     """A freshly initialised model of the kind and shape ``cfg`` describes."""
     return KINDS[cfg.kind](cfg)
