@@ -750,10 +750,18 @@ def test_the_apps_import_panel_opens_an_imported_model_and_shows_a_refusal_keepi
         files.nth(0).set_input_files(str(encoder))
         files.nth(1).set_input_files(str(decoder))
         browser.wait_idle(page)
-        page.get_by_label("Name", exact=True).fill(name)
-        page.keyboard.press("Enter")
-        browser.wait_idle(page)
-        page.get_by_role("button", name="Import", exact=True).click()
+        button = page.get_by_role("button", name="Import", exact=True)
+        for _ in range(3):  # a name typed while the page re-renders from the uploads can be lost: type it again
+            page.get_by_label("Name", exact=True).fill(name)
+            page.keyboard.press("Enter")
+            browser.wait_idle(page)
+            try:
+                button.wait_for(state="visible", timeout=10_000)
+                page.wait_for_function("(b) => !b.disabled", arg=button.element_handle(), timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - still disabled: the name did not arrive
+                continue
+        button.click()
 
     def shown_map(page):
         return browser.attribute(page, "[data-latent-map]", "data-latent-map")
