@@ -20,10 +20,10 @@ CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-
 attr = browser.attribute  # Playwright's locators see into the component's shadow root
 
 
-def open_map(page, url, model, map_name):
+def open_map(page, url, model, map_name, more: str = ""):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(time.perf_counter())))
-    browser.open_app(page, url, f"model={model}&map={map_name}", plotly=False)  # canvas: the default
+    browser.open_app(page, url, f"model={model}&map={map_name}{more}", plotly=False)  # canvas: the default
     surface = page.locator("[data-latent-map]")
     surface.wait_for(timeout=30_000)
     box = surface.bounding_box()
@@ -312,3 +312,38 @@ def test_a_traversal_knob_decodes_live_in_the_browser(app_url):
         z = m.latents.codes[row].copy()
         z[4] += 2 * m.latents.codes.std(0)[4]
         assert np.abs(got - m.decode(z[None])[0]).max() <= 2 / 255 + 1e-6
+
+
+CANVAS_PIXELS = """(selector) => {
+    const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot && e.shadowRoot.querySelector(selector));
+    return [...(host ? host.shadowRoot : document).querySelectorAll(selector)].map((c) =>
+        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0)));
+}"""
+
+
+@pytest.mark.parametrize("model,label", [("mnist-aae-2d", None), ("mnist-cvae-2d", 7)])
+def test_a_click_on_a_new_kinds_plane_draws_the_librarys_decode(app_url, model, label):
+    """The adversarial autoencoder's plane and the conditional VAE's (with the label chosen in the
+    link): the clicked spot's image, drawn by the browser, is the library's decode of that code;
+    the conditional one's strip writes the spot as every digit, each the library's decode with
+    that label."""
+    m = explorer.load_model(model)
+    drawn = m.given(label) if label is not None else m
+    with browser.chromium_page() as page:
+        box, _ = open_map(page, app_url, model, "direct", f"&label={label}" if label is not None else "")
+        browser.click_at(page, box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.41)
+        spot = browser.wait_new_attribute(page, "canvas[data-spot]", "data-spot")
+        z = np.array([[float(v) for v in spot.split(",")]], np.float32)  # a plane: the point is the code
+        (pixels,) = page.evaluate(CANVAS_PIXELS, "canvas.lm-spot")
+        worst = np.abs(np.array(pixels) / 255 - drawn.decode(z)[0].ravel()).max()
+        assert worst <= 2.5 / 255, f"the clicked image differs from the library's by {worst * 255:.1f}/255"
+        if label is not None:
+            assert browser.attribute(page, "[data-every-label]", "data-every-label") == spot
+            strip = np.array(page.evaluate(CANVAS_PIXELS, "[data-every-label] canvas")) / 255
+            expected = m.decode(np.repeat(z, len(m.classes), 0), labels=np.array(m.classes)).reshape(len(m.classes), -1)
+            assert strip.shape == expected.shape and np.abs(strip - expected).max() <= 2.5 / 255
+            deadline = time.time() + 20
+            while browser.location_query(page).get("spot") != spot and time.time() < deadline:
+                time.sleep(0.1)
+            assert browser.location_query(page).get("label") == str(label)
+        assert page.locator("[data-testid='stException']").count() == 0

@@ -25,7 +25,7 @@ from explorer.onnx import exporter, importer
 from . import browser
 from .test_webexport import TOLERANCE, browser_decodes, chromium, random_points, serve_model  # noqa: F401
 
-CASES = [(k, b) for k in sorted(models.KINDS) for b in sorted(models.BACKBONES)]
+CASES = [(k, b) for k in sorted(models.KINDS) for b in sorted(models.KINDS[k].backbones or models.BACKBONES)]
 SHAPES = {"mlp": (2, "32,16"), "conv": (3, "8,16")}  # latent size, hidden: 2-D codes and wider ones
 
 
@@ -49,6 +49,13 @@ def trained(tmp_path_factory, images_dir):
     return make
 
 
+def opened(folder):
+    """The bundle, loaded; a kind that takes labels given one (its classes' last), so that what
+    holds for every model is checked on it as on any other."""
+    m = bundle.load(folder)
+    return m.given(m.classes[-1]) if "labels" in m.kind_info.offers else m
+
+
 @pytest.mark.parametrize("kind,backbone", CASES)
 def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind, backbone):
     folder = trained(kind, backbone)
@@ -58,10 +65,22 @@ def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind,
         assert config["training"][h.name] == h.default, f"{h.name} is not among the bundle's training settings"
     m = bundle.load(folder)
     assert m.kind == kind and type(m.net) is models.KINDS[kind] and m.latent_dim == SHAPES[backbone][0]
+    x = data.load("mnist", "test", images_dir).images[:8]
+    if "labels" in m.kind_info.offers:  # an offer is kept: labels in, required, and only the model's classes
+        with pytest.raises(ValueError, match="labels"):
+            m.decode(m.latents.codes[:2])
+        with pytest.raises(ValueError, match=r"classes \[0, 1, 2\]"):
+            m.given(7)
+        np.testing.assert_allclose(m.encode(x, labels=2), m.given(2).encode(x), atol=1e-6)
+        np.testing.assert_allclose(m.decode(m.latents.codes[:3], labels=[0, 1, 2])[1],
+                                   m.given(1).decode(m.latents.codes[1])[0], atol=1e-6)
+        m = m.given(2)
+    else:
+        with pytest.raises(TypeError, match="no labels"):
+            m.given(1)
     assert 0 < m.metrics["test_mse"] < 1  # measured and stored (one epoch on 500 images learns little)
     own = models.KINDS[kind].figures  # the kind's own figures, measured by the command and stored
     assert set(own) <= set(m.metrics) and all(np.isfinite(m.metrics[key]) for key in own), (set(own) - set(m.metrics))
-    x = data.load("mnist", "test", images_dir).images[:8]
     assert m.encode(x).shape == (8, m.latent_dim) and m.decode(m.encode(x)).shape == (8, 28, 28)
     if m.kind_info.has_posterior:  # an offer is kept: a posterior per image
         mean, log_var = m.posterior(x)
@@ -80,10 +99,10 @@ def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind,
 
 @pytest.mark.parametrize("kind,backbone", CASES)
 def test_a_kinds_bundle_round_trips_every_tensor(trained, tmp_path, kind, backbone):
-    first = bundle.load(trained(kind, backbone))
+    first = opened(trained(kind, backbone))
     bundle.save(first, tmp_path / "again", first.config, first.latents, weights_dtype=first.config["weights_dtype"])
     second = bundle.load(tmp_path / "again")
-    a, b = first.net.state_dict(), second.net.state_dict()
+    a, b = first.net.state_dict(), opened(tmp_path / "again").net.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     for name, array in first.latents.arrays().items():
         np.testing.assert_array_equal(getattr(second.latents, name), array)
@@ -92,7 +111,7 @@ def test_a_kinds_bundle_round_trips_every_tensor(trained, tmp_path, kind, backbo
 
 @pytest.mark.parametrize("kind,backbone", CASES)
 def test_a_kind_goes_to_onnx_and_comes_back(trained, kind, backbone):
-    m = bundle.load(trained(kind, backbone))
+    m = opened(trained(kind, backbone))
     files = exporter.export(m)
     assert exporter.largest_difference(m, files) <= exporter.TOLERANCE
     images = np.round(m.decode(m.latents.codes[:64]) * 255).astype(np.uint8)
@@ -107,7 +126,7 @@ def test_a_kind_goes_to_onnx_and_comes_back(trained, kind, backbone):
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 @pytest.mark.parametrize("kind,backbone", CASES)
 def test_the_browser_decodes_a_kind_as_the_library_does(trained, tmp_path, kind, backbone, chromium):
-    m = bundle.load(trained(kind, backbone))
+    m = opened(trained(kind, backbone))
     at_once = [method for method in maps.available(m.latent_dim) if m.has_map(method)]  # t-SNE is not stored here
     folder = webexport.write(m, tmp_path / "web", maps=at_once)
     with contextlib.closing(chromium.new_page()) as page:

@@ -107,6 +107,7 @@ def test_the_model_description_is_not_filled_in_from_defaults(tmp_path, field):
     ({"hidden": [32, "16"]}, "hidden must be"),
     ({"hidden": [1] * 17}, "hidden must be"),
     ({"hidden": 32}, "hidden must be a list"),
+    ({"kind": "cvae", "backbone": "conv", "hidden": [8, 16]}, r"backbone='conv', expected one of \['mlp'\] for kind 'cvae'"),
 ])
 def test_model_fields_of_the_wrong_type(tmp_path, model, why):
     tiny(tmp_path / "b")

@@ -158,6 +158,9 @@ def test_the_explore_state_is_the_one_its_link_describes():
         def view_box(self, model, map_name):
             return BOX
 
+        def labels(self, model):
+            return None
+
     state = ViewState(model="m", map="pca", spot=(0.5, -0.25), a=3, b=(1.0, 2.0), path="slerp", t=0.3,
                       layers=("manifold", "density"))
     parsed = from_query(state.to_query(), Catalog())

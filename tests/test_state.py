@@ -26,7 +26,7 @@ def test_a_full_state_round_trips(catalog):
     original = ViewState(model="mnist-vae-16", map="tsne", spot=(x, y), a=a, b=(1.5, -2.25), path="slerp", t=0.3,
                          renderer="plotly", layers=("manifold", "error"))
     query = original.to_query()
-    assert set(query) == set(state.PARAMS)
+    assert set(query) == set(state.PARAMS) - {"label"}  # a model that takes labels has one more
     assert query["layers"] == "manifold,error"
     back, notes, _ = from_query(query, catalog)
     assert notes == []
@@ -146,6 +146,21 @@ class FakeCatalog:
 
     def view_box(self, model, map_name):
         return np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+
+    def labels(self, model):
+        return None
+
+
+def test_a_label_is_kept_for_a_model_that_takes_labels_and_named_when_wrong(catalog):
+    query = ViewState(model="mnist-cvae-2d", map="direct", label=7).to_query()
+    assert query["label"] == "7"
+    back, notes, _ = from_query(query, catalog)
+    assert back.label == 7 and notes == []
+    for bad in ("12", "-1", "<b>3</b>", "3.0"):
+        back, notes, _ = from_query({"model": "mnist-cvae-2d", "label": bad}, catalog)
+        assert back.label == 0 and len(notes) == 1 and "is not one of mnist-cvae-2d's classes (0, 1, 2" in notes[0]
+    back, notes, _ = from_query({"model": "mnist-vae-2d", "label": "3"}, catalog)
+    assert back.label is None and notes == ["label '3' is for a model that takes labels; mnist-vae-2d takes none"]
 
 
 def test_a_broken_default_model_opens_the_next_that_loads_and_says_why():

@@ -47,6 +47,8 @@ class Board:
     # under the maps until a spot is chosen (not presenting); None: what a click does on this board, in
     # words that fit its frames (``click_note``). "{slider}" is replaced by where the walk's slider is.
     map_note: str | None = None
+    # drawn on each map: (model, map) -> curves in map coordinates (ui/map_component.latent_map's)
+    curves: Callable[[Model, object], list] | None = None
 
     @property
     def seen(self) -> str:  # what each map reported last, taken once
@@ -240,6 +242,7 @@ def side_ui(board: Board, side: str, model: Model, mp, state: BoardState, a: int
         st.subheader(title(model) if title else f"{literal(model.name)} ({model.kind_info.short})")
     map_component.latent_map(model, mp, v, key_of(board, side, model, mp), originals, group=board.key,
                              box=frame[1] if frame is not None else None, in_row=in_row,
+                             curves=board.curves(model, mp) if board.curves else (),
                              dots_only=frame is None)  # off the planes a spot is a test image (take_clicks)
     if board.measured and mp.coordinates_are_codes and not present.active():  # presenting: in the text
         measured_ui(model)

@@ -77,7 +77,8 @@ def traverse(model: Model, code, key: str) -> None:
     except static_files.Unavailable as e:
         st.caption("The knobs decode in the browser, whose files this installation cannot write.", help=literal(str(e)))
         return
-    mount(key=key, data={"url": url, "code": [float(v) for v in code], "spread": [float(v) for v in spread]},
+    mount(key=key, data={"url": url, "code": [float(v) for v in code], "spread": [float(v) for v in spread],
+                         "label": model.label},
           default={})
 
 
@@ -239,13 +240,15 @@ def slider_place(in_row: int = 1) -> str:
 
 def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
                upload=None, curves=(), samples=None, group: str | None = None, hint: str | None = None,
-               box=None, in_row: int = 1, dots_only: bool = False) -> None:
+               box=None, in_row: int = 1, dots_only: bool = False, every_label: bool = False) -> None:
     """Mount the map; a click and a scrub reach the page as this component's state under ``key``
     (``spot``, ``t``), which the page takes in its next run (ui/session.take_changes). Where the
     browser's files cannot be written, the server draws the map instead (``server_drawn``); ``hint``
     is a caption for the browser map only; ``box`` (lo, hi) frames the map where not its own view box;
     ``in_row``: how many maps share the row (in presentation mode a map alone fills the height);
-    ``dots_only``: a click keeps only a test point (maps in a row that are not all latent planes)."""
+    ``dots_only``: a click keeps only a test point (maps in a row that are not all latent planes);
+    ``every_label``: a conditional model's point under the pointer (else the clicked one) is drawn as
+    every class, in a strip under the map."""
     try:
         if not projection.kind(mp.name).has_browser_form():
             raise NoBrowserMap(f"the browser cannot yet turn a point of the {projection.kind(mp.name).label} map "
@@ -261,6 +264,7 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
     w = v.walk
     data = {
         "url": url, "model": model.name, "map": mp.name, "size": SIZE,
+        "label": model.label,  # a conditional model: the label every point is drawn as (None: none)
         # presentation mode: the share of the window's height the map's side may take (ui/present.py)
         "fill": present.map_fill(in_row),
         # the dataset's test images, so a hovered test point shows itself (None without the data)
@@ -279,7 +283,8 @@ def latent_map(model: Model, mp: LatentMap, v: View, key: str, originals=None,
         "curves": [{**c, "points": np.asarray(c["points"], np.float64).round(4).tolist()} for c in curves],
         "samples": np.asarray(samples).round(5).tolist() if samples is not None else [],
         "group": group,  # maps of one group scrub their walks together (the /compare page)
-        "dots_only": dots_only,  # a click between the dots keeps nothing: it says so instead
+        "dots_only": dots_only,
+        "every_label": every_label and model.label is not None,  # a click between the dots keeps nothing: it says so instead
         "layers": list(v.state.layers),  # drawn under (or instead of) the class colours
         # the walk, for scrubbing it in the browser: its ends' codes, how to walk, where the slider is
         "walk": {"a": v.a.code.tolist(), "b": v.b.code.tolist(), "method": w.method, "t": w.at_t},

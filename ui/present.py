@@ -3,7 +3,7 @@ projector. The sidebar and Streamlit's header are hidden, text is 22 px and noth
 under 20 px (ui/present/style.css), maps are as large as the screen allows (square, about 80% of the
 window's height: ``map_fill``), each lesson's instrument and "Try this" share the first screen
 (views/lessons/common.py lays them out). A strip along the top (``bar``) walks the tour: the
-explore page, /compare, then the ten lessons (ui/course.py), with the previous and next pages, a
+explore page, /compare, then the lessons (ui/course.py), with the previous and next pages, a
 menu of every page, the keys' hint and the way out; the right and left arrow keys turn the same
 pages (``keys``; ui/present/keys.js). The mode belongs to the session, so it survives moving
 between pages, and it is in every URL the page writes (``query``), so a shared link opens in it.

@@ -39,6 +39,7 @@ WALK_CHANGED = "walk_changed"  # set by callbacks in the map's fragment that cha
 W_MODEL, W_MAP, W_PATH, W_T, W_RENDERER = "w_model", "w_map", "w_path", "w_t", "w_renderer"
 W_SHARE = "w_share"  # the "Share this view" expander (open or not)
 W_LAYERS = "w_layers"  # what the browser map draws under the dots
+W_LABEL = "w_label"  # a model that takes labels: the class every point is drawn as
 W_GRID, W_TRAVERSAL = "w_grid", "w_traversal"  # the decoded-grid and traversal expanders
 W_DRAW, W_UPLOAD = "w_draw", "w_upload"  # the drawing pad and the picture uploader
 W_ANOMALY, W_THRESHOLD = "w_anomaly", "w_threshold"  # the anomalies expander and its error threshold
@@ -162,6 +163,21 @@ def set_view(view: ViewState) -> None:
     st.session_state[LINK_NOTES] = []
     st.session_state[MODEL_ERRORS] = []
     st.session_state[CARRIED] = ""
+
+
+def drawn(catalog, view: ViewState):
+    """The model of ``view`` as its page draws it (``drawn_as``)."""
+    return drawn_as(catalog, view.model, view.label)
+
+
+def drawn_as(catalog, name: str, label: int | None):
+    """The model ``name`` as a page draws it: a model that takes labels given ``label`` (its
+    first class where ``label`` is none of its classes); any other model as it is."""
+    model = catalog.model(name)
+    labels = catalog.labels(name)
+    if labels is None:
+        return model
+    return model.given(label if label in labels else labels[0])
 
 
 def update(**changes) -> None:

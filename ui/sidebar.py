@@ -177,7 +177,7 @@ def _carry(catalog, name: str, map_name: str) -> None:
     sentence saying what was kept shown above the map until the next change. A map not yet
     computed is computed by the page, with its progress bar: the view then starts afresh there."""
     view = st.session_state[session.VIEW]
-    old, new = catalog.model(view.model), catalog.model(name)
+    old, new = session.drawn(catalog, view), session.drawn_as(catalog, name, view.label)
     if not (old.has_map(view.map) and new.has_map(map_name)):
         session.set_view(view.with_model(name, map_name) if name != view.model else view.with_map(map_name))
         return

@@ -42,7 +42,7 @@ def render() -> None:
         st.error("None of the model bundles can be opened (reasons above). Retrain one with "
                  "`python -m explorer.train` (see the README).")
         return
-    model = catalog.model(view.model)
+    model = session.drawn(catalog, view)
     mp = open_map(model, view.map)
     session.sync_url(view)
 
@@ -60,6 +60,7 @@ def render() -> None:
         st.caption(f"{mp.explanation(a)} Colours are classes; the model never saw them while learning. "
                    f"Hover a dot to see which {what} it is, click anywhere to decode that spot.")
     pca_limit_ui(model, view.map)
+    label_ui(model)
     st.session_state[session.FULL_RUN] = True
     try:
         v = map_and_click(catalog, args.data_dir)
@@ -86,7 +87,7 @@ def map_and_click(catalog, data_dir: str | None) -> View:
     start A") asks for a run of the whole page."""
     ss = st.session_state
     view = ss[session.VIEW]
-    model = catalog.model(view.model)
+    model = session.drawn(catalog, view)
     mp = open_map(model, view.map)
     before = view
     view = session.take_changes(view, session.chart_key(view), map_component.changes if view.renderer == "canvas"
@@ -140,6 +141,22 @@ def link_notes_ui() -> None:
         st.caption(literal(carried))
     notes = st.session_state.get(session.LINK_NOTES, [])
     session.link_notice(notes)
+
+
+def label_ui(model: Model) -> None:
+    """A model that takes labels (a conditional VAE): which class every point is drawn as."""
+    if model.label is None:
+        return
+    st.session_state[session.W_LABEL] = model.label
+
+    def chosen():
+        if st.session_state[session.W_LABEL] is not None:  # a second click on the chosen one unselects it
+            session.update(label=int(st.session_state[session.W_LABEL]))
+
+    st.segmented_control("Write every point as", model.classes, key=session.W_LABEL, on_change=chosen,
+                         format_func=lambda c: str(model.class_names[c]),
+                         help="The decoder is told which class to draw; the point of the plane says only how "
+                              "(the style). Hover the map: the same digit in every style it has learnt.")
 
 
 def pca_limit_ui(model: Model, map_name: str) -> None:

@@ -20,6 +20,7 @@ bundles. A bundle is known by its folder's name (catalog.py finds and names bund
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -43,6 +44,7 @@ from explorer.bundles.errors import BundleError
 from explorer.files import replace_file
 from explorer.bundles.latents import Latents
 from explorer.models import Autoencoder, ModelConfig, build, to_float_images
+from explorer.models.conditional import Conditioned, LabelError
 from explorer.onnx.model import OnnxNet, Spec, open_net
 from explorer.onnx.safety import OnnxError
 from explorer.files.outputs import OutputError, check_replaceable_bundle
@@ -95,6 +97,8 @@ class Model:
         self.latents = latents
         self.path = path
         self._maps: dict = {}
+        self.label: int | None = None  # the label fixed by given() (a conditional model's view)
+        self._given: dict[int, Model] = {}
 
     # description ------------------------------------------------------------------------
     @property
@@ -151,7 +155,7 @@ class Model:
     @property
     def kind_info(self) -> type[Autoencoder]:
         """What this model's kind is and can do: ``title``, ``short``, ``note``, ``offers``, ``has_posterior``."""
-        return type(self.net)
+        return type(self.net.net) if isinstance(self.net, Conditioned) else type(self.net)
 
     @property
     def metrics(self) -> dict:
@@ -165,31 +169,71 @@ class Model:
         h, w, c = self.image_shape
         return to_float_images(images, (h, w) if c == 1 else (h, w, c))
 
+    def given(self, label: int) -> "Model":
+        """A conditional model (one that takes labels) with ``label`` fixed: encode, decode and
+        every page and measurement work on it as on any model, writing every digit as ``label``.
+        The same bundle, latents and maps; a LabelError names the classes for a label outside them."""
+        if "labels" not in self.kind_info.offers:
+            raise TypeError(f"{self.name} is a {self.kind_info.title}: it takes no labels")
+        label = int(self._labels(label, 1)[0])
+        base = getattr(self, "base", self)
+        if label not in base._given:  # one view per label, so what pages cache of it stays valid
+            view = copy.copy(base)
+            view.net = Conditioned(base.net, label)
+            view.label, view.base = label, base
+            base._given[label] = view
+        return base._given[label]
+
+    def _labels(self, labels, n: int) -> np.ndarray:
+        """``labels`` (one for all, or one per image) as ints among the model's classes."""
+        y = np.asarray(labels).reshape(-1)
+        if y.dtype.kind not in "iu" or (len(y) not in (1, n)) or not np.isin(y, self.classes).all():
+            shown = str(labels)[:40]
+            raise LabelError(f"{self.name} takes labels among its classes {self.classes}, one per image or one "
+                             f"for all; got {shown}")
+        return np.broadcast_to(y, (n,)) if len(y) == 1 else y
+
+    def net_for(self, labels, n: int):
+        """The network to run on ``n`` images: given ``labels`` for a conditional model."""
+        if "labels" not in self.kind_info.offers or isinstance(self.net, Conditioned):
+            if labels is not None and not isinstance(self.net, Conditioned):
+                raise TypeError(f"{self.name} is a {self.kind_info.title}: it takes no labels")
+            return self.net if labels is None else Conditioned(self.net.net, self._labels(labels, n))
+        if labels is None:
+            raise LabelError(f"{self.name} is a {self.kind_info.title}: it encodes and decodes with labels; "
+                             f"pass labels= (among its classes {self.classes}), or use .given(label)")
+        return Conditioned(self.net, self._labels(labels, n))
+
     @torch.no_grad()
-    def encode(self, images, batch_size: int = 2048) -> np.ndarray:
-        """Images (uint8 [N,H,W(,3)] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean)."""
+    def encode(self, images, batch_size: int = 2048, labels=None) -> np.ndarray:
+        """Images (uint8 [N,H,W(,3)] or floats in [0,1]) -> codes float32 [N,k] (VAE: the mean).
+        A conditional model takes ``labels``: one per image, or one for all."""
         x = self.float_images(images)
         if len(x) == 0:
             return np.zeros((0, self.latent_dim), np.float32)
-        return np.concatenate([self.net.encode(b).numpy() for b in x.split(batch_size)])
+        y = self._labels(labels, len(x)) if labels is not None else None
+        return np.concatenate([self.net_for(None if y is None else y[i:i + len(b)], len(b)).encode(b).numpy()
+                               for i, b in zip(range(0, len(x), batch_size), x.split(batch_size))])
 
     @torch.no_grad()
-    def posterior(self, images) -> tuple[np.ndarray, np.ndarray]:
+    def posterior(self, images, labels=None) -> tuple[np.ndarray, np.ndarray]:
         """VAE only: the posterior mean and log-variance, each float32 [N,k]."""
         if not self.kind_info.has_posterior:
             raise TypeError(f"{self.name} is a plain autoencoder: it has no posterior distribution")
-        mean, log_var = self.net.posterior(self.float_images(images))
+        x = self.float_images(images)
+        mean, log_var = self.net_for(labels, len(x)).posterior(x)
         return mean.numpy(), log_var.numpy()
 
     @torch.no_grad()
-    def decode(self, z) -> np.ndarray:
-        """Latent vectors float [N,k] (or one [k]) -> images float32 [N,H,W] (colour: [N,H,W,3]) in [0,1]."""
+    def decode(self, z, labels=None) -> np.ndarray:
+        """Latent vectors float [N,k] (or one [k]) -> images float32 [N,H,W] (colour: [N,H,W,3]) in [0,1].
+        A conditional model takes ``labels``: one per code, or one for all."""
         z = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: codes may be read-only
         if z.ndim == 1:
             z = z.unsqueeze(0)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"{self.name} decodes vectors of size {self.latent_dim}, got {tuple(z.shape)}")
-        return self.net.decode(z).numpy()
+        return self.net_for(labels, len(z)).decode(z).numpy()
 
     def prior_sample(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` codes drawn from the model's prior (a kind that offers one: a VAE's N(0, I), an
@@ -201,8 +245,8 @@ class Model:
             return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return draw(n, torch.Generator().manual_seed(seed)).numpy().astype(np.float32)
 
-    def reconstruct(self, images) -> np.ndarray:
-        return self.decode(self.encode(images))
+    def reconstruct(self, images, labels=None) -> np.ndarray:
+        return self.decode(self.encode(images, labels=labels), labels=labels)
 
     def map(self, method: str = "auto", progress=None):
         """The 2-D map of the test codes named ``method`` (see projection.py), built once.
@@ -252,6 +296,7 @@ def save(model: Model | Autoencoder, path, config: dict, latents: Latents | None
     is ever removed.
     """
     net = model.net if isinstance(model, Model) else model
+    net = net.net if isinstance(net, Conditioned) else net  # a label given on a page is not the model's
     path = Path(path)
     _check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -334,7 +379,8 @@ def _is_number(v) -> bool:
 # never shown. A dict holds numbers under string keys (for example one figure per map).
 METRIC_KINDS = {"n_test": "count", "class_middles_recognised": "count", "class_middles_total": "count",
                 "anomaly_n_test": "count", "class_middles_map": "text", "class_middles_by_map": "counts",
-                "denoising_mse": "numbers", "recon_error_by_class": "numbers"}
+                "denoising_mse": "numbers", "recon_error_by_class": "numbers", "unlike_mse": "numbers",
+                "prior_read_as_label": "numbers"}
 _METRIC_CHECKS = {
     "number": (_is_number, "a finite number"),
     "count": (lambda v: type(v) is int and v >= 0, "a whole number"),

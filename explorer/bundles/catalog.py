@@ -326,6 +326,11 @@ class BundleCatalog:
     def test_indices(self, name: str) -> np.ndarray:
         return np.sort(self.model(name).latents.index)
 
+    def labels(self, name: str) -> list[int] | None:
+        """The classes a model that takes labels draws each point as; None for every other model."""
+        model = self.model(name)
+        return list(model.classes) if "labels" in model.kind_info.offers else None
+
     def view_box(self, name: str, map_name: str):
         """The map's view box, or None where the map is not at hand (a t-SNE the bundle does not
         store): reading a URL never computes a map."""

@@ -118,7 +118,8 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     measured = metrics.evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0),
-                                methods=projection.available(model.latent_dim), full_test=full_test)
+                                methods=projection.available(model.latent_dim), full_test=full_test,
+                                unlike=metrics.unlike_images(model.dataset, args.data_dir))
     if args.json:
         print(json.dumps(measured, indent=2), flush=True)
     else:

@@ -73,22 +73,24 @@ def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: i
     n = len(split.images)
     # the ELBO in nats needs Bernoulli outputs; an imported decoder trained with squared error has none
     elbo = losses and model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
+    labelled = "labels" in model.kind_info.offers  # a conditional model is given each image's label
     for start in range(0, n, batch_size):
         x = model.float_images(split.images[start:start + batch_size])
-        post = model.net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
-        z = post[0] if elbo else model.net.encode(x)
+        net = model.net_for(split.labels[start:start + batch_size] if labelled else None, len(x))
+        post = net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
+        z = post[0] if elbo else net.encode(x)
         if latents:
             codes.append(z.numpy())
         if not losses:
-            errors.append(((model.net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
+            errors.append(((net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
             continue
-        logits = model.net.decode_logits(z)
+        logits = net.decode_logits(z)
         per_image = ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1)
         errors.append(per_image.numpy())
         sums["test_mse"] += per_image.sum().item()
         sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
         if elbo:
-            parts = model.net.loss(x, "bce", generator=gen, posterior=post)
+            parts = net.loss(x, "bce", generator=gen, posterior=post)
             sums["test_neg_elbo"] += parts["loss"].item() * len(x)
             sums["test_kl"] += parts["kl"].item() * len(x)
     out = {k: v / n for k, v in sums.items()}
@@ -129,7 +131,7 @@ def pca_reference(model: Model, train: data.Split, test: data.Split) -> float:
     components are nested, so one fit of 32 serves every k up to 32 (and is kept for the next
     model of the same classes)."""
     train_sub, _ = train.subset(model.classes)
-    k = model.latent_dim
+    k = min(model.latent_dim, train_sub.images[0].size)  # as many components as pixels rebuild exactly
     if k > pca.N_COMPONENTS:
         return pca.fit(train_sub.images, k).mse(test.images, k)
     key = (hashlib.sha1(train_sub.images.tobytes()).hexdigest(), tuple(model.classes))
@@ -170,7 +172,8 @@ def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
     for method in methods:
         mp = model.map(method)
         middles = class_middles(mp.xy, model.latents.labels)
-        images = model.decode(mp.to_latent(np.stack(list(middles.values()))))
+        given = {"labels": np.array(list(middles))} if "labels" in model.kind_info.offers else {}  # drawn as its class
+        images = model.decode(mp.to_latent(np.stack(list(middles.values()))), **given)
         predicted = nearest_vote(images.reshape(len(images), -1), x_train, train_sub.labels, N_NEIGHBOURS)
         by_map[method] = int((predicted == np.array(list(middles))).sum())
     default = next(m for m in projection.available(model.latent_dim) if m in by_map)
@@ -207,6 +210,99 @@ def reconstruction_errors(model: Model, images, batch_size: int = 2000) -> np.nd
     return np.concatenate(out).astype(np.float32)
 
 
+def keep_rows(latents: Latents, rows: np.ndarray) -> Latents:
+    """The latents of these rows only (a bundle that stores the codes of some test images)."""
+    return Latents(codes=latents.codes[rows], labels=latents.labels[rows], index=latents.index[rows],
+                   recon_error=latents.recon_error[rows], maps={k: v[rows] for k, v in latents.maps.items()})
+
+
+UNLIKE = {"mnist": "fashion-mnist", "fashion-mnist": "mnist"}  # a dataset -> images unlike it
+UNLIKE_SAMPLE = 1000
+NUDGE = 0.05  # the std of the small random change whose passage through a model is measured
+
+
+def unlike_images(dataset: str, data_dir=None, seed: int = 0) -> dict[str, np.ndarray]:
+    """Images unlike a model's training data, uint8 [n, 28, 28] by name: the first UNLIKE_SAMPLE
+    test images of the other dataset (where it is found) and as many of uniform noise."""
+    out = {}
+    if dataset in UNLIKE:
+        try:
+            out[UNLIKE[dataset]] = data.load(UNLIKE[dataset], "test", data_dir).images[:UNLIKE_SAMPLE]
+        except data.DataError:
+            pass  # measured where the other dataset is at hand; said so by its absence
+    out["noise"] = np.random.default_rng(seed).integers(0, 256, (UNLIKE_SAMPLE, 28, 28), dtype=np.uint8)
+    return out
+
+
+@torch.no_grad()
+def copying_metrics(model: Model, test: data.Split, unlike: dict[str, np.ndarray] | None = None,
+                    seed: int = 0) -> dict:
+    """What the textbook says of a model that can copy its input (an overcomplete one), measured:
+
+    - ``pass_through``: how much of a small random change of the input comes out in the output,
+      |f(x + d) - f(x)| / |d| with d ~ N(0, NUDGE^2) per pixel, averaged over test images (1: the
+      change passes whole, as through a copy; 0: the output ignores it);
+    - ``unlike_mse``: its reconstruction error (MSE per pixel) on images unlike its training data,
+      by name (``unlike_images``): a model that copies rebuilds them too.
+
+    With them ``evaluate`` stores ``neighbours_same_label`` for every model: the share of a test
+    code's N_NEIGHBOURS nearest codes that have its label (how useful its codes are to a
+    classifier that sees them).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    x = model.float_images(test.images[:KIND_SAMPLE])
+    nudge = NUDGE * torch.randn(x.shape, generator=gen)
+    out = model.net.decode(model.net.encode(x))
+    moved = model.net.decode(model.net.encode(x + nudge)) - out
+    result = {"pass_through": float((moved.flatten(1).norm(dim=1) / nudge.flatten(1).norm(dim=1)).mean())}
+    if unlike:
+        result["unlike_mse"] = {name: round(float(reconstruction_errors(model, images).mean()), 6)
+                                for name, images in unlike.items()}
+    return result
+
+
+def test_codes(model: Model, test: data.Split) -> np.ndarray:
+    """Every test image's code: the stored ones where the bundle keeps them all, else encoded
+    (a conditional model given each image's label)."""
+    if model.latents is not None and len(model.latents.codes) == len(test.images):
+        return model.latents.codes
+    labels = {"labels": test.labels} if "labels" in model.kind_info.offers and model.label is None else {}
+    return model.encode(test.images, **labels)
+
+
+def neighbours_same_label(codes: np.ndarray, labels: np.ndarray, k: int = N_NEIGHBOURS,
+                          queries: int = KIND_SAMPLE) -> float:
+    """The share of the ``k`` nearest codes (Euclidean, itself left out) of the first ``queries``
+    codes that share its label."""
+    x = np.asarray(codes, np.float32)
+    q = x[:queries]
+    d = np.einsum("ij,ij->i", x, x)[None] - 2 * (q @ x.T)
+    d[np.arange(len(q)), np.arange(len(q))] = np.inf
+    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+    return float((labels[nearest] == labels[:len(q), None]).mean())
+
+
+PRIOR_SAMPLES = 200  # per class, for a conditional model's prior samples
+
+
+def conditional_metrics(model: Model, seed: int = 0) -> dict:
+    """A conditional model's prior samples, decoded with each class's label, read by the dataset's
+    classifier (explorer/baselines/classifier): ``prior_read_as_label`` the share read as the
+    label asked for, by class, and ``prior_read_as_label_min`` the lowest of them."""
+    from explorer.baselines import classifier
+
+    try:
+        reader = classifier.load(model.dataset)
+    except classifier.ClassifierError:  # a damaged classifier file: nothing to read the samples with
+        reader = None
+    if reader is None:
+        return {}
+    z = model.prior_sample(PRIOR_SAMPLES, seed)
+    by_class = {int(c): float((reader.predict(model.decode(z, labels=int(c))) == c).mean()) for c in model.classes}
+    return {"prior_read_as_label": {c: round(v, 4) for c, v in by_class.items()},
+            "prior_read_as_label_min": min(by_class.values())}
+
+
 def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
     """For a model trained on some classes only: how well its reconstruction error tells the
     other classes' test images from its own (ROC AUC, the other classes as positives), and the
@@ -220,11 +316,12 @@ def anomaly_metrics(model: Model, full_test: data.Split) -> dict:
 
 def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int = 0,
              methods=None, full_test: data.Split | None = None, denoising: bool = True,
-             reference: "pca.PCA | None" = None, losses: dict | None = None) -> dict:
+             reference: "pca.PCA | None" = None, losses: dict | None = None,
+             unlike: dict[str, np.ndarray] | None = None) -> dict:
     """All metrics of the module docstring; ``test`` holds only the model's classes. With
     ``full_test`` (every class), a model trained on fewer classes than its dataset has gets
     ``anomaly_metrics`` too. ``losses``: ``test_losses`` of ``test`` already computed (by
-    ``latents_and_losses``)."""
+    ``latents_and_losses``). ``unlike``: images unlike the training data for ``copying_metrics``."""
     metrics = {"n_test": len(test.images), **(losses if losses is not None else test_losses(model, test, seed))}
     if model.kind_info.has_posterior:
         metrics["beta"] = float(model.config.get("training", {}).get("beta", 1.0))
@@ -237,9 +334,16 @@ def evaluate(model: Model, test: data.Split, train: data.Split | None, seed: int
         metrics["pca_test_mse"] = reference.mse(test.images, model.latent_dim)
     elif train is not None:
         metrics["pca_test_mse"] = pca_reference(model, train, test)
-    if denoising:
+    labelled = "labels" in model.kind_info.offers
+    if labelled:  # what a code means is what the label leaves to it: its style
+        metrics.update(conditional_metrics(model, seed))
+    else:
+        metrics.update(copying_metrics(model, test, unlike, seed))
+    if len(test.images) > N_NEIGHBOURS:
+        metrics["neighbours_same_label"] = neighbours_same_label(test_codes(model, test), test.labels)
+    if denoising and not labelled:
         metrics["denoising_mse"] = denoising_metrics(model, test, seed)
-    if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes):
+    if full_test is not None and len(np.unique(full_test.labels)) > len(model.classes) and not labelled:
         metrics.update(anomaly_metrics(model, full_test))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}
 
@@ -275,6 +379,15 @@ def summary(metrics: dict, map_label) -> list[tuple[str, str]]:
         rows.append(("negative ELBO (nats/image)", f"{m['test_neg_elbo']:.1f}"))
     for kind in models.KINDS.values():  # a kind's own figures, as it names them
         rows += [(what, f"{m[key]:.4g}") for key, what in kind.figures.items() if key in m]
+    if "pass_through" in m:
+        rows.append(("share of a small random change of the input passed to the output", f"{m['pass_through']:.3f}"))
+    for name, mse in m.get("unlike_mse", {}).items():
+        rows.append((f"reconstruction MSE on {'uniform noise' if name == 'noise' else name + ' test images'}",
+                     f"{mse:.4f}"))
+    if "prior_read_as_label_min" in m:
+        rows.append(("prior samples read as the label asked for, worst class", f"{m['prior_read_as_label_min']:.1%}"))
+    if "neighbours_same_label" in m:
+        rows.append((f"{N_NEIGHBOURS} nearest codes sharing the label", f"{m['neighbours_same_label']:.1%}"))
     for method, count in m.get("class_middles_by_map", {}).items():
         if map_label(method) is not None:
             rows.append((f"class middles recognised, {map_label(method)}", f"{count}/{m['class_middles_total']}"))

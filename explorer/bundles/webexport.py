@@ -19,7 +19,9 @@ The decoder is described layer by layer from the torch module itself, so what th
 is what the library runs: ``linear`` (weight [out, in] row-major, bias), an activation, a
 ``reshape`` to channels x height x width, and ``conv_transpose`` (weight [in, out, k, k] as torch
 stores it, bias, stride, padding). The last layer's output are logits; the image is their
-sigmoid. Maps: ``direct`` (the point is the code), ``pca`` (mean + point @ components) and
+sigmoid. A conditional model's manifest adds ``condition``: its ``classes``, ``bias`` (what each
+label's one-hot adds to the first layer, [classes, out]) and the ``label`` drawn unless a page
+asks for another. Maps: ``direct`` (the point is the code), ``pca`` (mean + point @ components) and
 ``tsne`` (the inverse-distance-weighted mean of the codes of the K test points nearest on the
 map, a point on a test point giving back its own code), exactly as explorer/maps/__init__.py does.
 ``ui/latent_map/decoder.js`` implements the same in plain JavaScript.
@@ -94,14 +96,18 @@ def read_array(payload: bytes, entry) -> np.ndarray:
     return np.frombuffer(payload, DTYPES[dtype], count=length, offset=offset)
 
 
-def decoder_layers(decoder: nn.Module, arrays: Arrays) -> list[dict]:
-    """The decoder's layers in order, as the manifest describes them."""
+def decoder_layers(decoder: nn.Module, arrays: Arrays, label_inputs: int = 0) -> list[dict]:
+    """The decoder's layers in order, as the manifest describes them. ``label_inputs``: the last
+    inputs of its first layer are a label's one-hot (a conditional model's), left out here: the
+    browser adds the chosen label's column to that layer's bias (``condition``)."""
     layers = []
     modules = [m for m in decoder.modules() if not list(m.children())]  # the leaves, in order
     for i, m in enumerate(modules):
         if isinstance(m, nn.Linear):
-            layers.append({"type": "linear", "in": m.in_features, "out": m.out_features,
-                           "weight": arrays.add(f"dec{i}.weight", m.weight.detach().numpy()),
+            weight = m.weight.detach().numpy()
+            cut = label_inputs if not layers else 0
+            layers.append({"type": "linear", "in": m.in_features - cut, "out": m.out_features,
+                           "weight": arrays.add(f"dec{i}.weight", weight[:, :weight.shape[1] - cut]),
                            "bias": arrays.add(f"dec{i}.bias", m.bias.detach().numpy())})
         elif type(m) in ACTIVATION_NAMES:
             layers.append({"type": "activation", "fn": ACTIVATION_NAMES[type(m)]})
@@ -130,7 +136,15 @@ def browser_decoder(model, arrays: Arrays) -> dict:
         return {"decoder": onnx_browser.layers(net.decoder_proto, model.latent_dim, arrays.add,
                                                to_hwc=spec.decoder_output.layout == "chw" and spec.image[2] == 3),
                 "output": spec.output}
-    return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
+    net = getattr(net, "net", net)  # a conditional model given a label: its own layers
+    if "labels" not in getattr(net, "offers", ()):
+        return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
+    first = next(m for m in net.decoder.modules() if isinstance(m, nn.Linear))
+    n_labels = first.in_features - model.latent_dim
+    columns = first.weight.detach().numpy()[:, model.latent_dim:].T  # [label, out]: what each label adds
+    return {"decoder": decoder_layers(net.decoder, arrays, n_labels), "output": "logits",
+            "condition": {"classes": list(model.classes), "bias": arrays.add("condition.bias", columns),
+                          "label": model.label if model.label is not None else model.classes[0]}}
 
 
 def map_entry(mp, arrays: Arrays) -> dict:

@@ -83,6 +83,15 @@ class AdversarialAutoencoder(Autoencoder):
         d2 = ((np.asarray(codes, np.float64)[:, None, :] - centres[None]) ** 2).sum(-1).min(1)
         return d2 <= SPREAD ** 2 * chi2.ppf(0.95, codes.shape[1])
 
+    def prior_outline(self, points: int = 48) -> list[np.ndarray]:
+        """2-D codes: the edges of the region holding 95% of the prior, one circle per mode."""
+        from scipy.stats import chi2
+
+        t = np.linspace(0, 2 * np.pi, points)
+        r = SPREAD * np.sqrt(chi2.ppf(0.95, 2))
+        return [np.stack([RADIUS * np.cos(a) + r * np.cos(t), RADIUS * np.sin(a) + r * np.sin(t)], 1)
+                for a in 2 * np.pi * np.arange(N_MODES) / N_MODES]
+
     def measure(self, images: torch.Tensor, codes: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         return {"prior_fit": float(self.prior_region(codes).mean())}
 

@@ -22,6 +22,7 @@ class Autoencoder(nn.Module):
                        "per image; a VAE's KL term already pulls its codes)", "Ghosh et al., ICLR 2020"),
     )
     short = "AE"  # in menus: "conv AE (32, 64), 16-number code"
+    backbones: tuple[str, ...] | None = None  # the backbones it is built on (None: every one)
     offers: frozenset[str] = frozenset()  # beyond encode and decode: words of explorer.models.base.OFFERS
     loss_terms = {"recon": "how far each rebuilt image is from its target, summed over pixels",
                   "code": "code_penalty's term: |z|^2 / 2 per image (only where code_penalty is set)"}

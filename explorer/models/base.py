@@ -24,6 +24,7 @@ BACKBONES: dict[str, tuple[type, type]] = {}  # name -> (encoder, decoder) class
 OFFERS = {
     "posterior": "a distribution over codes for each image (posterior(x): mean and log-variance)",
     "prior": "a distribution to draw new codes from, which its training pulled the codes towards",
+    "labels": "encoding and decoding take each image's class (labels=...): the code keeps what the label does not",
 }
 
 
@@ -61,9 +62,11 @@ class ModelConfig:
 
     def __post_init__(self):
         self.hidden = [int(h) for h in self.hidden]
+        built_on = getattr(KINDS.get(self.kind), "backbones", None) or sorted(BACKBONES)  # the kind's backbones
         checks = {
             "kind": (self.kind in KINDS, f"one of {sorted(KINDS)}"),
-            "backbone": (self.backbone in BACKBONES, f"one of {sorted(BACKBONES)}"),
+            "backbone": (self.backbone in BACKBONES and self.backbone in built_on,
+                         f"one of {sorted(built_on)}" + (f" for kind {self.kind!r}" if self.kind in KINDS else "")),
             "activation": (self.activation in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
             "latent_dim": (1 <= int(self.latent_dim) <= 1024, "between 1 and 1024"),
             "hidden": (bool(self.hidden) and min(self.hidden) > 0

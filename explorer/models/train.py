@@ -72,6 +72,7 @@ class TrainConfig:
     # code_penalty); stored beside the other settings under their own names
     hyper: dict[str, float] = field(default_factory=dict)
     replay: int = 2000  # 2-D models: test images whose codes are kept after every epoch (0: none)
+    keep_codes: int = 0  # the bundle stores the codes of this many test images (0: all); metrics use all
 
 
 REPLAY_SEED = 0  # which test images the replay follows: the same ones for every model
@@ -122,8 +123,8 @@ class _Objective(torch.nn.Module):
         super().__init__()
         self.net, self.recon, self.cfg, self.gen = net, recon, cfg, gen
 
-    def forward(self, x):
-        return _objective(self.net, x, self.recon, self.cfg, self.gen)
+    def forward(self, x, labels=None):
+        return _objective(self.net, x, self.recon, self.cfg, self.gen, labels)
 
 
 def parse_ints(text: str) -> list[int]:
@@ -162,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", type=int, default=d.replay,
                    help="2-D models: keep the codes of this many test images after every epoch, for "
                         "the training replay (0: none)")
+    p.add_argument("--keep-codes", type=int, default=d.keep_codes,
+                   help="store the codes of this many test images, a fixed random subset (0: all); the "
+                        "metrics are measured on all of them. Wide codes take room: 10,000 codes of 1,024 "
+                        "numbers are 41 MB")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
     p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))
@@ -191,19 +196,28 @@ def _settings(cfg: TrainConfig) -> dict:
     return {**{k: v for k, v in out.items() if k != "hyper"}, **out["hyper"]}
 
 
-def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+def _objective(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
     """The training loss of batch ``x``: the clean image rebuilt from a corrupted one for a
-    denoising autoencoder, the KL term weighted by beta for a VAE."""
+    denoising autoencoder, the KL term weighted by beta for a VAE; a kind that takes labels gets
+    the batch's ``labels``."""
     noise = parse_noise(cfg.noise) if cfg.noise else None
     x_in = noise.apply(x, gen) if noise else x
-    return net.loss(x_in, recon, generator=gen, target=x, **cfg.hyper)["loss"]
+    given = {"labels": labels} if takes_labels(net) else {}
+    return net.loss(x_in, recon, generator=gen, target=x, **given, **cfg.hyper)["loss"]
+
+
+def takes_labels(net) -> bool:
+    """Whether the kind of ``net`` encodes and decodes with each image's label (a conditional VAE)."""
+    return "labels" in getattr(net, "offers", ())
 
 
 @torch.no_grad()
 def _mean_loss(net, x: torch.Tensor, recon: str, cfg: TrainConfig, gen: torch.Generator,
-               batch_size: int = 2000) -> float:
+               labels: torch.Tensor, batch_size: int = 2000) -> float:
     net.eval()
-    total = sum(_objective(net, b, recon, cfg, gen).item() * len(b) for b in x.split(batch_size))
+    total = sum(_objective(net, b, recon, cfg, gen, y).item() * len(b)
+                for b, y in zip(x.split(batch_size), labels.split(batch_size)))
     return total / len(x)
 
 
@@ -223,11 +237,12 @@ class Replay:
     codes: list[np.ndarray] = field(default_factory=list)  # float16 [n, 2] each
 
     @torch.no_grad()
-    def record(self, net, x: torch.Tensor, epoch: int, test_loss: float) -> None:
+    def record(self, net, x: torch.Tensor, labels: torch.Tensor, epoch: int, test_loss: float) -> None:
         net.eval()
         self.epochs.append(epoch)
         self.test_loss.append(test_loss)
-        self.codes.append(net.encode(x).cpu().numpy().astype(np.float16))
+        z = net.encode(x, labels) if takes_labels(net) else net.encode(x)
+        self.codes.append(z.cpu().numpy().astype(np.float16))
 
 
 def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, test_split: data.Split,
@@ -245,7 +260,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     noise_gen = gen if alone else torch.Generator(device=device).manual_seed((cfg.seed + 1 + world.rank) % (MAX_SEED + 1))
     net = build(model_cfg).to(device)
     x_train = to_float_images(train_split.images).to(device)
+    y_train = torch.as_tensor(np.asarray(train_split.labels, np.int64)).to(device)
     x_test = to_float_images(test_split.images).to(device) if world.main else None  # rank 0 alone measures
+    y_test = torch.as_tensor(np.asarray(test_split.labels, np.int64)).to(device) if world.main else None
     recon = KINDS[model_cfg.kind].required_recon or cfg.recon  # the ELBO needs the Bernoulli term
     step = _Objective(net, recon, cfg, noise_gen)
     if world.size > 1:
@@ -255,8 +272,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
     replay = None
     if cfg.replay and model_cfg.latent_dim == 2 and world.main:
         replay = Replay(replay_rows(len(x_test), cfg.replay))
-        x_replay = x_test[torch.from_numpy(replay.rows).to(device)]
-        replay.record(net, x_replay, 0, _mean_loss(net, x_test, recon, cfg, noise_gen))
+        rows = torch.from_numpy(replay.rows).to(device)
+        x_replay, y_replay = x_test[rows], y_test[rows]
+        replay.record(net, x_replay, y_replay, 0, _mean_loss(net, x_test, recon, cfg, noise_gen, y_test))
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # decoupled decay (Loshchilov & Hutter 2019)
     per_process = len(x_train) // world.size
     steps_per_epoch = math.ceil(per_process / cfg.batch_size)
@@ -269,7 +287,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
                    desc=f"epoch {epoch}/{cfg.epochs}", leave=False, file=sys.stderr,
                    disable=None if progress and world.main else True)  # None: no bar unless a terminal
         for idx in bar:
-            loss = step(x_train[idx.to(device)])
+            idx = idx.to(device)
+            loss = step(x_train[idx], y_train[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -288,9 +307,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, train_split: data.Split, tes
             raise TrainingError(f"training diverged at epoch {epoch}; lower --lr")
         if not world.main:
             continue
-        test_loss = _mean_loss(net, x_test, recon, cfg, noise_gen)
+        test_loss = _mean_loss(net, x_test, recon, cfg, noise_gen, y_test)
         if replay is not None:
-            replay.record(net, x_replay, epoch, test_loss)
+            replay.record(net, x_replay, y_replay, epoch, test_loss)
         history.append({"epoch": epoch, "train_loss": total / seen, "test_loss": test_loss,
                         "seconds": round(time.time() - start, 2)})
         log(f"epoch {epoch:3d}/{cfg.epochs}  train loss {total / seen:9.4f}  test loss {test_loss:9.4f}"
@@ -339,10 +358,15 @@ def check_options(args) -> str | None:
         (args.threads is None or args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
         (args.device == "cpu" or torch.cuda.is_available(), "--device cuda: no GPU that torch can use here"),
         *_hyperparameter_rules(args, kind),
+        (args.backbone in (kind.backbones or BACKBONES),
+         f"--backbone {args.backbone}: a {kind.title} is built on {' or '.join(kind.backbones or ())}"),
         (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
                                                     f"{kind.required_recon}, which its objective needs"),
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
         (args.replay >= 0, f"--replay must be zero (none) or positive (got {args.replay})"),
+        (args.keep_codes >= 0, f"--keep-codes must be zero (all) or positive (got {args.keep_codes})"),
+        (not args.keep_codes or args.latent_dim != 2 or not args.replay,
+         "--keep-codes: a 2-D model's replay follows test images whose codes it must keep; add --replay 0"),
         (_noise_problem(args.noise) is None, f"--noise: {_noise_problem(args.noise)}"),
         (args.latent_dim >= 1, f"--latent-dim must be at least 1 (got {args.latent_dim})"),
         (bool(args.digits), "--digits needs at least one class"),
@@ -414,7 +438,8 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
                       weight_decay=args.weight_decay, seed=args.seed, train_limit=args.train_limit,
                       weights_dtype=args.weights_dtype,
                       noise=str(parse_noise(args.noise)) if args.noise else None,
-                      hyper=hyperparameters_of(args, KINDS[args.kind]), replay=args.replay)
+                      hyper=hyperparameters_of(args, KINDS[args.kind]), replay=args.replay,
+                      keep_codes=args.keep_codes)
     try:
         train_full = data.load(cfg.dataset, "train", args.data_dir, args.download)
         test_full = data.load(cfg.dataset, "test", args.data_dir, args.download)
@@ -469,13 +494,15 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
         replay = bundle.ReplayArrays(index=test_index[replay.rows], epochs=np.array(replay.epochs),
                                      test_loss=np.array(replay.test_loss, np.float32),
                                      codes=np.stack(replay.codes))
+    if cfg.keep_codes and cfg.keep_codes < len(model.latents.codes):
+        model.latents = metrics.keep_rows(model.latents, replay_rows(len(model.latents.codes), cfg.keep_codes))
     if not args.skip_tsne:
-        print(f"computing the t-SNE map of {len(test_split.images):,} test codes", flush=True)
+        print(f"computing the t-SNE map of {len(model.latents.codes):,} test codes", flush=True)
         model.latents = projection.with_stored_maps(model.latents)
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = metrics.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full,
-                                         losses=losses)
+                                         losses=losses, unlike=metrics.unlike_images(cfg.dataset, args.data_dir))
     print(f"evaluation on {len(test_split.images):,} test images:\n{metrics.format_metrics(config['metrics'])}",
           flush=True)
     try:

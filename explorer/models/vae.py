@@ -4,6 +4,7 @@ a Gaussian posterior per image, a standard normal prior, and the ELBO; beta weig
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from explorer.models.ae import Autoencoder
@@ -36,6 +37,22 @@ class VariationalAutoencoder(Autoencoder):
     @staticmethod
     def n_encoder_outputs(cfg: ModelConfig) -> int:
         return 2 * cfg.latent_dim
+
+    def prior_region(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each code lies where 95% of N(0, I)'s mass is: |z|^2 within the chi-squared
+        distribution's 95% quantile for k degrees of freedom."""
+        from scipy.stats import chi2
+
+        codes = np.asarray(codes, np.float64)
+        return (codes ** 2).sum(1) <= chi2.ppf(0.95, codes.shape[1])
+
+    def prior_outline(self, points: int = 96) -> list[np.ndarray]:
+        """2-D codes: the edge of the region holding 95% of the prior, as closed curves [n, 2]."""
+        from scipy.stats import chi2
+
+        t = np.linspace(0, 2 * np.pi, points)
+        r = np.sqrt(chi2.ppf(0.95, 2))
+        return [np.stack([r * np.cos(t), r * np.sin(t)], 1)]
 
     def posterior(self, x):
         mean, log_var = self.encoder(x).chunk(2, dim=1)

@@ -92,6 +92,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.onnx_export", description=__doc__.split("\n\n")[0])
     p.add_argument("name", help="a bundle's name or folder")
     p.add_argument("--out", required=True, help="folder for encoder.onnx and decoder.onnx")
+    p.add_argument("--label", type=int, help="a model that takes labels (a conditional VAE): the class its "
+                                             "files encode and decode as (ONNX files of ours take images and codes only)")
     args = p.parse_args(argv)
     out = Path(args.out)
     problem = _out_problem(out)
@@ -103,6 +105,17 @@ def main(argv=None) -> int:
     except BundleError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    takes_labels = "labels" in model.kind_info.offers
+    if takes_labels != (args.label is not None):
+        print(f"error: {model.name} takes labels: add --label, one of its classes {model.classes}" if takes_labels
+              else f"error: --label: {model.name} is a {model.kind_info.title}, which takes no labels", file=sys.stderr)
+        return 2
+    if takes_labels:
+        try:
+            model = model.given(args.label)
+        except ValueError as e:
+            print(f"error: --label: {e}", file=sys.stderr)
+            return 2
     torch.set_num_threads(1)
     files = export(model)
     try:

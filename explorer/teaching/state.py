@@ -16,6 +16,7 @@ address bar mirrors it, and a link restores it:
 | t         | a number from 0 (A) to 1 (B)                                  | 0.5                      |
 | renderer  | ``canvas`` (decoded in the browser) or ``plotly``             | ``canvas``               |
 | layers    | drawn under the dots, comma-separated, of ``manifold`` (decoded thumbnails on a grid), ``regions`` (the class a classifier reads there), ``error`` (dots coloured by reconstruction error) and ``density`` (each class's densest half outlined) | none |
+| label     | a model that takes labels (a conditional VAE): the class every point is drawn as, one of its classes | its first class |
 
 ``from_query`` never raises on what a URL holds: a value that is not valid for its field (unknown
 model, NaN, inf, a huge number, an index the model does not have, a path such as
@@ -31,6 +32,7 @@ returns the state and one sentence per value set back; ``to_query`` gives the UR
 | BoardState     | /compare, clusters, generating, interpolation, beta | the board's model names, spot, a, b, t |
 | DigitState     | bottleneck, ae-vs-pca                  | digit                                   |
 | VaeState       | vae                                    | digit, eps (``e1,e2``, each in [-3, 3]) |
+| StyleState     | cvae                                   | spot (``x,y`` on the style plane), label (a class) |
 | DenoisingState | denoising                              | digit, noise (``gaussian:S`` or ``mask:P``) |
 | AnomalyState   | anomalies                              | threshold (0..1)                        |
 | ReplayState    | replay                                 | model, epoch                            |
@@ -50,7 +52,7 @@ import numpy as np
 from explorer.teaching.generate import INTERPOLATIONS
 from explorer.data.noise import Noise, parse as parse_noise
 
-PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer", "layers")  # read by tests, links and users' scripts
+PARAMS = ("model", "map", "spot", "a", "b", "path", "t", "renderer", "layers", "label")  # read by tests, links and users' scripts
 DEFAULT_PATH = "lerp"
 DEFAULT_T = 0.5
 RENDERERS = ("canvas", "plotly")  # who draws the map: our canvas in the browser, or Plotly
@@ -74,6 +76,7 @@ class ViewState:
     t: float = DEFAULT_T
     renderer: str = DEFAULT_RENDERER
     layers: tuple[str, ...] = ()  # a subset of LAYERS, in LAYERS' order
+    label: int | None = None  # a model that takes labels: the class every point is drawn as (None: others)
 
     def updated(self, **changes) -> "ViewState":
         return replace(self, **changes)
@@ -112,6 +115,8 @@ class ViewState:
             q["renderer"] = self.renderer
         if self.layers:
             q["layers"] = ",".join(self.layers)
+        if self.label is not None:
+            q["label"] = str(self.label)
         return q
 
 
@@ -136,6 +141,8 @@ class Catalog(Protocol):
     def test_indices(self, model: str) -> np.ndarray: ...  # the test images its map shows
 
     def view_box(self, model: str, map_name: str) -> tuple[np.ndarray, np.ndarray] | None: ...  # None: not at hand
+
+    def labels(self, model: str) -> Sequence[int] | None: ...  # the classes it is drawn as; None: it takes no labels
 
 
 def open_first(catalog: Catalog, preferred: str) -> tuple[str | None, list[str]]:
@@ -233,8 +240,18 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Pa
         if unknown:
             notes.append(f"layers {_quote(', '.join(unknown))} are not among {', '.join(LAYERS)}")
         layers = tuple(v for v in LAYERS if v in asked)
+    classes = catalog.labels(model)
+    label = None if classes is None else classes[0]
+    if "label" in values:
+        if classes is None:
+            notes.append(f"label {_quote(values['label'])} is for a model that takes labels; {model} takes none")
+        elif values["label"].isdigit() and len(values["label"]) < 4 and int(values["label"]) in classes:
+            label = int(values["label"])
+        else:
+            notes.append(f"label {_quote(values['label'])} is not one of {model}'s classes "
+                         f"({', '.join(map(str, classes))})")
     state = ViewState(model=model, map=map_name, spot=spot, a=ends["a"], b=ends["b"], path=path, t=t,
-                      renderer=renderer, layers=layers)
+                      renderer=renderer, layers=layers, label=label)
     return Parsed(state, notes, failed)
 
 
@@ -399,6 +416,42 @@ class DigitState:
         notes: list[str] = []
         values = single_values(query, ("digit",), notes)
         return cls(digit=_number_in(values, "digit", 0, 0, n_images - 1, notes, int)), notes
+
+
+@dataclass(frozen=True)
+class StyleState:
+    """The style-and-content lesson: a spot of a conditional model's plane (a style) and the class
+    the map writes in it."""
+
+    spot: Point | None = None
+    label: int = 0
+
+    def updated(self, **changes) -> "StyleState":
+        return replace(self, **changes)
+
+    def to_query(self) -> dict[str, str]:
+        q = {"label": str(self.label)}
+        if self.spot is not None:
+            q["spot"] = format_point(self.spot)
+        return q
+
+    @classmethod
+    def from_query(cls, query: Query, classes: Sequence[int], box: Box) -> tuple["StyleState", list[str]]:
+        notes: list[str] = []
+        values = single_values(query, ("spot", "label"), notes)
+        label = classes[0]
+        if "label" in values:
+            text = values["label"]
+            if text.isdigit() and len(text) < 4 and int(text) in classes:
+                label = int(text)
+            else:
+                notes.append(f"label={text[:40]} is not one of the classes {', '.join(map(str, classes))}")
+        spot = None
+        if "spot" in values:
+            spot, why = parse_point(values["spot"], box)
+            if why:
+                notes.append(f"spot={values['spot'][:40]} {why}")
+        return cls(spot=spot, label=label), notes
 
 
 EPS_LIMIT = 3.0  # the VAE lesson's noise eps, per dimension: a draw from N(0, 1) lies within 3 sds

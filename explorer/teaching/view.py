@@ -262,7 +262,7 @@ def carry(state: ViewState, old: Model, old_mp: projection.LatentMap, new: Model
     what = (f"{new.name}'s " if new.name != old.name else "the ") + label + ("" if new_mp.coordinates_are_codes else " map")
     sentences = [f"Kept on {what}: {_join(kept)}."] if kept else []
     sentences += [f"Not kept: {_join(labels)} ({why})." for why, labels in lost.items()]
-    return Carried(replace(state, model=new.name, map=new_mp.name, **moved), " ".join(sentences))
+    return Carried(replace(state, model=new.name, map=new_mp.name, label=new.label, **moved), " ".join(sentences))
 
 
 def _join(items: list[str]) -> str:

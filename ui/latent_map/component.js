@@ -6,7 +6,9 @@
 // (setStateValue "t"). Test hooks: the drawing surface carries data-latent-map="model/map", the hover preview
 // data-preview="x,y", the clicked image data-spot="x,y", the scrubbed frame data-frame="t" and
 // the scrub control data-scrub; once the model's files are in and its points drawn, the surface
-// carries data-drawn="files' URL" (data-error="why" if they could not be loaded).
+// carries data-drawn="files' URL" (data-error="why" if they could not be loaded). A conditional
+// model's map with data.every_label shows, under it, the point under the pointer (else the clicked
+// spot) decoded as every class: the strip carries data-every-label="x,y", each picture data-label.
 
 function build(root) {
   root.innerHTML = `
@@ -21,6 +23,7 @@ function build(root) {
           <button class="lm-reset" type="button">Reset zoom</button>
         </div>
         <div class="lm-legend"></div>
+        <div class="lm-labels" data-every-label hidden></div>
         <label class="lm-scrub">Walk from A to B:
           <input type="range" min="0" max="1" step="0.01" data-scrub></label>
       </div>
@@ -50,6 +53,7 @@ function build(root) {
     spotCaption: root.querySelector(".lm-spot-caption"),
     reset: root.querySelector(".lm-reset"),
     legend: root.querySelector(".lm-legend"),
+    labels: root.querySelector(".lm-labels"),
     scrub: root.querySelector("[data-scrub]"),
     frame: root.querySelector(".lm-frame"),
     frameCaption: root.querySelector(".lm-frame-caption"),
@@ -74,7 +78,7 @@ function fit(s, el, data, host) {
   el.wrap.classList.toggle("lm-narrow", narrow);
   el.wrap.classList.toggle("lm-present", Boolean(data.fill));
   const size = narrow ? Math.max(160, Math.min(limit, width - 2)) : Math.max(240, Math.min(limit, width - panel));
-  el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = size + "px";
+  el.legend.style.maxWidth = el.scrub.parentElement.style.maxWidth = el.labels.style.maxWidth = size + "px";
   // presenting, the panel's three pictures with their captions and the slider stay within the
   // map's height: 160 px beside a map alone, smaller beside maps in a row
   const pic = data.fill ? Math.max(72, Math.min(PRESENT_PIC, Math.floor(size / 3 - 80))) : 112;
@@ -151,6 +155,7 @@ export default function (component) {
   loadModel(data.url).then((model) => {
     if (s.data !== data) return; // a newer rerun took over
     s.model = model;
+    if (data.label != null) model.label = data.label; // a conditional model: the digit the page chose
     s.xy = model.maps[data.map].xy;
     s.labels = model.array(model.manifest.labels);
     s.loaded = data; // the rerun whose model and map s.model and s.xy are
@@ -160,6 +165,10 @@ export default function (component) {
     el.overlay.dataset.drawn = data.url; // the model's files are in and its points drawn, for scripts
     if (data.spot && el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}`) {
       showSpot(s, el, data.spot[0], data.spot[1]); // not already shown by the click itself
+    } else if (!data.spot && data.every_label) { // until a click: the middle of the frame, as every class
+      const x = (data.box[0][0] + data.box[1][0]) / 2, y = (data.box[0][1] + data.box[1][1]) / 2;
+      s.spotShown = null;
+      showEveryLabel(s, el, { x, y, code: model.toLatent(data.map, x, y) });
     }
     showFrame(s, el, data.walk.t);
     decodeWalk(s, walkId);

@@ -175,27 +175,34 @@
       this.image = manifest.image.length === 3 ? manifest.image : [...manifest.image, 1]; // [H, W, C]
       this.pixels = this.image[0] * this.image[1] * this.image[2]; // numbers per image, H x W x C in that order
       this.codes = manifest.codes ? this.array(manifest.codes) : null;
+      // a conditional model: the label's column of the first layer, added to its bias (webexport.py)
+      const c = manifest.condition;
+      this.condition = c ? { classes: c.classes, B: this.array(c.bias) } : null;
+      this.label = c ? c.label : null;
       this.maps = {};
       for (const [name, m] of Object.entries(manifest.maps)) {
         this.maps[name] = { ...m, xy: this.array(m.xy), mean: m.mean && this.array(m.mean), components: m.components && this.array(m.components) };
       }
     }
 
-    // latent vector (Float32Array of latentDim) -> pixel intensities in [0, 1], H x W (x C) values
-    decode(z) {
+    // latent vector (Float32Array of latentDim) -> pixel intensities in [0, 1], H x W (x C) values;
+    // a conditional model draws it as ``label`` (default: the one the page chose)
+    decode(z, label = this.label) {
       let x = Float32Array.from(z);
       let shape = [x.length];
+      let given = this.condition ? label * this.layers.find((l) => l.type === "linear").out : -1;
       for (const l of this.layers) {
         if (l.type === "linear") {
           const out = new Float32Array(l.out);
           for (let o = 0; o < l.out; o++) {
-            let s = l.b[o];
+            let s = given >= 0 ? l.b[o] + this.condition.B[given + o] : l.b[o];
             const row = o * l.in;
             for (let i = 0; i < l.in; i++) s += l.W[row + i] * x[i];
             out[o] = s;
           }
           x = out;
           shape = [l.out];
+          given = -1; // the label enters the first layer only
         } else if (l.type === "activation") {
           const f = ACTIVATIONS[l.fn], a = l.alpha;
           for (let i = 0; i < x.length; i++) x[i] = f(x[i], a);

@@ -15,6 +15,7 @@ function attach(ui, el) {
     const h = under(s, px, py);
     drawDigit(el.preview, h.image, s.model.image);
     drawDigit(el.float, h.image, s.model.image);
+    showEveryLabel(s, el, h);
     el.preview.dataset.preview = `${fmt(h.x)},${fmt(h.y)}`;
     // over a test point, its original in the preview's corner, so decoded and original sit together
     el.original.style.display = h.original ? "block" : "none";
@@ -58,6 +59,7 @@ function attach(ui, el) {
   el.overlay.addEventListener("pointerleave", () => {
     el.float.style.display = "none";
     if (s.model) drawOverlay(s, el);
+    if (s.model && s.spotShown) showEveryLabel(s, el, s.spotShown); // back to the clicked spot
   });
   el.overlay.addEventListener("pointerdown", (ev) => {
     const [px, py] = local(ev);

@@ -24,10 +24,30 @@ function under(s, px, py) {
   if (row !== null) {
     const x = s.xy[2 * row], y = s.xy[2 * row + 1];
     const code = s.model.codes.subarray(row * s.model.latentDim, (row + 1) * s.model.latentDim);
-    return { row, x, y, image: s.model.decode(code), original: testImage(s, row) };
+    return { row, x, y, code, image: s.model.decode(code), original: testImage(s, row) };
   }
   const [x, y] = s.toData(px, py);
-  return { row: null, x, y, image: s.model.decode(s.model.toLatent(s.data.map, x, y)), original: null };
+  const code = s.model.toLatent(s.data.map, x, y);
+  return { row: null, x, y, code, image: s.model.decode(code), original: null };
+}
+
+// a conditional model's map asked for it (data.every_label): the code of ``h`` written as every
+// class, one picture each, in the strip under the map
+function showEveryLabel(s, el, h) {
+  const classes = s.model && s.model.condition && s.data.every_label ? s.data.classes : null;
+  el.labels.hidden = !classes;
+  if (!classes || !h) return;
+  if (el.labels.children.length !== classes.length) {
+    el.labels.replaceChildren(...classes.map((c) => {
+      const fig = document.createElement("figure"), canvas = document.createElement("canvas"), cap = document.createElement("figcaption");
+      canvas.dataset.label = String(c);
+      cap.textContent = String(s.data.class_names[c]); // a name from a file: text, never HTML
+      fig.append(canvas, cap);
+      return fig;
+    }));
+  }
+  classes.forEach((c, i) => drawDigit(el.labels.children[i].firstChild, s.model.decode(h.code, c), s.model.image));
+  el.labels.dataset.everyLabel = `${fmt(h.x)},${fmt(h.y)}`;
 }
 
 // the dataset's own image for a test point (pixels in [0, 1]), or null before (or without) them
@@ -65,8 +85,10 @@ function showSpot(s, el, x, y, h) {
   if (!h) {
     const row = exactRow(s, x, y), k = s.model.latentDim;
     const code = row === null ? s.model.toLatent(s.data.map, x, y) : s.model.codes.subarray(row * k, (row + 1) * k);
-    h = { row, x, y, image: s.model.decode(code), original: null };
+    h = { row, x, y, code, image: s.model.decode(code), original: null };
   }
+  s.spotShown = h;
+  showEveryLabel(s, el, h);
   drawDigit(el.spot, h.image, s.model.image);
   el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
   el.spotCaption.textContent = (s.data.fill ? "click, decoded: " : "decoded at your click: ") + describe(s, h);

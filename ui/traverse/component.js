@@ -31,7 +31,7 @@ export default function (component) {
     const draw = () => {
       const z = Float32Array.from(data.code), values = knobs.map((kn) => Number(kn.value));
       values.forEach((v, d) => { z[d] += v * data.spread[d]; });
-      const pixels = model.decode(z), [h, w, c] = model.image;
+      const pixels = model.decode(z, data.label ?? model.label), [h, w, c] = model.image;
       if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
       const ctx = canvas.getContext("2d"), img = ctx.createImageData(w, h);
       for (let i = 0; i < h * w; i++) { // grey, or colour as H x W x 3
