@@ -11,6 +11,8 @@ import pytest
 import explorer
 from explorer.teaching.facts import same_place
 
+from views.lessons import LESSONS
+
 from . import browser
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
@@ -75,7 +77,7 @@ def test_presenting_the_tour_runs_from_the_explore_page_through_compare_into_the
         strip.get_by_role("button", name="All pages").click()
         page.get_by_role("link", name="6. Interpolation").click()
         wait_for(lambda: page.evaluate("location.pathname") == "/interpolation", what="the menu's page")
-        page.get_by_text("lesson 6 of 10").wait_for(timeout=30_000)
+        page.get_by_text(f"lesson 6 of {len(LESSONS)}").wait_for(timeout=30_000)
         assert browser.location_query(page).get("present") == "1"
         # an arrow on the map's own walk slider (inside the component's shadow root) moves the slider
         scrub = page.locator("[data-scrub]")

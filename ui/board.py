@@ -90,7 +90,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
     try:
         state, notes = session.page_state(board.key, lambda query: from_query(board, query, catalog, sets))
         session.link_notice(notes)
-        models = [catalog.model(n) for n in state.models]
+        models = [session.drawn_as(catalog, n, None) for n in state.models]  # one that takes labels: its first
     except ModelUnavailable as e:
         session.drop_page_state(board.key)
         st.error(f"A model of this page cannot be opened: {literal(e)}. Retrain it with the command in the README.")

@@ -1,13 +1,14 @@
-"""Two expanders of the explore page, each drawn only while open: the decoded grid (the classic
+"""Three expanders of the explore page, each drawn only while open: the decoded grid (the classic
 figure of a 2-D map, Kingma & Welling 2014) and, for codes of more than two numbers, a traversal
-of the code one dimension at a time (as beta-VAE papers show it), with knobs decoded live."""
+of the code one dimension at a time (as beta-VAE papers show it), with knobs decoded live, and
+which code units fire for which class (what a sparse autoencoder is for)."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from explorer.teaching import generate, images
+from explorer.teaching import facts, figures, generate, images
 from explorer import maps as projection
 from explorer.bundles.bundle import Model
 from explorer.teaching.view import View
@@ -58,3 +59,22 @@ def traversal(model: Model, v: View) -> None:
                                     col_labels=[f"{s:+g}" for s in steps], label_px=pictures.label_px())
         pictures.show(picture, "rows: the code's dimensions; columns: how far each moves, in spreads", picture.shape[1],
                       labelled=pictures.label_px())
+
+
+MAX_UNITS = 128  # wider codes (the overcomplete ones) make a picture of noise at this size
+
+
+def unit_activity(model: Model) -> None:
+    if not 2 < model.latent_dim <= MAX_UNITS:
+        return
+    box = st.expander("Which code units fire for which class", key=session.W_UNITS, on_change="rerun",
+                      icon=":material/view_comfy:")
+    if not box.open:
+        return
+    with box:
+        a = facts.unit_activity(model.latents.codes, model.latents.labels, model.classes)
+        st.caption(f"Each row is a class, each column one of the {model.latent_dim} numbers of the code; the shade is "
+                   f"that number's mean over the class's test codes. Columns are grouped "
+                   f"by the class each number is largest for. {a.silent} of the {model.latent_dim} numbers stay near 0 "
+                   f"(under {facts.SILENT:.0%} of the largest mean) for every class.")
+        st.plotly_chart(present.figure(figures.unit_activity(a, model.class_names)), config={"displaylogo": False})

@@ -41,6 +41,7 @@ W_SHARE = "w_share"  # the "Share this view" expander (open or not)
 W_LAYERS = "w_layers"  # what the browser map draws under the dots
 W_LABEL = "w_label"  # a model that takes labels: the class every point is drawn as
 W_GRID, W_TRAVERSAL = "w_grid", "w_traversal"  # the decoded-grid and traversal expanders
+W_UNITS = "w_units"  # the expander of which code units fire for which class
 W_DRAW, W_UPLOAD = "w_draw", "w_upload"  # the drawing pad and the picture uploader
 W_ANOMALY, W_THRESHOLD = "w_anomaly", "w_threshold"  # the anomalies expander and its error threshold
 UPLOAD = "upload"  # the drawn or uploaded digit as the model receives it: {"image", "source", "notes"}

@@ -57,8 +57,14 @@ def render() -> None:
         st.header(title)
         # a model of one's own images maps all of them: there is no test split
         a, what = ("an image", "image") if model.own_data else ("a test image", "test image")
-        st.caption(f"{mp.explanation(a)} Colours are classes; the model never saw them while learning. "
-                   f"Hover a dot to see which {what} it is, click anywhere to decode that spot.")
+        told = "labels" in model.kind_info.offers  # a conditional model is given each image's class
+        st.caption(f"{mp.explanation(a)} Colours are classes; "
+                   + ("the model was told them while learning, so its code keeps what they leave out, the style. "
+                      if told else "the model never saw them while learning. ")
+                   + f"Hover a dot to see which {what} it is, click anywhere to decode that spot."
+                   + (f" The bundle keeps the codes of {len(model.latents.codes):,} of its {kept:,} test images (a "
+                      f"fixed random choice): those are the dots." if (kept := model.metrics.get("n_test", 0))
+                      > len(model.latents.codes) and not model.own_data else ""))
     pca_limit_ui(model, view.map)
     label_ui(model)
     st.session_state[session.FULL_RUN] = True
@@ -75,6 +81,7 @@ def render() -> None:
     walk.panel(model, mp, v, originals)
     decoded.decoded_grid(model, mp)
     decoded.traversal(model, v)
+    decoded.unit_activity(model)
     anomaly_ui(model, originals, args.data_dir)
     sidebar.share_ui(v.state)
 
@@ -212,9 +219,11 @@ def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarra
         map_component.latent_map(model, mp, v, session.chart_key(v.state), originals,
                                  drawn.xy if drawn is not None else None,
                                  cloud.curves if cloud is not None else (),
-                                 cloud.samples_xy if cloud is not None else None,
+                                 cloud.samples_xy if cloud is not None else None, every_label=True,
                                  hint="Move the pointer over the map: the image under it is decoded right here "
-                                      "in your browser. Click to keep a spot; scroll to zoom, drag to pan.")
+                                      "in your browser. Click to keep a spot; scroll to zoom, drag to pan."
+                                      + (" Under the map, the same code written as every class." if model.label
+                                         is not None else ""))
     else:
         key = session.chart_key(v.state)
         fig = figures.latent_map(

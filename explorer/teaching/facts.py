@@ -256,3 +256,28 @@ def sorting(epochs, frames, labels, class_names, k: int = NEIGHBOURS) -> Sorting
                 first[name] = int(epoch)
     spread = tuple(float(np.asarray(frames[i], np.float64).std()) for i in (0, -1))
     return Sorting(first, spread)
+
+
+@dataclass(frozen=True)
+class UnitActivity:
+    """Each class's mean code, unit by unit: which code units fire for which class."""
+
+    means: np.ndarray  # [classes, units]: the mean of each unit over each class's test codes
+    order: np.ndarray  # the units in the order drawn: grouped by the class each fires for most
+    silent: int  # units whose mean for every class is under SILENT of the largest mean
+    classes: list  # the model's classes, one per row
+
+
+SILENT = 0.01
+
+
+def unit_activity(codes, labels, classes) -> UnitActivity:
+    """The mean of each code unit over the test codes of each class; the units ordered by the class
+    with the largest mean (then by that mean), so a code where each digit has units of its own
+    shows as a staircase."""
+    codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
+    means = np.stack([codes[labels == c].mean(0) for c in classes])
+    top = np.abs(means).max(0)
+    order = np.lexsort((-top, np.abs(means).argmax(0)))
+    silent = int((top < SILENT * max(top.max(), 1e-12)).sum())
+    return UnitActivity(means, order, silent, list(classes))

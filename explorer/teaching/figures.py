@@ -250,3 +250,17 @@ def error_by_class(model, by_class: dict, threshold: float) -> go.Figure:
     fig.update_xaxes(type="category", tickmode="array", tickvals=names, ticktext=names, title="digit")
     fig.update_yaxes(title="error per pixel")
     return fig
+
+
+def unit_activity(activity, class_names) -> go.Figure:
+    """Classes (rows) by code units (columns, in ``activity.order``): each class's mean value of each unit."""
+    z = activity.means[:, activity.order]
+    fig = go.Figure(go.Heatmap(z=z, x=[f"z{u + 1}" for u in activity.order],
+                               y=[str(class_names[c]) for c in activity.classes],
+                               colorscale="Greys" if z.min() >= 0 else "RdBu", zmid=None if z.min() >= 0 else 0,
+                               colorbar=dict(title="mean"),
+                               hovertemplate="class %{y}, unit %{x}: mean %{z:.3f}<extra></extra>"))
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_xaxes(title="code unit", type="category", showticklabels=len(activity.order) <= 32)
+    fig.update_yaxes(title="class", type="category", autorange="reversed")
+    return fig

@@ -67,12 +67,14 @@ def render() -> None:
     value = (ss.get(KEY) or {}).get("epoch")  # where the replay was paused or scrubbed to
     start = min(max(float(value if value is not None else state.epoch), 0.0), frames - 1)
     common.keep(PAGE, state.updated(epoch=start))
-    kind = "a VAE" if model.kind_info.has_posterior else "an autoencoder"
+    title = model.kind_info.title  # "autoencoder (AE)", "adversarial autoencoder (AAE)", ...
+    kind = ("an " if title[0] in "aeiou" else "a ") + title
     with layout:
         replay.replay(model, start, KEY)
     (layout.text if present.active() else layout.instrument).caption(
         f"{literal(model.name)}: {kind} with a 2-number code, {frames - 1} epochs. Colours are the digits' "
-        "labels, which the model never sees.")
+        + ("labels, which this model is told, so its code need not hold them." if "labels" in model.kind_info.offers
+           else "labels, which the model never sees."))
     common.try_this(layout, "Press Play, then pause at the epoch where the 1s first separate from the rest. "
                             "Scrub back and forth around it: which digits part next? Then choose another model "
                             f"{common.menu_place(layout)} (an autoencoder against a VAE) and compare how their planes grow.")
