@@ -99,6 +99,8 @@ def panel(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, 
         pictures.show_row([(drawn.image, "what the model receives", 112, {}),
                            (drawn.recon, "its reconstruction", 112, {})])
         notes = f"; {'; '.join(drawn.notes)}" if drawn.notes else ""
+        if model.label is not None:  # a conditional model is told a class: the one chosen above the map
+            notes += f"; encoded as a {literal(model.class_names[model.label])}, the class chosen above the map"
         st.caption(f"From {literal(drawn.source)}{notes}. Reconstruction error {drawn.error:.4f} per pixel: worse than "
                    f"{drawn.percentile:.0f}% of the test images. A digit like the ones it learned from is "
                    "rebuilt about as well as they are; a much higher error means the model finds it unusual.")

@@ -18,14 +18,16 @@ def cloud_of(model: Model, mp: projection.LatentMap, v: View, originals, drawn: 
     or when there is no image (a spot between the dots has no image to encode)."""
     if not model.kind_info.has_posterior:
         return None
+    own = None  # a test image's own class, which a conditional model is told
     if v.spot is not None and v.spot.row is not None and originals is not None:
         image, what = originals[model.latents.index[v.spot.row]], v.spot.describe(model)
+        own = int(model.latents.labels[v.spot.row]) if model.label is not None else None
     elif drawn is not None:
         image, what = drawn.image, "your digit"
     else:
         return None
     drawn_for = st.session_state.get(session.SAMPLED) == (model.name, what)
-    return cloud(model, mp, image, what, st.session_state.get(session.SAMPLE_SEED) if drawn_for else None)
+    return cloud(model, mp, image, what, st.session_state.get(session.SAMPLE_SEED) if drawn_for else None, own)
 
 
 def draw_samples(model: Model, what: str) -> None:

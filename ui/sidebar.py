@@ -106,7 +106,7 @@ def metrics_table(model: Model) -> None:
         rows = [("images", b) if a == "test images" else (a, b) for a, b in rows]
     where = "its images" if model.own_data else "the test set"
     st.sidebar.markdown(f"**Measured on {where}**\n\n| metric | value |\n|---|---|\n"
-                        + "\n".join(f"| {a} | {literal(b)} |" for a, b in rows))
+                        + "\n".join(f"| {literal(a)} | {literal(b)} |" for a, b in rows))
     st.sidebar.caption("Lower is better for the errors."
                        + (" A class middle is recognised when the image decoded at the middle of that class's "
                           "cluster is classified as that class by its nearest training images."

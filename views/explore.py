@@ -259,12 +259,17 @@ def click_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndar
         what = pick.describe(model)
         st.caption(f"{literal(what[0].upper() + what[1:])}: what the encoder made "
                    f"of it ({format_code(pick.code)}) and what the decoder rebuilt from that.")
+        own = int(lat.labels[pick.row])
+        other = model.label is not None and model.label != own  # a conditional model told another class
+        shown = f"its style written as {model.class_names[model.label]}" if other else "reconstruction"
         original = (originals[lat.index[pick.row]], "original", 180, {}) if originals is not None else None
-        pictures.show_row([*([original] if original else []), (decoded, "reconstruction", 180, {"spot": where})])
+        pictures.show_row([*([original] if original else []), (decoded, shown, 180, {"spot": where})])
         if originals is None:
             st.warning("The original is not shown: the test images are not available.")
-        st.caption(f"Reconstruction error of this image: {lat.recon_error[pick.row]:.4f} per pixel. "
-                   "What the code kept, and what it lost.")
+        st.caption(f"Reconstruction error of this image{', rebuilt as its own class,' if other else ''}: "
+                   f"{lat.recon_error[pick.row]:.4f} per pixel. What the code kept, and what it lost."
+                   + (f" The picture is its code given the class {literal(model.class_names[model.label])} "
+                      "instead: the same hand, another digit." if other else ""))
     a, b = st.columns(2)
     a.button("Use as start A", on_click=use_as, args=("a", model, pick), width="stretch")
     b.button("Use as end B", on_click=use_as, args=("b", model, pick), width="stretch")

@@ -201,12 +201,14 @@ def roc_auc(scores, positive) -> float:
 
 
 @torch.no_grad()
-def reconstruction_errors(model: Model, images, batch_size: int = 2000) -> np.ndarray:
-    """Mean squared error per pixel of each image's reconstruction, float32 [N]."""
+def reconstruction_errors(model: Model, images, batch_size: int = 2000, labels=None) -> np.ndarray:
+    """Mean squared error per pixel of each image's reconstruction, float32 [N]; a model that takes
+    labels is given ``labels`` (each image's own)."""
     out = []
     for start in range(0, len(images), batch_size):
         x = model.float_images(images[start:start + batch_size])
-        out.append(((model.net.decode(model.net.encode(x)) - x) ** 2).flatten(1).mean(1).numpy())
+        net = model.net_for(None if labels is None else labels[start:start + batch_size], len(x))
+        out.append(((net.decode(net.encode(x)) - x) ** 2).flatten(1).mean(1).numpy())
     return np.concatenate(out).astype(np.float32)
 
 

@@ -165,8 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the training replay (0: none)")
     p.add_argument("--keep-codes", type=int, default=d.keep_codes,
                    help="store the codes of this many test images, a fixed random subset (0: all); the "
-                        "metrics are measured on all of them. Wide codes take room: 10,000 codes of 1,024 "
-                        "numbers are 41 MB")
+                        "losses, denoising, copying and neighbour figures are measured on all of them, the "
+                        "class middles and the kind's own figures on the kept ones. Wide codes take room: "
+                        "10,000 codes of 1,024 numbers are 41 MB")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
     p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))

@@ -276,6 +276,7 @@ def unit_activity(codes, labels, classes) -> UnitActivity:
     with the largest mean (then by that mean), so a code where each digit has units of its own
     shows as a staircase."""
     codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
+    classes = [c for c in classes if (labels == c).any()]  # a class with no stored codes has no mean
     means = np.stack([codes[labels == c].mean(0) for c in classes])
     top = np.abs(means).max(0)
     order = np.lexsort((-top, np.abs(means).argmax(0)))

@@ -162,15 +162,16 @@ def overcomplete_text(models) -> str:
     if "pass_through" in small.metrics:
         q = small.metrics["pass_through"]
         lines.append(f"The 16-number plain one passes {q:.0%}: "
-                     + ("passing a change through is not the wide code's doing here; training to denoise is what "
-                        "stops it." if q >= p["pass_through"] else "the wide code passes more, as the warning says."))
+                     + (("passing a change through is not the wide code's doing here"
+                         + ("; training to denoise is what stops it." if r["pass_through"] < q else "."))
+                        if q >= p["pass_through"] else "the wide code passes more, as the warning says."))
     for name, what in (("fashion-mnist", "Fashion-MNIST's garments"), ("noise", "uniform noise")):
         if name in p["unlike_mse"] and name in r["unlike_mse"]:
             a, b = p["unlike_mse"][name], r["unlike_mse"][name]
             lines.append(f"On {what} its error is {a:.3f}, the denoising one's {b:.3f}: "
                          + ("it rebuilds them better, as a copier would." if a < b else
                             "it rebuilds them worse, so what it copies is detail of digits, not any image."))
-    lines.append(f"Its codes still group the digits: {p['neighbours_same_label']:.0%} of a test code's 10 nearest "
+    lines.append(f"How much its codes say of the digit: {p['neighbours_same_label']:.0%} of a test code's 10 nearest "
                  f"codes share its label ({r['neighbours_same_label']:.0%} for the denoising one).")
     return " ".join(lines)
 

@@ -245,7 +245,7 @@ def from_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog) -> Pa
     if "label" in values:
         if classes is None:
             notes.append(f"label {_quote(values['label'])} is for a model that takes labels; {model} takes none")
-        elif values["label"].isdigit() and len(values["label"]) < 4 and int(values["label"]) in classes:
+        elif _whole(values["label"], 3) and int(values["label"]) in classes:
             label = int(values["label"])
         else:
             notes.append(f"label {_quote(values['label'])} is not one of {model}'s classes "
@@ -294,13 +294,19 @@ def parse_point(text: str, box=None) -> tuple[Point | None, str | None]:
 
 def parse_index(text: str, test_indices: np.ndarray) -> tuple[int | None, str | None]:
     """A test image's index -> (index, None), or (None, why not)."""
-    if not text.isdigit() or len(text) > 9:
+    if not _whole(text, 9):
         return None, "is not the index of a test image"
     i = int(text)
     pos = np.searchsorted(test_indices, i)
     if pos >= len(test_indices) or test_indices[pos] != i:
         return None, "is not one of this model's test images"
     return i, None
+
+
+def _whole(text: str, digits: int) -> bool:
+    """Whether ``text`` is a whole number of at most ``digits`` ASCII digits ("²" and "٣" are
+    digits to str.isdigit, and not to int)."""
+    return text.isascii() and text.isdigit() and len(text) <= digits
 
 
 def _number(text: str) -> float | None:
@@ -442,7 +448,7 @@ class StyleState:
         label = classes[0]
         if "label" in values:
             text = values["label"]
-            if text.isdigit() and len(text) < 4 and int(text) in classes:
+            if _whole(text, 3) and int(text) in classes:
                 label = int(text)
             else:
                 notes.append(f"label={text[:40]} is not one of the classes {', '.join(map(str, classes))}")

@@ -170,11 +170,13 @@ class Cloud:
     samples_xy: np.ndarray | None  # and where they land on the map
 
 
-def cloud(model: Model, mp: projection.LatentMap, image: np.ndarray, what: str, seed: int | None = None) -> Cloud:
+def cloud(model: Model, mp: projection.LatentMap, image: np.ndarray, what: str, seed: int | None = None,
+          label: int | None = None) -> Cloud:
     """The posterior N(mu, sigma^2) of a VAE for ``image`` (Kingma & Welling, 2014): on a latent
     plane its 1- and 2-sigma ellipses beside the prior's 1-3 sigma circles; with ``seed``,
-    N_SAMPLES codes drawn from it, z = mu + sigma * eps."""
-    mean, log_var = (a[0] for a in model.posterior(image[None]))
+    N_SAMPLES codes drawn from it, z = mu + sigma * eps. ``label``: a conditional model is told
+    the image's own class (else the class the page draws with)."""
+    mean, log_var = (a[0] for a in model.posterior(image[None], **({"labels": [label]} if label is not None else {})))
     sd = np.exp(0.5 * log_var)
     curves = []
     if mp.coordinates_are_codes:  # the latent plane itself: the contours are exact

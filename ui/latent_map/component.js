@@ -124,7 +124,8 @@ export default function (component) {
   const el = ui.el;
   const s = ui.state; // what the handlers below read; replaced on every rerun's data
   Object.assign(s, { data, key, setStateValue, committed: null, scrubAt: null, rgb: null });
-  const walkId = JSON.stringify([data.url, data.map, data.walk.a, data.walk.b, data.walk.method]);
+  // a conditional model's label is part of what a frame is: another label, other frames
+  const walkId = JSON.stringify([data.url, data.map, data.label, data.walk.a, data.walk.b, data.walk.method]);
   if (s.walkId !== walkId) {
     s.walkId = walkId;
     s.frames = new Map(); // scrub position (hundredths) -> decoded frame
@@ -163,8 +164,9 @@ export default function (component) {
     drawPointsIfStale(s, el);
     drawOverlay(s, el);
     el.overlay.dataset.drawn = data.url; // the model's files are in and its points drawn, for scripts
-    if (data.spot && el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}`) {
-      showSpot(s, el, data.spot[0], data.spot[1]); // not already shown by the click itself
+    const label = String(data.label ?? "");
+    if (data.spot && (el.spot.dataset.spot !== `${fmt(data.spot[0])},${fmt(data.spot[1])}` || el.spot.dataset.label !== label)) {
+      showSpot(s, el, data.spot[0], data.spot[1]); // not already shown by the click itself (or shown as another label)
     } else if (!data.spot && data.every_label) { // until a click: the middle of the frame, as every class
       const x = (data.box[0][0] + data.box[1][0]) / 2, y = (data.box[0][1] + data.box[1][1]) / 2;
       s.spotShown = null;

@@ -5,7 +5,7 @@
 const GRID = 14;
 function buildManifold(s, el) {
   const layers = s.data.layers || [];
-  const key = JSON.stringify([s.data.url, s.data.map, s.view.lo, s.view.hi, s.size, s.dpr, layers]);
+  const key = JSON.stringify([s.data.url, s.data.map, s.data.label, s.view.lo, s.view.hi, s.size, s.dpr, layers]);
   if (s.manifold && s.manifold.key === key) return;
   const w = Math.round(s.size * s.dpr), canvas = document.createElement("canvas");
   canvas.width = canvas.height = w;

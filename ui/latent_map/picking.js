@@ -91,5 +91,6 @@ function showSpot(s, el, x, y, h) {
   showEveryLabel(s, el, h);
   drawDigit(el.spot, h.image, s.model.image);
   el.spot.dataset.spot = `${fmt(x)},${fmt(y)}`;
+  el.spot.dataset.label = String(s.data.label ?? ""); // a conditional model: the class it was drawn as
   el.spotCaption.textContent = (s.data.fill ? "click, decoded: " : "decoded at your click: ") + describe(s, h);
 }

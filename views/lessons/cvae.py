@@ -21,6 +21,7 @@ from views.lessons import common
 MODEL, VAE = "mnist-cvae-2d", "mnist-vae-2d"
 PAGE = "cvae"
 W_LABEL, W_DRAWN_AS = session.widget(PAGE, "label"), session.widget(PAGE, "drawn-as")
+W_DRAWN_FOR = session.widget(PAGE, "drawn-for")  # which drawing the "It is a" control was read for
 MAP_KEY = session.widget(PAGE, "map")
 SEEN = session.widget(PAGE, "seen")
 
@@ -79,7 +80,9 @@ def drawn_ui(model, base, mp) -> tuple | None:
         image = up["image"]
         reader = map_component.usable_classifier(model.dataset)
         read = int(reader.predict(image[None])[0]) if reader is not None else model.classes[0]
-        session.seed(W_DRAWN_AS, read)
+        seen = hash(image.tobytes())  # a new stroke is a new drawing: the classifier reads it again
+        if st.session_state.get(W_DRAWN_FOR) != seen or st.session_state.get(W_DRAWN_AS) is None:
+            st.session_state[W_DRAWN_FOR], st.session_state[W_DRAWN_AS] = seen, read
         st.segmented_control("It is a", model.classes, key=W_DRAWN_AS, format_func=lambda c: str(model.class_names[c]),
                              help="The encoder is told the digit too; the classifier guessed it first.")
         said = st.session_state.get(W_DRAWN_AS)
@@ -113,12 +116,12 @@ def render() -> None:
     lo, hi = mp.view_box()
     state = common.state(PAGE, lambda query: StyleState.from_query(query, base.classes, (lo - (hi - lo), hi + (hi - lo))))
     state = take_click(state)
-    session.seed(W_LABEL, state.label)
+    chosen = st.session_state.get(W_LABEL)
+    state = state.updated(label=int(chosen) if chosen is not None else state.label)
+    st.session_state[W_LABEL] = state.label  # a second click on the chosen one would leave none chosen
     with layout:
         st.segmented_control("The map writes every spot as", base.classes, key=W_LABEL,
                              format_func=lambda c: str(base.class_names[c]))
-        chosen = st.session_state.get(W_LABEL)
-        state = state.updated(label=int(chosen) if chosen is not None else state.label)
         common.keep(PAGE, state)
         model = base.given(state.label)
         originals, _ = resources.originals(model, args.data_dir)
