@@ -23,18 +23,8 @@ CHARTS = {side: session.widget(PAGE, "chart", side) for side in ("ae", "pca")}
 
 
 def take_click(key: str) -> None:
-    """A dot clicked on either chart becomes the chosen digit (each selection taken once)."""
-    ss = st.session_state
-    value = ss.get(key)
-    try:
-        points = value["selection"]["points"]
-        index = int(points[0]["customdata"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return
-    seen = ss.setdefault(SEEN, {})
-    if seen.get(key) != index:
-        seen[key] = index
-        ss[W_DIGIT] = index
+    """A dot clicked on any chart becomes the chosen digit."""
+    common.take_dot_click(key, SEEN, W_DIGIT)
 
 
 def render() -> None:

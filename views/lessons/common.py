@@ -156,3 +156,17 @@ def keep(page: str, current) -> None:
 
 def random_digit(n: int) -> int:
     return int(np.random.default_rng().integers(n))
+
+
+def take_dot_click(key: str, seen_key: str, digit_key: str) -> None:
+    """A dot clicked on the Plotly chart ``key`` (its customdata a test image's index) becomes the
+    digit of the widget ``digit_key``; each selection is taken once (remembered under ``seen_key``)."""
+    ss = st.session_state
+    try:
+        index = int(ss.get(key)["selection"]["points"][0]["customdata"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    seen = ss.setdefault(seen_key, {})
+    if seen.get(key) != index:
+        seen[key] = index
+        ss[digit_key] = index

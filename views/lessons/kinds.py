@@ -41,16 +41,8 @@ def another() -> None:
 
 
 def take_click(key: str) -> None:
-    """A dot clicked on any map becomes the chosen digit (each selection taken once)."""
-    ss = st.session_state
-    try:
-        index = int(ss.get(key)["selection"]["points"][0]["customdata"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        return
-    seen = ss.setdefault(SEEN, {})
-    if seen.get(key) != index:
-        seen[key] = index
-        ss[W_DIGIT] = index
+    """A dot clicked on any chart becomes the chosen digit."""
+    common.take_dot_click(key, SEEN, W_DIGIT)
 
 
 def small_map(model, chosen: int, key: str) -> None:
