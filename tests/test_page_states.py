@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.data import noise
-from explorer.teaching.state import (AnomalyState, BoardState, DenoisingState, DigitState, ReplayState, VaeState,
-                            ViewState, from_query)
+from explorer.teaching.state import (AnomalyState, BoardState, BudgetState, DenoisingState, DigitState, ReplayState,
+                                     VaeState, ViewState, from_query)
 from ui import session
 from views.lessons import LESSONS
 
@@ -38,6 +38,7 @@ ROUND_TRIPS = {
                   [DenoisingState(0, TRAINED), DenoisingState(42, noise.Noise("mask", 0.9)),
                    DenoisingState(7, noise.Noise("gaussian", 0.0))]),
     "anomaly": (AnomalyState.from_query, [AnomalyState(), AnomalyState(0.0321), AnomalyState(1.0)]),
+    "budget": (lambda q: BudgetState.from_query(q, 9_800), [BudgetState(), BudgetState(768, 9_799), BudgetState(2, 0)]),
     "replay": (lambda q: ReplayState.from_query(q, ["a", "b"]), [ReplayState("a"), ReplayState("b", 3.5), ReplayState("a", 12.0)]),
 }
 
@@ -72,6 +73,8 @@ BAD = [
      DenoisingState(0, TRAINED)),
     (ROUND_TRIPS["denoising"][0], {"noise": "<b>x</b>"}, "noise=<b>x</b> is not", DenoisingState(0, TRAINED)),
     (AnomalyState.from_query, {"threshold": "inf"}, "threshold=inf is not a number from 0 to 1", AnomalyState()),
+    (ROUND_TRIPS["budget"][0], {"budget": "17"}, "budget=17 is not one of 2, 4, 8", BudgetState()),
+    (ROUND_TRIPS["budget"][0], {"budget": "³"}, "budget=³ is not one of", BudgetState()),
     (ROUND_TRIPS["replay"][0], {"model": "c"}, "model=c has no training replay here", ReplayState("a")),
     (ROUND_TRIPS["replay"][0], {"epoch": "-1"}, "epoch=-1 is not a number", ReplayState("a")),
 ]

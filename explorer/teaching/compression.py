@@ -81,7 +81,7 @@ def by_code(model, images: np.ndarray, bits: int) -> Coded:
     lat = model.latents.codes
     back = model.decode(stored(codes, bits, lat.min(0), lat.max(0)))
     k = codes.shape[1]
-    return Coded(f"{k}-number code, {bits} bits a number", np.full(len(images), math.ceil(k * bits / 8)), back,
+    return Coded(f"{k} numbers x {bits} bits", np.full(len(images), math.ceil(k * bits / 8)), back,
                  _errors(images, back))
 
 
@@ -132,3 +132,24 @@ def lossless(images: np.ndarray) -> Coded:
     files = [_file(image, "PNG") for image in images]
     back = np.stack([_read(f) for f in files])
     return Coded("PNG", np.array([len(f) for f in files]), back.astype(np.float32) / 255, _errors(images, back))
+
+
+def at_budget(models, images: np.ndarray, budget: int) -> list[Coded]:
+    """Every way of storing ``images`` that fits ``budget`` bytes each: each model's code at each
+    of BITS that fits, each format whose files fit (at the highest quality that does), and PNG,
+    the lossless reference, whatever it takes."""
+    out = [compression for model in models for bits in BITS
+           if math.ceil(model.latent_dim * bits / 8) <= budget
+           for compression in [by_code(model, images, bits)]]
+    for fmt in FORMATS:
+        coded = by_format(images, fmt, budget)
+        if coded is not None:
+            out.append(coded)
+    return out + [lossless(images)]
+
+
+def decoder_bytes(model) -> int:
+    """What the model's decoder weighs as stored in its bundle: its parameters at the bundle's
+    weight type (shared by every image it decodes)."""
+    size = {"float16": 2, "bfloat16": 2, "float32": 4}.get(model.config.get("weights_dtype"), 4)
+    return sum(p.numel() for p in model.net.decoder.parameters()) * size

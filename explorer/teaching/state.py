@@ -33,6 +33,7 @@ returns the state and one sentence per value set back; ``to_query`` gives the UR
 | DigitState     | bottleneck, ae-vs-pca                  | digit                                   |
 | VaeState       | vae                                    | digit, eps (``e1,e2``, each in [-3, 3]) |
 | StyleState     | cvae                                   | spot (``x,y`` on the style plane), label (a class) |
+| BudgetState    | compression                            | budget (bytes per image, one of BUDGETS), digit |
 | DenoisingState | denoising                              | digit, noise (``gaussian:S`` or ``mask:P``) |
 | AnomalyState   | anomalies                              | threshold (0..1)                        |
 | ReplayState    | replay                                 | model, epoch                            |
@@ -458,6 +459,35 @@ class StyleState:
             if why:
                 notes.append(f"spot={values['spot'][:40]} {why}")
         return cls(spot=spot, label=label), notes
+
+
+BUDGETS = (2, 4, 8, 16, 32, 64, 128, 160, 192, 256, 320, 384, 512, 768)  # the compression lesson's byte budgets
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """The compression lesson: bytes per image allowed, and the first of the test digits shown."""
+
+    budget: int = 16
+    digit: int = 0
+
+    def updated(self, **changes) -> "BudgetState":
+        return replace(self, **changes)
+
+    def to_query(self) -> dict[str, str]:
+        return {"budget": str(self.budget), "digit": str(self.digit)}
+
+    @classmethod
+    def from_query(cls, query: Query, n_images: int) -> tuple["BudgetState", list[str]]:
+        notes: list[str] = []
+        values = single_values(query, ("budget", "digit"), notes)
+        budget = cls.budget
+        if "budget" in values:
+            if _whole(values["budget"], 4) and int(values["budget"]) in BUDGETS:
+                budget = int(values["budget"])
+            else:
+                notes.append(f"budget={values['budget'][:40]} is not one of {', '.join(map(str, BUDGETS))} bytes")
+        return cls(budget=budget, digit=_number_in(values, "digit", 0, 0, n_images - 1, notes, int)), notes
 
 
 EPS_LIMIT = 3.0  # the VAE lesson's noise eps, per dimension: a draw from N(0, 1) lies within 3 sds
