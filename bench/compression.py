@@ -22,7 +22,7 @@ from explorer import data  # noqa: E402
 from explorer.bundles import catalog  # noqa: E402
 from explorer.teaching import compression  # noqa: E402
 
-MODELS = ("mnist-ae-2", "mnist-ae-16", "mnist-ae-32", "mnist-vae-16", "mnist-conv-ae-16")
+MODELS = ("mnist-ae-2", "mnist-ae-16", "mnist-ae-32", "mnist-vae-16", "mnist-conv-ae-16", "mnist-vq-vae")
 N = 1000
 
 
@@ -40,6 +40,9 @@ def main(argv=None) -> None:
     print("| stored as | bytes | MSE per pixel | PSNR dB |\n|---|---|---|---|")
     for name in MODELS:
         model = catalog.load_model(name)
+        if "codebook" in model.kind_info.offers:  # its grid of entries
+            print(row(compression.by_indices(model, images)).replace("| ", f"| {name}: ", 1))
+            continue
         for bits in compression.BITS:
             print(row(compression.by_code(model, images, bits)).replace("| ", f"| {name}: ", 1))
     for fmt in compression.FORMATS:

@@ -13,8 +13,11 @@ from . import browser
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
-# a model and map of each kind: the latent plane, t-SNE of an MLP VAE, PCA of a conv VAE
-CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "pca")]
+# a model and map of each kind: the latent plane, t-SNE of an MLP VAE, PCA of a conv VAE, and the
+# decoders that are not a chain of layers: the sequence autoencoder's GRU (its 28 steps in
+# JavaScript under the pointer) and the VQ-VAE's grid snapped to its codebook
+CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "pca"),
+         ("mnist-seq-ae-16", "tsne"), ("mnist-vq-vae", "pca")]
 
 
 attr = browser.attribute  # Playwright's locators see into the component's shadow root

@@ -25,8 +25,8 @@ from explorer.onnx import exporter, importer
 from . import browser
 from .test_webexport import TOLERANCE, browser_decodes, chromium, random_points, serve_model  # noqa: F401
 
-CASES = [(k, b) for k in sorted(models.KINDS) for b in sorted(models.KINDS[k].backbones or models.BACKBONES)]
-SHAPES = {"mlp": (2, "32,16"), "conv": (3, "8,16")}  # latent size, hidden: 2-D codes and wider ones
+CASES = [(k, b) for k in sorted(models.KINDS) for b in models.built_on(models.KINDS[k])]
+SHAPES = {"mlp": (2, "32,16"), "conv": (3, "8,16"), "gru": (3, "16")}  # latent size, hidden: 2-D codes and wider ones
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def trained(tmp_path_factory, images_dir):
     @functools.cache
     def make(kind: str, backbone: str):
         k, hidden = SHAPES[backbone]
+        k *= models.KINDS[kind].latent_unit
         out = root / f"{kind}-{backbone}"
         hyper = [arg for h in models.KINDS[kind].hyperparameters for arg in (h.flag, str(h.default))]
         rc = train.main(["--out", str(out), "--kind", kind, "--backbone", backbone, "--latent-dim", str(k),
@@ -64,7 +65,8 @@ def test_a_kind_trains_and_its_bundle_says_what_it_is(trained, images_dir, kind,
     for h in models.KINDS[kind].hyperparameters:
         assert config["training"][h.name] == h.default, f"{h.name} is not among the bundle's training settings"
     m = bundle.load(folder)
-    assert m.kind == kind and type(m.net) is models.KINDS[kind] and m.latent_dim == SHAPES[backbone][0]
+    assert m.kind == kind and type(m.net) is models.KINDS[kind]
+    assert m.latent_dim == SHAPES[backbone][0] * models.KINDS[kind].latent_unit
     x = data.load("mnist", "test", images_dir).images[:8]
     if "labels" in m.kind_info.offers:  # an offer is kept: labels in, required, and only the model's classes
         with pytest.raises(ValueError, match="labels"):
@@ -118,7 +120,11 @@ def test_a_kind_goes_to_onnx_and_comes_back(trained, kind, backbone):
     back = importer.build_net(files["encoder.onnx"], files["decoder.onnx"], data.Split(images, m.latents.labels[:64]))
     assert back.has_posterior == m.kind_info.has_posterior and back.config.latent_dim == m.latent_dim
     x = images.astype(np.float32) / 255  # the network's own input; Model.encode converts uint8 for it
-    np.testing.assert_allclose(back.encode(x), m.encode(x), atol=1e-4)
+    if "codebook" in m.kind_info.offers:  # a cell all but halfway between two entries may round either way
+        same = np.isclose(back.encode(x), m.encode(x), atol=1e-4).reshape(len(x), -1, m.net.cells).all(1)
+        assert same.mean() >= 0.99, f"{kind}: ONNX chose another codebook entry in {1 - same.mean():.1%} of the cells"
+    else:
+        np.testing.assert_allclose(back.encode(x), m.encode(x), atol=1e-4)
     codes = m.latents.codes[:16]
     np.testing.assert_allclose(back.decode(codes), m.decode(codes), atol=1e-4)
 

@@ -279,3 +279,80 @@ def test_every_lesson_is_one_unit_in_the_courses_one_list():
         assert lesson.example and set(lesson.needs) <= shipped, (lesson.path, set(lesson.needs) - shipped)
         for method in ("from_query", "to_query", "updated"):
             assert callable(getattr(lesson.state, method, None)), f"{lesson.state.__name__} has no {method}"
+
+
+PAINT = """([cell, entry]) => new Promise((resolve) => {
+    const host = [...document.querySelectorAll('*')].find((e) => e.shadowRoot &&
+        e.shadowRoot.querySelector('[data-paint-canvas]'));
+    const root = host ? host.shadowRoot : document;
+    const canvas = root.querySelector('[data-paint-canvas]');
+    const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const before = canvas.dataset.painted, pixels = () => canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const was = pixels();
+    const chosen = entry >= 0 ? entry : (LETTERS.indexOf(before[cell]) + 17) % 64;
+    root.querySelector(`[data-entry="${chosen}"]`).click();
+    const r = canvas.getBoundingClientRect(), at = {clientX: r.left + r.width * ((cell % 7) + 0.5) / 7,
+        clientY: r.top + r.height * (Math.floor(cell / 7) + 0.5) / 7, pointerId: 1, bubbles: true};
+    const start = performance.now();
+    canvas.dispatchEvent(new PointerEvent('pointerdown', at));
+    const took = performance.now() - start, now = pixels();  // before the next frame: drawn in the event itself
+    canvas.dispatchEvent(new PointerEvent('pointerup', at));
+    let changed = 0;
+    for (let i = 0; i < now.length; i += 4) changed += now[i] !== was[i];
+    resolve({before, after: canvas.dataset.painted, chosen, took, changed,
+             pressed: root.querySelector(`[data-entry="${chosen}"]`).getAttribute('aria-pressed')});
+})"""
+
+
+@needs_browser
+def test_painting_a_cell_of_the_vq_vaes_grid_redraws_the_digit_at_once_and_the_link_keeps_it(app_url, data_dir):
+    from explorer import data
+    from explorer.teaching.state import grid_text
+
+    m = explorer.load_model("mnist-vq-vae")
+    with browser.chromium_page() as page:
+        page.goto(f"{app_url}/vq-vae?digit=18")
+        browser.wait_idle(page)
+        start = browser.wait_new_attribute(page, "[data-paint-canvas]", "data-painted")
+        assert start is not None, "the painter never drew its grid"
+        assert start == grid_text(m.encode_indices(data.load("mnist", "test", data_dir).images[18:19])[0])
+        cell = 2 * 7 + 1  # row 2, column 1: the left side of the 3, where an 8 closes its loops
+        done = page.evaluate(PAINT, [cell, -1])
+        assert done["pressed"] == "true" and done["after"] != done["before"]
+        assert done["after"][cell] != done["before"][cell] and done["after"][:cell] == done["before"][:cell]
+        assert done["changed"] > 0, "painting a cell left the image as it was"
+        assert done["took"] < 100, f"painting took {done['took']:.0f} ms to redraw"
+        # the server hears the stroke: the link holds the painted grid, and the library decodes it alike
+        assert wait_for(lambda: browser.location_query(page).get("grid") == done["after"])
+        assert browser.location_query(page).get("digit") == "18"
+        browser.wait_idle(page)
+        no_exception(page)
+        # the link opens the painted grid again
+        page.goto(f"{app_url}/vq-vae?digit=18&grid={done['after']}")
+        browser.wait_idle(page)
+        assert browser.wait_new_attribute(page, "[data-paint-canvas]", "data-painted") == done["after"]
+        # a grid that is not one is named, and the digit's own grid shown
+        page.goto(f"{app_url}/vq-vae?digit=18&grid=%3Cb%3E")
+        browser.wait_idle(page)
+        assert browser.wait_new_attribute(page, "[data-paint-canvas]", "data-painted") == start
+        assert page.get_by_text("is not 49 cells").count() >= 1
+        no_exception(page)
+
+
+@needs_browser
+def test_the_sequence_decoder_writes_the_digit_row_by_row(app_url):
+    with browser.chromium_page() as page:
+        page.goto(f"{app_url}/sequence?digit=7")
+        browser.wait_idle(page)
+        canvas = page.locator("canvas[data-writer]")
+        canvas.wait_for(timeout=30_000)
+        assert canvas.get_attribute("data-writer") == "mnist-seq-ae-16"
+        assert wait_for(lambda: canvas.get_attribute("data-rows-written") == "28")
+        page.locator("button[data-play]").click()
+        assert wait_for(lambda: int(canvas.get_attribute("data-rows-written")) < 28)  # started again from the top
+        assert wait_for(lambda: canvas.get_attribute("data-rows-written") == "28", timeout=15)  # and wrote them all
+        assert page.locator("button[data-play]").get_attribute("data-play") == "paused"
+        scrub = page.locator("[data-scrub-rows]")
+        scrub.fill("10")
+        assert wait_for(lambda: canvas.get_attribute("data-rows-written") == "10")
+        no_exception(page)

@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.data import noise
-from explorer.teaching.state import (AnomalyState, BoardState, BudgetState, DenoisingState, DigitState, ReplayState,
-                                     VaeState, ViewState, from_query)
+from explorer.teaching.state import (AnomalyState, BoardState, BudgetState, DenoisingState, DigitState, PaintState,
+                                     ReplayState, VaeState, ViewState, from_query, grid_text)
 from ui import session
 from views.lessons import LESSONS
 
@@ -40,6 +40,8 @@ ROUND_TRIPS = {
     "anomaly": (AnomalyState.from_query, [AnomalyState(), AnomalyState(0.0321), AnomalyState(1.0)]),
     "budget": (lambda q: BudgetState.from_query(q, 9_800), [BudgetState(), BudgetState(768, 9_799), BudgetState(2, 0)]),
     "replay": (lambda q: ReplayState.from_query(q, ["a", "b"]), [ReplayState("a"), ReplayState("b", 3.5), ReplayState("a", 12.0)]),
+    "paint": (lambda q: PaintState.from_query(q, 10_000, 49, 64),
+              [PaintState(), PaintState(0, grid_text(np.arange(49) % 64)), PaintState(9999, "_" * 49)]),
 }
 
 
@@ -77,6 +79,11 @@ BAD = [
     (ROUND_TRIPS["budget"][0], {"budget": "³"}, "budget=³ is not one of", BudgetState()),
     (ROUND_TRIPS["replay"][0], {"model": "c"}, "model=c has no training replay here", ReplayState("a")),
     (ROUND_TRIPS["replay"][0], {"epoch": "-1"}, "epoch=-1 is not a number", ReplayState("a")),
+    (ROUND_TRIPS["paint"][0], {"grid": "A" * 48}, "grid='AAAA", PaintState()),  # a cell short
+    (ROUND_TRIPS["paint"][0], {"grid": "A" * 48 + "!"}, "grid=", PaintState()),  # not a letter of the grid
+    (ROUND_TRIPS["paint"][0], {"grid": "<b>" * 16 + "A"}, "grid='<b><b>", PaintState()),
+    (lambda q: PaintState.from_query(q, 10_000, 49, 32), {"grid": "A" * 48 + "g"},  # entry 32 of a 32-entry codebook
+     "grid='AAAA", PaintState()),
 ]
 
 

@@ -301,7 +301,7 @@ def test_url_values_are_text_on_every_lesson(hostile_app, page):
 
     url, _ = hostile_app
     query = q(digit=URL_MD, threshold=URL_MD, a=URL_MD, epoch=URL_MD, eps=URL_HTML, noise=URL_CODES, b=URL_CODES,
-              t=URL_HTML, spot=URL_HTML, label=URL_MD)
+              t=URL_HTML, spot=URL_HTML, label=URL_MD, labels=URL_MD, grid=URL_HTML)
     wrong = []
     for path in [lesson.path for lesson in LESSONS]:
         wrong += visit(page, f"{url}/{path}?{query}")

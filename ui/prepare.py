@@ -15,7 +15,7 @@ import sys
 from explorer.bundles import catalog
 from explorer import data
 from explorer.bundles.errors import BundleError
-from ui import map_component, replay, resources
+from ui import map_component, painter, replay, resources, writer
 from ui.static_files import Unavailable
 
 
@@ -26,6 +26,8 @@ def write_all(out=sys.stdout) -> int:
     try:
         map_component.modules()
         replay.module()
+        painter.module()
+        writer.module()
     except Unavailable as e:
         print(f"error: {e}", file=out)
         return 1

@@ -206,3 +206,53 @@ def _sorting(path: str, version: tuple, _model: Model) -> facts.Sorting:
 def sorting(model: Model) -> facts.Sorting:
     """How the model's training replay sorted its classes (explorer/teaching/facts.py)."""
     return _sorting(str(model.path), catalog_lib.version(model.path), model)
+
+
+@st.cache_resource(show_spinner="Rebuilding the test images, row by row...", max_entries=16)
+def _row_errors(path: str, version: tuple, dataset: str, data_dir: str | None, _model: Model) -> np.ndarray:
+    errors = facts.row_errors(_model, _test_images(dataset, data_dir))
+    errors.flags.writeable = False
+    return errors
+
+
+def row_errors(model: Model, data_dir: str | None) -> np.ndarray | None:
+    """Each row's reconstruction error over the dataset's test images (facts.row_errors); None without them."""
+    try:
+        return _row_errors(str(model.path), catalog_lib.version(model.path), model.dataset, data_dir, model)
+    except data.DataError:
+        return None
+
+
+@st.cache_resource(show_spinner="Reading the training images...")
+def _train_split(dataset: str, data_dir: str | None) -> data.Split:
+    """Shared read-only by every session, like the test images."""
+    split = data.load(dataset, "train", data_dir)
+    split.images.flags.writeable = False
+    return split
+
+
+def train_split(dataset: str, data_dir: str | None) -> tuple[data.Split | None, data.DataError | None]:
+    """The dataset's training split, or the error that says why it is not here."""
+    try:
+        return _train_split(dataset, data_dir), None
+    except data.DataError as e:
+        return None, e
+
+
+@st.cache_resource(show_spinner="Reading the test images...")
+def _test_split(dataset: str, data_dir: str | None) -> data.Split:
+    return data.Split(_test_images(dataset, data_dir), _labels_of(dataset, data_dir))
+
+
+def _labels_of(dataset: str, data_dir: str | None):
+    labels = data.load(dataset, "test", data_dir).labels
+    labels.flags.writeable = False
+    return labels
+
+
+def test_split(dataset: str, data_dir: str | None) -> tuple[data.Split | None, data.DataError | None]:
+    """The dataset's test images with their labels, or the error that says why they are not here."""
+    try:
+        return _test_split(dataset, data_dir), None
+    except data.DataError as e:
+        return None, e

@@ -245,6 +245,50 @@ class Model:
             return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return draw(n, torch.Generator().manual_seed(seed)).numpy().astype(np.float32)
 
+    # a model with a codebook (a VQ-VAE) ----------------------------------------------------
+    def _codebook_net(self):
+        if "codebook" not in getattr(self.kind_info, "offers", ()):
+            raise TypeError(f"{self.name} is a {self.kind_info.title}: its codes are numbers, not entries of a codebook")
+        return self.net
+
+    @property
+    def codebook_size(self) -> int:
+        """K, the number of entries of its codebook (a kind that offers one)."""
+        return self._codebook_net().codebook_size
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """The (h, w) grid of cells its code is, each one entry of the codebook."""
+        return self._codebook_net().grid
+
+    @torch.no_grad()
+    def encode_indices(self, images) -> np.ndarray:
+        """Images -> the codebook entry of each cell, int64 [N, h, w]."""
+        return self._codebook_net().encode_indices(self.float_images(images)).numpy()
+
+    @torch.no_grad()
+    def decode_indices(self, indices) -> np.ndarray:
+        """An index grid int [N, h, w] (or one [h, w]) -> images float32 [N, 28, 28] in [0, 1];
+        a ValueError (GridError) says what is wrong with a grid of another shape or an entry outside 0..K-1."""
+        return self._codebook_net().decode_indices(indices).numpy()
+
+    @property
+    def background_entry(self) -> int:
+        """The codebook entry most cells of the test images take (their background; 0 without latents)."""
+        if not hasattr(self, "_background"):
+            codes = self.latents.codes if self.latents is not None else np.zeros((0, self.latent_dim), np.float32)
+            self._background = self._codebook_net().background(codes)
+        return self._background
+
+    def codebook_images(self) -> np.ndarray:
+        """What each entry draws, float32 [K, s, s]: the mean decoded patch (its cell and half a cell
+        round it) of the stored test codes' cells that chose it (the painter's palette)."""
+        if not hasattr(self, "_codebook_images"):  # worked out once: a second of decoding
+            codes = self.latents.codes if self.latents is not None else np.zeros((0, self.latent_dim), np.float32)
+            self._codebook_images = self._codebook_net().entry_pictures(codes)
+            self._codebook_images.flags.writeable = False
+        return self._codebook_images
+
     def reconstruct(self, images, labels=None) -> np.ndarray:
         return self.decode(self.encode(images, labels=labels), labels=labels)
 
@@ -550,8 +594,9 @@ def _check_weights(path: Path, config: dict, model_cfg: ModelConfig) -> None:
         safefiles.check_header(file, header, {k: ((dtype,), s) for k, s in expected_tensors(model_cfg).items()},
                                ValueError)
     except ValueError as e:
+        said = str(e).removeprefix(f"{file}: ")
         raise BundleError(f"{file}: does not match the architecture and weights_dtype in {CONFIG_FILE}: "
-                          f"{str(e).removeprefix(f'{file}: ')}") from None
+                          f"{said}{models.KINDS[model_cfg.kind].sizes_note(said)}") from None
 
 
 def _read_weights(path: Path, config: dict, model_cfg: ModelConfig) -> dict[str, torch.Tensor]:

@@ -21,7 +21,13 @@ is what the library runs: ``linear`` (weight [out, in] row-major, bias), an acti
 stores it, bias, stride, padding). The last layer's output are logits; the image is their
 sigmoid. A conditional model's manifest adds ``condition``: its ``classes``, ``bias`` (what each
 label's one-hot adds to the first layer, [classes, out]) and the ``label`` drawn unless a page
-asks for another. Maps: ``direct`` (the point is the code), ``pca`` (mean + point @ components) and
+asks for another. A model with a codebook (a VQ-VAE) starts with a ``quantise`` layer: its code is
+``dim`` numbers for each cell of a ``grid`` (channel by channel, [dim, h, w]), and each cell's
+vector is replaced by the nearest of the ``codebook``'s ``entries`` [entries, dim] before the
+layers that follow (a ``conv`` among them: weight [out, in, k, k]). A recurrent decoder is one
+``gru_rows`` layer: its state starts at tanh(start_weight z + start_bias), a GRU given z at each of
+``steps`` steps (torch's weight_ih, weight_hh, bias_ih, bias_hh, gates r, z, n), each step's state
+mapped to one row's logits by row_weight and row_bias. Maps: ``direct`` (the point is the code), ``pca`` (mean + point @ components) and
 ``tsne`` (the inverse-distance-weighted mean of the codes of the K test points nearest on the
 map, a point on a test point giving back its own code), exactly as explorer/maps/__init__.py does.
 ``ui/latent_map/decoder.js`` implements the same in plain JavaScript.
@@ -100,6 +106,8 @@ def decoder_layers(decoder: nn.Module, arrays: Arrays, label_inputs: int = 0) ->
     """The decoder's layers in order, as the manifest describes them. ``label_inputs``: the last
     inputs of its first layer are a label's one-hot (a conditional model's), left out here: the
     browser adds the chosen label's column to that layer's bias (``condition``)."""
+    if hasattr(decoder, "web_layers"):  # a decoder that is not a chain of layers describes itself
+        return decoder.web_layers(arrays.add)
     layers = []
     modules = [m for m in decoder.modules() if not list(m.children())]  # the leaves, in order
     for i, m in enumerate(modules):
@@ -113,6 +121,14 @@ def decoder_layers(decoder: nn.Module, arrays: Arrays, label_inputs: int = 0) ->
             layers.append({"type": "activation", "fn": ACTIVATION_NAMES[type(m)]})
         elif isinstance(m, nn.Unflatten):
             layers.append({"type": "reshape", "shape": list(m.unflattened_size)})
+        elif isinstance(m, nn.Conv2d):
+            if m.kernel_size[0] != m.kernel_size[1] or m.stride[0] != m.stride[1] or m.padding[0] != m.padding[1] \
+                    or m.groups != 1 or m.dilation != (1, 1) or m.padding_mode != "zeros":
+                raise ValueError(f"decoder layer {i}: only square, ungrouped convolutions export")
+            layers.append({"type": "conv", "in": m.in_channels, "out": m.out_channels,
+                           "kernel": m.kernel_size[0], "stride": m.stride[0], "padding": m.padding[0],
+                           "weight": arrays.add(f"dec{i}.weight", m.weight.detach().numpy()),
+                           "bias": arrays.add(f"dec{i}.bias", m.bias.detach().numpy())})
         elif isinstance(m, nn.ConvTranspose2d):
             if m.kernel_size[0] != m.kernel_size[1] or m.stride[0] != m.stride[1] or m.padding[0] != m.padding[1] \
                     or m.groups != 1 or m.dilation != (1, 1) or m.output_padding != (0, 0):
@@ -137,6 +153,11 @@ def browser_decoder(model, arrays: Arrays) -> dict:
                                                to_hwc=spec.decoder_output.layout == "chw" and spec.image[2] == 3),
                 "output": spec.output}
     net = getattr(net, "net", net)  # a conditional model given a label: its own layers
+    if "codebook" in getattr(net, "offers", ()):  # each cell snapped to its nearest entry, then the layers
+        book = net.quantiser.codebook.detach().numpy()
+        return {"decoder": [{"type": "quantise", "entries": int(book.shape[0]), "dim": int(book.shape[1]),
+                             "codebook": arrays.add("codebook", book)}, *decoder_layers(net.decoder, arrays)],
+                "output": "logits", "grid": list(net.grid)}
     if "labels" not in getattr(net, "offers", ()):
         return {"decoder": decoder_layers(net.decoder, arrays), "output": "logits"}
     first = next(m for m in net.decoder.modules() if isinstance(m, nn.Linear))

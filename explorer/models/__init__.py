@@ -24,8 +24,8 @@ import pkgutil
 
 from explorer.models import backbones  # noqa: F401 - registers the backbones
 from explorer.models.ae import Autoencoder
-from explorer.models.base import (ACTIVATIONS, BACKBONES, IMAGE_SHAPE, KINDS, N_PIXELS, OFFERS,  # noqa: F401
-                                  Hyperparameter, ModelConfig, reconstruction_loss, to_float_images)
+from explorer.models.base import (ACTIVATIONS, BACKBONES, GENERAL, IMAGE_SHAPE, KINDS, N_PIXELS, OFFERS,  # noqa: F401
+                                  built_on, Hyperparameter, ModelConfig, reconstruction_loss, to_float_images)
 from explorer.models.vae import VariationalAutoencoder  # noqa: F401
 
 NOT_KINDS = {"base", "backbones", "train"}  # this package's modules that are not a kind

@@ -23,6 +23,7 @@ class Autoencoder(nn.Module):
     )
     short = "AE"  # in menus: "conv AE (32, 64), 16-number code"
     backbones: tuple[str, ...] | None = None  # the backbones it is built on (None: every one)
+    latent_unit = 1  # its code's size is a multiple of this (a VQ-VAE: the cells of its grid)
     offers: frozenset[str] = frozenset()  # beyond encode and decode: words of explorer.models.base.OFFERS
     loss_terms = {"recon": "how far each rebuilt image is from its target, summed over pixels",
                   "code": "code_penalty's term: |z|^2 / 2 per image (only where code_penalty is set)"}
@@ -44,6 +45,12 @@ class Autoencoder(nn.Module):
     @staticmethod
     def n_encoder_outputs(cfg: ModelConfig) -> int:
         return cfg.latent_dim
+
+    @staticmethod
+    def sizes_note(mismatch: str) -> str:
+        """What a bundle loader adds to a weights-against-config mismatch: which of the model's
+        fields set the sizes that disagree (the layers' sizes come from hidden and latent_dim)."""
+        return ""
 
     def measure(self, images: torch.Tensor, codes: np.ndarray, labels: np.ndarray) -> dict[str, float]:
         """This kind's own figures (``figures``), from test images (float [n, 28, 28], a sample) and

@@ -19,12 +19,14 @@ ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "elu": nn.ELU, "tanh": nn.Tanh}
 
 KINDS: dict[str, type] = {}  # name -> the kind's class: filled by each kind's module (explorer/models/*.py)
 BACKBONES: dict[str, tuple[type, type]] = {}  # name -> (encoder, decoder) classes (backbones.py)
+GENERAL: set[str] = set()  # the backbones every kind is built on unless it names its own (a sequence one is not)
 
 # What a kind may offer beyond encode and decode, each a word a screen or command can ask about.
 OFFERS = {
     "posterior": "a distribution over codes for each image (posterior(x): mean and log-variance)",
     "prior": "a distribution to draw new codes from, which its training pulled the codes towards",
     "labels": "encoding and decoding take each image's class (labels=...): the code keeps what the label does not",
+    "codebook": "discrete codes: a grid of cells, each one of K codebook entries (encode_indices / decode_indices)",
 }
 
 
@@ -41,13 +43,21 @@ def kind(name: str):
     return register
 
 
-def backbone(name: str):
-    """Register an (encoder, decoder) pair under ``name``: decorate the encoder's class with it, and
-    pass the decoder's class: ``backbone("mlp")(MLPEncoder, MLPDecoder)``."""
+def backbone(name: str, general: bool = True):
+    """Register an (encoder, decoder) pair under ``name``: ``backbone("mlp")(MLPEncoder, MLPDecoder)``.
+    ``general``: every kind that names no backbones of its own is built on it (a backbone made for
+    one kind, the sequence autoencoder's recurrent one, is not)."""
     def register(encoder, decoder):
         BACKBONES[name] = (encoder, decoder)
+        if general:
+            GENERAL.add(name)
         return encoder, decoder
     return register
+
+
+def built_on(kind_cls) -> list[str]:
+    """The backbones a kind is built on: those it names, or every general one."""
+    return sorted(getattr(kind_cls, "backbones", None) or GENERAL)
 
 
 @dataclass
@@ -59,31 +69,50 @@ class ModelConfig:
     latent_dim: int = 2
     hidden: list[int] = field(default_factory=lambda: [512, 256])  # MLP widths / conv channels
     activation: str = "relu"
+    codebook: int = 0  # a kind that offers "codebook": its number of entries K; 0 for the others
 
     def __post_init__(self):
         self.hidden = [int(h) for h in self.hidden]
-        built_on = getattr(KINDS.get(self.kind), "backbones", None) or sorted(BACKBONES)  # the kind's backbones
+        if self.has_codebook and not self.codebook:
+            self.codebook = KINDS[self.kind].default_codebook
+        on = built_on(KINDS.get(self.kind))  # the kind's backbones
         checks = {
             "kind": (self.kind in KINDS, f"one of {sorted(KINDS)}"),
-            "backbone": (self.backbone in BACKBONES and self.backbone in built_on,
-                         f"one of {sorted(built_on)}" + (f" for kind {self.kind!r}" if self.kind in KINDS else "")),
+            "backbone": (self.backbone in BACKBONES and self.backbone in on,
+                         f"one of {on}" + (f" for kind {self.kind!r}" if self.kind in KINDS else "")),
             "activation": (self.activation in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
             "latent_dim": (1 <= int(self.latent_dim) <= 1024, "between 1 and 1024"),
+            "codebook": (0 <= int(self.codebook) <= self.MAX_CODEBOOK and (int(self.codebook) > 0) == self.has_codebook,
+                         f"1-{self.MAX_CODEBOOK} entries for a kind with a codebook, 0 (left out) for the others"),
             "hidden": (bool(self.hidden) and min(self.hidden) > 0
-                       and (self.backbone != "conv" or len(self.hidden) in (2, 3)),
-                       "positive layer sizes; for conv: channels, channels[, dense width]"),
+                       and (self.backbone != "conv" or len(self.hidden) in (2, 3))
+                       and (self.backbone != "gru" or len(self.hidden) == 1),
+                       "positive layer sizes; for conv: channels, channels[, dense width]; for gru: its state's size"),
         }
         for name, (ok, expected) in checks.items():
             if not ok:
                 raise ValueError(f"model config: {name}={getattr(self, name)!r}, expected {expected}")
+        problem = getattr(KINDS[self.kind], "config_problem", lambda cfg: None)(self)  # the kind's own sizes
+        if problem:
+            raise ValueError(f"model config: {problem}")
         self.latent_dim = int(self.latent_dim)
+        self.codebook = int(self.codebook)
+
+    @property
+    def has_codebook(self) -> bool:
+        return "codebook" in getattr(KINDS.get(self.kind), "offers", ())
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.has_codebook:  # the field of a kind with a codebook only: other bundles' configs unchanged
+            del d["codebook"]
+        return d
 
     # What a stored description must hold: every field, of its JSON type (a file from a stranger
     # is checked here; nothing is filled in from defaults, so a model is rebuilt as it was saved).
     FIELD_TYPES = {"kind": str, "backbone": str, "latent_dim": int, "hidden": list, "activation": str}
+    CODEBOOK_FIELD = "codebook"  # held by the description of a kind with a codebook, and by no other
+    MAX_CODEBOOK = 65536  # entries; an index grid travels as 16-bit numbers
     MAX_LAYERS = 16
     MAX_WIDTH = 65536  # a layer or channel count; the parameter cap (bundle.py) bounds their product
 
@@ -91,13 +120,16 @@ class ModelConfig:
     def from_dict(cls, d: dict) -> "ModelConfig":
         if not isinstance(d, dict):
             raise TypeError("model config: expected a JSON object")
-        unknown = set(d) - set(cls.FIELD_TYPES)
+        types = dict(cls.FIELD_TYPES)
+        if "codebook" in getattr(KINDS.get(d.get("kind")), "offers", ()):
+            types[cls.CODEBOOK_FIELD] = int
+        unknown = set(d) - set(types)
         if unknown:
             raise ValueError(f"model config: unknown fields {sorted(unknown)}")
-        missing = [k for k in cls.FIELD_TYPES if k not in d]
+        missing = [k for k in types if k not in d]
         if missing:
             raise ValueError(f"model config: missing fields {missing}")
-        for k, kind in cls.FIELD_TYPES.items():
+        for k, kind in types.items():
             if type(d[k]) is not kind:
                 raise TypeError(f"model config: {k} must be a {kind.__name__}, got {type(d[k]).__name__}")
         if not 1 <= len(d["hidden"]) <= cls.MAX_LAYERS or not all(type(h) is int for h in d["hidden"]):

@@ -43,7 +43,8 @@ from explorer import data, maps as projection
 from explorer.files import outputs
 from explorer.data.noise import parse as parse_noise
 from explorer.bundles.bundle import Model
-from explorer.models import ACTIVATIONS, BACKBONES, KINDS, ModelConfig, build, hyperparameter_options, to_float_images
+from explorer.models import (ACTIVATIONS, BACKBONES, KINDS, ModelConfig, build, built_on, hyperparameter_options,
+                             to_float_images)
 
 # Defaults, and why:
 #   one-cycle learning rate (Smith & Topin 2019): a warm-up then a cosine decay to ~0 lets a
@@ -147,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=parse_ints, default=m.hidden,
                    help="MLP layer widths, or the conv backbone's two channel counts")
     p.add_argument("--activation", default=m.activation, choices=sorted(ACTIVATIONS))
+    p.add_argument("--codebook", type=int, default=0,
+                   help="kinds with a codebook (" + "/".join(k for k in sorted(KINDS) if "codebook" in KINDS[k].offers)
+                        + ") only: its number of entries K (default: the kind's, 64)")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (AdamW)")
@@ -359,8 +363,8 @@ def check_options(args) -> str | None:
         (args.threads is None or args.threads >= 1, f"--threads must be at least 1 (got {args.threads})"),
         (args.device == "cpu" or torch.cuda.is_available(), "--device cuda: no GPU that torch can use here"),
         *_hyperparameter_rules(args, kind),
-        (args.backbone in (kind.backbones or BACKBONES),
-         f"--backbone {args.backbone}: a {kind.title} is built on {' or '.join(kind.backbones or ())}"),
+        (args.backbone in built_on(kind),
+         f"--backbone {args.backbone}: a {kind.title} is built on {' or '.join(built_on(kind))}"),
         (kind.required_recon in (None, args.recon), f"--recon {args.recon}: a {kind.title} is trained on "
                                                     f"{kind.required_recon}, which its objective needs"),
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
@@ -386,7 +390,7 @@ def model_problem(args) -> tuple[ModelConfig | None, str | None]:
     a bundle could not be read back with, or more than MAX_PARAMETERS parameters."""
     try:
         model_cfg = ModelConfig(kind=args.kind, backbone=args.backbone, latent_dim=args.latent_dim,
-                                hidden=args.hidden, activation=args.activation)
+                                hidden=args.hidden, activation=args.activation, codebook=args.codebook)
         ModelConfig.from_dict(model_cfg.to_dict())  # the check a bundle's loader applies to it
     except (TypeError, ValueError) as e:
         return None, str(e)

@@ -7,7 +7,8 @@ stored code. JPEG and WebP (Pillow) are asked for the highest quality whose file
 budget, image by image; PNG is the lossless reference. Each is scored by its mean squared error
 per pixel (images in [0, 1]) and its PSNR. What the comparison leaves out is the reader's to say:
 the decoder's weights are shared by every image and JPEG needs none; a format's file carries its
-own headers, which for a 28x28 image are most of it.
+own headers, which for a 28x28 image are most of it. A model with a codebook (a VQ-VAE) stores its
+grid of entries, log2(K) bits a cell.
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ def by_code(model, images: np.ndarray, bits: int) -> Coded:
                  _errors(images, back))
 
 
+def by_indices(model, images: np.ndarray) -> Coded:
+    """``images`` (uint8) written by a model with a codebook as its grid of entries, each cell
+    log2(K) bits (the grid packed: ceil(cells x log2 K / 8) bytes), and decoded from the grid."""
+    indices = model.encode_indices(images)
+    back = model.decode_indices(indices)
+    (h, w), k = model.grid, model.codebook_size
+    bits = math.ceil(math.log2(k))
+    return Coded(f"{h}x{w} entries of {k} ({bits} bits each)", np.full(len(images), math.ceil(h * w * bits / 8)),
+                 back, _errors(images, back))
+
+
+def code_bytes(model, bits: int) -> int:
+    """Bytes a code of ``model`` takes at ``bits`` bits a number (a model with a codebook: its grid)."""
+    if "codebook" in model.kind_info.offers:
+        (h, w), k = model.grid, model.codebook_size
+        return math.ceil(h * w * math.ceil(math.log2(k)) / 8)
+    return math.ceil(model.latent_dim * bits / 8)
+
+
 def _file(image: np.ndarray, fmt: str, quality: int | None = None) -> bytes:
     out = io.BytesIO()
     options = {"optimize": True} if fmt == "PNG" else {"quality": quality}
@@ -138,9 +158,10 @@ def at_budget(models, images: np.ndarray, budget: int) -> list[Coded]:
     """Every way of storing ``images`` that fits ``budget`` bytes each: each model's code at each
     of BITS that fits, each format whose files fit (at the highest quality that does), and PNG,
     the lossless reference, whatever it takes."""
-    out = [compression for model in models for bits in BITS
-           if math.ceil(model.latent_dim * bits / 8) <= budget
-           for compression in [by_code(model, images, bits)]]
+    with_codebook = [m for m in models if "codebook" in m.kind_info.offers]
+    out = [compression for model in models if model not in with_codebook for bits in BITS
+           if code_bytes(model, bits) <= budget for compression in [by_code(model, images, bits)]]
+    out += [by_indices(model, images) for model in with_codebook if code_bytes(model, 0) <= budget]
     for fmt in FORMATS:
         coded = by_format(images, fmt, budget)
         if coded is not None:
@@ -152,4 +173,5 @@ def decoder_bytes(model) -> int:
     """What the model's decoder weighs as stored in its bundle: its parameters at the bundle's
     weight type (shared by every image it decodes)."""
     size = {"float16": 2, "bfloat16": 2, "float32": 4}.get(model.config.get("weights_dtype"), 4)
-    return sum(p.numel() for p in model.net.decoder.parameters()) * size
+    book = getattr(getattr(model.net, "quantiser", None), "codebook", None)  # the decoder's side keeps it too
+    return (sum(p.numel() for p in model.net.decoder.parameters()) + (book.numel() if book is not None else 0)) * size

@@ -282,3 +282,12 @@ def unit_activity(codes, labels, classes) -> UnitActivity:
     order = np.lexsort((-top, np.abs(means).argmax(0)))
     silent = int((top < SILENT * max(top.max(), 1e-12)).sum())
     return UnitActivity(means, order, silent, list(classes))
+
+
+def row_errors(model, images: np.ndarray) -> np.ndarray:
+    """Mean squared error per pixel of each row of the reconstructions of ``images`` (uint8 [N, H, W]),
+    over the images: float64 [H], row 0 at the top. Where a model rebuilds the image least well,
+    row by row (the sequence lesson: does writing in order cost the later rows?)."""
+    x = np.asarray(images, np.float32) / 255
+    back = np.concatenate([model.reconstruct(images[i:i + 1000]) for i in range(0, len(images), 1000)])
+    return ((back - x) ** 2).mean(axis=(0, 2)).astype(np.float64)

@@ -264,3 +264,39 @@ def unit_activity(activity, class_names) -> go.Figure:
     fig.update_xaxes(title="code unit", type="category", showticklabels=len(activity.order) <= 32)
     fig.update_yaxes(title="class", type="category", autorange="reversed")
     return fig
+
+
+def row_error_curve(errors: dict) -> go.Figure:
+    """Each row's reconstruction error, top to bottom ({name: float [H]}), one line a model."""
+    fig = go.Figure()
+    for (name, e), colour in zip(errors.items(), ("#D00", "#1f77b4", "#888")):
+        fig.add_scatter(x=np.arange(1, len(e) + 1), y=e, name=name, mode="lines+markers", line=dict(color=colour, width=3))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=50, b=10), legend=dict(x=0.02, y=0.98),
+                      title="Error of each row, over the test images")
+    fig.update_xaxes(title="row (1: the top, written first)", dtick=3)
+    fig.update_yaxes(title="MSE per pixel", rangemode="tozero")
+    return fig
+
+
+def probe_bars(probes, n: int, chance: float, bar_px: int = 17, text_px: int = 12) -> go.Figure:
+    """Test accuracy of a linear classifier at ``n`` labels (explorer/teaching/frontend.Probe), one bar
+    per source, best at the top: codes in red, the raw pixels in black, PCA in grey; the spread over
+    the draws as error bars and chance as a dotted line. ``bar_px``: each bar's height with its gap."""
+    from explorer.teaching.frontend import PCA, PIXELS
+
+    at = sorted((p for p in probes if p.n == n), key=lambda p: p.accuracy)
+    colour = ["#222" if p.source == PIXELS else "#999" if p.source.startswith(PCA) else "#D00" for p in at]
+    names = ["raw pixels (784)" if p.source == PIXELS else f"PCA, {p.source[len(PCA):]} components"
+             if p.source.startswith(PCA) else f"{p.source} ({p.features})" for p in at]
+    fig = go.Figure(go.Bar(x=[p.accuracy for p in at], y=names, orientation="h", marker_color=colour,
+                           error_x=dict(type="data", array=[p.spread for p in at], color="#555", thickness=1),
+                           text=[f"{p.accuracy:.1%}" for p in at], textposition="inside", insidetextanchor="start",
+                           textfont=dict(color="white", size=text_px)))
+    fig.add_vline(x=chance, line=dict(color="#888", dash="dot"), annotation_text="chance",
+                  annotation_position="bottom right")
+    fig.update_yaxes(tickmode="array", tickvals=names, ticktext=names)  # every bar named, none skipped
+    fig.update_layout(height=max(300, bar_px * len(at) + 110), margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
+                      bargap=0.15,
+                      title=f"Test accuracy of a linear classifier from {n:,} labelled images")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="share of the test images read right")
+    return fig

@@ -490,6 +490,84 @@ class BudgetState:
         return cls(budget=budget, digit=_number_in(values, "digit", 0, 0, n_images - 1, notes, int)), notes
 
 
+GRID_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # entry 0-63, one letter a cell
+
+
+def grid_text(indices) -> str:
+    """An index grid (entries 0-63), row by row, as the URL writes it: one letter per cell."""
+    return "".join(GRID_LETTERS[int(i)] for i in np.asarray(indices).reshape(-1))
+
+
+def grid_of_text(text: str, cells: int, entries: int) -> tuple[list[int] | None, str | None]:
+    """The URL's grid -> entries row by row, or why it is not one: ``cells`` letters of
+    GRID_LETTERS, each an entry below ``entries``."""
+    shown = _quote(text)
+    if len(text) != cells or any(ch not in GRID_LETTERS for ch in text):
+        return None, (f"grid={shown} is not {cells} cells (one letter each, A-Z a-z 0-9 - _ for the entries "
+                      f"0-{min(entries, len(GRID_LETTERS)) - 1})")
+    values = [GRID_LETTERS.index(ch) for ch in text]
+    if max(values) >= entries:
+        return None, f"grid={shown} names entry {max(values)}; the codebook's entries are 0-{entries - 1}"
+    return values, None
+
+
+@dataclass(frozen=True)
+class PaintState:
+    """The VQ-VAE lesson: the test digit painted over, and its grid of entries as painted (None:
+    the digit's own grid)."""
+
+    digit: int = 18  # the first 3 of MNIST's test images: the lesson's task turns it into an 8
+    grid: str | None = None
+
+    def updated(self, **changes) -> "PaintState":
+        return replace(self, **changes)
+
+    def to_query(self) -> dict[str, str]:
+        return {"digit": str(self.digit), **({"grid": self.grid} if self.grid else {})}
+
+    @classmethod
+    def from_query(cls, query: Query, n_images: int, cells: int = 49, entries: int = 64) -> tuple["PaintState", list[str]]:
+        notes: list[str] = []
+        values = single_values(query, ("digit", "grid"), notes)
+        digit = _number_in(values, "digit", cls.digit, 0, n_images - 1, notes, int)
+        grid = None
+        if "grid" in values:
+            parsed, problem = grid_of_text(values["grid"], cells, entries)
+            if problem:
+                notes.append(problem + "; the digit's own grid is shown")
+            else:
+                grid = values["grid"]
+        return cls(digit=digit, grid=grid), notes
+
+
+LABEL_COUNTS = (10, 100, 1000, 60_000)  # the front-end lesson's labelled training images (explorer/teaching/frontend.LABELS)
+
+
+@dataclass(frozen=True)
+class LabelsState:
+    """The front-end lesson: how many labelled training images the linear classifier is given."""
+
+    labels: int = 100
+
+    def updated(self, **changes) -> "LabelsState":
+        return replace(self, **changes)
+
+    def to_query(self) -> dict[str, str]:
+        return {"labels": str(self.labels)}
+
+    @classmethod
+    def from_query(cls, query: Query) -> tuple["LabelsState", list[str]]:
+        notes: list[str] = []
+        values = single_values(query, ("labels",), notes)
+        labels = cls.labels
+        if "labels" in values:
+            if _whole(values["labels"], 5) and int(values["labels"]) in LABEL_COUNTS:
+                labels = int(values["labels"])
+            else:
+                notes.append(f"labels={_quote(values['labels'])} is not one of {', '.join(map(str, LABEL_COUNTS))}")
+        return cls(labels=labels), notes
+
+
 EPS_LIMIT = 3.0  # the VAE lesson's noise eps, per dimension: a draw from N(0, 1) lies within 3 sds
 
 

@@ -141,6 +141,48 @@
     return out;
   }
 
+  // A GRU decoder that writes one row a step: h0 = tanh(S z + s); at each step the GRU (torch's
+  // gates r, z, n) is given z again, and the row is R h + r. The input's part of the gates is the
+  // same at every step, so it is worked out once. ``onRow(step, row)``, if given, hears each row.
+  function gruRows(l, z, onRow) {
+    const H = l.hidden, I = l.in, out = new Float32Array(l.steps * l.out);
+    let h = new Float32Array(H);
+    for (let j = 0; j < H; j++) {
+      let s = l.start_bias[j];
+      for (let i = 0; i < I; i++) s += l.start_weight[j * I + i] * z[i];
+      h[j] = Math.tanh(s);
+    }
+    const gi = new Float32Array(3 * H);
+    for (let j = 0; j < 3 * H; j++) {
+      let s = l.bias_ih[j];
+      for (let i = 0; i < I; i++) s += l.weight_ih[j * I + i] * z[i];
+      gi[j] = s;
+    }
+    const gh = new Float32Array(3 * H), sig = (v) => 1 / (1 + Math.exp(-v));
+    for (let t = 0; t < l.steps; t++) {
+      for (let j = 0; j < 3 * H; j++) {
+        let s = l.bias_hh[j];
+        const row = j * H;
+        for (let i = 0; i < H; i++) s += l.weight_hh[row + i] * h[i];
+        gh[j] = s;
+      }
+      const next = new Float32Array(H);
+      for (let j = 0; j < H; j++) {
+        const r = sig(gi[j] + gh[j]), u = sig(gi[H + j] + gh[H + j]);
+        const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+        next[j] = (1 - u) * n + u * h[j];
+      }
+      h = next;
+      for (let o = 0; o < l.out; o++) {
+        let s = l.row_bias[o];
+        for (let i = 0; i < H; i++) s += l.row_weight[o * H + i] * h[i];
+        out[t * l.out + o] = s;
+      }
+      if (onRow) onRow(t, out.subarray(t * l.out, (t + 1) * l.out));
+    }
+    return out;
+  }
+
   // axes of a row-major tensor of ``shape`` reordered by ``perm`` (numpy's transpose)
   function transpose(x, shape, perm) {
     const n = shape.length, out = new Float32Array(x.length);
@@ -167,8 +209,10 @@
       this.latentDim = manifest.latent_dim;
       const cache = {};
       this.array = (key) => (cache[key] ??= view(buffer, manifest.arrays[key]));
+      const ARRAYS = ["start_weight", "start_bias", "weight_ih", "weight_hh", "bias_ih", "bias_hh", "row_weight", "row_bias"];
       this.layers = manifest.decoder.map((l) => ({
-        ...l, W: l.weight && this.array(l.weight), b: l.bias && this.array(l.bias),
+        ...l, ...Object.fromEntries(ARRAYS.filter((a) => l[a]).map((a) => [a, this.array(l[a])])),
+        W: (l.weight || l.codebook) && this.array(l.weight || l.codebook), b: l.bias && this.array(l.bias),
         S: l.scale && this.array(l.scale), T: l.shift && this.array(l.shift),
       }));
       this.output = manifest.output || "logits"; // what the last layer's numbers are (webexport.py)
@@ -203,6 +247,20 @@
           x = out;
           shape = [l.out];
           given = -1; // the label enters the first layer only
+        } else if (l.type === "quantise") { // each cell's vector -> its nearest codebook entry (ties: the first)
+          const D = l.dim, cells = x.length / D, E = l.W;
+          for (let c = 0; c < cells; c++) {
+            let best = 0, bestD = Infinity;
+            for (let e = 0; e < l.entries; e++) {
+              let d = 0;
+              for (let j = 0; j < D; j++) { const t = x[j * cells + c] - E[e * D + j]; d += t * t; }
+              if (d < bestD) { bestD = d; best = e; }
+            }
+            for (let j = 0; j < D; j++) x[j * cells + c] = E[best * D + j];
+          }
+        } else if (l.type === "gru_rows") { // rows written one step at a time (explorer/models/backbones.py)
+          x = gruRows(l, x);
+          shape = [l.steps, l.out];
         } else if (l.type === "activation") {
           const f = ACTIVATIONS[l.fn], a = l.alpha;
           for (let i = 0; i < x.length; i++) x[i] = f(x[i], a);
@@ -236,6 +294,17 @@
         for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i]));
       }
       return x;
+    }
+
+    // a model with a codebook: a grid of entry indices (h x w, row by row) -> its code, each cell the
+    // entry's vector, channel by channel as decode() reads it
+    codeOfIndices(indices) {
+      const q = this.layers.find((l) => l.type === "quantise");
+      const D = q.dim, cells = indices.length, z = new Float32Array(D * cells);
+      for (let c = 0; c < cells; c++) {
+        for (let j = 0; j < D; j++) z[j * cells + c] = q.W[indices[c] * D + j];
+      }
+      return z;
     }
 
     // the dataset's classifier (if the files carry one): pixels in [0, 1] -> class

@@ -13,7 +13,7 @@ import pkgutil
 from ui import course
 
 ORDER = ["bottleneck", "ae-vs-pca", "clusters", "replay", "generating", "interpolation", "vae", "beta", "aae",
-         "cvae", "denoising", "kinds", "compression", "anomalies"]
+         "cvae", "denoising", "kinds", "sequence", "vq-vae", "compression", "front-end", "anomalies"]
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "common":

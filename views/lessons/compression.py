@@ -1,5 +1,5 @@
 """Lesson: a code against JPEG. A byte budget chosen on a slider; every way of storing the same test
-digits in that many bytes (the autoencoders' codes at 8 or 16 bits a number, JPEG and WebP at the
+digits in that many bytes (the autoencoders' codes at 8 or 16 bits a number, a VQ-VAE's grid, JPEG and WebP at the
 highest quality that fits, PNG as the lossless reference), their pictures side by side and their
 errors measured (explorer/teaching/compression.py); and what the comparison leaves out, from the
 bundles (the decoder's weights, shared by every image).
@@ -16,7 +16,7 @@ from ui import course, pictures, present, session
 from ui.text import literal
 from views.lessons import common
 
-MODELS = ("mnist-ae-2", "mnist-ae-16", "mnist-ae-32")
+MODELS = ("mnist-ae-2", "mnist-ae-16", "mnist-ae-32", "mnist-vq-vae")
 PAGE = "compression"
 W_BUDGET, W_DIGIT = session.widget(PAGE, "budget"), session.widget(PAGE, "digit")
 SHOWN, MEASURED = 8, 200  # digits drawn; test images the table's figures are over
@@ -30,7 +30,8 @@ def render() -> None:
     layout = common.frame(PAGE, [
         "An autoencoder is also a compressor: the encoder writes a few numbers, the decoder draws the image "
         "back from them. Choose how many bytes each image may take and compare, on the same test digits, "
-        "the codes of three autoencoders (each number stored in 8 or 16 bits), JPEG and WebP at the best "
+        "the codes of three autoencoders (each number stored in 8 or 16 bits), a VQ-VAE's grid of codebook "
+        "entries (6 bits a cell), JPEG and WebP at the best "
         "quality that fits, and PNG, which loses nothing.",
     ], say="An autoencoder's code can be a far smaller file than an image format's, for images like the ones "
            "it learned from; its decoder's weights are the price.", wide=True)

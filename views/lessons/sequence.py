@@ -1,0 +1,105 @@
+"""Lesson: reading a digit as a sequence. A sequence autoencoder (a GRU) reads a digit row by row
+into a 16-number code and writes it back row by row: the writing animated in the browser
+(ui/writer.py), beside the MLP autoencoder of the same code size. The figures are the bundles':
+their errors, their sizes, and the error of each row over the test images, which shows what the
+order costs or gives.
+
+URL: ?digit=<test image>."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.teaching import figures, images
+from explorer.teaching.state import DigitState
+from ui import course, pictures, present, resources, session, writer
+from views.lessons import common
+
+MODEL, MLP = "mnist-seq-ae-16", "mnist-ae-16"
+PAGE = "sequence"
+W_DIGIT = session.widget(PAGE, "digit")
+WRITER_KEY = session.widget(PAGE, "writer")
+
+
+def another() -> None:
+    st.session_state[W_DIGIT] = common.random_digit(10_000)
+
+
+def parameters(model) -> int:
+    return sum(p.numel() for p in model.net.parameters())
+
+
+def compared_text(seq, mlp, rows: dict) -> str:
+    """The two models side by side, every figure from the bundles and the test images."""
+    a, b = seq.metrics, mlp.metrics
+    out = [f"Rebuilt from 16 numbers, the test images' error is {a['test_mse']:.4f} per pixel for the sequence "
+           f"autoencoder and {b['test_mse']:.4f} for the MLP ("
+           + ("the order costs it some accuracy" if a["test_mse"] > b["test_mse"] else "reading in order costs it nothing")
+           + f"). It has {parameters(seq):,} weights against the MLP's {parameters(mlp):,}: "
+           + ("the same GRU weights read every row, so it needs fewer." if parameters(seq) < parameters(mlp)
+              else "its recurrent layers are not the smaller here.")]
+    if len(rows) == 2:
+        e_seq, e_mlp = rows[seq.name], rows[mlp.name]
+        worst = int(e_seq.argmax()) + 1
+        third = len(e_seq) // 3
+        late = e_seq[-third:].mean() / max(e_seq[:third].mean(), 1e-12)
+        out.append(f"Its error is largest at row {worst}; over the last third of the rows it is {late:.1f} times "
+                   f"its error over the first third (the MLP's: "
+                   f"{e_mlp[-third:].mean() / max(e_mlp[:third].mean(), 1e-12):.1f} times).")
+    return " ".join(out)
+
+
+def render() -> None:
+    layout = common.frame(PAGE, [
+        "A sequence autoencoder reads a digit the way one reads a line of text: one row at a time, top to "
+        "bottom. A recurrent network (a GRU) carries what it has read so far in its state; after the 28th row "
+        "its state becomes a 16-number code. Its decoder writes the digit back from that code, one row a "
+        "step. Press play to watch it write; the MLP autoencoder beside it draws all 784 pixels at once.",
+    ], say="The same autoencoder idea works on sequences: read step by step into a code, write back step by step; "
+           "that is how text, speech and time series are encoded.")
+    found = common.models(MODEL, MLP)
+    originals = common.test_images()
+    if found is None or originals is None:
+        return
+    seq, mlp = found
+    state = common.state(PAGE, lambda query: DigitState.from_query(query, len(originals)))
+    session.seed(W_DIGIT, state.digit)
+    with layout:
+        number, button = st.columns([1.2, 1], vertical_alignment="bottom")
+        number.number_input("Test digit", 0, len(originals) - 1, key=W_DIGIT)
+        button.button("Another digit", on_click=another, icon=":material/casino:")
+        digit = int(st.session_state[W_DIGIT])
+        common.keep(PAGE, state.updated(digit=digit))
+        left, right = st.columns([1.3, 1], gap="medium")
+        with left:
+            st.markdown("**The sequence autoencoder, writing row by row**")
+            written = writer.writer(seq, seq.encode(originals[digit:digit + 1])[0], WRITER_KEY)
+        with right:
+            shown = [originals[digit] / 255.0, mlp.reconstruct(originals[digit:digit + 1])[0]]
+            if not written:
+                shown.append(seq.reconstruct(originals[digit:digit + 1])[0])
+            pictures.show(images.image_grid(shown, 1, len(shown), scale=4 if present.active() else 5),
+                          "the test digit, and the MLP autoencoder's rebuilding (all at once)"
+                          + ("" if written else ", and the sequence autoencoder's"), len(shown) * 28 * 5)
+    rows = {m.name: e for m in (seq, mlp) for e in [resources.row_errors(m, resources.settings().data_dir)]
+            if e is not None}
+    with layout.after:
+        st.markdown(compared_text(seq, mlp, rows))
+        if len(rows) == 2:
+            st.plotly_chart(present.figure(figures.row_error_curve(rows)), config={"displaylogo": False})
+    common.try_this(layout, "Scrub the writing to row 14: how much of the digit can you already tell? Then find, on "
+                            "the chart, whether the rows written last are rebuilt worse than the first.")
+    with layout.text:
+        st.markdown("Where sequence autoencoders are used: reading a sentence into a code and pretraining text "
+                    "classifiers with it (Dai & Le 2015), videos (Srivastava et al. 2015), speech, and time series, "
+                    "where a sensor trace the model writes back badly is flagged as an anomaly (Malhotra et al. 2016). "
+                    "Transformers now do the same reading and writing with attention instead of a state.")
+    common.footer(layout, PAGE, "N. Srivastava, E. Mansimov and R. Salakhutdinov, Unsupervised learning of video "
+                                "representations using LSTMs, ICML 2015; A. M. Dai and Q. V. Le, Semi-supervised "
+                                "sequence learning, NeurIPS 2015; K. Cho et al., Learning phrase representations "
+                                "using RNN encoder-decoder, EMNLP 2014.")
+
+
+course.lesson(path=PAGE, short="A digit as a sequence", title="Reading a digit as a sequence",
+              icon=":material/view_stream:", render=render, charts=1, state=DigitState,
+              example={"digit": "7"}, needs=(MODEL, MLP))
