@@ -24,6 +24,9 @@ from explorer.bundles.errors import BundleError
 
 FILE = "latents.safetensors"
 MAX_MAPS = 8  # stored layouts (we store one, t-SNE); each is N x 2 numbers
+# Whole numbers are stored in the narrowest of these that holds them (labels: uint8; test rows: int16
+# up to 32,767 images) and read back as int64: a tenth of the room int64 took in every bundle.
+INTEGER_DTYPES = ("U8", "I16", "I32", "I64")
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Latents:
     read-only and ``maps`` a read-only mapping; ``with_maps`` makes a new one."""
 
     codes: np.ndarray  # float32 [N, k]: encode(x), the posterior mean for a VAE
-    labels: np.ndarray  # int64 [N]
+    labels: np.ndarray  # int64 [N] (stored narrower: INTEGER_DTYPES)
     index: np.ndarray  # int64 [N]: row in the dataset's test split
     recon_error: np.ndarray  # float32 [N]: mean squared error per pixel of the reconstruction
     maps: MappingProxyType = field(default_factory=dict)  # method -> float32 [N, 2], stored map layouts
@@ -69,8 +72,19 @@ class Latents:
         return out
 
 
+def narrow(a: np.ndarray) -> np.ndarray:
+    """Whole numbers in the narrowest of INTEGER_DTYPES that holds them; anything else as it is."""
+    if a.dtype.kind not in "iu" or a.size == 0:
+        return a
+    for dtype in (np.uint8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= a.min() and a.max() <= info.max:
+            return a.astype(dtype)
+    return a
+
+
 def write(file: Path, latents: Latents) -> None:
-    save_file({k: torch.from_numpy(np.array(v)) for k, v in latents.arrays().items()}, str(file))
+    save_file({k: torch.from_numpy(narrow(np.array(v))) for k, v in latents.arrays().items()}, str(file))
 
 
 def check_header(file: Path, latent_dim: int, n_test: int) -> int:
@@ -86,7 +100,7 @@ def check_header(file: Path, latent_dim: int, n_test: int) -> int:
     if len(maps) > MAX_MAPS:
         raise BundleError(f"{file}: {len(maps)} stored maps; at most {MAX_MAPS} are read")
     safefiles.check_header(file, header, {
-        "codes": (("F32",), (n, latent_dim)), "labels": (("I64",), (n,)), "index": (("I64",), (n,)),
+        "codes": (("F32",), (n, latent_dim)), "labels": (INTEGER_DTYPES, (n,)), "index": (INTEGER_DTYPES, (n,)),
         "recon_error": (("F32",), (n,)), **maps}, BundleError)
     return n
 
