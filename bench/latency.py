@@ -3,7 +3,9 @@ the page with performance.now().
 
     python bench/latency.py [--moves 200] [--clicks 20]
 
-For mnist-vae-2d (latent plane), mnist-vae-16 (t-SNE) and mnist-conv-vae-16 (t-SNE):
+For mnist-vae-2d (latent plane), mnist-vae-16, mnist-conv-vae-16, mnist-seq-ae-16 (a GRU decoder's 28
+steps) and mnist-vq-vae (its grid snapped to the codebook) on their t-SNE maps (``--cases`` picks
+some, as model:map,...):
 - hover: pointer event -> preview redrawn (its data-preview rewritten), and the websocket frames
   the page sent while only hovering;
 - click: pointer up -> the clicked spot's image shown (data-spot), and the bytes the server sent
@@ -40,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
 from tests import browser  # noqa: E402
 
-CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "tsne")]
+CASES = [("mnist-vae-2d", "direct"), ("mnist-vae-16", "tsne"), ("mnist-conv-vae-16", "tsne"),
+         ("mnist-seq-ae-16", "tsne"), ("mnist-vq-vae", "tsne")]  # the last two: a GRU's 28 steps, a codebook
 IMPORTED = [("mnist-vae-2d", "imported-mlp-vae-2d", "direct"), ("mnist-conv-vae-16", "imported-conv-vae-16", "pca")]
 
 
@@ -180,7 +183,9 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=200)
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--no-imported", action="store_true", help="skip the imported models")
+    parser.add_argument("--cases", help="model:map,... to measure (default: every case above)")
     args = parser.parse_args()
+    cases = [tuple(c.split(":", 1)) for c in args.cases.split(",")] if args.cases else CASES
     if browser.missing():
         sys.exit(f"cannot run: {browser.missing()}")
     import os
@@ -192,9 +197,9 @@ def main() -> None:
     with browser.streamlit_server({"EXPLORER_MODELS_DIR": os.pathsep.join(
             [str(folder), *filter(None, [os.environ.get("EXPLORER_MODELS_DIR")])])}) as url:
         with browser.chromium_page() as page:
-            first = open_cold(page, url, *CASES[0])
+            first = open_cold(page, url, *cases[0])
         print(f"server's first page (imports, bundle loading): {first:.2f} s")
-        for model, map_name in CASES + imported:
+        for model, map_name in cases + imported:
             with browser.chromium_page() as page:
                 r = measure(page, url, model, map_name, args.moves, args.clicks)
             figures = {"hover_p95_ms": pct(r["hover"], 95), "click_p50_ms": pct(r["click"], 50),

@@ -128,3 +128,55 @@ def test_the_importance_sampled_likelihood_lies_below_the_elbo(test_split):
     assert metrics.importance_nll(explorer.load_model("mnist-ae-16"), test_split) == {}  # no posterior
     stored = m.metrics
     assert stored["test_nll_iw"] < stored["test_neg_elbo_iw_images"] and stored["iw_samples"] == 1000
+
+
+# -- the encoder as a front end ------------------------------------------------------------------
+
+def test_labelled_draws_are_seeded_hold_every_class_and_all_means_all():
+    from explorer.teaching import frontend
+
+    labels = np.repeat(np.arange(10), 50)
+    first, again = frontend.drawn(10, labels, 5, 0), frontend.drawn(10, labels, 5, 0)
+    assert len(first) == 5 and all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(len(rows) == 10 and len(set(labels[rows])) == 10 for rows in first)  # ten labels: one of each class
+    assert len({tuple(r) for r in first}) == 5  # five different draws
+    hundred = frontend.drawn(100, labels, 3, 0)
+    assert all(len(set(r)) == 100 for r in hundred)
+    (everything,) = frontend.drawn(10_000, labels, 5, 0)
+    assert np.array_equal(everything, np.arange(len(labels)))
+
+
+def test_the_front_end_sentence_says_what_the_figures_show_whichever_way_they_fall():
+    from explorer.teaching.frontend import Probe, summary
+
+    def at(codes, pixels):
+        return [Probe(f"m{i}", 10, a, 0.0, 5, 16) for i, a in enumerate(codes)] + [Probe("pixels", 10, pixels, 0, 5, 784)]
+
+    assert "3 of the 3 encoders' codes beat the pixels, as the textbook says" in summary(at([0.5, 0.6, 0.7], 0.4), 10)
+    assert "no encoder's code beats the pixels" in summary(at([0.3, 0.2], 0.4), 10)
+    assert "1 of the 3 encoders' codes beat the pixels, fewer than half" in summary(at([0.5, 0.3, 0.2], 0.4), 10)
+    assert summary(at([0.5], 0.4), 100) == ""  # nothing measured at 100 labels: nothing said
+
+
+def test_front_end_figures_are_cached_by_what_they_came_from_and_a_broken_entry_is_measured_again(tmp_path):
+    from explorer.teaching import frontend
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (300, 28, 28), dtype=np.uint8)
+    labels = np.arange(300) % 3
+    images[labels == 1, :14] = 255  # a class the pixels can tell
+    split = data.Split(images, labels)
+    cache = frontend.Cache(tmp_path)
+    calls = []
+    m = explorer.load_model("mnist-ae-4")
+    counted = type("Counted", (), {"name": m.name, "path": m.path, "latent_dim": 4,
+                                   "encode": lambda self, x: calls.append(len(x)) or m.encode(x)})()
+    first = frontend.measure([counted], None, split, split, 30, cache=cache, draws=2)
+    assert [p.source for p in first] == ["mnist-ae-4", "pixels"] and calls
+    assert all(0 <= p.accuracy <= 1 and p.draws == 2 and p.n == 30 for p in first)
+    calls.clear()
+    frontend._TEST_FEATURES.clear()
+    assert frontend.measure([counted], None, split, split, 30, cache=cache, draws=2) == first and not calls  # read back
+    for f in tmp_path.iterdir():
+        f.write_text("{not json")
+    assert frontend.measure([counted], None, split, split, 30, cache=cache, draws=2) == first and calls  # measured again

@@ -132,7 +132,7 @@ def test_float16_arrays_widen_exactly_without_float16array(tmp_path, chromium):
 # Every kind on every backbone is held to the library by tests/test_conformance_kinds.py on its
 # quick maps; these shipped bundles add what a short training there does not store: t-SNE maps
 # (the neighbours' form) and weights kept as float16.
-SHIPPED_PARITY = ["mnist-vae-2d", "mnist-vae-16", "mnist-conv-ae-16"]
+SHIPPED_PARITY = ["mnist-vae-2d", "mnist-vae-16", "mnist-conv-ae-16", "mnist-seq-ae-16", "mnist-vq-vae"]
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
