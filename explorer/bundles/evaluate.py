@@ -25,7 +25,8 @@ from explorer.bundles.metrics import (NOISE_CHECKS, anomaly_metrics, compute_lat
 
 def markdown_table(names) -> str:
     """The README's table of shipped bundles, from the metrics each bundle records."""
-    head = ("| bundle | model | data | test MSE | test -ELBO | class middles recognised | its kind's own figures | training |\n"
+    head = ("| bundle | model | data | test MSE | test -ELBO (-log p(x), k = 1,000) | class middles recognised | "
+            "its kind's own figures | training |\n"
             "|---|---|---|---|---|---|---|---|")
     rows = []
     for name in names:
@@ -33,6 +34,11 @@ def markdown_table(names) -> str:
         cfg, met, tr = m.net.config, m.metrics, m.config.get("training", {})
         if cfg.backbone == "mlp":
             arch = f"MLP {m.kind_info.short} 784-{'-'.join(map(str, cfg.hidden))}-{m.latent_dim}"
+        elif cfg.backbone == "gru":
+            arch = f"GRU {m.kind_info.short}: a state of {cfg.hidden[0]}, 28 rows read and written, {m.latent_dim}-d"
+        elif "codebook" in m.kind_info.offers:
+            arch = (f"conv {m.kind_info.short}: {cfg.hidden[0]}, {cfg.hidden[1]} channels, a {m.grid[0]}x{m.grid[1]} grid "
+                    f"of {m.codebook_size} entries ({m.latent_dim} numbers)")
         else:
             c1, c2, *dense = cfg.hidden
             arch = (f"conv {m.kind_info.short}: {c1}, {c2} channels" + (f", {dense[0]} dense" if dense else "")
@@ -41,6 +47,8 @@ def markdown_table(names) -> str:
         classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
         middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
         elbo = f"{met['test_neg_elbo']:.1f}" if "test_neg_elbo" in met else "-"
+        if "test_nll_iw" in met:  # importance-sampled, over its first test images
+            elbo += f" (-log p(x) {met['test_nll_iw']:.1f})"
         own = "; ".join(f"{key.replace('_', ' ')} {met[key]:.3g}" for key in getattr(m.kind_info, "figures", {}) if key in met)
         rows.append(f"| `{name}` | {arch} | {m.dataset} ({classes}) | {met.get('test_mse', float('nan')):.4f} | "
                     f"{elbo} | {middles} | {own or '-'} | {tr.get('epochs')} epochs, {tr.get('seconds', 0) / 60:.1f} min |")

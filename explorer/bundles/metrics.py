@@ -24,7 +24,9 @@ scaled to [0, 1]:
   posterior (Burda, Grosse & Salakhutdinov, "Importance weighted autoencoders", ICLR 2016, eq. 8),
   over the first IW_IMAGES test images, beside ``test_neg_elbo_iw_images``, the one-sample
   negative ELBO of the same images; ``iw_samples`` and ``iw_images`` say how many. The ELBO is a
-  bound: -log p(x) lies below it, and the gap is what the posterior misses.
+  bound: -log p(x) lies below it, and the gap is what the posterior misses. The training command
+  and ``evaluate`` measure it; an ONNX import leaves it to ``evaluate NAME --write`` (a million
+  decodes through onnxruntime would hold the import up for minutes).
 - A model trained on fewer classes than its dataset has: ``anomaly_auc``, how well its
   reconstruction error tells the other classes' test images from its own (ROC AUC), and
   ``recon_error_by_class``.

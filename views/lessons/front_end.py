@@ -73,7 +73,7 @@ def render() -> None:
                                   reference_version=catalog_lib.file_version(pca.path_of("mnist")))
         bar.empty()
         shown = frontend.shortlist(probes, n) if present.active() else probes  # a projector's screen: the best
-        chart = figures.probe_bars(shown, n, 1 / 10, **({"bar_px": 30, "text_px": 16} if present.active() else {}))
+        chart = figures.probe_bars(shown, n, 1 / 10, **({"bar_px": 34, "text_px": 20} if present.active() else {}))
         st.plotly_chart(present.figure(chart), config={"displaylogo": False})
     with layout.after:
         st.markdown(frontend.summary(probes, n))
