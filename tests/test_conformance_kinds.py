@@ -43,6 +43,7 @@ def trained(tmp_path_factory, images_dir):
         rc = train.main(["--out", str(out), "--kind", kind, "--backbone", backbone, "--latent-dim", str(k),
                          "--hidden", hidden, "--digits", "0,1,2", "--epochs", "1", "--train-limit", "500",
                          "--skip-tsne", "--replay", "0", "--quiet", "--threads", "2", "--data-dir", images_dir,
+                         "--iw-samples", "20",
                          *hyper])
         assert rc == 0, f"the training command failed for {kind} on {backbone}"
         return out

@@ -56,7 +56,7 @@ def test_beta_weighs_only_the_kl_term():
 
 def test_a_beta_vae_keeps_its_replay(tmp_path, images_dir):
     out = tmp_path / "beta"
-    assert train.main(["--data-dir", images_dir, "--kind", "vae", "--beta", "2", "--hidden", "64,32", "--epochs", "2",
+    assert train.main(["--data-dir", images_dir, "--kind", "vae", "--beta", "2", "--hidden", "64,32", "--epochs", "2", "--iw-samples", "0",
                        "--train-limit", "2000", "--replay", "300", "--out", str(out), "--quiet", "--skip-tsne"]) == 0
     m = explorer.load_model(out)
     assert m.config["training"]["beta"] == 2.0 and m.config["training"]["noise"] is None

@@ -14,7 +14,7 @@ from explorer.models.train import World, _batches
 
 from .conftest import ROOT
 
-RECIPE = ["--kind", "vae", "--latent-dim", "2", "--train-limit", "6000", "--epochs", "4", "--replay", "0",
+RECIPE = ["--kind", "vae", "--latent-dim", "2", "--iw-samples", "0", "--train-limit", "6000", "--epochs", "4", "--replay", "0",
           "--skip-tsne", "--quiet", "--seed", "3"]
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import explorer
 from explorer import data
-from explorer.bundles import evaluate
+from explorer.bundles import evaluate, metrics
 from explorer.models import train
 
 from .conftest import require_dataset
@@ -13,7 +13,7 @@ from .conftest import require_dataset
 
 def test_one_epoch_smoke(tmp_path, images_dir, capsys):
     out = tmp_path / "smoke"
-    rc = train.main(["--data-dir", images_dir, "--kind", "vae", "--digits", "1,5,6", "--hidden", "64,32",
+    rc = train.main(["--data-dir", images_dir, "--kind", "vae", "--digits", "1,5,6", "--hidden", "64,32", "--iw-samples", "20",
                      "--epochs", "1", "--train-limit", "2000", "--out", str(out), "--quiet", "--skip-tsne"])
     assert rc == 0
     printed = capsys.readouterr().out
@@ -63,7 +63,9 @@ def measured(name, data_dir) -> dict:
         test, _ = data.load(m.dataset, "test", data_dir).subset(m.classes)
         train_split, _ = data.load(m.dataset, "train", data_dir).subset(m.classes)
         # the figures these tests read; a bundle's denoising figures are another test's (test_course_models)
-        _measured[name] = evaluate.evaluate(m, test, train_split, seed=m.config["training"]["seed"], denoising=False)
+        # (the importance-sampled likelihood, a million decodes a VAE, is checked by the slow test below)
+        _measured[name] = evaluate.evaluate(m, test, train_split, seed=m.config["training"]["seed"], denoising=False,
+                                            iw_samples=0)
     return _measured[name]
 
 
@@ -76,6 +78,15 @@ def test_shipped_metrics_reproduce(name, data_dir):
     for key in keys:
         assert key in m.metrics, f"{name} does not record its {key}"
         assert metrics[key] == pytest.approx(m.metrics[key], rel=1e-3), key
+
+
+@pytest.mark.slow
+def test_a_shipped_vaes_importance_sampled_likelihood_reproduces(data_dir):
+    m = explorer.load_model("mnist-vae-2d")
+    test, _ = data.load(m.dataset, "test", data_dir).subset(m.classes)
+    again = metrics.importance_nll(m, test, seed=m.config["training"]["seed"])
+    for key in ("test_nll_iw", "test_neg_elbo_iw_images"):
+        assert again[key] == pytest.approx(m.metrics[key], rel=1e-3), key
 
 
 # Quality bars of the shipped bundles (the 2-D ones tightened once they were retrained for the course): test MSE per

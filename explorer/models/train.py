@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "losses, denoising, copying and neighbour figures are measured on all of them, the "
                         "class middles and the kind's own figures on the kept ones. Wide codes take room: "
                         "10,000 codes of 1,024 numbers are 41 MB")
+    p.add_argument("--iw-samples", type=int, default=metrics.IW_SAMPLES,
+                   help="kinds with a posterior: codes drawn per test image for the importance-sampled -log p(x) "
+                        f"stored beside the ELBO (first {metrics.IW_IMAGES:,} test images; 0: not measured)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-limit", type=int, default=d.train_limit, help="first N training images only")
     p.add_argument("--weights-dtype", default=d.weights_dtype, choices=sorted(bundle.WEIGHT_DTYPES))
@@ -370,6 +373,7 @@ def check_options(args) -> str | None:
         (0 <= args.seed <= MAX_SEED, f"--seed must be between 0 and {MAX_SEED} (got {args.seed})"),
         (args.replay >= 0, f"--replay must be zero (none) or positive (got {args.replay})"),
         (args.keep_codes >= 0, f"--keep-codes must be zero (all) or positive (got {args.keep_codes})"),
+        (args.iw_samples >= 0, f"--iw-samples must be zero (none) or positive (got {args.iw_samples})"),
         (not args.keep_codes or args.latent_dim != 2 or not args.replay,
          "--keep-codes: a 2-D model's replay follows test images whose codes it must keep; add --replay 0"),
         (_noise_problem(args.noise) is None, f"--noise: {_noise_problem(args.noise)}"),
@@ -507,7 +511,8 @@ def _main(args, argv, model_cfg: ModelConfig, world: World, device: str, backend
         config["maps"] = projection.map_settings()
     train_classes, _ = train_full.subset(cfg.digits)  # the classifier sees every training image
     config["metrics"] = metrics.evaluate(model, test_split, train_classes, seed=cfg.seed, full_test=test_full,
-                                         losses=losses, unlike=metrics.unlike_images(cfg.dataset, args.data_dir))
+                                         losses=losses, unlike=metrics.unlike_images(cfg.dataset, args.data_dir),
+                                         iw_samples=args.iw_samples)
     print(f"evaluation on {len(test_split.images):,} test images:\n{metrics.format_metrics(config['metrics'])}",
           flush=True)
     try:
