@@ -266,13 +266,14 @@ def unit_activity(activity, class_names) -> go.Figure:
     return fig
 
 
-def row_error_curve(errors: dict) -> go.Figure:
-    """Each row's reconstruction error, top to bottom ({name: float [H]}), one line a model."""
+def row_error_curve(errors: dict, n_images: int) -> go.Figure:
+    """Each row's reconstruction error over ``n_images`` test images, top to bottom ({name: float [H]}),
+    one line a model."""
     fig = go.Figure()
     for (name, e), colour in zip(errors.items(), ("#D00", "#1f77b4", "#888")):
         fig.add_scatter(x=np.arange(1, len(e) + 1), y=e, name=name, mode="lines+markers", line=dict(color=colour, width=3))
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=50, b=10), legend=dict(x=0.02, y=0.98),
-                      title="Error of each row, over the test images")
+                      title=f"Error of each row, over {n_images:,} test images")
     fig.update_xaxes(title="row (1: the top, written first)", dtick=3)
     fig.update_yaxes(title="MSE per pixel", rangemode="tozero")
     return fig

@@ -42,7 +42,8 @@ def compared_text(seq, mlp, rows: dict) -> str:
         e_seq, e_mlp = rows[seq.name], rows[mlp.name]
         half = len(e_seq) // 2
         top, bottom = (e_seq[s].sum() / max(e_mlp[s].sum(), 1e-12) for s in (slice(0, half), slice(half, None)))
-        out.append(f"Its error is largest at row {int(e_seq.argmax()) + 1}. Over the top half of the rows, written first, "
+        out.append(f"Over the first {resources.ROW_IMAGES:,} test images its error is largest at row "
+                   f"{int(e_seq.argmax()) + 1}. Over the top half of the rows, written first, "
                    f"its error is {top:.2f} times the MLP's; over the bottom half, written last, {bottom:.2f} times"
                    + (": the rows written later come out relatively worse." if bottom > 1.1 * top else
                       ": the rows written later come out relatively better." if top > 1.1 * bottom else
@@ -87,7 +88,8 @@ def render() -> None:
     with layout.after:
         st.markdown(compared_text(seq, mlp, rows))
         if len(rows) == 2:
-            st.plotly_chart(present.figure(figures.row_error_curve(rows)), config={"displaylogo": False})
+            st.plotly_chart(present.figure(figures.row_error_curve(rows, resources.ROW_IMAGES)),
+                            config={"displaylogo": False})
     common.try_this(layout, "Scrub the writing to row 14: how much of the digit can you already tell? Then find, on "
                             "the chart, whether the rows written last are rebuilt worse than the first.")
     with layout.text:
