@@ -45,7 +45,7 @@ export default function (component) {
     ui.root.replaceChildren();
     ui.root.dataset.painter = data.model;
     ui.root.innerHTML = `
-      <div class="vp-stage"><canvas class="vp-canvas" data-paint-canvas width="${28 * 12}" height="${28 * 12}"></canvas>
+      <div class="vp-stage"><canvas class="vp-canvas" data-paint-canvas width="336" height="336"></canvas>
         <div class="vp-under"><span class="vp-reads"></span>
           <label><input type="checkbox" class="vp-numbers" checked> entry numbers on the cells</label>
           <button type="button" data-reset>Back to the digit's own grid</button></div></div>

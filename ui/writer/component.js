@@ -23,7 +23,7 @@ export default function (component) {
   if (ui.key === key) return undefined;
   ui.key = key;
   ui.stop();
-  ui.root.innerHTML = `<figure><canvas width="${28 * 12}" height="${28 * 12}"></canvas>
+  ui.root.innerHTML = `<figure><canvas width="336" height="336"></canvas>
       <figcaption class="wr-caption">Loading the model into the browser...</figcaption></figure>
     <div class="wr-controls"><button type="button" data-play="paused"></button>
       <input type="range" min="0" max="28" step="0.05" value="28" data-scrub-rows></div>`;

@@ -158,6 +158,18 @@ def random_digit(n: int) -> int:
     return int(np.random.default_rng().integers(n))
 
 
+def digit_chooser(key: str, n: int) -> int:
+    """A test digit's number (the widget ``key``, seeded by the page) and a button for another at
+    random; the number chosen."""
+    def another() -> None:
+        st.session_state[key] = random_digit(n)
+
+    number, button = st.columns([1.2, 1], vertical_alignment="bottom")
+    number.number_input("Test digit", 0, n - 1, key=key)
+    button.button("Another digit", on_click=another, icon=":material/casino:")
+    return int(st.session_state[key])
+
+
 def take_dot_click(key: str, seen_key: str, digit_key: str) -> None:
     """A dot clicked on the Plotly chart ``key`` (its customdata a test image's index) becomes the
     digit of the widget ``digit_key``; each selection is taken once (remembered under ``seen_key``)."""

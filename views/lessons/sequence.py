@@ -21,10 +21,6 @@ W_DIGIT = session.widget(PAGE, "digit")
 WRITER_KEY = session.widget(PAGE, "writer")
 
 
-def another() -> None:
-    st.session_state[W_DIGIT] = common.random_digit(10_000)
-
-
 def parameters(model) -> int:
     return sum(p.numel() for p in model.net.parameters())
 
@@ -67,10 +63,7 @@ def render() -> None:
     state = common.state(PAGE, lambda query: DigitState.from_query(query, len(originals)))
     session.seed(W_DIGIT, state.digit)
     with layout:
-        number, button = st.columns([1.2, 1], vertical_alignment="bottom")
-        number.number_input("Test digit", 0, len(originals) - 1, key=W_DIGIT)
-        button.button("Another digit", on_click=another, icon=":material/casino:")
-        digit = int(st.session_state[W_DIGIT])
+        digit = common.digit_chooser(W_DIGIT, len(originals))
         common.keep(PAGE, state.updated(digit=digit))
         left, right = st.columns([1.3, 1], gap="medium")
         with left:

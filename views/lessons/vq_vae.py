@@ -26,10 +26,6 @@ W_DIGIT = session.widget(PAGE, "digit")
 PAINT_KEY, SEEN = session.widget(PAGE, "painter"), session.widget(PAGE, "seen")
 
 
-def another() -> None:
-    st.session_state[W_DIGIT] = common.random_digit(10_000)
-
-
 def take_stroke(state: PaintState, cells: int, entries: int) -> PaintState:
     """A grid the painter sent since the last run (taken once) becomes the state's grid; one that
     is not a grid of this codebook is named in a notice and left out."""
@@ -85,10 +81,7 @@ def render() -> None:
     state = common.state(PAGE, lambda query: PaintState.from_query(query, len(originals), h * w, k))
     session.seed(W_DIGIT, state.digit)
     with layout:
-        number, button = st.columns([1.2, 1], vertical_alignment="bottom")
-        number.number_input("Test digit", 0, len(originals) - 1, key=W_DIGIT)
-        button.button("Another digit", on_click=another, icon=":material/casino:")
-        digit = int(st.session_state[W_DIGIT])
+        digit = common.digit_chooser(W_DIGIT, len(originals))
         if digit != state.digit:
             state = state.updated(digit=digit, grid=None)
         else:
