@@ -96,9 +96,9 @@ def render() -> None:
     with layout.after:
         st.markdown(bits_text(model))
         st.markdown(usage_text(model))
-    common.try_this(layout, f"Start from digit #{FIRST_THREE}, a 3, and turn it into an 8: Alt-click a cell of an 8's "
-                            "stroke (or pick an entry from the palette), then paint the gaps on the 3's left. How few "
-                            "cells does the classifier need changed?")
+    common.try_this(layout, f"Start from digit #{FIRST_THREE}, a 3, and turn it into an 8: Alt-click a cell of the "
+                            "3's own curve to take its entry (or pick one from the palette), then paint the gaps on "
+                            "the 3's left. How few cells does the classifier need changed?")
     with layout.text:
         st.markdown("Why a discrete code matters: a small vocabulary is something a second model can learn to write, "
                     "cell after cell, as a language model writes words. The VQ-VAE's authors wrote new grids with a "
