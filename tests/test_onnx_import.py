@@ -59,14 +59,14 @@ class Part(nn.Module):
 
 class ConvDecoder(nn.Module):
     """A decoder of the kind people write: dense, BatchNorm, nearest upsampling, convolutions,
-    LeakyReLU, ending in a plain linear output trained with squared error (no sigmoid)."""
+    LeakyReLU, ELU, SiLU (exported as x * Sigmoid(x)), ending in a plain linear output trained with squared error (no sigmoid)."""
 
     def __init__(self, k=8):
         super().__init__()
         self.fc = nn.Linear(k, 32 * 7 * 7)
         self.net = nn.Sequential(
             nn.BatchNorm2d(32), nn.LeakyReLU(0.2), nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(32, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ELU(), nn.Upsample(scale_factor=2),
+            nn.Conv2d(32, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ELU(), nn.Upsample(scale_factor=2), nn.SiLU(),
             nn.Conv2d(16, 8, 3, padding=1), nn.Tanh(), nn.ConvTranspose2d(8, 1, 3, stride=1, padding=1))
 
     def forward(self, z):

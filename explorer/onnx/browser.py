@@ -11,7 +11,8 @@ layer of webexport's list (ui/latent_map/decoder.js runs them):
   its bias; Add/Mul/Sub/Div with a constant elsewhere -> ``affine`` (scale and shift per value);
 - Conv -> ``conv``; ConvTranspose -> ``conv_transpose`` (square kernels, one stride and padding);
   BatchNormalization -> folded into the convolution or linear layer before it, else ``affine``;
-- Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softplus -> ``activation``;
+- Relu, LeakyRelu, Sigmoid, Tanh, Elu, Softplus -> ``activation``; x * Sigmoid(x) (how exporters
+  write SiLU, also called Swish) -> the ``silu`` activation;
 - Reshape, Flatten, Squeeze, Unsqueeze -> ``reshape`` (the numbers stay in place); Transpose ->
   ``transpose``; Resize/Upsample in nearest mode -> ``upsample`` (as index maps, exact for
   every coordinate transformation and rounding);
@@ -90,8 +91,34 @@ class _Walk:
         return None
 
     # ------------------------------------------------------------------------------------
-    def run(self) -> list[dict]:
+    def silu_pairs(self) -> dict[str, str]:
+        """SiLU as exporters write it, x * Sigmoid(x): {the Sigmoid's output: the Mul's output} for
+        each Sigmoid whose only reader is a Mul of its own input by it."""
+        readers: dict[str, list] = {}
         for node in self.graph.node:
+            for i in node.input:
+                readers.setdefault(i, []).append(node)
+        graph_outputs = {o.name for o in self.graph.output}
+        pairs = {}
+        for node in self.graph.node:
+            if node.op_type != "Sigmoid" or node.output[0] in graph_outputs:
+                continue
+            (x,), s = node.input, node.output[0]
+            after = readers.get(s, [])
+            if len(after) == 1 and after[0].op_type == "Mul" and sorted(after[0].input) == sorted([x, s]):
+                pairs[s] = after[0].output[0]
+        return pairs
+
+    def run(self) -> list[dict]:
+        silu = self.silu_pairs()
+        fused: dict[str, str] = {}  # a Mul's output -> its x, for the SiLUs under way
+        for node in self.graph.node:
+            if node.op_type == "Sigmoid" and node.output[0] in silu and node.input[0] == self.current:
+                fused[silu[node.output[0]]] = node.input[0]  # the Mul after it makes the layer
+                continue
+            if node.op_type == "Mul" and fused.get(node.output[0]) == self.current:
+                self.emit({"type": "activation", "fn": "silu"}, node.output[0], self.shape)
+                continue
             ins = [i for i in node.input]
             running = [i for i in ins if i and i == self.current]
             others = [i for i in ins if i and i != self.current and i not in self.consts]
