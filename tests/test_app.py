@@ -15,6 +15,7 @@ from explorer.bundles import bundle, catalog, evaluate
 from explorer import data, maps as projection
 from explorer.maps import TSNEMap
 from explorer.teaching.state import ViewState
+from explorer.teaching import facts
 from explorer.teaching.view import N_FRAMES
 from ui import pictures, session
 from ui.session import W_CLASS, W_EXAMPLE, W_MAP, W_MODEL, W_PATH, W_T
@@ -202,6 +203,8 @@ def test_a_link_restores_the_whole_view():
     assert walk_at(at) == "0.3"
     assert f"test image #{a} (a {m.latents.labels[11]})" in " ".join(md.value for md in at.markdown)
     assert any("estimate" in e.label for e in at.expander)
+    measured = facts.estimate_error(m, mp)  # the estimate's error, measured, under the map
+    assert any(measured.sentence() in c.value for c in at.caption)
     assert not link_notices(at)  # nothing in the link was ignored
 
 

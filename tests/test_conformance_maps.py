@@ -13,6 +13,7 @@ import explorer
 from explorer import maps
 from explorer.bundles import webexport
 from explorer.maps.base import LatentMap, register
+from explorer.teaching import facts
 
 from .conftest import ROOT
 
@@ -47,6 +48,24 @@ def test_a_maps_shapes_and_way_there_and_back(models, method, k):
         assert worst < 0.02 * size, f"{method}: a point goes to a code and back {worst:.3g} away"
         idx, w = mp.estimate(mp.xy[rows] + 0.01 * size)
         assert idx.shape == w.shape and np.allclose(w.sum(1), 1)
+
+
+@pytest.mark.parametrize("method,k", CASES)
+def test_an_estimated_maps_error_is_measured_on_codes_it_never_held(models, method, k):
+    """Every estimated map's figure on screen: a spot's estimated code, decoded, against the image
+    truly there, on test codes left out of the estimate; far better than a code from elsewhere."""
+    m = models[k]
+    mp = m.map(method)
+    e = facts.estimate_error(m, mp, held_out=300)
+    if mp.exact:
+        assert e is None
+        return
+    assert e.held_out == 300 and e.held == len(m.latents.codes) - 300
+    assert 0 < e.mse < 0.1 and 0 < e.reconstruction < 0.1
+    rows = np.random.default_rng(1).choice(len(m.latents.codes), 300, replace=False)
+    chance = float(((m.decode(m.latents.codes[rows]) - m.decode(m.latents.codes[np.roll(rows, 1)])) ** 2).mean())
+    assert e.mse < chance / 2, f"{method}: its estimate ({e.mse:.4f}) is hardly better than a random code ({chance:.4f})"
+    assert f"{e.mse:.4f}" in e.sentence() and f"{e.reconstruction:.4f}" in e.sentence()
 
 
 @pytest.mark.parametrize("method", list(maps.MAPS))

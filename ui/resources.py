@@ -164,6 +164,19 @@ def generation(model: Model) -> facts.Generation | None:
                        catalog_lib.file_version(classifier.path_of(model.dataset)), model)
 
 
+@st.cache_resource(show_spinner="Measuring the map's estimate...", max_entries=32)
+def _estimate_error(path: str, version: tuple, map_name: str, _model: Model) -> facts.EstimateError | None:
+    return facts.estimate_error(_model, _model.map(map_name))
+
+
+def estimate_error(model: Model, latent_map) -> facts.EstimateError | None:
+    """How close an estimated map's spots come to the codes truly there (explorer/teaching/facts.py),
+    or None for an exact map."""
+    if latent_map.exact or model.latents is None:
+        return None
+    return _estimate_error(str(model.path), catalog_lib.version(model.path), latent_map.name, model)
+
+
 @st.cache_resource(show_spinner="Drawing random codes...", max_entries=32)
 def _sampling(path: str, version: tuple, classifier_version: tuple | None, _model: Model):
     clf = map_component.usable_classifier(_model.dataset)

@@ -234,8 +234,10 @@ def map_ui(model: Model, mp: projection.LatentMap, v: View, originals: np.ndarra
         st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points",
                         config={"displaylogo": False, "scrollZoom": True})
     if not mp.exact:
+        measured = resources.estimate_error(model, mp)
         st.caption("On this map a clicked spot's code is an estimate, from the test points around it, "
-                   "and the walk from A to B is drawn where its codes' nearest test codes lie.")
+                   "and the walk from A to B is drawn where its codes' nearest test codes lie."
+                   + (f" {measured.sentence()}" if measured is not None else ""))
     st.download_button("Map coordinates as CSV", icon=":material/download:", data=lambda: images.map_csv(mp.xy, lat.labels, lat.index, model.class_names),
                        file_name=f"{model.name}-{mp.name}.csv", mime="text/csv", on_click="ignore",
                        help="One row per test image: its index in the test set, its class, x and y on this map.")
