@@ -118,6 +118,39 @@ class LatentMap:
         return row if d[row] <= radius**2 else None
 
 
+class NeighbourMap(LatentMap):
+    """A map with no way back of its own (t-SNE, UMAP): both ways are estimates from the test codes
+    themselves. ``to_latent`` averages the codes of the K test points nearest on the map,
+    ``to_map`` the map positions of the K test codes nearest in the latent space, each weighted by
+    inverse distance (Shepard 1968); a click exactly on a test point gives back its own code."""
+
+    exact = False
+
+    def __init__(self, codes: np.ndarray, xy: np.ndarray, axis_titles: tuple[str, str], explanation: str,
+                 k: int = 10):
+        # 10 neighbours: a distance-weighted 10-neighbour estimate decoded 10/10 class middles on t-SNE
+        self.codes_ = codes.astype(np.float32)
+        self.k = min(k, len(codes))
+        super().__init__(xy, axis_titles, explanation)
+
+    def estimate(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the K test points nearest each map point, and their weights (rows sum to 1)."""
+        d, idx = nearest(_as_2d(points, 2), self.xy, self.k)
+        return idx, _inverse_distance_weights(d)
+
+    def to_latent(self, points) -> np.ndarray:
+        idx, w = self.estimate(points)
+        return np.einsum("pk,pkd->pd", w, self.codes_[idx]).astype(np.float32)
+
+    def to_map(self, z) -> np.ndarray:
+        d, idx = nearest(_as_2d(z, self.codes_.shape[1]), self.codes_, self.k)
+        w = _inverse_distance_weights(d)
+        return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
+
+    def web_form(self, add) -> dict:
+        return {"kind": "neighbours", "k": self.k}  # over the test codes, which every map shares
+
+
 def nearest(queries: np.ndarray, data: np.ndarray, k: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Euclidean distances to, and rows of, the ``k`` rows of ``data`` nearest each query, nearest
     first (ties by row). Exact brute force in float64: for the 10,000 test points a query takes

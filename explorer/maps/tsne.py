@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.maps.base import LatentMap, _as_2d, _inverse_distance_weights, nearest, register
+from explorer.maps.base import NeighbourMap, register
 
 # bench/tsne.py on 10,000 16-d codes, 2 cores: scikit-learn 53 s; openTSNE defaults 42 s; openTSNE
 # FFT with 250 exaggerated + 250 normal iterations 18.5 s, keeping the same share of each code's 10
@@ -42,8 +42,8 @@ def compute_tsne(codes: np.ndarray, seed: int = 0, n_jobs: int = -1, progress=No
 
 
 @register
-class TSNEMap(LatentMap):
-    name, label, title, exact, stored = "tsne", "t-SNE", "t-SNE of the codes", False, True
+class TSNEMap(NeighbourMap):
+    name, label, title, stored = "tsne", "t-SNE", "t-SNE of the codes", True
     help = "keeps neighbours together; it cannot be inverted, so a spot's code is estimated from its neighbours"
     way_back = ("t-SNE has no way back from the map to the latent space, so a spot's code is borrowed from its "
                 "neighbours, closer ones counting more.")
@@ -65,30 +65,10 @@ class TSNEMap(LatentMap):
         return cls(codes, layout)
 
     def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = 10):
-        # 10 neighbours: a distance-weighted 10-neighbour estimate decoded 10/10 class middles
-        self.codes_ = codes.astype(np.float32)
-        self.k = min(k, len(codes))
-        super().__init__(xy, ("t-SNE 1", "t-SNE 2"),
+        super().__init__(codes, xy, ("t-SNE 1", "t-SNE 2"),
                          f"Each dot is {{a}}'s {codes.shape[1]}-number code, laid out by t-SNE so "
                          "that codes which are close in the latent space stay close here; distances "
-                         "between far-apart clusters and the empty space between them mean little.")
-
-    def estimate(self, points) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the K test points nearest each map point, and their weights (rows sum to 1)."""
-        d, idx = nearest(_as_2d(points, 2), self.xy, self.k)
-        return idx, _inverse_distance_weights(d)
-
-    def to_latent(self, points) -> np.ndarray:
-        idx, w = self.estimate(points)
-        return np.einsum("pk,pkd->pd", w, self.codes_[idx]).astype(np.float32)
-
-    def to_map(self, z) -> np.ndarray:
-        d, idx = nearest(_as_2d(z, self.codes_.shape[1]), self.codes_, self.k)
-        w = _inverse_distance_weights(d)
-        return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
-
-    def web_form(self, add) -> dict:
-        return {"kind": "neighbours", "k": self.k}  # over the test codes, which every map shares
+                         "between far-apart clusters and the empty space between them mean little.", k)
 
     @classmethod
     def settings(cls) -> dict:
