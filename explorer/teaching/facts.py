@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import Delaunay, cKDTree
 
 GRID = 40  # 1,600 decodes a plane: about a second here, and cells small against the clusters
 CONFIDENT = 0.9
@@ -140,6 +139,8 @@ def generation(model, clf, latent_map, grid: int = GRID, samples: int = SAMPLES,
     probs = clf.probabilities(model.decode(points))
     codes = latent_map.xy.astype(np.float64)
     cell = float((hi - lo).max()) / grid
+    from scipy.spatial import Delaunay, cKDTree  # here: scipy.spatial takes 0.3 s to import, the first page needs none
+
     distance, _ = cKDTree(codes).query(points)
     inside = Delaunay(codes).find_simplex(points) >= 0
     empty = distance > GAP * cell
@@ -184,6 +185,8 @@ class Clusters:
 
 
 def clusters(xy, labels, class_names, k: int = NEIGHBOURS, top: int = 2) -> Clusters:
+    from scipy.spatial import cKDTree
+
     xy, labels = np.asarray(xy, np.float64), np.asarray(labels)
     _, idx = cKDTree(xy).query(xy, k=k + 1)
     neighbours = labels[idx[:, 1:]]  # the first is the point itself
@@ -243,6 +246,8 @@ SORTED = 0.8
 
 def sorting(epochs, frames, labels, class_names, k: int = NEIGHBOURS) -> Sorting:
     """``frames`` [F, n, 2]: the codes of the same n test images after each of ``epochs``."""
+    from scipy.spatial import cKDTree
+
     labels = np.asarray(labels)
     classes = np.unique(labels)
     first: dict[str, int | None] = {str(class_names[int(c)]): None for c in classes}
