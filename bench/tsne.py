@@ -1,6 +1,10 @@
-"""t-SNE of a model's 10,000 test codes: scikit-learn against openTSNE, on this machine.
+"""t-SNE of a model's 10,000 test codes: scikit-learn against openTSNE, and UMAP beside them, on
+this machine.
 
-    python bench/tsne.py [BUNDLE] [--threads N]
+    python bench/tsne.py [BUNDLE] [--threads N] [--only NAME]
+
+UMAP runs twice in one process: its first fit pays umap-learn's numba compiling (what the first
+UMAP a server computes waits for), the second is what every later one takes.
 
 For each variant: wall time, and two quality figures of the resulting map:
 - trustworthiness-style neighbour overlap: the share of each code's 10 nearest neighbours in the
@@ -53,6 +57,10 @@ def variants(threads: int):
         negative_gradient_method="bh", n_jobs=threads, random_state=0).fit(X))
     yield f"openTSNE Barnes-Hut, {threads} jobs, 250+250 iterations", lambda X: np.asarray(OpenTSNE(
         negative_gradient_method="bh", n_jobs=threads, random_state=0, n_iter=250).fit(X))
+    from explorer.maps.umap_map import compute_umap
+
+    yield "UMAP, the app's settings (first: compiling)", compute_umap
+    yield "UMAP, the app's settings (compiled)", compute_umap
 
 
 def main() -> None:

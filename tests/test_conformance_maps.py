@@ -48,6 +48,12 @@ def test_a_maps_shapes_and_way_there_and_back(models, method, k):
         assert worst < 0.02 * size, f"{method}: a point goes to a code and back {worst:.3g} away"
         idx, w = mp.estimate(mp.xy[rows] + 0.01 * size)
         assert idx.shape == w.shape and np.allclose(w.sum(1), 1)
+    # a new code is placed as the kind places new codes (its own transform, UMAP's): a test code so
+    # placed lands on or near its own point (a transform may move a few whose point lies apart
+    # from their neighbours': 95 in 100 within a sliver)
+    placed = mp.place(m.latents.codes[rows])
+    near = float(np.quantile(np.abs(placed - mp.xy[rows]).max(1), 0.95))
+    assert placed.shape == (200, 2) and near < 0.02 * size, f"{method}: a test code is placed {near:.3g} from its point"
 
 
 @pytest.mark.parametrize("method,k", CASES)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import explorer
 from explorer import maps as projection
 from explorer.maps import DirectMap, PCAMap, TSNEMap, available, compute_tsne, resolve
 
@@ -101,8 +102,9 @@ def test_the_registry_describes_every_map_kind():
     for name, kind in projection.MAPS.items():
         assert kind.name == name and kind.label and kind.title and kind.help
         assert isinstance(kind.exact, bool)
-    assert available(2) == ["direct", "pca", "tsne"] and available(16) == ["tsne", "pca"]
-    assert [k for k in projection.MAPS if projection.MAPS[k].stored] == ["tsne"]
+    assert available(2) == ["direct", "pca", "tsne"] and available(16) == ["tsne", "pca", "umap"]
+    assert [k for k in projection.MAPS if projection.MAPS[k].stored] == ["tsne", "umap"]
+    assert projection.stored_kinds(when_trained=True) == ["tsne"]  # UMAP: computed when first opened
 
 
 def test_a_new_map_kind_is_one_class(monkeypatch):
@@ -155,3 +157,20 @@ def test_tsne_estimate_of_a_real_model_lands_near_the_true_code():
     placed = mp.to_map(moved)
     nearest = np.argmin(((placed[:, None] - mp.xy[None]) ** 2).sum(-1), axis=1)
     assert (labels[nearest] == labels[rows]).mean() >= 0.9
+
+
+@pytest.mark.slow
+def test_umap_keeps_classes_together_and_its_transform_places_new_codes_among_their_class():
+    """umap-learn's layout of 2,000 of mnist-vae-16's test codes: a code's 10 nearest on the map
+    mostly share its class; 200 other codes, placed by UMAP's transform, land among their class."""
+    from explorer.maps.umap_map import UMAPMap, compute_umap
+
+    m = explorer.load_model("mnist-vae-16")
+    codes, labels = m.latents.codes, m.latents.labels
+    xy = compute_umap(codes[:2000])
+    mp = UMAPMap(codes[:2000], xy)
+    _, idx = projection.nearest(xy, xy, 11)
+    assert (labels[:2000][idx[:, 1:]] == labels[:2000, None]).mean() > 0.8
+    placed = mp.to_map(codes[2000:2200])
+    _, near = projection.nearest(placed, xy, 10)
+    assert (labels[:2000][near] == labels[2000:2200, None]).mean() > 0.75

@@ -109,7 +109,7 @@ def panel(model: Model, mp: projection.LatentMap, originals: np.ndarray | None, 
             st.caption(f"It lands at {where} on this map (the star).")
         else:
             st.caption(f"It lands near {where} (the star). On this map that is an estimate: "
-                       + mp.placing.format(k=getattr(mp, "k", "nearest")))
+                       + mp.placing.format(k=getattr(mp, "placing_k", getattr(mp, "k", "nearest"))))
         nearest(model, drawn.code, originals)
         st.button("Forget this digit", on_click=lambda: st.session_state.pop(session.UPLOAD, None))
 

@@ -1,6 +1,6 @@
 """The registry of map kinds: where test codes lie on a plane, and the way back to the latent space.
 
-Every map kind is one module here (direct.py, pca.py, tsne.py), a class registered with
+Every map kind is one module here (direct.py, pca.py, tsne.py, umap_map.py), a class registered with
 ``@register`` (base.py): it declares its name, title, the sentence that tells a student what it
 shows, which latent sizes it applies to, whether it is exact, how it is computed, how a map point
 goes back to a latent vector, how pages word its estimate, and its browser form (or none: pages
@@ -10,12 +10,14 @@ package is imported. A built map has the same small surface whatever its kind:
     mp.xy              float [N, 2]: where the test codes lie on the map
     mp.to_latent(p)    float [P, 2] -> float [P, k]: latent vectors for points of the map
     mp.to_map(z)       float [P, k] -> float [P, 2]: where latent vectors lie on the map
+    mp.place(z)        the same for new codes (a drawn digit): a kind's own transform where it has one
     mp.exact           whether to_latent inverts to_map exactly
     mp.estimate(p)     for inexact maps, the test points (rows, weights) behind a point's vector
     mp.view_box()      the square box a plot of the map shows
 
-A map whose kind is ``stored`` (t-SNE) is computed once, kept in the bundle (see
-``with_stored_maps``), and otherwise cached in the user cache folder.
+A map whose kind is ``stored`` (t-SNE, UMAP) is computed once, kept in the bundle (see
+``with_stored_maps``: the training command stores the kinds ``made_when_trained``, t-SNE), and
+otherwise cached in the user cache folder.
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def make_map(method: str, latents, progress=None) -> LatentMap:
 # Stored maps
 
 
-def stored_kinds() -> list[str]:
-    return [name for name, k in MAPS.items() if k.stored]
+def stored_kinds(when_trained: bool = False) -> list[str]:
+    """The stored map kinds; ``when_trained``: those the training command stores."""
+    return [name for name, k in MAPS.items() if k.stored and (k.made_when_trained or not when_trained)]
 
 
 def cache_file(codes: np.ndarray, method: str) -> Path:
@@ -115,15 +118,19 @@ def stored_layout(method: str, codes: np.ndarray, stored, progress=None) -> np.n
     return xy
 
 
-def map_settings() -> dict:
-    """How the stored maps are made, recorded in a bundle's config.json beside them."""
-    return {name: kind(name).settings() for name in stored_kinds()}
+def map_settings(names=None) -> dict:
+    """How the stored maps ``names`` (default: those the training command stores) are made,
+    recorded in a bundle's config.json beside them."""
+    return {name: kind(name).settings() for name in (stored_kinds(when_trained=True) if names is None else names)
+            if kind(name).stored}
 
 
-def with_stored_maps(latents, progress=None, recompute: bool = False):
-    """``latents`` with the layouts of every stored map kind it lacks (all, with ``recompute``)
-    computed; the same object when nothing was missing."""
-    todo = [m for m in stored_kinds() if recompute or m not in latents.maps]
+def with_stored_maps(latents, progress=None, recompute: bool = False, names=None):
+    """``latents`` with the layouts of the stored map kinds ``names`` (default: those the training
+    command stores) that it lacks (all, with ``recompute``) computed; the same object when nothing
+    was missing."""
+    names = stored_kinds(when_trained=True) if names is None else names
+    todo = [m for m in names if recompute or m not in latents.maps]
     if not todo:
         return latents
     return latents.with_maps({m: kind(m).compute_layout(latents.codes, progress=progress) for m in todo})

@@ -26,6 +26,9 @@ class LatentMap:
     help: ClassVar[str]  # one sentence: what this kind of map shows and what it hides
     exact: ClassVar[bool]
     stored: ClassVar[bool] = False  # slow to compute: kept in bundles and the user cache
+    # a stored kind the training command (and the importer) computes and stores; else it is computed
+    # when first opened and cached, or stored on request (python -m explorer.maps NAME --map KIND)
+    made_when_trained: ClassVar[bool] = True
     coordinates_are_codes: ClassVar[bool] = False  # a point's (x, y) is its latent vector itself
     # An estimated map (not ``exact``) says, in its own words, how a spot goes back to a code
     # (``way_back``), what that does to the decoded grid (``grid_note``) and how a new code is placed
@@ -75,6 +78,11 @@ class LatentMap:
 
     def to_map(self, z) -> np.ndarray:
         raise NotImplementedError
+
+    def place(self, z) -> np.ndarray:
+        """Where new codes (a drawn digit, an uploaded image) go on the map: ``to_map``, unless the
+        kind has a transform of its own for points it was not made from (UMAP's)."""
+        return self.to_map(z)
 
     def estimate(self, points) -> tuple[np.ndarray, np.ndarray] | None:
         """For inexact maps: rows of the test points each point's latent vector is estimated

@@ -151,7 +151,7 @@ def place(model: Model, mp: projection.LatentMap, image: np.ndarray, source: str
     error = float(((recon - image) ** 2).mean())
     return Placed(image=image, code=code, recon=recon, error=error,
                   percentile=float((model.latents.recon_error < error).mean() * 100),
-                  xy=mp.to_map(code[None])[0], source=source, notes=tuple(notes))
+                  xy=mp.place(code[None])[0], source=source, notes=tuple(notes))
 
 
 N_SAMPLES = 8  # codes drawn from a cloud at one press
