@@ -48,7 +48,9 @@ def panel(catalog, model: Model, view, menu) -> None:
     maps = projection.available(model.latent_dim)
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map, args=(catalog,),
                      format_func=lambda m: projection.kind(m).label,
-                     help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}." for m in maps))
+                     help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}"
+                                   + ("" if model.has_map(m) else " (computed the first time it is opened, about a "
+                                      "minute, then kept)") + "." for m in maps))
     st.sidebar.radio("Map drawn by", RENDERERS, key=W_RENDERER, format_func=RENDERER_NAMES.get,
                      on_change=lambda: session.update(renderer=st.session_state[W_RENDERER]),
                      help="In the browser: the map decodes the spot under the pointer as you move, "
