@@ -61,7 +61,7 @@ def main() -> None:
             files.update({f.name: f.read_bytes() for f in folder.iterdir()})
             page.evaluate("async () => { window.model = await LatentDecoder.load('/'); }")
             params = sum(p.numel() for p in m.net.decoder.parameters())
-            for method in projection.available(m.latent_dim):
+            for method in [k for k in projection.available(m.latent_dim) if m.has_map(k)]:
                 mp = m.map(method)
                 points = random_points(mp, args.points)
                 times, images = page.evaluate(TIMED, [method, points.tolist()])

@@ -50,7 +50,7 @@ def main() -> None:
         m = catalog.load_model(name)
         load = ms(start)
         maps = []
-        for method in projection.available(m.latent_dim):
+        for method in [k for k in projection.available(m.latent_dim) if m.has_map(k)]:
             start = time.perf_counter()
             mp = m.map(method)
             maps.append(f"{method} {ms(start):.0f}")

@@ -23,6 +23,9 @@ from explorer.bundles.metrics import (NOISE_CHECKS, anomaly_metrics, compute_lat
                       reconstruction_errors, roc_auc, test_losses)
 
 
+ACTIVATION_NAMES = {"silu": "SiLU", "elu": "ELU", "tanh": "tanh"}  # as papers write them
+
+
 def markdown_table(names) -> str:
     """The README's table of shipped bundles, from the metrics each bundle records."""
     head = ("| bundle | model | data | test MSE | test -ELBO (-log p(x), k = 1,000) | class middles recognised | "
@@ -43,6 +46,8 @@ def markdown_table(names) -> str:
             c1, c2, *dense = cfg.hidden
             arch = (f"conv {m.kind_info.short}: {c1}, {c2} channels" + (f", {dense[0]} dense" if dense else "")
                     + f", {m.latent_dim}-d")
+        if cfg.activation != "relu":  # the default: named only where another was chosen
+            arch += f", {ACTIVATION_NAMES.get(cfg.activation, cfg.activation)}"
         arch += "".join(f", {words}" for words in models.set_apart(m.kind_info, tr))
         classes = "all" if len(m.classes) == 10 else ",".join(map(str, m.classes))
         middles = ", ".join(f"{k} {v}/{met['class_middles_total']}" for k, v in met.get("class_middles_by_map", {}).items())
@@ -125,8 +130,10 @@ def main(argv=None) -> int:
         print(f"error: {e}; nothing was measured (drop --write / --metrics-out to only print the figures)",
               file=sys.stderr)
         return 2
+    # every map it has, and a t-SNE it lacks (computed); a UMAP only where stored (the app computes it on demand)
+    methods = [k for k in projection.available(model.latent_dim) if model.has_map(k) or projection.kind(k).made_when_trained]
     measured = metrics.evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0),
-                                methods=projection.available(model.latent_dim), full_test=full_test,
+                                methods=methods, full_test=full_test,
                                 unlike=metrics.unlike_images(model.dataset, args.data_dir))
     if args.json:
         print(json.dumps(measured, indent=2), flush=True)

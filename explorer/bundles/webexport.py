@@ -192,7 +192,8 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
         manifest["labels"] = arrays.add("labels", lat.labels)
         manifest["test_index"] = arrays.add("test_index", lat.index)
         manifest["recon_error"] = arrays.add("recon_error", lat.recon_error)
-        for name in maps if maps is not None else projection.available(model.latent_dim):
+        # default: the maps it has (stored, or quick to compute), not those computed when first opened
+        for name in maps if maps is not None else [k for k in projection.available(model.latent_dim) if model.has_map(k)]:
             manifest["maps"][name] = map_entry(model.map(name), arrays)
     if classifier is not None:
         layers = classifier.layers()
