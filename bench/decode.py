@@ -47,6 +47,8 @@ def main() -> None:
     print(f"{'bundle':22s} {'one point p50':>14s} {'p95':>7s} {'64-frame path p50':>18s} {'p95':>7s}")
     for name in args.bundles or explorer.list_pretrained():
         m = explorer.load_model(name)
+        if "labels" in m.kind_info.offers:  # a conditional model decodes a code as one of its classes
+            m = m.given(m.classes[0])
         z0, z1 = m.latents.codes[0], m.latents.codes[1]
         one = timed(lambda: m.decode(z0[None]), args.repeats)
         path = timed(lambda: m.decode(interpolate(z0, z1, np.linspace(0, 1, 64), "slerp")), args.repeats)
