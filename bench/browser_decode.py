@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
 import explorer  # noqa: E402
-from explorer import maps as projection
 from explorer.bundles import webexport  # noqa: E402
 from tests import browser  # noqa: E402
 from tests.test_webexport import DECODER_JS, ORIGIN, random_points  # noqa: E402
@@ -61,7 +60,7 @@ def main() -> None:
             files.update({f.name: f.read_bytes() for f in folder.iterdir()})
             page.evaluate("async () => { window.model = await LatentDecoder.load('/'); }")
             params = sum(p.numel() for p in m.net.decoder.parameters())
-            for method in [k for k in projection.available(m.latent_dim) if m.has_map(k)]:
+            for method in m.open_maps():
                 mp = m.map(method)
                 points = random_points(mp, args.points)
                 times, images = page.evaluate(TIMED, [method, points.tolist()])

@@ -21,7 +21,6 @@ import record  # noqa: E402
 import explorer  # noqa: E402
 from explorer.bundles import catalog
 from explorer.teaching import figures
-from explorer import maps as projection  # noqa: E402
 
 
 def ms(start: float) -> float:
@@ -50,7 +49,7 @@ def main() -> None:
         m = catalog.load_model(name)
         load = ms(start)
         maps = []
-        for method in [k for k in projection.available(m.latent_dim) if m.has_map(k)]:
+        for method in m.open_maps():
             start = time.perf_counter()
             mp = m.map(method)
             maps.append(f"{method} {ms(start):.0f}")

@@ -325,6 +325,10 @@ class Model:
         """Whether ``method`` opens at once (stored in the bundle, or quick to compute)."""
         return not projection.kind(method).stored or method in self.latents.maps
 
+    def open_maps(self) -> list[str]:
+        """The map kinds of its code size that open at once, the default first."""
+        return [m for m in projection.available(self.latent_dim) if self.has_map(m)]
+
 
 # --------------------------------------------------------------------------------------------
 # Saving

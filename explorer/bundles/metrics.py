@@ -216,7 +216,7 @@ def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
     x_train = train_sub.images.reshape(len(train_sub.images), -1).astype(np.float32)
     np.divide(x_train, np.float32(255), out=x_train)  # in place: 188 MB for MNIST, not twice that
     if methods is None:  # the maps that open at once; a missing t-SNE is not computed here
-        methods = [m for m in projection.available(model.latent_dim) if model.has_map(m)]
+        methods = model.open_maps()
     by_map = {}
     for method in methods:
         mp = model.map(method)

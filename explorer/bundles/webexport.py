@@ -180,8 +180,6 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
     """The manifest and binary payload of ``model`` and its maps (default: every map it has), and
     of the dataset's ``classifier`` (explorer/baselines/classifier) when given: ``"classifier": {"name",
     "test_accuracy", "layers": [{"weight", "bias", "in", "out"}, ...]}``, ReLU between layers."""
-    from explorer import maps as projection
-
     arrays = Arrays()
     h, w, c = model.image_shape
     manifest = {"format_version": FORMAT_VERSION, "model": model.name, "latent_dim": model.latent_dim,
@@ -193,7 +191,7 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
         manifest["test_index"] = arrays.add("test_index", lat.index)
         manifest["recon_error"] = arrays.add("recon_error", lat.recon_error)
         # default: the maps it has (stored, or quick to compute), not those computed when first opened
-        for name in maps if maps is not None else [k for k in projection.available(model.latent_dim) if model.has_map(k)]:
+        for name in maps if maps is not None else model.open_maps():
             manifest["maps"][name] = map_entry(model.map(name), arrays)
     if classifier is not None:
         layers = classifier.layers()

@@ -155,6 +155,10 @@ class NeighbourMap(LatentMap):
         w = _inverse_distance_weights(d)
         return np.einsum("pk,pkd->pd", w, self.xy[idx]).astype(np.float32)
 
+    @classmethod
+    def build(cls, codes, layout=None) -> "NeighbourMap":
+        return cls(codes, layout)
+
     def web_form(self, add) -> dict:
         return {"kind": "neighbours", "k": self.k}  # over the test codes, which every map shares
 

@@ -60,10 +60,6 @@ class TSNEMap(NeighbourMap):
     def compute_layout(cls, codes, progress=None) -> np.ndarray:
         return compute_tsne(codes, progress=progress)
 
-    @classmethod
-    def build(cls, codes, layout=None) -> "TSNEMap":
-        return cls(codes, layout)
-
     def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = 10):
         super().__init__(codes, xy, ("t-SNE 1", "t-SNE 2"),
                          f"Each dot is {{a}}'s {codes.shape[1]}-number code, laid out by t-SNE so "

@@ -97,10 +97,6 @@ class UMAPMap(NeighbourMap):
     def compute_layout(cls, codes, progress=None) -> np.ndarray:
         return compute_umap(codes, progress=progress)
 
-    @classmethod
-    def build(cls, codes, layout=None) -> "UMAPMap":
-        return cls(codes, layout)
-
     def __init__(self, codes: np.ndarray, xy: np.ndarray, k: int = 10):
         super().__init__(codes, xy, ("UMAP 1", "UMAP 2"),
                          f"Each dot is {{a}}'s {codes.shape[1]}-number code, laid out by UMAP so that codes "
