@@ -47,7 +47,10 @@ class Quantiser(nn.Module):
 
     def __init__(self, entries: int, dim: int):
         super().__init__()
-        self.register_buffer("codebook", torch.randn(entries, dim) * 0.1)
+        codebook = torch.empty(entries, dim)
+        if not codebook.is_meta:  # on the meta device (a bundle's shapes checked) random numbers cost a 1.4 s import
+            codebook.normal_(0.0, 0.1)
+        self.register_buffer("codebook", codebook)
         self.register_buffer("ema_count", torch.zeros(entries), persistent=False)
         self.register_buffer("ema_sum", torch.zeros(entries, dim), persistent=False)
         self.register_buffer("ema_share", torch.full((entries,), 1.0 / entries), persistent=False)
