@@ -10,6 +10,9 @@ page in a fresh context as the first student would, once the server answers /_st
 - ready: the process started -> /_stcore/health answers (what nginx and a readiness probe see);
 - first page: the page asked for -> its latent map drawn in the browser ([data-latent-map][data-drawn]);
 - second page: the same in another fresh context, right after (what every later student waits).
+Under each run, each page's timeline from the browser's own timings (ms after the request): the HTML,
+Streamlit's JavaScript, the document parsed, the map's element arriving (the page's Python reached
+the map), the model's files fetched, the map drawn.
 The last line is ``plain_first_page_s=.. warm_first_page_s=.. warm_ready_s=.. plain_ready_s=..
 warm_second_page_s=..`` (medians over the runs).
 """
@@ -31,25 +34,57 @@ from tests import browser  # noqa: E402
 MAP = "[data-latent-map][data-drawn]"
 
 
-def first_map(b, url: str) -> float:
+# When the map's element first says it is drawn, in the page's own clock (performance.now()).
+MARK_DRAWN = """
+new MutationObserver((_, obs) => {
+  if (document.querySelector('[data-latent-map][data-drawn]')) { window.__drawnAt = performance.now(); obs.disconnect(); }
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-drawn']});
+"""
+# Where a first page's time goes, from the browser's own timings (ms after the request):
+# the HTML; Streamlit's JavaScript fetched and the document parsed; the map's code asked for (its
+# element has arrived: the page's Python reached the map); the model's files fetched; drawn.
+TIMELINE = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  const first = (f) => Math.min(...res.filter(f).map(e => e.startTime));
+  const last = (f) => Math.max(...res.filter(f).map(e => e.responseEnd));
+  return {html: nav.responseEnd, parsed: nav.domContentLoadedEventEnd,
+          app_js: last(e => e.name.includes('/static/js/')),
+          map_code: first(e => e.name.includes('/app/static/') && !e.name.includes('/models/')),
+          model_files: last(e => e.name.includes('/app/static/models/')),
+          drawn: window.__drawnAt,
+          model_bytes: res.filter(e => e.name.includes('/app/static/models/')).reduce((a, e) => a + e.transferSize, 0),
+          js_bytes: res.filter(e => e.name.includes('/static/js/')).reduce((a, e) => a + e.transferSize, 0)};
+}"""
+
+
+def first_map(b, url: str) -> tuple[float, dict]:
     context = b.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
+        page.add_init_script(MARK_DRAWN)
         start = time.perf_counter()
         page.goto(url + "/")
         page.wait_for_selector(MAP, timeout=120_000)
-        return time.perf_counter() - start
+        took = time.perf_counter() - start
+        return took, page.evaluate(TIMELINE)
     finally:
         context.close()
+
+
+def timeline(t: dict) -> str:
+    return (f"html {t['html']:.0f} ms, Streamlit's JS {t['app_js']:.0f} ({t['js_bytes'] / 1e6:.1f} MB), "
+            f"parsed {t['parsed']:.0f}, the map's element {t['map_code']:.0f}, model files {t['model_files']:.0f} "
+            f"({t['model_bytes'] / 1e3:.0f} kB), drawn {t['drawn']:.0f}")
 
 
 def run(b, warm: bool) -> dict[str, float]:
     start = time.perf_counter()
     with browser.streamlit_process(timeout=240, warm=warm) as (url, _):
         ready = time.perf_counter() - start
-        first = first_map(b, url)
-        second = first_map(b, url)
-    return {"ready": ready, "first": first, "second": second}
+        first, first_t = first_map(b, url)
+        second, second_t = first_map(b, url)
+    return {"ready": ready, "first": first, "second": second, "first_t": first_t, "second_t": second_t}
 
 
 def main(argv=None) -> int:
@@ -67,6 +102,8 @@ def main(argv=None) -> int:
                 results[kind].append(r)
                 print(f"{kind:5s} run {i + 1}: ready {r['ready']:.2f} s, first page {r['first']:.2f} s, "
                       f"second page {r['second']:.2f} s", flush=True)
+                print(f"      first page: {timeline(r['first_t'])}\n      second page: {timeline(r['second_t'])}",
+                      flush=True)
         b.close()
 
     def med(kind, key):

@@ -105,48 +105,22 @@ def stop(proc) -> None:
         proc.kill()
 
 
-_launched: dict = {}  # this process's one Chromium, launched on first use
-
-
-def _shared():
-    """The process's Chromium: launching one costs a second or more of a core, and a test's
-    isolation comes from its own browser context (cookies, storage, cache), not its own process."""
-    if "browser" not in _launched:
-        import atexit
-
-        from playwright.sync_api import sync_playwright
-
-        driver = sync_playwright().start()
-        _launched["driver"] = driver
-        _launched["browser"] = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        atexit.register(_close)
-    return _launched["browser"]
-
-
-def _close() -> None:
-    try:
-        _launched.pop("browser").close()
-        _launched.pop("driver").stop()
-    except Exception:  # noqa: BLE001 - the process is ending; its browser goes with it
-        pass
-
-
 @contextlib.contextmanager
 def chromium():
-    """Debian's Chromium, headless, as a fresh browser: every context and page opened on it here is
-    closed at the end (the process is shared, ``_shared``)."""
-    browser = _shared()
-    before = set(browser.contexts)
-    try:
-        yield browser
-    finally:
-        for context in set(browser.contexts) - before:
-            context.close()
+    """Debian's Chromium, headless, closed at the end (pages and contexts of its own are the caller's)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1000):
-    """A fresh browser context (no cookies, no session, no cache) and a page in it."""
+    """A fresh browser (no cookies, no session) and a page in it."""
     with chromium() as browser:
         yield browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
 

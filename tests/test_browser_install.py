@@ -94,11 +94,15 @@ def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(images_di
             # mnist-vae-2d-beta4 has mnist-vae-2d's name as its prefix (the second defect).
             paths = [["?model=mnist-vae-2d", "beta"], ["beta", "?model=mnist-vae-2d"]]
             n_maps = {"?model=mnist-vae-2d": 1, "beta": 3}
-            with browser.chromium() as b:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as p:
+                b = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
                 pages = [b.new_context(viewport={"width": 1400, "height": 900}).new_page() for _ in range(4)]
                 for i, (_, url) in enumerate(started):
                     open_all(pages[2 * i:2 * i + 2], url, paths[i])
                 reports = [page_report(pg, n_maps[path], timeout=150) for pg, path in zip(pages, paths[0] + paths[1])]
+                b.close()
         finally:
             for cm, _ in filter(None, started):
                 cm.__exit__(None, None, None)
@@ -192,6 +196,7 @@ def test_a_read_only_copy_served_by_an_unprivileged_user_shows_every_page_with_a
         assert "Drawn by the server" in reports["?model=mnist-vae-2d"]["text"]
 
 
+@pytest.mark.slow  # every bundle's files written, then a server as nobody: a minute of both cores
 def test_browser_files_written_ahead_make_a_read_only_copy_decode_in_the_browser(images_dir):
     """`python -m ui.static_files` (the container image's build step) writes every bundle's files,
     so a read-only install still draws and decodes its maps in the browser: the Dockerfile's copy

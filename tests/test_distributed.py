@@ -29,6 +29,7 @@ def train(out, batch, processes=1, data_dir=None):
     return done.stdout
 
 
+@pytest.mark.slow  # three processes train a VAE for about a minute of both cores
 def test_two_processes_train_the_same_recipe_to_within_5_percent_and_rank_0_writes_it(data_dir, tmp_path):
     one = train(tmp_path / "one", 128, data_dir=data_dir)
     two = train(tmp_path / "two", 64, processes=2, data_dir=data_dir)

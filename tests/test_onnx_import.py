@@ -118,11 +118,11 @@ def examples_vae(images_dir):
 
 @pytest.fixture(scope="module")
 def conv_ae(images_dir):
-    """A conv autoencoder with a linear (MSE) output, 200 steps, as two ONNX files."""
+    """A conv autoencoder with a linear (MSE) output, 40 steps, as two ONNX files."""
     torch.manual_seed(0)
     enc, dec = ConvEncoder(), ConvDecoder()
     opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=2e-3)
-    x_all = train_images(images_dir, 6400).view(-1, 1, 28, 28)
+    x_all = train_images(images_dir, 2560).view(-1, 1, 28, 28)
     for x in x_all.split(64):
         loss = F.mse_loss(dec(enc(x)), x)
         opt.zero_grad()
@@ -717,6 +717,7 @@ np.save(out + "/codes.npy", np.asarray(encoder.predict(images[:500], verbose=0))
 """
 
 
+@pytest.mark.slow  # Keras is imported and trains in its own process: half a minute of a core
 def test_the_lecture_notebooks_keras_autoencoder_imports_from_its_own_onnx_export(images_dir, tmp_path):
     import importlib.util
 

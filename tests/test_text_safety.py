@@ -171,10 +171,17 @@ def hostile_app(images_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(hostile_app):
-    with browser.chromium_page(1400, 1000) as page:
-        page.requested = []
-        page.on("request", lambda r: page.requested.append(r.url))
-        yield page
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+            page.requested = []
+            page.on("request", lambda r: page.requested.append(r.url))
+            yield page
+        finally:
+            chromium.close()
 
 
 def visit(page, url: str, wait_for: str | None = None) -> list[str]:
