@@ -139,10 +139,13 @@ def generation(model, clf, latent_map, grid: int = GRID, samples: int = SAMPLES,
     probs = clf.probabilities(model.decode(points))
     codes = latent_map.xy.astype(np.float64)
     cell = float((hi - lo).max()) / grid
-    from scipy.spatial import Delaunay, cKDTree  # here: scipy.spatial takes 0.3 s to import, the first page needs none
+    from scipy.spatial import ConvexHull, cKDTree  # here: scipy.spatial takes 0.3 s to import, the first page needs none
 
     distance, _ = cKDTree(codes).query(points)
-    inside = Delaunay(codes).find_simplex(points) >= 0
+    # inside the codes' convex hull: on the inner side of each of its edges (a Delaunay triangulation's
+    # find_simplex answers the same, 0.3 s for 10,000 codes against the hull's 4 ms)
+    edges = ConvexHull(codes).equations  # rows (normal x, normal y, offset), normals pointing out
+    inside = (points @ edges[:, :2].T + edges[:, 2] <= 1e-9 * max(float(np.abs(codes).max()), 1.0)).all(1)
     empty = distance > GAP * cell
     return Generation(model.name, (lo, hi), probs.max(1), probs.argmax(1), empty & inside, empty,
                       float((distance <= cell).mean()), sampling(model, clf, samples, seed))
