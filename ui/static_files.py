@@ -128,9 +128,11 @@ class Published:
 # every click); a static file is fetched once and cached by the browser. Its name carries the
 # code's digest, so a browser never runs stale code. Resolved against the page, like the model
 # files, so it works under a server.baseUrlPath too.
+# The page's data comes as a list of one (``component``, below): taken out of it here.
 LOADER = """let real = null;
 const loading = import(new URL("%s", document.baseURI).href).then((m) => (real = m));
-export default function (component) {
+export default function (listed) {
+  const component = Array.isArray(listed.data) ? {...listed, data: listed.data[0]} : listed;
   if (real) return real.default(component);
   let cleanup = null, gone = false;
   loading.then((m) => { if (!gone) cleanup = m.default(component); });
@@ -150,7 +152,14 @@ def component(name: str, code: str, css: str):
     the browser from there; Unavailable where it cannot be written."""
     import streamlit as st
 
-    return st.components.v2.component(name, js=LOADER % module(name, code), css=css)
+    mount = st.components.v2.component(name, js=LOADER % module(name, code), css=css)
+
+    def mount_listed(*args, data=None, **kwargs):
+        # Streamlit looks into a dict's values for dataframes, importing pandas and pyarrow for it (1.1 s of a
+        # server's first page, before its map could go out); a list it sends as JSON as it is
+        return mount(*args, data=None if data is None else [data], **kwargs)
+
+    return mount_listed
 
 
 if __name__ == "__main__":  # the command lives in ui/prepare.py; this name is kept for scripts and images
