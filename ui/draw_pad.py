@@ -25,7 +25,8 @@ def _mount():
 
 def draw_pad(key: str) -> None:
     """Mount the pad; the page reads its state under ``key`` in its next run."""
-    _mount()(key=key, data={"size": SIZE, "present": present.active()}, default={"drawing": None},
+    # a list: Streamlit searches a dict's values for dataframes, importing pandas (ui/static_files.component)
+    _mount()(key=key, data=[{"size": SIZE, "present": present.active()}], default={"drawing": None},
              on_drawing_change=lambda: None)
 
 

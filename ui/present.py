@@ -144,4 +144,5 @@ def keys(neighbours: dict[str, tuple[str, object]]) -> None:
     two history entries for one turn)."""
     if not active():
         return
-    _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))})
+    # a list: Streamlit searches a dict's values for dataframes, importing pandas (ui/static_files.component)
+    _keys()(key="present_keys", data=[{"lesson": ",".join(sorted(neighbours))}])

@@ -6,7 +6,7 @@
 const PEN = 0.075; // the pen's width as a share of the pad: MNIST strokes are about that thick
 
 export default function (component) {
-  const { parentElement, data, setStateValue } = component;
+  const { parentElement, data: [data], setStateValue } = component; // the page's data, as a list of one
   let ui = parentElement.__drawPad;
   if (!ui) {
     const root = document.createElement("div");

@@ -25,7 +25,7 @@ function onKey(ev) {
   if (to) { ev.preventDefault(); to.click(); }
 }
 
-export default function ({ data, parentElement }) {
+export default function ({ data: [data], parentElement }) { // the page's data, as a list of one
   (parentElement.host || parentElement).dataset.presentKeys = data.lesson || ""; // for scripts
   if (!attached) { window.addEventListener("keydown", onKey); attached = true; }
   return undefined; // one listener for the page's life
