@@ -6,7 +6,7 @@ the first student after a start waits no longer than any other.
 
 The options are ``streamlit run app.py``'s, in the same places. A plain ``streamlit run app.py``
 listens at once and pays the imports (torch, plotly, the app), the default bundle and its browser
-files in the first session: 4-7 s for the first student. Here they are paid before the port is
+files in the first session: about 4 s for the first student (bench/cold.py). Here they are paid before the port is
 open: ``/_stcore/health`` answers only when the first page is ready, which is what a load
 balancer or a readiness probe should wait for. Every cache the warm-up fills
 (``st.cache_resource``, ``st.cache_data``, the browser files under static/) is the process's own
