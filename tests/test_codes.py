@@ -180,3 +180,35 @@ def test_front_end_figures_are_cached_by_what_they_came_from_and_a_broken_entry_
     for f in tmp_path.iterdir():
         f.write_text("{not json")
     assert frontend.measure([counted], None, split, split, 30, cache=cache, draws=2) == first and calls  # measured again
+
+
+def test_a_front_end_figure_being_measured_elsewhere_is_waited_for_and_read_not_measured_again(tmp_path):
+    import threading
+
+    from explorer.bundles import catalog
+    from explorer.teaching import frontend
+
+    rng = np.random.default_rng(1)
+    split = data.Split(rng.integers(0, 255, (200, 28, 28), dtype=np.uint8), np.arange(200) % 2)
+    m = explorer.load_model("mnist-ae-4")
+    calls = []
+    counted = type("Counted", (), {"name": m.name, "path": m.path, "latent_dim": 4,
+                                   "encode": lambda self, x: calls.append(len(x)) or m.encode(x)})()
+    key = (m.name, str(catalog.version(m.path)), 20, 1, frontend.SEED, 200)
+    theirs = frontend.Probe(m.name, 20, 0.75, 0.0, 1, 4)  # what the other measurer will have found
+    holding, done = threading.Event(), []
+
+    def other():  # another process's measurement (a lock file's lock is one holder's, thread or process)
+        with frontend.Cache(tmp_path).computing(key):
+            holding.set()
+            threading.Event().wait(0.5)
+            frontend.Cache(tmp_path).put(key, theirs)
+        done.append(True)
+
+    t = threading.Thread(target=other)
+    t.start()
+    holding.wait(10)
+    frontend._TEST_FEATURES.clear()
+    got = frontend.measure([counted], None, split, split, 20, cache=frontend.Cache(tmp_path), draws=1)
+    t.join()
+    assert done and got[0] == theirs and not calls  # waited for it, read it, measured nothing

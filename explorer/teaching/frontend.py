@@ -15,11 +15,14 @@ the figures here say whether it holds for these models.
 
 Each figure is cached on disk (the user cache, like computed maps), keyed by what it was computed
 from: the bundle's files' version (catalog.version), n, the draws and the seed; a changed bundle is
-measured again.
+measured again. Processes sharing the cache (servers behind nginx) measure a figure once: the others
+wait for it (``Cache.computing``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import warnings
@@ -112,6 +115,21 @@ class Cache:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent or broken: measured again, never trusted
 
+    @contextlib.contextmanager
+    def computing(self, key: tuple):
+        """Held while ``key`` is measured: another process (a second server, a test beside this one)
+        asking for the same figure waits, then reads it, instead of measuring it again. Where the
+        folder cannot be written, nothing is held."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle = open(self._file(key).with_suffix(".lock"), "a")
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+            yield
+
     def put(self, key: tuple, result: Probe) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -166,17 +184,24 @@ def measure(models, reference, train, test, n: int, cache: Cache | None = None, 
         if found is None:
             if progress:
                 progress(i, len(sources), name)
-            memo = (name, version, test_key, len(test.labels))
-            if memo not in _TEST_FEATURES:  # the test images' features, kept for the other numbers of labels
-                if len(_TEST_FEATURES) >= 48:
-                    _TEST_FEATURES.clear()
-                _TEST_FEATURES[memo] = featurise(test.images)
-            found = probe(name, featurise, train.images, train.labels, _TEST_FEATURES[memo], test.labels, n, draws, seed)
-            cache.put(key, found)
+            with cache.computing(key):
+                found = cache.get(key)  # measured by another process while this one waited
+                if found is None:
+                    found = _measure(name, version, featurise, train, test, test_key, n, draws, seed)
+                    cache.put(key, found)
         out.append(found)
     if progress:
         progress(len(sources), len(sources), "")
     return out
+
+
+def _measure(name, version, featurise, train, test, test_key, n, draws, seed) -> Probe:
+    memo = (name, version, test_key, len(test.labels))
+    if memo not in _TEST_FEATURES:  # the test images' features, kept for the other numbers of labels
+        if len(_TEST_FEATURES) >= 48:
+            _TEST_FEATURES.clear()
+        _TEST_FEATURES[memo] = featurise(test.images)
+    return probe(name, featurise, train.images, train.labels, _TEST_FEATURES[memo], test.labels, n, draws, seed)
 
 
 def shortlist(probes: list[Probe], n: int, best: int = 8) -> list[Probe]:
