@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import present
+from ui import present, static_files
 
 ASSETS = Path(__file__).resolve().parent / "draw_pad"
 SIZE = 240  # CSS pixels a side
@@ -19,14 +19,13 @@ PREFIX = "data:image/png;base64,"
 
 @functools.cache
 def _mount():
-    return st.components.v2.component("draw_pad", js=(ASSETS / "component.js").read_text(),
-                                      css=(ASSETS / "style.css").read_text())
+    return static_files.listed(st.components.v2.component("draw_pad", js=(ASSETS / "component.js").read_text(),
+                                                          css=(ASSETS / "style.css").read_text()))
 
 
 def draw_pad(key: str) -> None:
     """Mount the pad; the page reads its state under ``key`` in its next run."""
-    # a list: Streamlit searches a dict's values for dataframes, importing pandas (ui/static_files.component)
-    _mount()(key=key, data=[{"size": SIZE, "present": present.active()}], default={"drawing": None},
+    _mount()(key=key, data={"size": SIZE, "present": present.active()}, default={"drawing": None},
              on_drawing_change=lambda: None)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import course
+from ui import course, static_files
 
 ASSETS = Path(__file__).resolve().parent / "present"
 PARAM = "present"  # the URL parameter: ?present=1
@@ -134,7 +134,7 @@ def _style() -> str:
 
 @functools.cache
 def _keys():
-    return st.components.v2.component("present_keys", js=(ASSETS / "keys.js").read_text())
+    return static_files.listed(st.components.v2.component("present_keys", js=(ASSETS / "keys.js").read_text()))
 
 
 def keys(neighbours: dict[str, tuple[str, object]]) -> None:
@@ -144,5 +144,4 @@ def keys(neighbours: dict[str, tuple[str, object]]) -> None:
     two history entries for one turn)."""
     if not active():
         return
-    # a list: Streamlit searches a dict's values for dataframes, importing pandas (ui/static_files.component)
-    _keys()(key="present_keys", data=[{"lesson": ",".join(sorted(neighbours))}])
+    _keys()(key="present_keys", data={"lesson": ",".join(sorted(neighbours))})

@@ -152,11 +152,15 @@ def component(name: str, code: str, css: str):
     the browser from there; Unavailable where it cannot be written."""
     import streamlit as st
 
-    mount = st.components.v2.component(name, js=LOADER % module(name, code), css=css)
+    return listed(st.components.v2.component(name, js=LOADER % module(name, code), css=css))
 
+
+def listed(mount):
+    """``mount`` (a ``st.components.v2`` component) sending its ``data`` as a list of one, which the
+    component's code takes out (LOADER does it for ``component``'s). Streamlit looks into a dict's
+    values for dataframes, importing pandas and pyarrow for it (1.1 s of a server's first page, before
+    its map could go out); a list it sends as JSON as it is."""
     def mount_listed(*args, data=None, **kwargs):
-        # Streamlit looks into a dict's values for dataframes, importing pandas and pyarrow for it (1.1 s of a
-        # server's first page, before its map could go out); a list it sends as JSON as it is
         return mount(*args, data=None if data is None else [data], **kwargs)
 
     return mount_listed
