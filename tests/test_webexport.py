@@ -193,3 +193,36 @@ def test_the_browsers_walk_is_the_librarys(chromium):
                 want = generate.interpolate(a.astype(np.float32), b.astype(np.float32), [t], method)[0]
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(want).max()),
                                            err_msg=f"{method} at t={t}, k={len(a)}")
+
+
+def test_the_point_grid_finds_what_a_pass_over_every_point_finds(chromium):
+    """decoder.js's PointGrid (how a map of many points answers hovers): the k nearest points of a
+    spot, ties broken by the lower row, and the points in a box, as numpy finds them over every point,
+    on clustered points with exact duplicates, for spots inside, between and far outside them."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 20, (10, 2))
+    xy = (centres[rng.integers(0, 10, 50_000)] + rng.normal(0, 1, (50_000, 2))).astype(np.float32)
+    xy[1000:1100] = xy[7]  # a hundred copies of one point: ties broken by row
+    xy[2000:2005, 1] = xy[2000:2005, 1].min()  # points sharing a line
+    spots = np.concatenate([xy[rng.integers(0, len(xy), 40)] + rng.normal(0, 0.5, (40, 2)),
+                            rng.uniform(-80, 80, (40, 2)), [[1e4, -1e4], [xy[7, 0], xy[7, 1]]]]).astype(np.float32)
+    with contextlib.closing(chromium.new_page()) as page:
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(content=DECODER_JS.read_text())
+        got = page.evaluate("""([flat, spots, k]) => {
+            const xy = new Float32Array(flat), grid = new LatentDecoder.PointGrid(xy);
+            return spots.map(([x, y]) => {
+                const best = new Float64Array(k).fill(Infinity), rows = new Int32Array(k).fill(-1);
+                grid.nearest(Math.fround(x), Math.fround(y), best, rows);
+                const inside = [];
+                grid.inBox(x - 1, y - 1, x + 1, y + 1, (i) => inside.push(i));
+                return [Array.from(rows), inside];
+            });
+        }""", [xy.ravel().tolist(), spots.tolist(), 10])
+    xy64 = xy.astype(np.float64)
+    for (x, y), (rows, inside) in zip(spots.astype(np.float64), got):
+        d = (xy64[:, 0] - x) ** 2 + (xy64[:, 1] - y) ** 2
+        want = np.lexsort((np.arange(len(d)), d))[:10]  # by distance, then by row
+        assert rows == want.tolist(), (x, y)
+        boxed = np.flatnonzero((np.abs(xy64[:, 0] - x) <= 1) & (np.abs(xy64[:, 1] - y) <= 1))
+        assert set(boxed) <= set(inside), (x, y)  # the cells the box touches hold every point in it

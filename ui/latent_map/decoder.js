@@ -348,17 +348,22 @@
       throw new Error("unknown map kind " + m.kind);
     }
 
-    // the K test points nearest (px, py) on the map, nearest first, with inverse-distance weights
+    // the map's points in a grid (PointGrid), made at the first question that needs it; null for a
+    // map of few points, where one pass over them all is as quick
+    grid(mapName) {
+      const m = this.maps[mapName];
+      if (m.grid === undefined) m.grid = m.xy.length / 2 > GRID_FROM ? new PointGrid(m.xy) : null;
+      return m.grid;
+    }
+
+    // the K test points nearest (px, py) on the map, nearest first (ties: the lower row, as one pass
+    // in row order finds them), with inverse-distance weights
     neighbours(mapName, px, py) {
       const m = this.maps[mapName], xy = m.xy, n = xy.length / 2, K = Math.min(m.k, n);
       const best = new Float64Array(K).fill(Infinity), rows = new Int32Array(K).fill(-1);
-      for (let i = 0; i < n; i++) {
-        const dx = xy[2 * i] - px, dy = xy[2 * i + 1] - py, d = dx * dx + dy * dy;
-        if (d >= best[K - 1]) continue;
-        let j = K - 1;
-        while (j > 0 && best[j - 1] > d) { best[j] = best[j - 1]; rows[j] = rows[j - 1]; j--; }
-        best[j] = d; rows[j] = i;
-      }
+      const grid = this.grid(mapName);
+      if (grid) grid.nearest(px, py, best, rows);
+      else for (let i = 0; i < n; i++) keepNearest(best, rows, (xy[2 * i] - px) ** 2 + (xy[2 * i + 1] - py) ** 2, i);
       const dist = Array.from(best, Math.sqrt), weights = new Float64Array(K);
       const hit = dist.some((d) => d <= 1e-12);
       let total = 0;
@@ -368,6 +373,78 @@
       }
       for (let j = 0; j < K; j++) weights[j] /= total;
       return { rows: Array.from(rows), weights };
+    }
+  }
+
+  // (d, row) into the K nearest so far, ``best`` (squared distances, ascending) and ``rows``: kept
+  // if it comes before the last by distance, then by row
+  function keepNearest(best, rows, d, i) {
+    const K = best.length;
+    if (d > best[K - 1] || (d === best[K - 1] && i > rows[K - 1])) return;
+    let j = K - 1;
+    while (j > 0 && (best[j - 1] > d || (best[j - 1] === d && rows[j - 1] > i))) { best[j] = best[j - 1]; rows[j] = rows[j - 1]; j--; }
+    best[j] = d; rows[j] = i;
+  }
+
+  const GRID_FROM = 20000; // points on a map from which questions about a spot go through a PointGrid
+
+  // A map's points bucketed in a square grid of cells (about four points to a cell), so that the
+  // points near a spot are found by looking in the cells around it, not at every point: hovering a
+  // map of a million points stays within a frame. Answers are those of a pass over every point.
+  class PointGrid {
+    constructor(xy) {
+      const n = xy.length / 2;
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = xy[2 * i], y = xy[2 * i + 1];
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+      const side = Math.max(1, Math.ceil(Math.sqrt(n / 4)));
+      Object.assign(this, { xy, side, x0, y0, cw: (x1 - x0) / side || 1, ch: (y1 - y0) / side || 1 });
+      const cellOf = new Int32Array(n), start = new Int32Array(side * side + 1);
+      for (let i = 0; i < n; i++) start[(cellOf[i] = this.cell(xy[2 * i], xy[2 * i + 1])) + 1]++;
+      for (let c = 0; c < side * side; c++) start[c + 1] += start[c];
+      const rows = new Int32Array(n), next = start.slice(0, side * side);
+      for (let i = 0; i < n; i++) rows[next[cellOf[i]]++] = i; // each cell's rows in ascending order
+      this.start = start;
+      this.rows = rows;
+    }
+    col(x) { return Math.min(this.side - 1, Math.max(0, Math.floor((x - this.x0) / this.cw))) | 0; }
+    line(y) { return Math.min(this.side - 1, Math.max(0, Math.floor((y - this.y0) / this.ch))) | 0; }
+    cell(x, y) { return this.line(y) * this.side + this.col(x); }
+    // fn(row) for every point in the cells that the box [x0, x1] x [y0, y1] touches
+    inBox(x0, y0, x1, y1, fn) {
+      const c0 = this.col(x0), c1 = this.col(x1);
+      for (let r = this.line(y0), r1 = this.line(y1); r <= r1; r++) {
+        for (let k = r * this.side + c0, end = r * this.side + c1; k <= end; k++) {
+          for (let j = this.start[k]; j < this.start[k + 1]; j++) fn(this.rows[j]);
+        }
+      }
+    }
+    // the best.length points nearest (px, py), into best and rows (keepNearest's order): the cells
+    // in rings around the spot's cell, until a ring can hold nothing nearer than the last kept
+    nearest(px, py, best, rows) {
+      const { xy, side } = this, c = this.col(px), r = this.line(py), step = Math.min(this.cw, this.ch);
+      const look = (k) => {
+        for (let j = this.start[k]; j < this.start[k + 1]; j++) {
+          const i = this.rows[j];
+          keepNearest(best, rows, (xy[2 * i] - px) ** 2 + (xy[2 * i + 1] - py) ** 2, i);
+        }
+      };
+      for (let ring = 0; ring <= side; ring++) {
+        const gap = Math.max(0, ring - 1) * step; // no point of this ring is nearer than this
+        if (gap * gap > best[best.length - 1]) break;
+        for (let y = r - ring; y <= r + ring; y++) {
+          if (y < 0 || y >= side) continue;
+          const edge = y === r - ring || y === r + ring;
+          for (let x = c - ring; x <= c + ring; x += edge ? 1 : 2 * ring || 1) {
+            if (x >= 0 && x < side) look(y * side + x);
+          }
+        }
+      }
     }
   }
 
@@ -391,5 +468,5 @@
     return z;
   }
 
-  globalThis.LatentDecoder = { load, Model, walk };
+  globalThis.LatentDecoder = { load, Model, walk, PointGrid };
 })();

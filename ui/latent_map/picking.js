@@ -6,13 +6,16 @@ function pickRow(s, px, py) {
   const n = s.xy.length / 2;
   const [x0, y0] = s.toData(px - PICK_PX, py + PICK_PX), [x1, y1] = s.toData(px + PICK_PX, py - PICK_PX);
   let best = null, bestD = Infinity;
-  for (let i = 0; i < n; i++) {
+  const look = (i) => {
     const x = s.xy[2 * i], y = s.xy[2 * i + 1];
-    if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+    if (x < x0 || x > x1 || y < y0 || y > y1) return;
     const [qx, qy] = s.toPx(x, y);
     const dd = (qx - px) ** 2 + (qy - py) ** 2;
-    if (dd <= PICK_PX * PICK_PX && dd < bestD) { bestD = dd; best = i; }
-  }
+    if (dd <= PICK_PX * PICK_PX && (dd < bestD || (dd === bestD && i < best))) { bestD = dd; best = i; }
+  };
+  const grid = s.model.grid(s.loaded.map);
+  if (grid) grid.inBox(x0, Math.min(y0, y1), x1, Math.max(y0, y1), look);
+  else for (let i = 0; i < n; i++) look(i);
   return best;
 }
 
@@ -72,10 +75,15 @@ function describe(s, h) {
 // the test point at (x, y), to the 7 digits a URL keeps (explorer/teaching/view.py: SAME_POINT), or null
 function exactRow(s, x, y) {
   const tol = 2e-6 * Math.max(Math.abs(x), Math.abs(y)) + 1e-12, n = s.xy.length / 2;
-  for (let i = 0; i < n; i++) {
-    if (Math.abs(s.xy[2 * i] - x) <= tol && Math.abs(s.xy[2 * i + 1] - y) <= tol) return i;
+  const at = (i) => Math.abs(s.xy[2 * i] - x) <= tol && Math.abs(s.xy[2 * i + 1] - y) <= tol;
+  const grid = s.model.grid(s.loaded.map);
+  if (!grid) {
+    for (let i = 0; i < n; i++) if (at(i)) return i;
+    return null;
   }
-  return null;
+  let first = null; // the lowest such row, as the pass over every point finds it
+  grid.inBox(x - tol, y - tol, x + tol, y + tol, (i) => { if (at(i) && (first === null || i < first)) first = i; });
+  return first;
 }
 
 // the committed spot: what the decoder makes of it, as under the pointer (the server's panel puts
