@@ -11,8 +11,9 @@ BackMsg / ForwardMsg, streamlit.proto) on the explore page of one of the maps of
 in turn. It asks for the page's first run as a browser does (``rerun_script`` with the link's
 query string), reads the map component's id and view box from the run, and then, every 2-4 s
 (--pause), clicks a random spot of the box the way the map does: the component's state
-``{"spot": [x, y]}`` as the widget's JSON value in a ``rerun_script``, with the query string the
-server last gave it. Hovering costs the server nothing (the map decodes under the pointer in the
+``{"spot": [x, y]}`` as the widget's JSON value in a ``rerun_script`` for the fragment the map is
+drawn in (as the browser asks: only that fragment runs again), with the query string the server
+last gave it. Hovering costs the server nothing (the map decodes under the pointer in the
 browser and sends no frame), so a student here only clicks. For each click, by this process's clock:
 
 - first message: the click sent -> the first websocket message back;
@@ -51,8 +52,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
-from latency import CASES  # noqa: E402
-from load import cpu_seconds, rss_mb, servers  # noqa: E402
 
 ANSWER_S = 10.0  # a click not answered within this is unanswered (as bench/load.py counts it)
 MAP_COMPONENT = "latent_map"  # the map's component name (ui/map_component.py), part of its registered name
@@ -77,19 +76,21 @@ class Student:
     map: str
     query: str = ""
     map_id: str | None = None
+    fragment: str = ""  # the fragment the map is drawn in ("": none), as the browser sends it with a click
     box: tuple | None = None
     cookies: dict = field(default_factory=dict)
     clicks: list[Click] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     ws: object = None
 
-    def rerun(self, widgets: list | None = None) -> bytes:
+    def rerun(self, widgets: list | None = None, fragment: str = "") -> bytes:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = self.query
         state.page_script_hash = ""  # the app's default page: explore
+        state.fragment_id = fragment
         for wid, value in widgets or []:
             w = state.widget_states.widgets.add()
             w.id = wid
@@ -112,6 +113,7 @@ class Student:
             which = el.WhichOneof("type")
             if which == "bidi_component" and MAP_COMPONENT in el.bidi_component.component_name:
                 self.map_id = el.bidi_component.id
+                self.fragment = msg.delta.fragment_id  # a widget in a fragment reruns only that fragment
                 with contextlib.suppress(ValueError, KeyError, IndexError, TypeError):
                     lo, hi = json.loads(el.bidi_component.json)[0]["box"]
                     self.box = (tuple(lo), tuple(hi))
@@ -186,10 +188,16 @@ async def click_for(s: Student, seconds: float, pause: tuple[float, float], rng:
         spot = [round(rng.uniform(x0, x1), 4), round(rng.uniform(y0, y1), 4)]
         c = Click(spot, time.perf_counter())
         s.clicks.append(c)
-        await s.ws.send(s.rerun([(s.map_id, {"spot": spot, "t": None})]))
+        await s.ws.send(s.rerun([(s.map_id, {"spot": spot, "t": None})], s.fragment))
         if not await run_until(s, c.sent + ANSWER_S, c):
             # unanswered: read on until the run ends, so the next click starts clean
             await run_until(s, time.perf_counter() + 60)
+
+
+def port_of(pid: int) -> str:
+    """The port an app server listens on, from its command line (``--server.port N``)."""
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    return args[args.index("--server.port") + 1] if "--server.port" in args else "-"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -197,6 +205,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def the_class(base: str, n: int, seconds: float, ramp: float, pause, pids: list[int], seed: int) -> dict:
+    from latency import CASES
+    from load import cpu_seconds, rss_mb
+
     rng = random.Random(seed)
     students = [Student(i, *CASES[i % 3]) for i in range(n)]
     t0 = time.perf_counter()
@@ -207,10 +218,10 @@ async def the_class(base: str, n: int, seconds: float, ramp: float, pause, pids:
             s.errors.append(f"{type(e).__name__}: {e}")
     up = time.perf_counter() - t0
     mem = sum(rss_mb(p) for p in pids) if pids else float("nan")
-    cpu0, c0 = sum(cpu_seconds(p) for p in pids) if pids else 0.0, time.perf_counter()
+    cpu0, c0 = {p: cpu_seconds(p) for p in pids}, time.perf_counter()
     done = await asyncio.gather(*(click_for(s, seconds, pause, random.Random(rng.random())) for s in students
                                   if not s.errors), return_exceptions=True)
-    cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) if pids else float("nan")
+    cpu = {p: cpu_seconds(p) - cpu0[p] for p in pids}  # each server's, over the clicking
     wall = time.perf_counter() - c0
     for e in done:
         if isinstance(e, BaseException):
@@ -219,7 +230,8 @@ async def the_class(base: str, n: int, seconds: float, ramp: float, pause, pids:
         if s.ws is not None:
             with contextlib.suppress(Exception):
                 await s.ws.close()
-    return {"students": students, "up_s": up, "mem_mb": mem, "cpu_s": cpu, "wall_s": wall}
+    return {"students": students, "up_s": up, "mem_mb": mem, "cpu_s": cpu, "wall_s": wall,
+            "ports": {port_of(p): p for p in pids}}
 
 
 def main() -> None:
@@ -233,6 +245,8 @@ def main() -> None:
     p.add_argument("--url", help="a server already running (its CPU and memory are not read)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
+    from load import servers  # (after the options: --help answers at once)
+
     with contextlib.ExitStack() as stack:
         if args.url:
             base, pids = args.url.rstrip("/"), []
@@ -248,18 +262,27 @@ def main() -> None:
     errors = [f"student {s.number}: {e}" for s in students for e in s.errors]
     for e in errors[:10]:
         print("error:", e)
-    held: dict[str, int] = {}
+    # each server process: the students its cookie sent there (all of them without nginx), its CPU
+    ports = r["ports"]
+    held: dict[str, list[Student]] = {}
     for s in students:
-        held[s.cookies.get("explorer_server", "-")] = held.get(s.cookies.get("explorer_server", "-"), 0) + 1
-    per_click = 1000 * r["cpu_s"] / max(1, len(answered))
-    print(f"pages up after {r['up_s']:.1f} s; clicking {r['wall_s']:.1f} s; server CPU {r['cpu_s']:.1f} s "
-          f"({100 * r['cpu_s'] / r['wall_s']:.0f}% of one core); sessions per server: {held}")
+        held.setdefault(s.cookies.get("explorer_server", "").rpartition(":")[2] or "-", []).append(s)
+    for port, group in sorted(held.items()):
+        pid = ports.get(port) or (next(iter(ports.values())) if len(ports) == 1 else None)
+        n_clicks = sum(c.answer is not None for s in group for c in s.clicks)
+        used = r["cpu_s"].get(pid, float("nan"))
+        print(f"server {port if port != '-' else base}: {len(group)} sessions, {n_clicks} clicks answered, "
+              f"CPU {used:.1f} s ({100 * used / r['wall_s']:.0f}% of one core), "
+              f"{1000 * used / max(1, n_clicks):.0f} ms a click")
+    cpu_all = sum(r["cpu_s"].values()) if r["cpu_s"] else float("nan")
+    per_click = 1000 * cpu_all / max(1, len(answered))
+    print(f"pages up after {r['up_s']:.1f} s; clicking {r['wall_s']:.1f} s")
     first, answer, run = ms(clicks, "first"), ms(answered, "answer"), ms(clicks, "finished")
     print(f"students={len(students)} clicks={len(clicks)} unanswered={len(clicks) - len(answered)} "
           f"errors={len(errors)} first_p50_ms={percentile(first, 50):.0f} answer_p50_ms={percentile(answer, 50):.0f} "
           f"answer_p95_ms={percentile(answer, 95):.0f} run_p95_ms={percentile(run, 95):.0f} "
           f"cpu_ms_per_click={per_click:.0f} mem_mb={r['mem_mb']:.0f} "
-          f"per_server_sessions={','.join(str(v) for _, v in sorted(held.items()))}")
+          f"per_server_sessions={','.join(str(len(v)) for _, v in sorted(held.items()))}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def caption_match(page, pattern, previous=None, timeout: float = 20.0):
 query_of = browser.location_query
 
 
-@pytest.mark.parametrize("model", ["mnist-vae-2d", "mnist-vae-16"])  # the latent plane; a t-SNE map
+@pytest.mark.parametrize("model", [  # the latent plane (the browser map's tests hold its clicks); a t-SNE map
+    pytest.param("mnist-vae-2d", marks=pytest.mark.slow), "mnist-vae-16"])
 def test_click_on_empty_space_decodes_where_clicked(app_url, model):
     with browser.chromium_page() as page:
         browser.open_app(page, app_url, "renderer=plotly")
@@ -66,6 +67,7 @@ def test_click_on_empty_space_decodes_where_clicked(app_url, model):
         assert page.locator("[data-testid='stException']").count() == 0
 
 
+@pytest.mark.slow  # the Plotly renderer's picking, aimed dot by dot: 20 s beside the other tests
 def test_a_click_on_a_test_point_in_a_dense_cluster_selects_that_point(app_url):
     """Aimed at a dot, the page shows that test image (or one drawn within 1.5 pixels of it, the
     distance at which the test accepts Plotly's hover as being on the dot)."""

@@ -70,6 +70,7 @@ def page_report(page, n_maps: int = 0, timeout=90) -> dict:
             "text": page.locator("[data-testid='stMain']").inner_text()}
 
 
+@pytest.mark.slow  # two servers' first pages at once: half a minute of both cores (test_static_files holds the files)
 def test_two_servers_started_at_once_on_an_empty_folder_draw_every_map(images_dir):
     """Before: temporary files named NAME.tmp collided, and opening one bundle removed the files of
     every bundle whose name it prefixed (lesson 8: "manifest.json: HTTP 404")."""
