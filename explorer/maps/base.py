@@ -163,13 +163,32 @@ class NeighbourMap(LatentMap):
         return {"kind": "neighbours", "k": self.k}  # over the test codes, which every map shares
 
 
+_PREPARED: dict[int, tuple] = {}  # id of a read-only array -> (it, its float64 copy, squared norms)
+PREPARED_BYTES = 64 << 20  # what the kept copies may hold in all
+
+
+def _prepared(data) -> tuple[np.ndarray, np.ndarray]:
+    """``data`` in float64 and its rows' squared norms; kept for a read-only array (a bundle's codes,
+    a map's layout: the same array at every click of a server's sessions), made again for others."""
+    if isinstance(data, np.ndarray) and not data.flags.writeable:
+        found = _PREPARED.get(id(data))
+        if found is not None and found[0] is data:
+            return found[1], found[2]
+    x = np.asarray(data, np.float64)
+    sq = (x * x).sum(1)
+    if isinstance(data, np.ndarray) and not data.flags.writeable and x.nbytes <= PREPARED_BYTES // 4:
+        if sum(v[1].nbytes for v in _PREPARED.values()) + x.nbytes > PREPARED_BYTES:
+            _PREPARED.clear()
+        _PREPARED[id(data)] = (data, x, sq)
+    return x, sq
+
+
 def nearest(queries: np.ndarray, data: np.ndarray, k: int, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Euclidean distances to, and rows of, the ``k`` rows of ``data`` nearest each query, nearest
     first (ties by row). Exact brute force in float64: for the 10,000 test points a query takes
     well under a millisecond, and the app need not import scikit-learn (3 s on a cold server)."""
     q = np.asarray(queries, np.float64)
-    x = np.asarray(data, np.float64)
-    sq = (x * x).sum(1)
+    x, sq = _prepared(data)
     dist, rows = np.empty((len(q), k)), np.empty((len(q), k), np.int64)
     for lo in range(0, len(q), chunk):
         part = q[lo:lo + chunk]
