@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,8 +47,6 @@ def serving_threads() -> int:
     sessions run them at once, each on its own thread; a pool of threads per operation only makes them
     wait on each other (bench/students.py, 30 students on one server: 50 -> 38 ms of CPU a click,
     answer p95 116 -> 86 ms). A server computing maps for one user at a time may want more."""
-    import os
-
     import torch
 
     try:
