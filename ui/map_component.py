@@ -36,10 +36,10 @@ SIZE = 520  # CSS pixels a side: the map is square, as a plane is
 
 # The map's JavaScript, one file per job, joined in this order into one module (one scope):
 # the decoder and the walk's lerp/slerp, which the parity tests hold to the library
-# (tests/test_webexport.py); what every map shares; drawing the points; the decoded and density
+# (tests/test_webexport.py); what every map shares; drawing the points (WebGL2 for large maps, else the canvas); the decoded and density
 # layers; the overlay; picking; the walk; input; and the component that mounts them.
-PARTS = ("decoder.js", "shared.js", "points.js", "layers.js", "overlay.js", "picking.js", "walk.js", "input.js",
-         "component.js")
+PARTS = ("decoder.js", "shared.js", "glpoints.js", "points.js", "layers.js", "overlay.js", "picking.js", "walk.js",
+         "input.js", "component.js")
 
 
 def _code(*parts: Path) -> str:

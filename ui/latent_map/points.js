@@ -1,22 +1,30 @@
 // Every test point as a small square in its class's colour, 75% opaque, written straight into
 // the canvas's pixels: 100,000 points redraw in a few milliseconds (bench/scale.py), where a
-// fillRect per point takes over 100 ms.
+// fillRect per point takes over 100 ms. Larger maps are drawn by WebGL2 (glpoints.js) over what
+// this canvas holds under the dots; el.overlay's data-points says which drew them, for scripts.
 function drawPoints(s, el) {
   const ctx = el.points.getContext("2d");
   const w = el.points.width, h = el.points.height, n = s.xy.length / 2;
   const layers = s.data.layers || [];
-  let img;
-  if (layers.includes("manifold") || layers.includes("regions")) { // the decoded grid so far, under the dots
-    buildManifold(s, el);
-    img = s.manifold.canvas.getContext("2d").getImageData(0, 0, w, h);
-  } else {
-    img = ctx.createImageData(w, h);
-    new Uint32Array(img.data.buffer).fill(0xffffffff); // white (RGBA bytes; any order reads white)
-  }
+  const manifold = layers.includes("manifold") || layers.includes("regions");
+  if (manifold) buildManifold(s, el); // the decoded grid so far, under the dots
   const rgb = (s.rgb ??= s.data.colours.map(parseColour));
   const byError = layers.includes("error") ? errorColours(s) : null;
+  if (n > GL_POINTS && drawPointsGL(s, el, byError)) {
+    if (manifold) ctx.drawImage(s.manifold.canvas, 0, 0);
+    else {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, w, h);
+    }
+    el.overlay.dataset.points = "webgl2";
+    return;
+  }
+  if (el.gl) el.gl.canvas.hidden = true;
+  el.overlay.dataset.points = "canvas";
+  const img = manifold ? s.manifold.canvas.getContext("2d").getImageData(0, 0, w, h) : ctx.createImageData(w, h);
+  if (!manifold) new Uint32Array(img.data.buffer).fill(0xffffffff); // white (RGBA bytes; any order reads white)
   const grey = [136, 136, 136];
-  const side = Math.max(2, Math.round((n > 50000 ? 2 : 3.2) * s.dpr)), half = side / 2;
+  const side = pointSide(s, n), half = side / 2;
   const d = img.data, a = 0.75, xy = s.xy;
   // s.toPx in device pixels, written out: a million points allocate nothing
   const v = s.view, kx = (s.size * s.dpr) / (v.hi[0] - v.lo[0]), ky = (s.size * s.dpr) / (v.hi[1] - v.lo[1]);
@@ -35,6 +43,9 @@ function drawPoints(s, el) {
   }
   ctx.putImageData(img, 0, 0);
 }
+
+// a point's square, in device pixels: smaller on a crowded map
+function pointSide(s, n) { return Math.max(2, Math.round((n > 50000 ? 2 : 3.2) * s.dpr)); }
 
 // A rerun after a click changes the rings and the spot, not the points: they are redrawn only for
 // another model, map, zoom, size or layers (of the rerun whose model is in, s.loaded).
