@@ -8,11 +8,15 @@ in the ``explorer`` package.
 
 from __future__ import annotations
 
-import streamlit as st
+from ui import warming
 
-from ui import course, favicon, history, present, session
-from views import compare, explore
-from views.lessons import LESSONS
+warming.wait()  # a server started warm imports the app in the background: its first runs wait for it
+
+import streamlit as st  # noqa: E402
+
+from ui import course, favicon, history, present, session  # noqa: E402
+from views import compare, explore  # noqa: E402
+from views.lessons import LESSONS  # noqa: E402
 
 
 def pages() -> dict[str, list]:

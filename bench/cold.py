@@ -1,6 +1,6 @@
-"""The first page after a server starts (target <= 3 s), and the time the server takes
-to be ready, for a plain `streamlit run app.py` and for `python -m ui.serve` (which runs the first
-page once before it listens).
+"""The first page after a server starts (target: the command started -> the map drawn in <= 3 s),
+and the time the server takes to be ready, for a plain `streamlit run app.py` and for `python -m
+ui.serve` (the `latent-explorer` command: it listens at once and prepares the first page meanwhile).
 
     python bench/cold.py [--runs 3]
 
@@ -13,8 +13,10 @@ page in a fresh context as the first student would, once the server answers /_st
 Under each run, each page's timeline from the browser's own timings (ms after the request): the HTML,
 Streamlit's JavaScript, the document parsed, the map's element arriving (the page's Python reached
 the map), the model's files fetched, the map drawn.
-The last line is ``plain_first_page_s=.. warm_first_page_s=.. warm_ready_s=.. plain_ready_s=..
-warm_second_page_s=..`` (medians over the runs).
+- command to map: the process started -> the first page's map drawn (ready + first page: the
+  browser asks as soon as the health check answers).
+The last line is ``warm_command_to_map_s=.. plain_command_to_map_s=.. plain_first_page_s=..
+warm_first_page_s=.. warm_ready_s=.. plain_ready_s=.. warm_second_page_s=..`` (medians over the runs).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def main(argv=None) -> int:
             for kind in ("plain", "warm"):
                 r = run(b, kind == "warm")
                 results[kind].append(r)
-                print(f"{kind:5s} run {i + 1}: ready {r['ready']:.2f} s, first page {r['first']:.2f} s, "
+                print(f"{kind:5s} run {i + 1}: ready {r['ready']:.2f} s, first page {r['first']:.2f} s "
+                      f"(command to map {r['ready'] + r['first']:.2f} s), "
                       f"second page {r['second']:.2f} s", flush=True)
                 print(f"      first page: {timeline(r['first_t'])}\n      second page: {timeline(r['second_t'])}",
                       flush=True)
@@ -104,9 +107,14 @@ def main(argv=None) -> int:
     def med(kind, key):
         return statistics.median(r[key] for r in results[kind])
 
-    print(f"plain_first_page_s={med('plain', 'first'):.2f} warm_first_page_s={med('warm', 'first'):.2f} "
+    def to_map(kind):
+        return statistics.median(r["ready"] + r["first"] for r in results[kind])
+
+    print(f"warm_command_to_map_s={to_map('warm'):.2f} plain_command_to_map_s={to_map('plain'):.2f} "
+          f"plain_first_page_s={med('plain', 'first'):.2f} warm_first_page_s={med('warm', 'first'):.2f} "
           f"warm_ready_s={med('warm', 'ready'):.2f} plain_ready_s={med('plain', 'ready'):.2f} "
-          f"warm_second_page_s={med('warm', 'second'):.2f} (target: first page <= 3 s)")
+          f"warm_second_page_s={med('warm', 'second'):.2f} (targets: command to map <= 3 s, a warm server's "
+          "next page <= 1 s)")
     return 0
 
 

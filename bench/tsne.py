@@ -2,6 +2,12 @@
 this machine.
 
     python bench/tsne.py [BUNDLE] [--threads N] [--only NAME]
+    python bench/tsne.py [BUNDLE] --points 100000     # the app's own t-SNE and UMAP at scale
+
+``--points N``: the app's own map computations (explorer/maps: openTSNE and umap-learn with the
+app's settings, as an import or the page computes them) on N codes: the bundle's encoder on the
+dataset's training and test images (70,000 for MNIST), repeated with a 1% jitter beyond that;
+for each, the wall time and when its progress was heard (what the page's progress bar shows).
 
 UMAP runs twice in one process: its first fit pays umap-learn's numba compiling (what the first
 UMAP a server computes waits for), the second is what every later one takes.
@@ -68,8 +74,12 @@ def main() -> None:
     parser.add_argument("bundle", nargs="?", default="mnist-vae-16")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", help="run only variants whose name contains this")
+    parser.add_argument("--points", type=int, help="the app's own t-SNE and UMAP on this many codes")
     args = parser.parse_args()
     m = explorer.load_model(args.bundle)
+    if args.points:
+        at_scale(m, args.points)
+        return
     codes, labels = m.latents.codes, m.latents.labels
     print(f"{args.bundle}: {codes.shape[0]:,} codes of {codes.shape[1]} dimensions")
     print(f"{'variant':48s} {'seconds':>8s} {'10-NN kept':>11s} {'10-NN acc':>10s}")
@@ -81,6 +91,36 @@ def main() -> None:
         seconds = time.perf_counter() - start
         print(f"{name:48s} {seconds:8.1f} {neighbour_overlap(codes, xy):11.3f} {knn_accuracy(xy, labels):10.3f}",
               flush=True)
+
+
+def at_scale(m, n: int) -> None:
+    from explorer import data
+    from explorer.maps.tsne import compute_tsne
+    from explorer.maps.umap_map import compute_umap
+
+    start = time.perf_counter()
+    splits = [data.load(m.dataset, split) for split in ("train", "test")]
+    images = np.concatenate([s.images for s in splits])
+    labels = np.concatenate([s.labels for s in splits])
+    codes = np.concatenate([m.encode(b) for b in np.array_split(images, max(1, len(images) // 5000))])
+    rows = np.arange(n) % len(codes)
+    rng = np.random.default_rng(0)
+    jitter = rng.normal(0, 0.01, (n, codes.shape[1])).astype(np.float32) * codes.std(0)
+    codes = codes[rows] + (np.arange(n) >= len(codes))[:, None] * jitter  # each code once as it is, then jittered
+    print(f"{m.name}: {n:,} codes of {codes.shape[1]} dimensions ({len(images):,} images encoded in "
+          f"{time.perf_counter() - start:.0f} s)", flush=True)
+    figures = {}
+    for name, fit in (("tsne", compute_tsne), ("umap", compute_umap)):
+        heard = []
+        start = time.perf_counter()
+        xy = fit(codes, progress=lambda f: heard.append((time.perf_counter() - start, f)))
+        seconds = time.perf_counter() - start
+        gaps = np.diff([0.0] + [t for t, _ in heard] + [seconds])
+        print(f"{name}: {seconds:.0f} s; progress heard {len(heard)} times, first after "
+              f"{heard[0][0] if heard else 0:.0f} s, longest silence {gaps.max():.0f} s; 10-NN label accuracy on the map {knn_accuracy(xy, labels[rows]):.3f}",
+              flush=True)
+        figures[name] = seconds
+    print(f"points={n} tsne_s={figures['tsne']:.0f} umap_s={figures['umap']:.0f}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 
 Each app server is ``python -m ui.serve`` (the app, started warm) on 127.0.0.1 and a free port,
 all with one ``server.cookieSecret`` made for this run. Once a server answers
-``/_stcore/health`` (after its first page is ready), one line ``server PORT PID`` is printed;
+``/_stcore/health`` (it prepares its first page meanwhile), one line ``server PORT PID`` is printed;
 then nginx is started on PORT with deploy/nginx.conf.template filled in, and ``nginx PORT PID``
 and ``ready http://HOST:PORT/`` are printed. Scripts and tests read these lines.
 

@@ -4,8 +4,8 @@
     latent-explorer --server.port 8600 --server.headless true -- --data-dir ~/data
     latent-explorer COMMAND [OPTIONS]        (latent-explorer COMMAND --help says more)
 
-With no command it runs the app exactly as `python -m ui.serve` does: the first page is run once
-before the port opens, Streamlit's options pass through and the app's own go after `--`
+With no command it runs the app exactly as `python -m ui.serve` does: it listens at once and
+prepares the first page meanwhile, Streamlit's options pass through and the app's own go after `--`
 (--data-dir, --models-dir, --public-url). It works from any folder: the app, its components and
 the shipped bundles come from the installed package (or from the checkout this file is in).
 """

@@ -60,8 +60,8 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
 def streamlit_process(env: dict | None = None, timeout: float = 60.0, root: Path = ROOT, prefix: tuple = (),
                       warm: bool = False):
     """Start `streamlit run app.py` (of the checkout at ``root``, under the command ``prefix``, e.g.
-    one that switches user; ``warm``: `python -m ui.serve`, which runs the first page before it
-    listens); yield its URL, once it answers its health check, and the process (bench/load.py
+    one that switches user; ``warm``: `python -m ui.serve`, which prepares the first page while
+    it listens); yield its URL, once it answers its health check, and the process (bench/load.py
     reads its CPU time and memory)."""
     port = _free_port()
     start = ["-m", "ui.serve"] if warm else ["-m", "streamlit", "run", str(root / "app.py")]

@@ -75,7 +75,7 @@ def test_the_image_installs_what_the_readme_installs_and_runs_as_kubernetes_expe
     assert re.search(rf"python:{re.escape(python)}\b", dict(steps)["FROM"]), f"the README's Python is {python}"
     assert [args for word, args in steps if word == "USER"][-1] == name  # the app runs as that user
     cmd = command()
-    assert cmd[:3] == ["python", "-m", "ui.serve"], cmd  # warm: ready only once the first page has run
+    assert cmd[:3] == ["python", "-m", "ui.serve"], cmd  # warm: the first page prepared as it starts
     assert int(dict(steps)["EXPOSE"]) == port()
     assert f"127.0.0.1:{port()}/_stcore/health" in health_command()
     env = dict(kv.split("=", 1) for word, args in steps if word == "ENV" for kv in shlex.split(args))

@@ -77,6 +77,34 @@ def test_a_folder_removed_under_a_running_server_is_written_again(static):
     assert (static / url.removeprefix("app/static/") / webexport.BINARY).is_file()
 
 
+def test_a_server_started_again_finds_its_files_without_building_them(static, tmp_path):
+    """static/<kind>/.made records which folder a key was built into: the next process's first page
+    skips the build (0.1-0.2 s a set), unless the builder's code changed or the folder has gone."""
+    code = tmp_path / "builder.py"
+    code.write_text("v1")
+    built = []
+
+    def build():
+        built.append(1)
+        return {"f": b"files"}
+
+    def server():  # what a fresh process holds
+        return static_files.Published("models", made_by=(str(code),))
+
+    url = server().get(("bundle", 1), "bundle:/b", build)
+    assert server().get(("bundle", 1), "bundle:/b", build) == url and len(built) == 1
+    server().get(("bundle", 2), "bundle:/b", build)  # another version of the bundle
+    assert len(built) == 2
+    code.write_text("v2")  # another builder: built anew
+    assert server().get(("bundle", 1), "bundle:/b", build) == url and len(built) == 3
+    shutil.rmtree(static / url.removeprefix("app/static/"))  # the folder gone: built again
+    assert server().get(("bundle", 1), "bundle:/b", build) == url and len(built) == 4
+    shutil.rmtree(static / "models" / static_files.MADE)
+    (static / "models" / static_files.MADE).write_text("")  # a record that cannot be written: no harm
+    assert server().get(("bundle", 3), "bundle:/b", build) == url and len(built) == 5
+    assert server().get(("bundle", 3), "bundle:/b", build) == url and len(built) == 6
+
+
 WRITER = """
 import sys, torch
 torch.set_num_threads(1)

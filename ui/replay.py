@@ -45,7 +45,7 @@ def quantised(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return q.astype("<i2"), lo, lo + span
 
 
-_REPLAYS = static_files.Published("replays")
+_REPLAYS = static_files.Published("replays", made_by=(__file__,))
 
 
 _BOXES: dict = {}  # (bundle, version) -> (int16 codes, lo, hi), worked out once

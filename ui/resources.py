@@ -25,9 +25,9 @@ DEFAULT_MODEL = "mnist-vae-2d"  # the first a class sees: a plane that generates
 PUBLIC_URL_VAR = "EXPLORER_PUBLIC_URL"  # e.g. https://explorer.school.example (share links use it)
 
 
-def settings() -> argparse.Namespace:
-    """``streamlit run app.py -- --data-dir DIR --models-dir DIR``; unknown arguments belong to
-    a test runner and are left alone."""
+def settings(argv: list[str] | None = None) -> argparse.Namespace:
+    """``streamlit run app.py -- --data-dir DIR --models-dir DIR`` (``argv``: those after ``--``, else
+    the script's own); unknown arguments belong to a test runner and are left alone."""
     parser = argparse.ArgumentParser(prog="streamlit run app.py --")
     parser.add_argument("--data-dir", default=None, help=f"folder holding mnist/ (else ${data.ENV_VAR})")
     parser.add_argument("--models-dir", action="append", default=[], help="extra folder of bundles")
@@ -36,7 +36,7 @@ def settings() -> argparse.Namespace:
                              "else ~/.local/share/latent-explorer/imported)")
     parser.add_argument("--public-url", default=None,
                         help=f"the address students reach this app at, for share links (else ${PUBLIC_URL_VAR})")
-    args, _ = parser.parse_known_args()
+    args, _ = parser.parse_known_args(argv)
     args.data_dir = args.data_dir or os.environ.get(data.ENV_VAR) or None
     args.public_url = args.public_url or os.environ.get(PUBLIC_URL_VAR) or None
     return args

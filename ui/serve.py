@@ -1,28 +1,26 @@
-"""Start the app warm: the first page is run once in this process before the server listens, so
-the first student after a start waits no longer than any other.
+"""Start the app warm: the server listens at once and, in the background, imports the app and
+runs what its first page computes, so the first student after a start waits little longer than any
+other and a browser opened with the command is served as soon as it asks.
 
     python -m ui.serve [STREAMLIT OPTIONS] [-- APP OPTIONS]
     python -m ui.serve --server.port 8501 -- --models-dir ~/models
 
 The options are ``streamlit run app.py``'s, in the same places. A plain ``streamlit run app.py``
-listens at once and pays the imports (torch, plotly, the app), the default bundle and its browser
-files in the first session: about 4 s for the first student (bench/cold.py). Here they are paid before the port is
-open: ``/_stcore/health`` answers only when the first page is ready, which is what a load
-balancer or a readiness probe should wait for. Every cache the warm-up fills
-(``st.cache_resource``, ``st.cache_data``, the browser files under static/) is the process's own
-and serves the sessions that follow.
+pays the imports (torch, the app), the default bundle and its browser files in the first session's
+run, after the browser has asked for it (bench/cold.py). Here the warm-up (ui/warming.py) starts
+as the server starts, while the first browser boots Streamlit's page; a page's run that begins
+before it has finished waits for it. Every cache the warm-up fills (``st.cache_resource``, the
+browser files under static/) is the process's own and serves the sessions that follow.
 
-It says where it will listen as soon as Streamlit has read its options (under a second), and again
-once the first page is ready; the warm-up's "missing ScriptRunContext" warning, which Streamlit
-logs for any script run outside a server (AppTest), is not shown. Its server also tells each page
-the app's base URL (ui/base_url.py), so a page opened by its own link asks nothing that is not there.
+It says where it listens as soon as Streamlit has read its options (under a second), and again
+once the first page is ready. Its server also tells each page the app's base URL (ui/base_url.py),
+so a page opened by its own link asks nothing that is not there.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -31,11 +29,6 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 # The app's own Streamlit settings. Streamlit reads .streamlit/config.toml only in the folder it is
 # started from (and ~/.streamlit); the app needs them from any folder, static serving above all.
 APP_CONFIG = APP.parent / ".streamlit" / "config.toml"
-WARM_TIMEOUT_S = 180
-# AppTest sets its session state from the main thread, which has no ScriptRunContext, and Streamlit
-# warns "missing ScriptRunContext! This warning can be ignored when running in bare mode." there
-# (script_run_context.get_script_run_ctx); that logger says nothing else above debug
-BARE_MODE_LOGGER = "streamlit.runtime.scriptrunner_utils.script_run_context"
 
 
 THREADS_ENV = "EXPLORER_TORCH_THREADS"
@@ -66,43 +59,6 @@ def split_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return list(argv), []
 
 
-def warm(app_args: list[str]) -> float:
-    """Run the app's first page once, as a session would, and return the seconds it took. A
-    failure here is the first session's failure too: it is printed, and the server starts
-    anyway, so the page itself shows the message it would have shown."""
-    from streamlit.testing.v1 import AppTest
-
-    start = time.perf_counter()
-    saved = sys.argv
-    sys.argv = [str(APP), *app_args]  # as Streamlit sets it for the script: the app reads its options there
-    try:
-        with bare_mode_quiet():
-            at = AppTest.from_file(str(APP), default_timeout=WARM_TIMEOUT_S)
-            at.run()
-        for e in at.exception:
-            print(f"ui.serve: the first page fails in the warm-up: {e.message}", file=sys.stderr)
-    except Exception as e:  # noqa: BLE001 - reported; the server still starts and shows it to the page
-        print(f"ui.serve: the warm-up stopped: {type(e).__name__}: {e}", file=sys.stderr)
-    finally:
-        sys.argv = saved
-        from streamlit.runtime import Runtime
-
-        Runtime._instance = None  # AppTest's stand-in, left behind when a run times out, would stop the server
-    return time.perf_counter() - start
-
-
-@contextlib.contextmanager
-def bare_mode_quiet():
-    """Streamlit's warning for code run outside a server, silenced for as long as this lasts."""
-    log = logging.getLogger(BARE_MODE_LOGGER)
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
 def url() -> str:
     """The address the server will listen on, from Streamlit's options (once they are read). With
     no port given, Streamlit takes the next free one if this one is taken, and says so itself."""
@@ -116,6 +72,33 @@ def url() -> str:
     scheme = "https" if config.get_option("server.sslCertFile") else "http"
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     return f"{scheme}://{host}:{config.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
+def listening(timeout: float = 30.0) -> bool:
+    """Wait until the server accepts connections on its port (as Streamlit's options say, read
+    again each time: a port taken moves it on), or a page has asked for a run (it is listening
+    then, wherever); whether either happened within ``timeout`` seconds."""
+    from streamlit import config
+
+    from ui import warming
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not warming.asked.is_set():
+        host = config.get_option("server.address") or "127.0.0.1"
+        host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else "::1" if host == "::" else host
+        try:
+            socket.create_connection((host, int(config.get_option("server.port"))), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return warming.asked.is_set()
+
+
+def listening_then_threads() -> None:
+    """What the warm-up waits for, then torch's threads set (importing torch takes a second: not
+    before the server listens)."""
+    listening()
+    serving_threads()
 
 
 def apply_app_config() -> list[str]:
@@ -146,20 +129,20 @@ def main(argv: list[str] | None = None) -> None:
         return
     from streamlit.web import bootstrap, cli
 
-    from ui import base_url
+    from ui import base_url, warming
 
     start_server = bootstrap.run
 
-    def warm_then_run(*args, **kwargs):  # once Streamlit has read its options, before it listens
+    def warm_while_running(*args, **kwargs):  # once Streamlit has read its options, before it listens
         apply_app_config()
-        serving_threads()
-        print(f"Latent Explorer: starting on {url()}; its first page runs before the port opens "
-              "(a few seconds)", flush=True)
-        seconds = warm(app_args)
-        print(f"Latent Explorer: first page ready in {seconds:.1f} s; listening on {url()}", flush=True)
+        print(f"Latent Explorer: starting on {url()}; its first page is prepared meanwhile (a few seconds)",
+              flush=True)
+        where = url()
+        warming.start(app_args, said=lambda how: print(f"Latent Explorer: {how}; listening on {where}", flush=True),
+                      after=listening_then_threads)
         return start_server(*args, **kwargs)
 
-    bootstrap.run = warm_then_run
+    bootstrap.run = warm_while_running
     why = base_url.install()
     if why:  # the app still works: its pages find the server by Streamlit's own guess
         print(f"ui.serve: pages opened by their link will not be told the base URL ({why})", file=sys.stderr)
