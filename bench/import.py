@@ -2,6 +2,7 @@
 <= 30 s with the t-SNE map, <= 5 s without it), stage by stage.
 
     python bench/import.py [NAME ...]     # shipped bundles, exported to ONNX first (default below)
+    python bench/import.py --own N        # an .npz of N images of one's own (up to 1,000,000)
 
 Each bundle is exported with explorer.onnx.exporter, then imported as explorer.onnx.importer does:
 the files checked and read (what they are), the test images encoded, the t-SNE map, the metrics.
@@ -9,12 +10,19 @@ Prints one line per model and stage, and ``total_with_tsne_s=.. total_without_ts
 then the import command itself, run once without t-SNE on the slowest model:
 ``command_without_tsne_s=..`` (what the command reports, from its start to the bundle written)
 and ``command_wall_s=..`` (the process, Python's start and imports included).
+
+``--own N``: mnist-ae-2d exported to ONNX and imported by the command on an .npz of N images of
+one's own (MNIST's 70,000 training and test digits, then the same shifted by 1-2 pixels, as many
+as asked), with its t-SNE where N is at most the layout limit (100,000); then the bundle opened and
+the explore page's first run on it (AppTest). Last line: ``own_images=.. import_s=.. import_peak_mb=..
+bundle_mb=.. open_s=.. first_page_s=..``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from explorer.bundles import catalog, metrics
@@ -91,7 +100,63 @@ def main(names) -> int:
     return 0
 
 
+def shifted_digits(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n MNIST digits: the 70,000 training and test images, then the same shifted by 1-2 pixels."""
+    splits = [data.load("mnist", split) for split in ("train", "test")]
+    images = np.concatenate([s.images for s in splits])
+    labels = np.concatenate([s.labels for s in splits])
+    out_images, out_labels, done = np.zeros((n, 28, 28), np.uint8), np.zeros(n, np.uint8), 0
+    for dy, dx in [(dy, dx) for dy in (0, -2, 2, -1, 1) for dx in (0, -2, 2, -1, 1)]:
+        k = min(len(images), n - done)
+        if k <= 0:
+            break
+        shifted = np.roll(images[:k], (dy, dx), axis=(1, 2))  # MNIST keeps a blank border: little wraps round
+        out_images[done:done + k], out_labels[done:done + k] = shifted, labels[:k]
+        done += k
+    return out_images, out_labels
+
+
+def own(n: int) -> int:
+    from streamlit.testing.v1 import AppTest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        images, labels = shifted_digits(n)
+        np.savez(f"{tmp}/mine.npz", images=images, labels=labels)
+        del images
+        onnx_export.main(["mnist-ae-2d", "--out", f"{tmp}/onnx"])
+        cmd = [sys.executable, "-m", "explorer.onnx.importer", "--encoder", f"{tmp}/onnx/encoder.onnx",
+               "--decoder", f"{tmp}/onnx/decoder.onnx", "--data", f"{tmp}/mine.npz", "--out", f"{tmp}/models/mine",
+               "--threads", str(THREADS)] + (["--skip-tsne"] if n > 100_000 else [])
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            print(f"the import failed: {done.stderr[-500:]}")
+            return 1
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        size = sum(f.stat().st_size for f in Path(f"{tmp}/models/mine").iterdir()) / 1e6
+        print(f"{n:,} images imported in {seconds:.0f} s (peak {peak:.0f} MB): {done.stdout.strip()}", flush=True)
+        start = time.perf_counter()
+        m = catalog.open_bundle(Path(f"{tmp}/models/mine"))
+        opened = time.perf_counter() - start
+        sys.argv = ["app.py", "--models-dir", f"{tmp}/models"]
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=900)
+        at.query_params["model"] = "mine"
+        start = time.perf_counter()
+        at.run()
+        page = time.perf_counter() - start
+        problems = [e.message for e in at.exception] + [e.value for e in at.error]
+        print(f"opened in {opened:.1f} s ({len(m.latents.codes):,} codes; maps {m.available_maps()}); the explore "
+              f"page's first run {page:.1f} s{'; ' + '; '.join(problems)[:300] if problems else ''}", flush=True)
+        print(f"own_images={n} import_s={seconds:.0f} import_peak_mb={peak:.0f} bundle_mb={size:.0f} "
+              f"open_s={opened:.1f} first_page_s={page:.1f}")
+        return 1 if problems else 0
+
+
 if __name__ == "__main__":
     with record.run(__file__):
-        status = main(sys.argv[1:] or DEFAULT)
+        if sys.argv[1:2] == ["--own"]:
+            status = own(int(sys.argv[2]))
+        else:
+            status = main(sys.argv[1:] or DEFAULT)
     sys.exit(status)

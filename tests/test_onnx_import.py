@@ -880,3 +880,39 @@ def test_onnxruntime_optimises_only_graphs_whose_foldable_tensors_are_known_smal
         start = time.perf_counter()
         onnx_safety.session(model.SerializeToString(), "bomb.onnx")
         assert time.perf_counter() - start < 5
+
+
+def test_more_images_than_a_layout_takes_import_with_their_direct_and_pca_maps(exported_back, images_dir, tmp_path,
+                                                                                monkeypatch):
+    """An .npz of more images than a t-SNE layout takes (projection.MAX_LAYOUT_POINTS: 100,000, here
+    made 1,000 so 3,000 images stand for a million) imports with every image on its direct and PCA
+    maps; t-SNE is neither stored nor offered, and opening it says why; images too many for the
+    browser (map_component.BROWSER_IMAGE_BYTES, here 1 MB) stay on the server."""
+    from explorer.bundles import catalog as catalog_lib
+    from explorer.maps import base
+    from explorer.teaching import state
+    from ui import map_component
+
+    monkeypatch.setattr(base, "MAX_LAYOUT_POINTS", 1000)
+    monkeypatch.setattr(map_component, "BROWSER_IMAGE_BYTES", 2**20)
+    test = data.load("mnist", "test", images_dir)
+    np.savez(tmp_path / "mine.npz", images=test.images[:3000], labels=test.labels[:3000])
+    files = onnx_export.export(exported_back[0])
+    model = onnx_import.import_model(files["encoder.onnx"], files["decoder.onnx"], str(tmp_path / "mine.npz"), "mine",
+                                     tsne=True)
+    assert "tsne" not in model.latents.maps and model.config.get("maps") == {}
+    bundle.save(model, tmp_path / "models" / "mine", model.config, model.latents, images=model.images())
+    mine = explorer.load_model(tmp_path / "models" / "mine")
+    assert len(mine.latents.codes) == 3000 and mine.available_maps() == ["direct", "pca"]
+    assert np.array_equal(mine.images(), test.images[:3000])
+    assert len(mine.map("pca").xy) == 3000 and len(mine.map("direct").xy) == 3000
+    with pytest.raises(ValueError, match=r"at most 1,000 codes and this model has 3,000"):
+        mine.map("tsne")
+    assert not map_component.sends_images(mine.images())
+    assert map_component.images_url("bundle:mine", mine.images()) is None
+    # a link asking for its t-SNE opens its plane and says so
+    found = catalog_lib.BundleCatalog.from_dirs([tmp_path / "models"], "mine")
+    parsed = state.from_query({"model": "mine", "map": "tsne"}, found)
+    assert parsed.state.map == "direct" and any("tsne" in note for note in parsed.ignored), parsed.ignored
+    monkeypatch.setattr(base, "MAX_LAYOUT_POINTS", 100_000)
+    assert mine.available_maps() == ["direct", "pca", "tsne"]  # (as MNIST-sized sets are)

@@ -102,7 +102,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
         menu.selectbox(board.picker, labels, key=board.picker_key,
                        index=labels.index(current) if current in labels else 0,
                        on_change=on_set, args=(board, catalog))
-    maps = [m.map(projection.available(m.latent_dim)[0]) for m in models]
+    maps = [m.map(m.available_maps()[0]) for m in models]
     boxes = frames.boxes(models, maps)
     state = take_clicks(board, state, models, maps, boxes)
     session.set_page_state(board.key, state)
@@ -128,7 +128,7 @@ def show(board: Board, catalog, args, detail: Callable[[Model, View], None] | No
 def from_query(board: Board, query, catalog, sets) -> tuple[BoardState, list[str]]:
     """The page's state from its URL; what was ignored, in words."""
     def plane_box(names):  # the first plane's frame, without computing any map that is not a plane
-        kinds = [projection.available(catalog.model(n).latent_dim)[0] for n in names]
+        kinds = [catalog.model(n).available_maps()[0] for n in names]
         if not all(projection.kind(k).coordinates_are_codes for k in kinds):
             return None
         return catalog.model(names[0]).map(kinds[0]).view_box()
@@ -171,7 +171,7 @@ def on_set(board: Board, catalog) -> None:
 
     spot = before.spot
     if spot is not None and not isinstance(spot, int):
-        maps = [m.map(projection.available(m.latent_dim)[0]) for m in (old, new)]
+        maps = [m.map(m.available_maps()[0]) for m in (old, new)]
         spot = _point(facts.same_place(np.asarray(spot)[None], maps[0].view_box(), maps[1].view_box())[0]) \
             if frames.planes(maps) else None
     elif not has(spot):

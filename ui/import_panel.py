@@ -37,7 +37,9 @@ IMPORT_SECONDS = 300
 # each upload's limit, in MB, over the server's maxUploadSize (20 MB, for pictures): what the
 # import itself would take (explorer/onnx/safety.py, explorer/data/owndata.py)
 ONNX_MB = onnx_safety.MAX_BYTES // 2**20
-NPZ_MB = owndata.MAX_FILE_BYTES // 2**20
+# an .npz uploaded here is held by the server while it runs: larger ones (up to the import command's
+# owndata.MAX_FILE_BYTES, a million small images) go through `latent-explorer import`
+NPZ_MB = min(owndata.MAX_FILE_BYTES, 512 * 2**20) // 2**20
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 OWN = "my own images (.npz)"
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +104,8 @@ def panel(args, names: list[str]) -> None:
     with box:
         st.caption("Any autoencoder exported to ONNX, from any framework: its encoder and decoder files and the "
                    "images it was trained on. What is read from the files, and what is assumed, is shown with the "
-                   f"model. ONNX files up to {ONNX_MB} MB each, an .npz up to {NPZ_MB} MB.")
+                   f"model. ONNX files up to {ONNX_MB} MB each, an .npz up to {NPZ_MB} MB (larger ones, up to a "
+                   "million images: `latent-explorer import` on the server).")
         try:
             outputs.check_writable(folder)
         except outputs.OutputError as e:

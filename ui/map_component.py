@@ -87,7 +87,7 @@ def browser_maps(model: Model, current: str | None = None) -> list[str]:
     """The maps that go into a model's browser files: every map it has (and ``current``, computed
     on demand). One list for every caller, so the map, /compare and the traversal knobs share one
     set of files per model instead of each writing and the browser fetching its own."""
-    return [m for m in projection.available(model.latent_dim)
+    return [m for m in model.available_maps()
             if (model.has_map(m) or m == current) and projection.kind(m).has_browser_form()]
 
 
@@ -155,6 +155,15 @@ def model_url(model: Model, maps: list[str]) -> str:
 
 
 _IMAGE_URLS: dict[int, tuple] = {}  # id of a cached test-image array -> (the array, its URL)
+# The test images go to the browser, so a hovered point shows its original, up to this many bytes:
+# about 100,000 small grey images (MNIST's 10,000 are 7.8 MB, 1.6 MB compressed). A larger set (a
+# bundle of a million of one's own images) stays on the server: a hover shows the decoded point.
+BROWSER_IMAGE_BYTES = 80 * 2**20
+
+
+def sends_images(originals) -> bool:
+    """Whether the browser gets these test images (else a hovered point shows its decoded image only)."""
+    return originals is not None and originals.nbytes <= BROWSER_IMAGE_BYTES
 _IMAGES = static_files.Published("datasets", made_by=(webexport.__file__,))
 
 
@@ -162,7 +171,7 @@ def images_url(dataset: str, originals) -> str | None:
     """URL of the dataset's test images for the browser (published once per set of images, named
     by their content); None without them or where they cannot be written (a hovered test point
     then shows its decoded image)."""
-    if originals is None:
+    if not sends_images(originals):
         return None
     entry = _IMAGE_URLS.get(id(originals))  # the array itself is kept, so its id is never reused
     if entry is None or (entry[1] is not None and not static_files.published("datasets", entry[1].split("/")[-2])):

@@ -45,7 +45,7 @@ def panel(catalog, model: Model, view, menu) -> None:
                         f"becomes **{model.latent_dim} numbers**.")
     st.sidebar.caption(kind.note + board.measured_note(model))
     import_note(model)
-    maps = projection.available(model.latent_dim)
+    maps = model.available_maps()
     st.sidebar.radio("Map", maps, key=W_MAP, horizontal=True, on_change=on_map, args=(catalog,),
                      format_func=lambda m: projection.kind(m).label,
                      help=" ".join(f"{projection.kind(m).label}: {projection.kind(m).help}"

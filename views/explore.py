@@ -62,7 +62,10 @@ def render() -> None:
         st.caption(f"{mp.explanation(a)} Colours are classes; "
                    + ("the model was told them while learning, so its code keeps what they leave out, the style. "
                       if told else "the model never saw them while learning. ")
-                   + f"Hover a dot to see which {what} it is, click anywhere to decode that spot."
+                   + (f"Hover a dot to see which {what} it is, click anywhere to decode that spot."
+                      if len(model.latents.codes) * int(np.prod(model.image_shape)) <= map_component.BROWSER_IMAGE_BYTES
+                      else f"Hover anywhere to see the decoded spot; click a dot to see its {what} too (the "
+                           f"{len(model.latents.codes):,} images stay on the server).")
                    + (f" The bundle keeps the codes of {len(model.latents.codes):,} of its {kept:,} test images (a "
                       f"fixed random choice): those are the dots." if (kept := model.metrics.get("n_test", 0))
                       > len(model.latents.codes) and not model.own_data else ""))

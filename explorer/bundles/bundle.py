@@ -295,7 +295,7 @@ class Model:
     def map(self, method: str = "auto", progress=None):
         """The 2-D map of the test codes named ``method`` (see projection.py), built once.
         ``progress(fraction)`` hears how a slow map (t-SNE not stored in the bundle) advances."""
-        method = projection.resolve(method, self.latent_dim)
+        method = self.available_maps()[0] if method == "auto" else projection.resolve(method, self.latent_dim)
         if method not in self._maps:
             self._maps[method] = projection.make_map(method, self.latents, progress)
         return self._maps[method]
@@ -325,9 +325,14 @@ class Model:
         """Whether ``method`` opens at once (stored in the bundle, or quick to compute)."""
         return not projection.kind(method).stored or method in self.latents.maps
 
+    def available_maps(self) -> list[str]:
+        """The map kinds of its code size and number of codes (a computed layout takes at most
+        explorer/maps/base.py's MAX_LAYOUT_POINTS), the default first."""
+        return projection.available(self.latent_dim, len(self.latents.codes) if self.latents is not None else None)
+
     def open_maps(self) -> list[str]:
         """The map kinds of its code size that open at once, the default first."""
-        return [m for m in projection.available(self.latent_dim) if self.has_map(m)]
+        return [m for m in self.available_maps() if self.has_map(m)]
 
 
 # --------------------------------------------------------------------------------------------

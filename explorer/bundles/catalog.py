@@ -23,7 +23,7 @@ import numpy as np
 
 from explorer import models
 from explorer.bundles import bundle
-from explorer import data, maps as projection
+from explorer import data
 from explorer.bundles.bundle import CONFIG_FILE, PRETRAINED_DIR, Model, load
 from explorer.bundles.errors import BundleError
 from explorer.teaching.state import ModelUnavailable
@@ -321,7 +321,7 @@ class BundleCatalog:
         return model
 
     def maps(self, name: str) -> list[str]:
-        return projection.available(self.model(name).latent_dim)
+        return self.model(name).available_maps()
 
     def test_indices(self, name: str) -> np.ndarray:
         return np.sort(self.model(name).latents.index)

@@ -131,7 +131,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     # every map it has, and a t-SNE it lacks (computed); a UMAP only where stored (the app computes it on demand)
-    methods = [k for k in projection.available(model.latent_dim) if model.has_map(k) or projection.kind(k).made_when_trained]
+    methods = [k for k in model.available_maps() if model.has_map(k) or projection.kind(k).made_when_trained]
     measured = metrics.evaluate(model, test, train, seed=model.config.get("training", {}).get("seed", 0),
                                 methods=methods, full_test=full_test,
                                 unlike=metrics.unlike_images(model.dataset, args.data_dir))

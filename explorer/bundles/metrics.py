@@ -39,7 +39,7 @@ import hashlib
 import numpy as np
 import torch
 
-from explorer import data, models, maps as projection
+from explorer import data, models
 from explorer.data import noise
 from explorer.baselines import pca
 from explorer.bundles.bundle import Latents, Model
@@ -225,7 +225,7 @@ def recognised_middles(model: Model, train: data.Split, methods=None) -> dict:
         images = model.decode(mp.to_latent(np.stack(list(middles.values()))), **given)
         predicted = nearest_vote(images.reshape(len(images), -1), x_train, train_sub.labels, N_NEIGHBOURS)
         by_map[method] = int((predicted == np.array(list(middles))).sum())
-    default = next(m for m in projection.available(model.latent_dim) if m in by_map)
+    default = next(m for m in model.available_maps() if m in by_map)
     return {"class_middles_recognised": by_map[default], "class_middles_total": len(model.classes),
             "class_middles_map": default, "class_middles_by_map": by_map}
 
@@ -326,11 +326,17 @@ def neighbours_same_label(codes: np.ndarray, labels: np.ndarray, k: int = N_NEIG
     """The share of the ``k`` nearest codes (Euclidean, itself left out) of the first ``queries``
     codes that share its label."""
     x = np.asarray(codes, np.float32)
-    q = x[:queries]
-    d = np.einsum("ij,ij->i", x, x)[None] - 2 * (q @ x.T)
-    d[np.arange(len(q)), np.arange(len(q))] = np.inf
-    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
-    return float((labels[nearest] == labels[:len(q), None]).mean())
+    n_q = min(queries, len(x))
+    norms = np.einsum("ij,ij->i", x, x)
+    block = max(1, 2**25 // len(x))  # queries at a time: their distances to every code in 128 MB
+    same = 0
+    for start in range(0, n_q, block):
+        rows = np.arange(start, min(n_q, start + block))
+        d = norms[None] - 2 * (x[rows] @ x.T)
+        d[np.arange(len(rows)), rows] = np.inf
+        nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+        same += int((labels[nearest] == labels[rows, None]).sum())
+    return same / (n_q * k)
 
 
 PRIOR_SAMPLES = 200  # per class, for a conditional model's prior samples

@@ -9,8 +9,9 @@
   subfolders' names (sorted) being the class names; every picture must have one size.
 
 and gives ``OwnData``: uint8 images [N, H, W] (grey) or [N, H, W, 3], labels, class names, a title.
-At most MAX_IMAGES images are kept (the first ones: an imported bundle stores them, since no one
-else has them); every refusal is a DataError naming the file and the reason.
+At most MAX_IMAGES images are kept from an .npz, MAX_PICTURES from a folder (the first ones: an
+imported bundle stores them, since no one else has them); every refusal is a DataError naming the
+file and the reason.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ import numpy as np
 from explorer.data import DataError, DatasetInfo
 
 MIN_SIDE, MAX_SIDE = 8, 128
-MAX_IMAGES = 10_000  # the images an imported bundle keeps and maps (MNIST's test split is as many)
+MAX_IMAGES = 1_000_000  # the images an imported bundle keeps and maps (its direct and PCA maps; t-SNE and
+# UMAP take at most explorer/maps/base.py's MAX_LAYOUT_POINTS of them)
+MAX_PICTURES = 10_000  # from a folder, where each picture is a file decoded on its own
 MAX_CLASSES = 100
-MAX_FILE_BYTES = 512 * 2**20  # an .npz read here; 70,000 RGB 64x64 images in uint8 are 860 MB: take fewer
+MAX_FILE_BYTES = 2**30  # an .npz read here: a million 28x28 grey images in uint8 are 785 MB; 70,000 RGB
+# 64x64 ones 860 MB
 MAX_ARRAY_BYTES = 2**30  # all its arrays together, once uncompressed, as their headers declare them
 PICTURES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 NAME = "own"  # the "dataset" of a bundle that stores its own images
@@ -177,7 +181,7 @@ def read_folder(path) -> OwnData:
     if len(classes) > MAX_CLASSES:
         raise DataError(f"{path}: {len(classes)} subfolders; at most {MAX_CLASSES} classes")
     files = [(c, f) for c, folder in enumerate(classes) for f in sorted(folder.iterdir())
-             if f.suffix.lower() in PICTURES][:MAX_IMAGES]
+             if f.suffix.lower() in PICTURES][:MAX_PICTURES]
     pictures, labels, shape = [], [], None
     for c, f in files:
         a = _picture(f)

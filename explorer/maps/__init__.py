@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.files import replace_file
+from explorer.maps import base
 from explorer.maps.base import MAPS, LatentMap, _as_2d, nearest, register  # noqa: F401
 from explorer.maps.direct import DirectMap  # noqa: F401
 from explorer.maps.pca import PCAMap  # noqa: F401
@@ -45,9 +46,10 @@ for _module in pkgutil.iter_modules(__path__):
 # The registry's questions
 
 
-def available(latent_dim: int) -> list[str]:
-    """The map kinds that apply to codes of this size, the default first."""
-    kinds = [k for k in MAPS.values() if k.applies_to(latent_dim)]
+def available(latent_dim: int, n: int | None = None) -> list[str]:
+    """The map kinds that apply to codes of this size (and to ``n`` of them, where given: a computed
+    layout takes at most base.MAX_LAYOUT_POINTS), the default first."""
+    kinds = [k for k in MAPS.values() if k.applies_to(latent_dim) and (n is None or k.takes(n))]
     return [k.name for k in sorted(kinds, key=lambda k: k.rank(latent_dim))]
 
 
@@ -73,6 +75,10 @@ def make_map(method: str, latents, progress=None) -> LatentMap:
     if latents is None:
         raise ValueError("this model has no stored test-set codes to map")
     k = kind(method)
+    if method not in latents.maps and not k.takes(len(latents.codes)):
+        raise ValueError(f"a {k.label} map is computed for at most {base.MAX_LAYOUT_POINTS:,} codes and this model has "
+                         f"{len(latents.codes):,}; its direct or PCA map shows them all (or map a sample: "
+                         "docs/own-model.md)")
     layout = stored_layout(method, latents.codes, latents.maps, progress) if k.stored else None
     return k.build(latents.codes, layout)
 
@@ -127,10 +133,10 @@ def map_settings(names=None) -> dict:
 
 def with_stored_maps(latents, progress=None, recompute: bool = False, names=None):
     """``latents`` with the layouts of the stored map kinds ``names`` (default: those the training
-    command stores) that it lacks (all, with ``recompute``) computed; the same object when nothing
-    was missing."""
+    command stores) that it lacks (all, with ``recompute``) computed, of those that take as many
+    codes; the same object when nothing was missing."""
     names = stored_kinds(when_trained=True) if names is None else names
-    todo = [m for m in names if recompute or m not in latents.maps]
+    todo = [m for m in names if (recompute or m not in latents.maps) and kind(m).takes(len(latents.codes))]
     if not todo:
         return latents
     return latents.with_maps({m: kind(m).compute_layout(latents.codes, progress=progress) for m in todo})

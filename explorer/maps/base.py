@@ -16,6 +16,12 @@ def register(kind: type["LatentMap"]) -> type["LatentMap"]:
     return kind
 
 
+# A layout computed here (a stored kind: t-SNE, UMAP) takes at most this many codes: 100,000 are laid
+# out in minutes on 2 cores (bench/tsne.py --points); more are mapped by the direct and PCA maps, or
+# a sample of them by these.
+MAX_LAYOUT_POINTS = 100_000
+
+
 class LatentMap:
     """A 2-D map of a model's test codes. Subclasses set the class attributes and implement
     ``to_latent`` and ``to_map``; a stored kind also implements ``compute_layout``."""
@@ -55,6 +61,11 @@ class LatentMap:
         return self.name
 
     # what a kind declares ----------------------------------------------------------------
+    @classmethod
+    def takes(cls, n: int) -> bool:
+        """Whether this kind maps ``n`` codes (a computed layout: at most MAX_LAYOUT_POINTS)."""
+        return not cls.stored or n <= MAX_LAYOUT_POINTS
+
     @classmethod
     def applies_to(cls, latent_dim: int) -> bool:
         return True

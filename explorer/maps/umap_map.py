@@ -14,6 +14,7 @@ cached in the user cache folder; ``python -m explorer.maps NAME --map umap`` sto
 
 from __future__ import annotations
 
+import threading
 from importlib import metadata
 
 import numpy as np
@@ -27,16 +28,46 @@ TRANSFORM_EPOCHS = 100  # what umap-learn's transform runs for up to 10,000 new 
 
 
 def compute_umap(codes: np.ndarray, seed: int = 0, progress=None) -> np.ndarray:
-    """UMAP layout of ``codes`` (umap-learn, UMAP_SETTINGS, seeded). ``progress(fraction)`` hears
-    the start and the end: umap-learn reports nothing in between."""
+    """UMAP layout of ``codes`` (umap-learn, UMAP_SETTINGS, seeded). ``progress(fraction)`` hears the
+    start, then each fiftieth of the layout's epochs (from 0.2: finding the neighbours comes first,
+    and umap-learn reports nothing of it), then the end."""
     if progress is not None:
         progress(0.0)
     import umap
+    import umap.layouts
 
-    xy = umap.UMAP(random_state=seed, **UMAP_SETTINGS).fit_transform(np.asarray(codes, np.float32))
+    if umap.layouts.tqdm is not _epochs:  # umap-learn counts its epochs with tqdm: we listen there
+        _EPOCHS_BAR[0] = umap.layouts.tqdm
+        umap.layouts.tqdm = _epochs
+    _listening.progress = None if progress is None else (lambda f: progress(0.2 + 0.8 * f))
+    try:
+        xy = umap.UMAP(random_state=seed, **UMAP_SETTINGS).fit_transform(np.asarray(codes, np.float32))
+    finally:
+        _listening.progress = None
     if progress is not None:
         progress(1.0)
     return np.asarray(xy, np.float32)
+
+
+_listening = threading.local()  # the progress this thread's UMAP reports to (sessions compute their own)
+_EPOCHS_BAR: list = [None]  # umap-learn's own tqdm
+
+
+def _epochs(iterable=None, *args, **kwargs):
+    """umap-learn's progress bar over its epochs, in its module: the thread's progress hears each
+    fiftieth of them; a thread that listens to none gets umap-learn's own bar (off unless verbose)."""
+    hear = getattr(_listening, "progress", None)
+    if hear is None or iterable is None:
+        return _EPOCHS_BAR[0](iterable, *args, **kwargs)
+    return _heard(iterable, hear)
+
+
+def _heard(iterable, hear):
+    n = len(iterable)
+    for i, item in enumerate(iterable):
+        if i % max(1, n // 50) == 0:
+            hear(i / n)
+        yield item
 
 
 def place(codes: np.ndarray, layout: np.ndarray, z: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -317,9 +317,10 @@ def import_model(encoder_bytes: bytes, decoder_bytes: bytes, dataset: str, name:
         if bad:
             raise OnnxError(f"{names[role]}: gives numbers that are not finite (NaN or infinity) for {bad:,} of the "
                             f"{len(values):,} images")
-    if tsne:
-        model.latents = projection.with_stored_maps(model.latents)
-        config["maps"] = projection.map_settings()
+    if tsne:  # a t-SNE layout takes at most base.MAX_LAYOUT_POINTS codes (explorer/maps): more have direct and PCA maps
+        stored = [m for m in projection.stored_kinds(when_trained=True) if projection.kind(m).takes(len(lat.codes))]
+        model.latents = projection.with_stored_maps(model.latents, names=stored)
+        config["maps"] = projection.map_settings(stored)
     train = train_full.subset(classes)[0] if train_full is not None else None
     config["metrics"] = metrics.evaluate(model, test, train, full_test=test_full if own is None else None,
                                          denoising=False, reference=_shipped_pca(dataset, classes),
