@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ui import base_url, favicon
+from explorer.bundles import webexport
+from ui import base_url, favicon, static_files
 
 from . import browser
 from .conftest import ROOT
@@ -136,20 +137,40 @@ def served(images_dir):
         browser.stop(proc)
 
 
+def ready_lines(served) -> list[tuple[float, str]]:
+    """The server's "first page ready" lines, once one has come (within 2 minutes)."""
+    url, lines, _ = served
+    ready_line = rf"Latent Explorer: first page ready in [\d.]+ s; listening on {re.escape(url)}"
+    deadline = time.perf_counter() + 120
+    while not any(re.fullmatch(ready_line, line) for _, line in lines) and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    return [(t, line) for t, line in lines if re.fullmatch(ready_line, line)]
+
+
 def test_the_server_says_where_it_listens_then_that_its_first_page_is_ready(served):
     """It listens at once and prepares the first page meanwhile (ui/warming.py): the address
     first, the warm-up's end after, and neither a traceback nor Streamlit's bare-mode warning."""
     url, lines, healthy_at = served
     said = [line for t, line in lines if t <= healthy_at]
     assert said and said[0].startswith(f"Latent Explorer: starting on {url}; "), said
-    ready_line = rf"Latent Explorer: first page ready in [\d.]+ s; listening on {re.escape(url)}"
-    deadline = time.perf_counter() + 120
-    while not any(re.fullmatch(ready_line, line) for _, line in lines) and time.perf_counter() < deadline:
-        time.sleep(0.2)
-    ready = [(t, line) for t, line in lines if re.fullmatch(ready_line, line)]
+    ready = ready_lines(served)
     assert len(ready) == 1 and lines[0][0] < ready[0][0], lines
     assert not [line for _, line in lines if "ScriptRunContext" in line or "Traceback" in line
                 or "warm-up stopped" in line], lines
+
+
+def test_the_browsers_files_are_sent_cacheable_and_the_rest_as_streamlit_sends_it(served):
+    """static_files.Immutable: a content-addressed folder's file may be kept a year; README.md in
+    static/ (no digest in its path) and the page are left as Streamlit sends them."""
+    url, _, _ = served
+    assert ready_lines(served)  # its warm-up has written the default model's files
+    folder = next(f for f in sorted((ROOT / "static" / "models").iterdir())
+                  if (f / static_files.OWNER).is_file() and not f.name.startswith("."))
+    with urllib.request.urlopen(f"{url}/app/static/models/{folder.name}/{webexport.MANIFEST}") as r:
+        assert r.status == 200 and r.headers["Cache-Control"] == static_files.IMMUTABLE.decode()
+    for path in ("/app/static/README.md", "/"):
+        with urllib.request.urlopen(url + path) as r:
+            assert "immutable" not in (r.headers.get("Cache-Control") or "")
 
 
 def test_a_lesson_opened_by_its_link_asks_only_the_app_and_everything_it_asks_is_there(served):

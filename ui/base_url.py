@@ -17,7 +17,8 @@ as many from the address it sees, so the base stays right behind a proxy that ad
 prefix, and nothing from the request is written into the page. The root page, every file and every
 other response go through untouched.
 
-``install()`` puts it around the app that ``streamlit run`` builds (``python -m ui.serve`` calls it).
+``install()`` puts it around the app that ``streamlit run`` builds (``python -m ui.serve`` calls it),
+with ``static_files.Immutable`` inside it (the browser's content-addressed files sent cacheable).
 A plain ``streamlit run app.py`` does not: there Streamlit's own guess stands, and a page opened by
 its link logs the two 404s before it connects, as it always did.
 """
@@ -113,14 +114,17 @@ def install() -> str | None:
     from streamlit import config
     from streamlit.web.server.starlette import starlette_server
 
+    from ui import static_files
+
     build = getattr(starlette_server, "create_starlette_app", None)
     if build is None:
         return "this Streamlit has no streamlit.web.server.starlette.starlette_server.create_starlette_app"
     if getattr(build, "wraps_base_url", False):
         return None
 
-    def create_starlette_app(runtime):
-        return BaseURL(build(runtime), config.get_option("server.baseUrlPath") or "")
+    def create_starlette_app(runtime):  # and the browser's files sent cacheable (ui/static_files.Immutable)
+        base = config.get_option("server.baseUrlPath") or ""
+        return BaseURL(static_files.Immutable(build(runtime), base), base)
 
     create_starlette_app.wraps_base_url = True
     starlette_server.create_starlette_app = create_starlette_app

@@ -92,6 +92,36 @@ def remove_earlier(kind: str, owner: str, keep: str) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# what a content-addressed folder's files may be cached as: they never change under their name
+IMMUTABLE = b"public, max-age=31536000, immutable"
+
+
+class Immutable:
+    """ASGI middleware: the files of static/'s content-addressed folders (app/static/KIND/DIGEST/...)
+    are sent cacheable for a year and immutable, where Streamlit's static route says no-cache: a
+    student's browser that has a model's files does not ask for them again."""
+
+    def __init__(self, app, base_url_path: str = ""):
+        self.app = app
+        base = "/".join(p for p in (base_url_path or "").split("/") if p)
+        self.prefix = "/" + (base + "/" if base else "") + "app/static/"
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        parts = path[len(self.prefix):].split("/") if path.startswith(self.prefix) else []
+        if len(parts) < 3 or len(parts[1]) != 20 or not parts[1].isalnum() or not parts[-1]:
+            await self.app(scope, receive, send)
+            return
+
+        async def forward(message):
+            if message["type"] == "http.response.start" and message.get("status") == 200:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, (b"cache-control", IMMUTABLE)]}
+            await send(message)
+
+        await self.app(scope, receive, forward)
+
+
 def _key_file(kind: str, key) -> Path:
     return STATIC / kind / MADE / hashlib.sha256(repr(key).encode()).hexdigest()[:24]
 
