@@ -135,7 +135,9 @@ def own(n: int) -> int:
             return 1
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         size = sum(f.stat().st_size for f in Path(f"{tmp}/models/mine").iterdir()) / 1e6
-        print(f"{n:,} images imported in {seconds:.0f} s (peak {peak:.0f} MB): {done.stdout.strip()}", flush=True)
+        wrote = [line for line in done.stdout.splitlines() if line.startswith("wrote ")]
+        print(f"{n:,} images imported in {seconds:.0f} s (peak {peak:.0f} MB; {size:.0f} MB written): "
+              f"{wrote[-1] if wrote else done.stdout.strip()[-200:]}", flush=True)
         start = time.perf_counter()
         m = catalog.open_bundle(Path(f"{tmp}/models/mine"))
         opened = time.perf_counter() - start
@@ -148,9 +150,34 @@ def own(n: int) -> int:
         problems = [e.message for e in at.exception] + [e.value for e in at.error]
         print(f"opened in {opened:.1f} s ({len(m.latents.codes):,} codes; maps {m.available_maps()}); the explore "
               f"page's first run {page:.1f} s{'; ' + '; '.join(problems)[:300] if problems else ''}", flush=True)
+        drawn, rss = in_browser(f"{tmp}/models")
+        print(f"in Chromium, a server started, ?model=mine: map drawn {drawn[0]:.1f} s (the server's first run of "
+              f"it), then {drawn[1]:.1f} s (a warm server, a new browser); server memory {rss:.0f} MB", flush=True)
         print(f"own_images={n} import_s={seconds:.0f} import_peak_mb={peak:.0f} bundle_mb={size:.0f} "
-              f"open_s={opened:.1f} first_page_s={page:.1f}")
+              f"open_s={opened:.1f} first_page_s={page:.1f} browser_first_s={drawn[0]:.1f} "
+              f"browser_warm_s={drawn[1]:.1f} server_mb={rss:.0f}")
         return 1 if problems else 0
+
+
+def in_browser(models_dir: str) -> tuple[list[float], float]:
+    """A server offering ``models_dir`` and a fresh browser opening ?model=mine twice: seconds to the
+    map drawn each time, and the server's resident memory after."""
+    from tests import browser
+
+    drawn = []
+    with browser.streamlit_process({"EXPLORER_MODELS_DIR": models_dir}, timeout=120) as (url, proc), \
+            browser.chromium() as b:
+        for _ in range(2):
+            context = b.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(f"{url}/?model=mine")
+            page.wait_for_selector("[data-latent-map][data-drawn]", timeout=600_000)
+            drawn.append(time.perf_counter() - start)
+            context.close()
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS")) / 1024
+    return drawn, rss
 
 
 if __name__ == "__main__":
