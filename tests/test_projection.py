@@ -98,6 +98,58 @@ def test_a_corrupt_cached_map_is_recomputed_once_then_served_from_the_cache(tmp_
     assert len(calls) == 1  # the second came from the cache file, not a (seeded, identical) recompute
 
 
+def test_sessions_asking_at_once_for_a_layout_share_one_computation_and_its_progress(tmp_path, monkeypatch):
+    """A second session asking for a layout being computed follows that computation's progress and
+    takes its result (where it computed its own beside it before); a failure reaches both."""
+    import threading
+    import time
+
+    from explorer.maps import stored_layout
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    codes, _ = blobs(n_per=20)
+    started, calls = threading.Event(), []
+
+    def slow(cls, c, progress=None):
+        calls.append(1)
+        started.set()
+        for f in (0.25, 0.5, 0.75):
+            progress(f)
+            time.sleep(0.4)
+        if len(calls) > 1:
+            raise RuntimeError("stopped")
+        return np.full((len(c), 2), 7.0, np.float32)
+
+    monkeypatch.setattr(TSNEMap, "compute_layout", classmethod(slow))
+    results, heard = {}, {"first": [], "second": []}
+
+    def session(name, of=codes):
+        try:
+            results[name] = stored_layout("tsne", of, {}, progress=heard[name].append)
+        except RuntimeError as e:
+            results[name] = e
+
+    first = threading.Thread(target=session, args=("first",))
+    first.start()
+    started.wait(5)
+    session("second")
+    first.join()
+    assert len(calls) == 1
+    np.testing.assert_array_equal(results["second"], results["first"])
+    assert heard["second"] and set(heard["second"]) <= {0.25, 0.5, 0.75} and heard["first"] == [0.25, 0.5, 0.75]
+    # a computation that fails fails for every session waiting on it, and the next one starts afresh
+    codes2 = codes + 1
+    calls.append(1)  # the next computation fails
+    started.clear()
+    first = threading.Thread(target=session, args=("first", codes2))
+    first.start()
+    started.wait(5)
+    with pytest.raises(RuntimeError, match="stopped"):
+        stored_layout("tsne", codes2, {})
+    first.join()
+    assert isinstance(results["first"], RuntimeError) and len(calls) == 3
+
+
 def test_the_registry_describes_every_map_kind():
     for name, kind in projection.MAPS.items():
         assert kind.name == name and kind.label and kind.title and kind.help

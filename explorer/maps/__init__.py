@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,8 @@ def cache_file(codes: np.ndarray, method: str) -> Path:
 
 def stored_layout(method: str, codes: np.ndarray, stored, progress=None) -> np.ndarray:
     """The layout of a stored map kind: from the bundle, else the user cache, else computed
-    and cached."""
+    and cached; computed once in a process however many sessions ask for it at once (each hears
+    the one computation's progress)."""
     if method in stored:
         return stored[method]
     from safetensors import SafetensorError
@@ -115,13 +117,54 @@ def stored_layout(method: str, codes: np.ndarray, stored, progress=None) -> np.n
                 return xy
         except (OSError, SafetensorError, KeyError):
             file.unlink(missing_ok=True)  # a broken cache entry is recomputed, never trusted
-    xy = kind(method).compute_layout(codes, progress=progress)
+    with _jobs_lock:
+        job = _jobs.get(file)
+        mine = job is None
+        if mine:
+            job = _jobs[file] = _Job()
+    if not mine:  # another session is computing it: follow its progress, then take its layout
+        while not job.done.wait(0.25):
+            if progress is not None:
+                progress(job.fraction)
+        if job.error is not None:
+            raise job.error
+        return job.xy
+
+    def heard(fraction: float) -> None:
+        job.fraction = fraction
+        if progress is not None:
+            progress(fraction)
+
+    try:
+        job.xy = kind(method).compute_layout(codes, progress=heard)
+    except BaseException as e:
+        job.error = e
+        raise
+    finally:
+        with _jobs_lock:
+            del _jobs[file]
+        job.done.set()
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(file, lambda f: save_file({"xy": xy}, str(f)))
+        replace_file(file, lambda f: save_file({"xy": job.xy}, str(f)))
     except OSError:
         pass  # a read-only home still gets the map, just not cached
-    return xy
+    return job.xy
+
+
+class _Job:
+    """A layout being computed in this process: the sessions that ask for it meanwhile wait for it
+    and hear its progress, instead of computing it again beside it."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.fraction = 0.0
+        self.xy = None
+        self.error: BaseException | None = None
+
+
+_jobs: dict = {}  # cache file -> _Job
+_jobs_lock = threading.Lock()
 
 
 def map_settings(names=None) -> dict:
