@@ -27,6 +27,7 @@ COMMANDS = {  # name -> (module with main(argv), what it does); each also runs a
     "pca": ("explorer.baselines.pca.__main__", "fit the PCA baseline of a dataset's training images"),
     "classifier": ("explorer.baselines.classifier.__main__", "train the classifier that judges decoded digits"),
     "prepare": ("ui.prepare", "write every bundle's browser files ahead of time (a read-only install)"),
+    "site": ("ui.site", "write models as a static site: their maps in any browser, from any web server"),
 }
 
 

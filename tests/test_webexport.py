@@ -152,6 +152,16 @@ def test_the_browser_decodes_as_the_library_does(tmp_path, name, chromium):
             assert time.perf_counter() - start < 60
             worst = np.abs(got - expected).max()
             assert worst <= TOLERANCE, f"{name} {method}: worst pixel differs by {worst * 255:.2f}/255"
+            # and the way onto the map (a walk's path): codes between test codes, the test codes themselves
+            rng = np.random.default_rng(1)
+            codes = m.latents.codes
+            rows = rng.integers(0, len(codes), (40, 2))
+            z = np.concatenate([codes[rows[:, 0]] + rng.uniform(0, 1, (40, 1)) * (codes[rows[:, 1]] - codes[rows[:, 0]]),
+                                codes[rows[:5, 0]]]).astype(np.float32)
+            got_xy = np.array(page.evaluate("([m, zs]) => zs.map((z) => window.model.toMap(m, Float32Array.from(z)))",
+                                            [method, z.tolist()]))
+            spread = float(np.ptp(mp.xy, axis=0).max())
+            assert np.abs(got_xy - mp.to_map(z)).max() <= 1e-4 * spread, f"{name} {method}: toMap"
 
 
 @pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))

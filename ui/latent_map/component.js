@@ -205,3 +205,6 @@ export default function (component) {
   }
   return () => { for (const g of groups.values()) g.delete(ui.member); };
 }
+
+// for a page that mounts the map itself (ui/site/site.js): the same models, loaded once
+export { loadModel };

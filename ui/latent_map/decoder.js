@@ -348,6 +348,41 @@
       throw new Error("unknown map kind " + m.kind);
     }
 
+    // a latent vector -> where it lies on the named map, as the library's to_map: itself on the plane,
+    // its PCA projection, or on an estimated map the inverse-distance-weighted mean place of the K
+    // test codes nearest it (ties: the lower row); held to the library by tests/test_webexport.py
+    toMap(mapName, z) {
+      const m = this.maps[mapName], k = this.latentDim;
+      if (m.kind === "identity") return [z[0], z[1]];
+      if (m.kind === "affine") {
+        let x = 0, y = 0;
+        for (let j = 0; j < k; j++) {
+          x += (z[j] - m.mean[j]) * m.components[j];
+          y += (z[j] - m.mean[j]) * m.components[k + j];
+        }
+        return [x, y];
+      }
+      if (m.kind === "neighbours") {
+        const codes = this.codes, n = codes.length / k, K = Math.min(m.k, n);
+        const best = new Float64Array(K).fill(Infinity), rows = new Int32Array(K).fill(-1);
+        for (let i = 0; i < n; i++) {
+          let d = 0;
+          for (let j = 0; j < k; j++) d += (codes[i * k + j] - z[j]) ** 2;
+          keepNearest(best, rows, d, i);
+        }
+        const dist = Array.from(best, Math.sqrt), hit = dist.some((d) => d <= 1e-12);
+        let x = 0, y = 0, total = 0;
+        for (let j = 0; j < K; j++) {
+          const w = hit ? (dist[j] <= 1e-12 ? 1 : 0) : 1 / Math.max(dist[j], 1e-12);
+          x += w * m.xy[2 * rows[j]];
+          y += w * m.xy[2 * rows[j] + 1];
+          total += w;
+        }
+        return [x / total, y / total];
+      }
+      throw new Error("unknown map kind " + m.kind);
+    }
+
     // the map's points in a grid (PointGrid), made at the first question that needs it; null for a
     // map of few points, where one pass over them all is as quick
     grid(mapName) {
