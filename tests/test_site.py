@@ -1,7 +1,7 @@
 """The static site (ui/site.py): two models written into a folder, served by a plain static file
 server, opened in Chromium: each map hovers and clicks (the clicked image within 2/255 of the
 library's decode), the walk's slider moves, a link's parameters open the view they name (and what
-cannot be is said in one line), a damaged model file shows its error and leaves the other model,
+cannot be is said in one line), a conditional model draws every point as the class chosen, a damaged model file shows its error and leaves the other model,
 and no request goes to another host or to a Streamlit endpoint. The command refuses a folder it
 did not write."""
 
@@ -19,7 +19,7 @@ from ui import site
 from . import browser
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
-MODELS = ("mnist-vae-2d", "mnist-vae-16")
+MODELS = ("mnist-vae-2d", "mnist-vae-16", "mnist-cvae-2d")
 TOLERANCE = 2 / 255
 
 
@@ -116,6 +116,21 @@ def test_a_link_opens_the_view_it_names_and_says_what_it_ignored(served):
         assert all(s in text for s in ('model "nope<b>"', 'map "umap"', 't "7"', 'a "99999999"')), text
         assert page.locator("#notice b").count() == 0  # text, never HTML
         assert page.locator("[data-latent-map]").get_attribute("data-latent-map") == "mnist-vae-2d/direct"
+
+
+def test_a_conditional_model_draws_every_point_as_the_class_chosen(served):
+    url, _ = served
+    m = explorer.load_model("mnist-cvae-2d")
+    with opened(url, "?model=mnist-cvae-2d&spot=0.5,-0.5&label=7") as page:
+        assert page.locator("#label").input_value() == "7"
+        page.wait_for_selector(".lm-spot[data-spot='0.5,-0.5']", timeout=10_000)
+        expected = m.decode(np.array([[0.5, -0.5]], np.float32), labels=np.array([7]))[0]
+        assert np.abs(spot_pixels(page) - expected).max() <= TOLERANCE
+        page.locator("#label").select_option("2")
+        page.wait_for_function("() => location.search.includes('label=2')")
+    with opened(url, "?model=mnist-vae-2d&label=3") as page:  # a model given no labels: said, as text
+        assert 'label "3"' in page.locator("#notice").text_content()
+        assert page.locator("#label-choice").is_hidden()
 
 
 def test_a_damaged_model_file_shows_its_error_and_the_other_model_works(served, tmp_path):

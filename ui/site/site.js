@@ -11,7 +11,7 @@ const LAYERS = { manifold: "decoded images", regions: "class regions", error: "e
 const MAX = 1e6; // a coordinate larger than this is no spot of any map here
 
 let site = null;
-let state = null; // {model, map, spot, a, b, path, t, layers}
+let state = null; // {model, map, spot, a, b, path, t, layers, label}
 let drawn = 0; // renders begun: a slower earlier one gives way
 
 function point(v) {
@@ -50,7 +50,12 @@ function readState(query) {
     if (m.maps.some((x) => x.name === askedMap)) map = askedMap;
     else ignored.push(`map ${quote(askedMap)} (${m.name} has ${m.maps.map((x) => x.name).join(", ")})`);
   }
-  const s = { model: m.name, map, spot: null, a: null, b: null, path: "lerp", t: 0.5, layers: [] };
+  const s = { model: m.name, map, spot: null, a: null, b: null, path: "lerp", t: 0.5, layers: [], label: m.label };
+  const label = one("label");
+  if (label !== null) {
+    if (m.label !== null && /^\d{1,3}$/.test(label) && m.classes.includes(Number(label))) s.label = Number(label);
+    else ignored.push(`label ${quote(label)} (${m.label === null ? `${m.name} is not given labels` : "not one of its classes"})`);
+  }
   const spot = one("spot");
   if (spot !== null) {
     s.spot = point(spot);
@@ -94,6 +99,8 @@ function writeQuery(push) {
   if (state.path !== "lerp") q.set("path", state.path);
   if (state.t !== 0.5) q.set("t", String(state.t));
   if (state.layers.length) q.set("layers", state.layers.join(","));
+  const m = site.models.find((x) => x.name === state.model);
+  if (state.label !== null && state.label !== m.label) q.set("label", String(state.label));
   const url = "?" + q.toString().replaceAll("%2C", ",");
   if (push) history.pushState(null, "", url);
   else history.replaceState(null, "", url);
@@ -125,7 +132,7 @@ function controls(m) {
     for (const x of site.models) select.append(new Option(`${x.name} (${x.title})`, x.name));
     select.addEventListener("change", () => {
       const next = site.models.find((x) => x.name === select.value);
-      state = { ...state, model: next.name, map: next.maps[0].name, spot: null, a: null, b: null,
+      state = { ...state, model: next.name, map: next.maps[0].name, spot: null, a: null, b: null, label: next.label,
                 layers: state.layers.filter((l) => l !== "regions" || !next.own_data) };
       writeQuery(true);
       render();
@@ -162,6 +169,16 @@ function controls(m) {
     layers.append(l);
   }
   $("set-a").disabled = $("set-b").disabled = !state.spot;
+  // a model given each image's class draws every point as the class chosen here (the app's "label")
+  $("label-choice").hidden = m.label === null;
+  const labels = $("label");
+  labels.replaceChildren(...(m.label === null ? [] : m.classes.map((c) => new Option(m.class_names[c], String(c)))));
+  if (m.label !== null) labels.value = String(state.label);
+  labels.onchange = () => {
+    state = { ...state, label: Number(labels.value) };
+    writeQuery(false);
+    render();
+  };
 }
 
 function sentences(m, mp) {
@@ -221,7 +238,7 @@ async function render() {
   const P = site.path_points, walk = (t) => LatentDecoder.walk(a.code, b.code, state.path, t);
   const path = Array.from({ length: P }, (_, i) => model.toMap(mp.name, walk(i / (P - 1))));
   const data = {
-    url: m.url, model: m.name, map: mp.name, size: site.size, label: m.label, fill: null, images: m.images,
+    url: m.url, model: m.name, map: mp.name, size: site.size, label: state.label, fill: null, images: m.images,
     box: mp.box, colours: m.colours, class_names: m.class_names, classes: m.classes, spot: state.spot,
     a: a.xy, b: b.xy, path, at: model.toMap(mp.name, walk(state.t)), ringed: [], layers: state.layers,
     every_label: m.told_labels, walk: { a: a.code, b: b.code, method: state.path, t: state.t },
