@@ -133,6 +133,29 @@ def test_a_conditional_model_draws_every_point_as_the_class_chosen(served):
         assert page.locator("#label-choice").is_hidden()
 
 
+def test_the_class_regions_are_read_by_the_datasets_one_shared_classifier(served):
+    """Every model of a dataset reads its regions with the one classifier the site keeps for it,
+    cell by cell as the library's classifier reads the library's decode of the cell's middle."""
+    import json
+
+    from explorer.baselines import classifier
+
+    url, out = served
+    entries = {m["name"]: m for m in json.loads((out / "site.json").read_text())["models"]}
+    assert {entries[n]["classifier"] for n in MODELS} == {"classifiers/mnist/"}
+    assert not (out / "models" / "mnist-vae-2d" / "manifest.json").read_text().count('"classifier"')
+    m, clf = explorer.load_model("mnist-vae-2d"), classifier.load("mnist")
+    (lo0, lo1), (hi0, hi1) = entries["mnist-vae-2d"]["maps"][0]["box"]
+    g = (np.arange(14) + 0.5) / 14
+    points = np.array([[lo0 + fx * (hi0 - lo0), lo1 + (1 - fy) * (hi1 - lo1)] for fy in g for fx in g], np.float32)
+    expected = clf.predict(m.decode(m.map("direct").to_latent(points)))
+    with opened(url, "?model=mnist-vae-2d&map=direct&layers=regions") as page:
+        page.wait_for_function("() => (document.querySelector('[data-latent-map]').dataset.regions || '').length === 196",
+                               timeout=60_000)
+        got = np.array([int(c) for c in page.locator("[data-latent-map]").get_attribute("data-regions")])
+    assert (got == expected).mean() >= 0.98 and len(set(expected)) >= 5
+
+
 def test_a_damaged_model_file_shows_its_error_and_the_other_model_works(served, tmp_path):
     url, out = served
     binary = out / "models" / "mnist-vae-16" / "arrays.bin.gz"

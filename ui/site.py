@@ -9,8 +9,9 @@ the pointer, keeps a clicked spot and walks from A to B, as the app's map does: 
 
 The folder holds index.html (the page), site.js and site.css (the page's code), latent_map.js and
 latent_map.css (the map), site.json (what the page offers: each model and its maps, with the
-sentences it shows), models/NAME/ (each model's decoder and maps) and images/DIGEST/ (each set
-of test images, shared by the models of one dataset). By default every shipped bundle; a bundle of
+sentences it shows), models/NAME/ (each model's decoder and maps), images/DIGEST/ (each set of
+test images) and classifiers/DATASET/ (the dataset's classifier, for the class regions layer), the
+last two shared by the models of one dataset. By default every shipped bundle; a bundle of
 one's own (``--models-dir``, an ONNX import) goes the same way. What needs the server (training,
 importing, the draw pad, the lessons' measured figures) is named on the page, with a page of the
 site saying how to run the full app (app.html).
@@ -111,17 +112,25 @@ def write_site(models, out: Path, say=print) -> dict:
         elif target.exists() or target.is_symlink():
             target.unlink()
     written = {"index.html", "app.html", "site.js", "site.css", "latent_map.js", "latent_map.css", "site.json",
-               "favicon.svg", "models", "images"}
+               "favicon.svg", "models", "images", "classifiers"}
     (out / RECORD).write_text("\n".join(sorted(written)) + "\n")  # first: a failure below leaves it listed
     entries, image_sets = [], {}
     for model in models:
         try:
             webexport.write(model, out / "models" / model.name,
-                            [m for m in map_component.browser_maps(model) if model.has_map(m)],
-                            map_component.usable_classifier(model.dataset))
+                            [m for m in map_component.browser_maps(model) if model.has_map(m)])
         except onnx_browser.NoBrowserForm as e:  # the app draws such a map on its server; a site cannot
             say(f"skipped {model.name}: its decoder cannot run in a browser ({e})")
             continue
+        # the dataset's classifier (the class regions layer), one copy for all its models
+        classifier = map_component.usable_classifier(model.dataset)
+        classifier_url = None
+        if classifier is not None:
+            classifier_url = f"classifiers/{model.dataset}/"
+            if not (out / classifier_url / webexport.MANIFEST).is_file():
+                (out / classifier_url).mkdir(parents=True, exist_ok=True)
+                for name, content in webexport.classifier_files(classifier).items():
+                    (out / classifier_url / name).write_bytes(content)
         originals = test_images(model, say)
         images_url = None
         if map_component.sends_images(originals):
@@ -129,7 +138,7 @@ def write_site(models, out: Path, say=print) -> dict:
             if key not in image_sets:
                 image_sets[key] = webexport.write_images(originals, out / "images" / key)
             images_url = f"images/{key}/{webexport.IMAGES}"
-        entries.append(model_entry(model, images_url))
+        entries.append({**model_entry(model, images_url), "classifier": classifier_url})
         say(f"{model.name}: {len(model.latents.codes):,} points, maps {', '.join(m['name'] for m in entries[-1]['maps'])}")
     if not entries:
         raise SiteError(f"{out}: none of the models can be drawn in a browser")

@@ -194,13 +194,25 @@ def export(model, maps=None, classifier=None) -> tuple[dict, bytes]:
         for name in maps if maps is not None else model.open_maps():
             manifest["maps"][name] = map_entry(model.map(name), arrays)
     if classifier is not None:
-        layers = classifier.layers()
-        manifest["classifier"] = {
-            "name": classifier.info.get("name", ""), "test_accuracy": classifier.info.get("test_accuracy"),
-            "layers": [{"weight": arrays.add(f"clf{i}.weight", w), "bias": arrays.add(f"clf{i}.bias", b),
-                        "in": int(w.shape[1]), "out": int(w.shape[0])} for i, (w, b) in enumerate(layers)]}
+        manifest["classifier"] = classifier_entry(classifier, arrays)
     manifest["arrays"] = arrays.index
     return manifest, arrays.tobytes()
+
+
+def classifier_entry(classifier, arrays: Arrays) -> dict:
+    layers = classifier.layers()
+    return {"name": classifier.info.get("name", ""), "test_accuracy": classifier.info.get("test_accuracy"),
+            "layers": [{"weight": arrays.add(f"clf{i}.weight", w), "bias": arrays.add(f"clf{i}.bias", b),
+                        "in": int(w.shape[1]), "out": int(w.shape[0])} for i, (w, b) in enumerate(layers)]}
+
+
+def classifier_files(classifier) -> dict[str, bytes]:
+    """A dataset's classifier alone, as decoder.js's ``LatentDecoder.loadClassifier`` reads it: the
+    models of a static site (ui/site.py) share one copy instead of each carrying its own."""
+    arrays = Arrays()
+    manifest = {"format_version": FORMAT_VERSION, "classifier": classifier_entry(classifier, arrays)}
+    manifest["arrays"] = arrays.index
+    return {BINARY: gzip.compress(arrays.tobytes(), compresslevel=6, mtime=0), MANIFEST: json.dumps(manifest).encode()}
 
 
 MANIFEST = "manifest.json"

@@ -24,6 +24,21 @@
 
   // manifest.json and the gzip-compressed arrays (explorer/bundles/webexport.py), fetched together
   async function load(baseUrl) {
+    const [manifest, buffer] = await files(baseUrl);
+    return new Model(manifest, buffer);
+  }
+
+  // a dataset's classifier alone (webexport.classifier_files), shared by the models of a static
+  // site: what a model's classify() does, read from its own files
+  async function loadClassifier(baseUrl) {
+    const [manifest, buffer] = await files(baseUrl);
+    const cache = {};
+    const c = { manifest, array: (key) => (cache[key] ??= view(buffer, manifest.arrays[key])) };
+    c.classify = (pixels) => Model.prototype.classify.call(c, pixels);
+    return c;
+  }
+
+  async function files(baseUrl) {
     const [manifest, buffer] = await Promise.all([
       fetched(baseUrl + "manifest.json").then((r) => r.json()),
       fetched(baseUrl + "arrays.bin.gz").then((r) =>
@@ -32,7 +47,7 @@
     if (manifest.format_version !== FORMAT_VERSION) {
       throw new Error(`model files of format ${manifest.format_version}, this page reads ${FORMAT_VERSION}; reload the page`);
     }
-    return new Model(manifest, buffer);
+    return [manifest, buffer];
   }
 
   // float16 -> float32, for browsers without Float16Array
@@ -503,5 +518,5 @@
     return z;
   }
 
-  globalThis.LatentDecoder = { load, Model, walk, PointGrid };
+  globalThis.LatentDecoder = { load, loadClassifier, Model, walk, PointGrid };
 })();

@@ -13,6 +13,7 @@ const MAX = 1e6; // a coordinate larger than this is no spot of any map here
 let site = null;
 let state = null; // {model, map, spot, a, b, path, t, layers, label}
 let drawn = 0; // renders begun: a slower earlier one gives way
+const classifiers = {}; // URL -> Promise of a dataset's classifier
 
 function point(v) {
   const p = String(v).split(",");
@@ -219,6 +220,15 @@ async function render() {
     if (mine === drawn) notice([`The model ${m.name} could not be loaded from this site's files: ${err}. `
                                 + "The other models work; choose one above."]);
     return;
+  }
+  if (m.classifier && !model.manifest.classifier) { // the dataset's classifier, shared by its models
+    try {
+      const c = await (classifiers[m.classifier] ??= LatentDecoder.loadClassifier(m.classifier));
+      model.manifest.classifier = c.manifest.classifier;
+      model.classify = c.classify;
+    } catch (err) {
+      notice([`The class regions cannot be drawn: ${err}.`]);
+    }
   }
   if (mine !== drawn) return;
   const index = model.array(model.manifest.test_index);
