@@ -77,7 +77,10 @@ def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: i
             latents: bool = True, losses: bool = True):
     gen = torch.Generator().manual_seed(seed)
     sums = {"test_mse": 0.0, "test_bce": 0.0, "test_neg_elbo": 0.0, "test_kl": 0.0}
-    codes, errors = [], []
+    # written into arrays made once: a list of each batch's small arrays, kept while every batch's
+    # large ones come and go, left the heap too fragmented to give memory back (a million images:
+    # 13 GB resident, of which a few MB were in use)
+    codes, errors = None, np.empty(len(split.images), np.float32)
     n = len(split.images)
     # the ELBO in nats needs Bernoulli outputs; an imported decoder trained with squared error has none
     elbo = losses and model.kind_info.has_posterior and getattr(model.net, "bernoulli", True)
@@ -88,13 +91,15 @@ def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: i
         post = net.posterior(x) if elbo else None  # the encoder once for both: its mean is the code
         z = post[0] if elbo else net.encode(x)
         if latents:
-            codes.append(z.numpy())
+            if codes is None:
+                codes = np.empty((n, z.shape[1]), np.float32)
+            codes[start:start + len(x)] = z.numpy()
         if not losses:
-            errors.append(((net.decode(z) - x) ** 2).flatten(1).mean(1).numpy())
+            errors[start:start + len(x)] = ((net.decode(z) - x) ** 2).flatten(1).mean(1).numpy()
             continue
         logits = net.decode_logits(z)
         per_image = ((torch.sigmoid(logits) - x) ** 2).flatten(1).mean(1)
-        errors.append(per_image.numpy())
+        errors[start:start + len(x)] = per_image.numpy()
         sums["test_mse"] += per_image.sum().item()
         sums["test_bce"] += reconstruction_loss(logits, x, "bce").sum().item()
         if elbo:
@@ -106,8 +111,8 @@ def _passes(model: Model, split: data.Split, index, seed: int = 0, batch_size: i
         del out["test_neg_elbo"], out["test_kl"]
     lat = None
     if latents:
-        lat = Latents(codes=np.concatenate(codes).astype(np.float32), labels=split.labels.astype(np.int64),
-                      index=np.asarray(index, dtype=np.int64), recon_error=np.concatenate(errors).astype(np.float32))
+        lat = Latents(codes=codes if codes is not None else np.zeros((0, model.latent_dim), np.float32),
+                      labels=split.labels.astype(np.int64), index=np.asarray(index, dtype=np.int64), recon_error=errors)
     return lat, out
 
 
