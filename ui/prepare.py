@@ -13,10 +13,42 @@ import os
 import sys
 
 from explorer.bundles import catalog
-from explorer import data
+from explorer import data, maps as projection
+from explorer.bundles.bundle import Model
 from explorer.bundles.errors import BundleError
+from explorer.teaching import state as view_state
 from ui import map_component, painter, replay, resources, writer
 from ui.static_files import Unavailable
+
+
+def first_page(args) -> Model | None:
+    """What the explore page's first run on a fresh server computes up to its map, done ahead by
+    the server's warm-up (ui/warming.py) for the view a plain link opens: the default model opened,
+    its map's browser files and the test images' file written. The model (None where none opens)."""
+    catalog = resources.catalog(args)
+    view = view_state.from_query({}, catalog).state
+    if view is None:
+        return None
+    model = catalog.model(view.model)
+    if not model.has_map(view.map):  # computed on the page, with its progress bar
+        return model
+    mp = model.map(view.map)
+    originals, _ = resources.originals(model, args.data_dir)
+    try:
+        if projection.kind(mp.name).has_browser_form():
+            map_component.model_url(model, map_component.browser_maps(model, mp.name))
+        if not model.own_data:
+            map_component.images_url(model.dataset, originals)
+    except Unavailable:  # a read-only install: the page draws the map on the server
+        pass
+    return model
+
+
+def first_sidebar(model: Model) -> None:
+    """The explore page's sidebar figures for ``model`` (after the map: a page's run may begin
+    meanwhile, and computes each once with the warm-up, Streamlit's cache holding one lock per value)."""
+    resources.generation(model)
+    resources.sampling(model)
 
 
 def write_all(out=sys.stdout) -> int:

@@ -1,6 +1,6 @@
 """A server's warm-up, in the background while it already listens (ui/serve.py): the app's modules
 imported (torch, the library, every page's code), then what a fresh server's first page computes
-(views/explore.prepare: the default model opened, its map's browser files; then the sidebar's
+(ui/prepare.first_page: the default model opened, its map's browser files; then the sidebar's
 measured figures). A page's run that starts meanwhile waits here for the map's part to finish
 before it imports anything (app.py), so no module is imported by two threads at once and nothing is
 computed twice; the first student's browser spends that time booting Streamlit's page.
@@ -56,14 +56,13 @@ def _run(argv: list[str], said, after) -> None:
             after()
         start = time.perf_counter()
         runpy.run_path(str(APP), run_name="latent_explorer_warm_up")  # what it imports: torch, the library, the pages
-        from ui import resources
-        from views import explore
+        from ui import prepare, resources
 
         with bare_mode_quiet():
-            model = explore.prepare(resources.settings(argv))
+            model = prepare.first_page(resources.settings(argv))
             _done.set()  # the map's part: pages may run
             if model is not None:
-                explore.prepare_sidebar(model)
+                prepare.first_sidebar(model)
         said(f"first page ready in {time.perf_counter() - start:.1f} s" + ("" if model else " (no model opens)"))
     except Exception as e:  # noqa: BLE001 - the first page meets the same failure and shows it
         print(f"ui.serve: the warm-up stopped: {type(e).__name__}: {e}", file=sys.stderr, flush=True)

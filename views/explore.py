@@ -14,11 +14,10 @@ import streamlit as st
 from explorer.teaching import figures, images
 from explorer import maps as projection
 from explorer.bundles.bundle import Model
-from explorer.teaching import state as view_state
 from explorer.teaching.state import format_point
 from explorer.teaching.view import Cloud, Pick, Placed, View, endpoint_of, format_code, resolve
 from ui import anomalies, course, decoded, map_component, own_digit, pictures, posterior, present, resources, session, \
-    sidebar, static_files, walk
+    sidebar, walk
 from ui.text import literal
 
 
@@ -88,36 +87,6 @@ def render() -> None:
     decoded.unit_activity(model)
     anomaly_ui(model, originals, args.data_dir)
     sidebar.share_ui(v.state)
-
-
-def prepare(args) -> Model | None:
-    """What this page's first run on a fresh server computes up to its map, done ahead by the
-    server's warm-up (ui/warming.py) for the view a plain link opens: the default model opened, its
-    map's browser files and the test images' file written. The model (None where none opens)."""
-    catalog = resources.catalog(args)
-    view = view_state.from_query({}, catalog).state
-    if view is None:
-        return None
-    model = catalog.model(view.model)
-    if not model.has_map(view.map):  # computed on the page, with its progress bar
-        return model
-    mp = model.map(view.map)
-    originals, _ = resources.originals(model, args.data_dir)
-    try:
-        if projection.kind(mp.name).has_browser_form():
-            map_component.model_url(model, map_component.browser_maps(model, mp.name))
-        if not model.own_data:
-            map_component.images_url(model.dataset, originals)
-    except static_files.Unavailable:  # a read-only install: the page draws the map on the server
-        pass
-    return model
-
-
-def prepare_sidebar(model: Model) -> None:
-    """The sidebar's measured figures for ``model`` (after the map: a page's run may begin meanwhile,
-    and computes each once with the warm-up, Streamlit's cache holding one lock per value)."""
-    resources.generation(model)
-    resources.sampling(model)
 
 
 @st.fragment
