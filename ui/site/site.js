@@ -191,8 +191,9 @@ function sentences(m, mp) {
     + "Colours are classes; " + (m.told_labels
       ? "the model was told them while learning, so its code keeps what they leave out, the style. "
       : "the model never saw them while learning. ")
-    + `Hover a dot to see which ${what} it is, click anywhere to decode that spot, and drag the slider under `
-    + "the map to walk from A to B.";
+    + (m.images ? `Hover a dot to see which ${what} it is` : `Hover a dot to see its ${what} as the model rebuilds it `
+       + "(the images themselves are not part of this site)")
+    + ", click anywhere to decode that spot, and drag the slider under the map to walk from A to B.";
   $("walk-note").textContent = mp.exact
     ? "The walk goes between the codes of A and B; its line is where each step's code lies on this map."
     : "The walk goes between the codes of A and B; on this map a code has no exact place, so its line joins "
