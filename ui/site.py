@@ -64,8 +64,7 @@ def model_entry(model, images_url: str | None) -> dict:
     info, kind = model.dataset_info, model.kind_info
     return {
         "name": model.name, "title": f"{kind.title} trained on {info.title}", "latent_dim": model.latent_dim,
-        "note": kind.note, "own_data": bool(model.own_data), "url": f"models/{model.name}/", "images": images_url,
-        "n": len(model.latents.codes), "maps": maps,
+        "own_data": bool(model.own_data), "url": f"models/{model.name}/", "images": images_url, "maps": maps,
         "classes": [int(c) for c in model.classes], "class_names": [str(c) for c in model.class_names],
         "colours": [figures.class_colour(c) for c in range(len(model.class_names))],
         "label": int(model.classes[0]) if "labels" in kind.offers else None,
@@ -73,7 +72,7 @@ def model_entry(model, images_url: str | None) -> dict:
     }
 
 
-def test_images(model, say):
+def images_of(model, say):
     """The images a hovered point shows: a bundle's own, else its dataset's test split where it is
     here (else None: a hover shows the decoded point only, and the command says why)."""
     if model.own_data:
@@ -131,7 +130,7 @@ def write_site(models, out: Path, say=print) -> dict:
                 (out / classifier_url).mkdir(parents=True, exist_ok=True)
                 for name, content in webexport.classifier_files(classifier).items():
                     (out / classifier_url / name).write_bytes(content)
-        originals = test_images(model, say)
+        originals = images_of(model, say)
         images_url = None
         if map_component.sends_images(originals):
             key = hashlib.sha256(memoryview(originals.tobytes())).hexdigest()[:20]
