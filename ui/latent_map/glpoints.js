@@ -2,7 +2,7 @@
 // and colour sit in buffers on the card, sent once per model, map and colouring, so a zoom or a
 // pan sends four numbers and the card draws the million squares. Where the browser renders WebGL
 // in software (SwiftShader, llvmpipe: headless Chromium, a machine without a GPU driver), the
-// canvas's own pass over the points is the faster (a million points: about 80 ms against 700 ms
+XX
 // measured here), and it draws; it draws too where WebGL2 is missing or its context is lost.
 // Smaller maps keep the canvas (a few ms at 10,000 points), and so keep the page's WebGL contexts,
 // of which a browser holds about 16, for the maps that need one. The squares are the canvas's:
