@@ -105,6 +105,8 @@ def test_leaving_the_mode_brings_the_sidebar_back_and_takes_present_out_of_the_u
         page.locator("[data-testid='stSidebar']").get_by_text("Presentation mode").click()
         browser.wait_idle(page)
         page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=20_000)
+        # the address is written by the run that hid the sidebar, after it (under load, a moment later)
+        page.wait_for_function("() => new URLSearchParams(location.search).get('present') === '1'", timeout=20_000)
         assert browser.location_query(page).get("present") == "1"
         assert page.locator("[data-testid='stException']").count() == 0
 
