@@ -38,15 +38,7 @@ from tests import bigmap, browser  # noqa: E402
 
 def measure(page, origin: str, m, fake, mp, moves: int) -> dict:
     load_ms = bigmap.mount(page, origin, m, fake, mp)
-    page.evaluate("""() => {
-        const root = document.getElementById('host').shadowRoot;
-        const surface = root.querySelector('[data-latent-map]'), preview = root.querySelector('[data-preview]');
-        const probe = window.__probe = {hover: []};
-        let movedAt = null;
-        surface.addEventListener('pointermove', () => { if (movedAt === null) movedAt = performance.now(); }, true);
-        new MutationObserver(() => { if (movedAt !== null) { probe.hover.push(performance.now() - movedAt); movedAt = null; } })
-            .observe(preview, {attributes: true, attributeFilter: ['data-preview']});
-    }""")
+    bigmap.probe_hover(page, "#host")
     box = page.locator("[data-latent-map]").bounding_box()
     rng = np.random.default_rng(1)
     for _ in range(moves):

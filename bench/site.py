@@ -28,18 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import record  # noqa: E402
 
-from tests import browser  # noqa: E402
+from tests import bigmap, browser  # noqa: E402
 from ui import site  # noqa: E402
-
-PROBE = """() => {
-    const surface = document.querySelector('[data-latent-map]'), preview = document.querySelector('.lm-preview');
-    const probe = window.__probe = {hover: []};
-    let movedAt = null;
-    surface.addEventListener('pointermove', () => { if (movedAt === null) movedAt = performance.now(); }, true);
-    new MutationObserver(() => { if (movedAt !== null) { probe.hover.push(performance.now() - movedAt); movedAt = null; } })
-        .observe(preview, {attributes: true, attributeFilter: ['data-preview']});
-}"""
-
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
@@ -77,7 +67,7 @@ def main() -> int:
                 box = page.locator("[data-latent-map]").bounding_box()
                 page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
                 page.wait_for_selector("[data-preview]", timeout=10_000)
-                page.evaluate(PROBE)
+                bigmap.probe_hover(page)
                 for _ in range(args.moves):
                     fx, fy = rng.uniform(0.05, 0.95, 2)
                     page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])

@@ -1,7 +1,7 @@
 """A map of many points, for the browser map's scale: a real model's test codes repeated with a
 small jitter, written as the app writes a model's browser files, served by a local static file
 server and mounted in a bare page as Streamlit mounts the map component. Shared by
-tests/test_map_points.py and bench/scale.py."""
+tests/test_map_points.py and bench/scale.py (bench/site.py times hovers with probe_hover too)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,21 @@ def served(root: Path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def probe_hover(page, shadow_host: str | None = None) -> None:
+    """Time each hover from then on, as the benches do: the pointer event -> the preview redrawn
+    (its data-preview rewritten), in ms, collected in window.__probe.hover. ``shadow_host``: the
+    selector of the element whose shadow root holds the map (else the map is in the document)."""
+    page.evaluate("""(host) => {
+        const root = host ? document.querySelector(host).shadowRoot : document;
+        const surface = root.querySelector('[data-latent-map]'), preview = root.querySelector('.lm-preview');
+        const probe = window.__probe = {hover: []};
+        let movedAt = null;
+        surface.addEventListener('pointermove', () => { if (movedAt === null) movedAt = performance.now(); }, true);
+        new MutationObserver(() => { if (movedAt !== null) { probe.hover.push(performance.now() - movedAt); movedAt = null; } })
+            .observe(preview, {attributes: true, attributeFilter: ['data-preview']});
+    }""", shadow_host)
 
 
 def mount(page, origin: str, m, fake, mp, folder: str = "m/") -> list[float]:
